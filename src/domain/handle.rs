@@ -1,0 +1,219 @@
+//! Developer handles and unordered pairs of them.
+
+use std::fmt;
+
+/// A developer's handle as written by the user.
+///
+/// The same handle names the same person on the code host and on the social graph. Handles
+/// are case-insensitive on both networks, so equality and the pair key use the lower-cased
+/// form, while messages repeat the handle exactly as it was written.
+#[derive(Clone, Eq)]
+pub struct Handle {
+    written: String,
+    key: String,
+}
+
+/// Why a string cannot be a handle at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandleError {
+    #[error("a developer handle cannot be empty")]
+    Empty,
+    #[error("a developer handle is at most {max} characters long")]
+    TooLong { max: usize },
+}
+
+impl Handle {
+    /// Longest handle accepted at all; longer strings cannot be a user on any network.
+    pub const MAX_LEN: usize = 100;
+
+    /// Accepts any non-empty string of reasonable length; whether it can be a user on a given
+    /// network is asked separately ([`Handle::is_github_login`], [`Handle::is_x_username`]),
+    /// because a handle invalid on one network is still checked on the other.
+    ///
+    /// # Errors
+    /// [`HandleError`] when the string is empty or longer than [`Handle::MAX_LEN`].
+    pub fn parse(raw: &str) -> Result<Self, HandleError> {
+        if raw.is_empty() {
+            return Err(HandleError::Empty);
+        }
+        if raw.chars().count() > Self::MAX_LEN {
+            return Err(HandleError::TooLong { max: Self::MAX_LEN });
+        }
+        Ok(Self {
+            written: raw.to_owned(),
+            key: raw.to_lowercase(),
+        })
+    }
+
+    /// The handle as the user wrote it.
+    pub fn as_str(&self) -> &str {
+        &self.written
+    }
+
+    /// The case-folded form used for equality and storage.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// GitHub logins: 1–39 ASCII letters, digits or single hyphens, neither first nor last.
+    pub fn is_github_login(&self) -> bool {
+        let s = self.written.as_str();
+        !s.is_empty()
+            && s.len() <= 39
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !s.starts_with('-')
+            && !s.ends_with('-')
+            && !s.contains("--")
+    }
+
+    /// X usernames: 1–15 ASCII letters, digits or underscores.
+    pub fn is_x_username(&self) -> bool {
+        let s = self.written.as_str();
+        !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    }
+}
+
+impl PartialEq for Handle {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl std::hash::Hash for Handle {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
+}
+
+impl fmt::Display for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.written)
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Handle({:?})", self.written)
+    }
+}
+
+/// Two different developers, in no particular order: `a/b`, `b/a` and `A/B` are one pair.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Pair {
+    first: Handle,
+    second: Handle,
+}
+
+/// Why two handles do not make a pair.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{first} and {second} are the same developer; a check needs two different developers")]
+pub struct SameDeveloper {
+    pub first: String,
+    pub second: String,
+}
+
+impl Pair {
+    /// # Errors
+    /// [`SameDeveloper`] when both handles name the same developer, ignoring case.
+    pub fn new(dev1: Handle, dev2: Handle) -> Result<Self, SameDeveloper> {
+        if dev1 == dev2 {
+            return Err(SameDeveloper {
+                first: dev1.written,
+                second: dev2.written,
+            });
+        }
+        Ok(Self {
+            first: dev1,
+            second: dev2,
+        })
+    }
+
+    /// The developers in the order the user gave them.
+    pub fn developers(&self) -> [&Handle; 2] {
+        [&self.first, &self.second]
+    }
+
+    /// The canonical key: both handles lower-cased, sorted.
+    pub fn key(&self) -> (&str, &str) {
+        let (a, b) = (self.first.key(), self.second.key());
+        if a <= b { (a, b) } else { (b, a) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    #[test]
+    fn github_logins_follow_githubs_rules() {
+        for ok in ["a", "octocat", "Octo-Cat", "a1-b2-c3", &"x".repeat(39)] {
+            assert!(h(ok).is_github_login(), "{ok} should be a valid login");
+        }
+        for bad in [
+            "-a",
+            "a-",
+            "a--b",
+            "a_b",
+            "a.b",
+            "ä",
+            &"x".repeat(40),
+            "a b",
+            "a/b",
+        ] {
+            assert!(
+                !h(bad).is_github_login(),
+                "{bad} should not be a valid login"
+            );
+        }
+    }
+
+    #[test]
+    fn x_usernames_follow_xs_rules() {
+        for ok in ["a", "jack", "Foo_Bar_1", "_", &"x".repeat(15)] {
+            assert!(h(ok).is_x_username(), "{ok} should be a valid username");
+        }
+        for bad in ["a-b", "a.b", "é", &"x".repeat(16), "a b"] {
+            assert!(
+                !h(bad).is_x_username(),
+                "{bad} should not be a valid username"
+            );
+        }
+    }
+
+    #[test]
+    fn handles_compare_case_insensitively_but_keep_their_spelling() {
+        assert_eq!(h("Alice"), h("aLICE"));
+        assert_eq!(h("Alice").to_string(), "Alice");
+        assert_eq!(h("Alice").key(), "alice");
+    }
+
+    #[test]
+    fn empty_and_overlong_handles_are_refused() {
+        assert_eq!(Handle::parse(""), Err(HandleError::Empty));
+        assert!(matches!(
+            Handle::parse(&"a".repeat(101)),
+            Err(HandleError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn a_pair_is_unordered_and_case_insensitive() {
+        let ab = Pair::new(h("Bob"), h("alice")).unwrap();
+        let ba = Pair::new(h("ALICE"), h("bob")).unwrap();
+        assert_eq!(ab.key(), ("alice", "bob"));
+        assert_eq!(ab.key(), ba.key());
+    }
+
+    #[test]
+    fn the_same_developer_twice_is_not_a_pair() {
+        let err = Pair::new(h("Alice"), h("alice")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Alice and alice are the same developer; a check needs two different developers"
+        );
+    }
+}

@@ -1,0 +1,266 @@
+//! The command line: `serve`, `check` and `history`, with configuration from flags, then the
+//! environment, then a `.env` file, then defaults.
+
+use crate::application::{CheckError, Connections};
+use crate::config::{self, Config, Upstreams};
+use crate::inbound::http::{ApiError, ErrorsBody, RegisterEntry, VerdictBody};
+use crate::secret::Secret;
+use crate::startup::{self, Application};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "connected",
+    version,
+    about = "Whether two developers are fully connected: they follow each other on X and share a GitHub organisation",
+    after_help = "Tokens are read from the environment (or .env) only: GITHUB_TOKEN, TWITTER_BEARER_TOKEN.\n\
+                  Exit codes of check: 0 connected, 1 not connected, 2 bad input or unknown users, 3 upstream or register failure."
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Settings {
+    /// The register: sqlite://FILE (created if missing).
+    #[arg(long, env = "DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    /// GitHub REST origin.
+    #[arg(long, env = "GITHUB_API_URL", default_value = config::DEFAULT_GITHUB_API_URL, global = true)]
+    github_api_url: String,
+    /// X API origin, without /2.
+    #[arg(long, env = "TWITTER_API_URL", default_value = config::DEFAULT_TWITTER_API_URL, global = true)]
+    twitter_api_url: String,
+    /// Whole-request timeout for each upstream call (500ms, 2s, ...).
+    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
+    upstream_timeout: std::time::Duration,
+    /// Use a social graph from a JSON file instead of the real APIs (the bundled example when
+    /// no file is given). Put it after the developers, or write --demo=FILE.
+    #[arg(long, value_name = "GRAPH.json", num_args = 0..=1, global = true)]
+    demo: Option<Option<PathBuf>>,
+}
+
+fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
+    let duration =
+        humantime::parse_duration(raw).map_err(|e| format!("{e} (write 500ms, 2s, 1m, ...)"))?;
+    if duration.is_zero() {
+        return Err("must be longer than zero".to_owned());
+    }
+    Ok(duration)
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the REST API.
+    Serve {
+        /// Where to listen.
+        #[arg(long, env = "LISTEN_ADDR", default_value = config::DEFAULT_LISTEN_ADDR)]
+        listen_addr: SocketAddr,
+    },
+    /// Check two developers now (the answer is recorded in the register).
+    Check {
+        dev1: String,
+        dev2: String,
+        /// Print the answer as JSON, as the REST API does.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print every recorded answer for two developers, oldest first.
+    History {
+        dev1: String,
+        dev2: String,
+        /// Print the history as JSON, as the REST API does.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn secret_from_env(name: &str) -> Option<Secret> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(Secret::new)
+}
+
+impl Settings {
+    fn config(self, listen_addr: Option<SocketAddr>) -> Config {
+        Config {
+            listen_addr: listen_addr.unwrap_or(Config::default().listen_addr),
+            database_url: self.database_url,
+            github_api_url: self.github_api_url,
+            github_token: secret_from_env("GITHUB_TOKEN"),
+            twitter_api_url: self.twitter_api_url,
+            twitter_bearer_token: secret_from_env("TWITTER_BEARER_TOKEN"),
+            upstream_timeout: self.upstream_timeout,
+            upstreams: match self.demo {
+                None => Upstreams::Real,
+                Some(file) => Upstreams::Demo(file),
+            },
+        }
+    }
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    // A .env file fills in what the environment does not set; a missing file is fine.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let default_log = if matches!(cli.command, Command::Serve { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_logging(default_log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Serve { listen_addr } => serve(cli.settings.config(Some(listen_addr))).await,
+        Command::Check { dev1, dev2, json } => {
+            let Some(connections) = connect(&cli.settings.config(None)).await else {
+                return ExitCode::from(3);
+            };
+            check(&connections, &dev1, &dev2, json).await
+        }
+        Command::History { dev1, dev2, json } => {
+            let Some(connections) = connect(&cli.settings.config(None)).await else {
+                return ExitCode::from(3);
+            };
+            history(&connections, &dev1, &dev2, json).await
+        }
+    }
+}
+
+async fn connect(config: &Config) -> Option<Connections> {
+    match startup::connections(config).await {
+        Ok(connections) => Some(connections),
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let app = match Application::build(&config).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    tracing::info!(address = %app.local_addr(), upstreams = ?config.upstreams, "listening");
+    match app.run_until_stopped(startup::shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the server stopped: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn exit_code(error: &CheckError) -> ExitCode {
+    match error {
+        CheckError::BadHandle(_) | CheckError::SameDeveloper(_) | CheckError::MissingUsers(_) => {
+            ExitCode::from(2)
+        }
+        CheckError::RateLimited { .. }
+        | CheckError::Unavailable { .. }
+        | CheckError::Register(_) => ExitCode::from(3),
+    }
+}
+
+fn print_error(error: CheckError, json: bool) -> ExitCode {
+    let code = exit_code(&error);
+    let body: ErrorsBody = ApiError::from(error).into_body();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&body).unwrap_or_default()
+        );
+    } else {
+        for message in &body.errors {
+            eprintln!("error: {message}");
+        }
+    }
+    code
+}
+
+async fn check(connections: &Connections, dev1: &str, dev2: &str, json: bool) -> ExitCode {
+    let check = match connections.check(dev1, dev2).await {
+        Ok(check) => check,
+        Err(e) => return print_error(e, json),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&VerdictBody::from(&check.verdict)).unwrap_or_default()
+        );
+    } else if check.verdict.is_connected() {
+        println!(
+            "{dev1} and {dev2} are fully connected: they follow each other and share {}",
+            check.verdict.organisations().join(", ")
+        );
+    } else {
+        println!("{dev1} and {dev2} are not fully connected");
+    }
+    if check.verdict.is_connected() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+async fn history(connections: &Connections, dev1: &str, dev2: &str, json: bool) -> ExitCode {
+    let history = match connections.history(dev1, dev2).await {
+        Ok(history) => history,
+        Err(e) => return print_error(e, json),
+    };
+    let entries: Vec<RegisterEntry> = history.iter().map(RegisterEntry::from).collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&entries).unwrap_or_default()
+        );
+    } else if entries.is_empty() {
+        println!("no record for {dev1} and {dev2}");
+    } else {
+        for entry in entries {
+            match entry.organisations {
+                Some(orgs) => println!(
+                    "{}  connected      {}",
+                    entry.registered_at,
+                    orgs.join(", ")
+                ),
+                None => println!("{}  not connected", entry.registered_at),
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

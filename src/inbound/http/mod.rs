@@ -1,0 +1,214 @@
+//! The REST API: handlers, the OpenAPI document and its viewers, served by axum.
+
+mod errors;
+mod wire;
+
+pub use errors::ApiError;
+pub use wire::{ErrorsBody, RegisterEntry, StatusBody, VerdictBody};
+
+use crate::application::Connections;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// The OpenAPI document, generated from the handlers below.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Connected Developers API",
+        description = "Whether two developers are fully connected: they follow each other on X \
+                       (formerly Twitter) and share at least one GitHub organisation. Every \
+                       definitive answer is kept in a register.",
+    ),
+    paths(realtime, register, healthz, readyz),
+    components(schemas(VerdictBody, ErrorsBody, RegisterEntry, StatusBody)),
+    tags((name = "connected", description = "Checks and their register"),
+         (name = "operations", description = "Health and readiness"))
+)]
+pub struct ApiDoc;
+
+/// The whole HTTP application for the given use cases.
+pub fn router(connections: Connections) -> Router {
+    Router::new()
+        .route("/connected/realtime/{dev1}/{dev2}", get(realtime))
+        .route("/connected/register/{dev1}/{dev2}", get(register))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/redoc", get(redoc))
+        .route("/redoc/redoc.standalone.js", get(redoc_script))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(connections)
+        .layer(TraceLayer::new_for_http())
+}
+
+type Pair = Result<Path<(String, String)>, PathRejection>;
+
+fn developers(path: Pair) -> Result<(String, String), ApiError> {
+    path.map(|Path(pair)| pair).map_err(|rejection| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the developers in the path cannot be read: {}",
+                rejection.body_text()
+            ),
+        )
+    })
+}
+
+/// Checks now, on GitHub and X, whether two developers are fully connected, and records the
+/// answer.
+#[utoipa::path(
+    get,
+    path = "/connected/realtime/{dev1}/{dev2}",
+    tag = "connected",
+    params(
+        ("dev1" = String, Path, description = "A developer's handle, the same on GitHub and X (case-insensitive)"),
+        ("dev2" = String, Path, description = "Another developer's handle"),
+    ),
+    responses(
+        (status = 200, description = "Fully connected; the organisations both belong to", body = VerdictBody,
+         example = json!({"connected": true, "organisations": ["acme", "Zeta-Org"]})),
+        (status = 404, description = "Both exist everywhere but are not fully connected", body = VerdictBody,
+         example = json!({"connected": false})),
+        (status = 400, description = "A developer does not exist on a network (one message per developer and network, in the order dev1-github, dev1-twitter, dev2-github, dev2-twitter), or the same developer twice", body = ErrorsBody,
+         example = json!({"errors": ["dev1 is not a valid user in github", "dev1 is not a valid user in twitter", "dev2 is not a valid user in twitter"]})),
+        (status = 502, description = "An upstream failed (timeout, 5xx, unreadable answer, rejected credentials); nothing recorded", body = ErrorsBody,
+         example = json!({"errors": ["github is unavailable: no answer within 10s"]})),
+        (status = 503, description = "An upstream is rate-limited, or the register is unavailable; nothing recorded", body = ErrorsBody,
+         headers(("Retry-After" = u64, description = "Seconds until the upstream's rate limit resets")),
+         example = json!({"errors": ["twitter rate limit exceeded; retry after 120 s"]})),
+    )
+)]
+async fn realtime(
+    State(connections): State<Connections>,
+    path: Pair,
+) -> Result<Response, ApiError> {
+    let (dev1, dev2) = developers(path)?;
+    let check = connections.check(&dev1, &dev2).await?;
+    let status = if check.verdict.is_connected() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    Ok((status, Json(VerdictBody::from(&check.verdict))).into_response())
+}
+
+/// Every recorded answer for a pair, oldest first. The pair is unordered and
+/// case-insensitive.
+#[utoipa::path(
+    get,
+    path = "/connected/register/{dev1}/{dev2}",
+    tag = "connected",
+    params(
+        ("dev1" = String, Path, description = "A developer's handle (case-insensitive)"),
+        ("dev2" = String, Path, description = "Another developer's handle; the order does not matter"),
+    ),
+    responses(
+        (status = 200, description = "The pair's recorded checks, oldest first", body = [RegisterEntry],
+         example = json!([{"registered_at": "2021-10-30T13:54:45.485Z", "connected": true, "organisations": ["acme"]},
+                          {"registered_at": "2021-11-02T08:01:12.007Z", "connected": false}])),
+        (status = 404, description = "The pair has no record", body = [RegisterEntry], example = json!([])),
+        (status = 400, description = "The same developer twice", body = ErrorsBody),
+        (status = 503, description = "The register is unavailable", body = ErrorsBody),
+    )
+)]
+async fn register(
+    State(connections): State<Connections>,
+    path: Pair,
+) -> Result<Response, ApiError> {
+    let (dev1, dev2) = developers(path)?;
+    let history = connections.history(&dev1, &dev2).await?;
+    let status = if history.is_empty() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    let entries: Vec<RegisterEntry> = history.iter().map(RegisterEntry::from).collect();
+    Ok((status, Json(entries)).into_response())
+}
+
+/// Liveness: 200 while the process runs.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process runs", body = StatusBody)))]
+async fn healthz() -> Json<StatusBody> {
+    Json(StatusBody {
+        status: "ok".into(),
+    })
+}
+
+/// Readiness: 200 when the register answers, 503 otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "The register answers", body = StatusBody),
+              (status = 503, description = "The register does not answer", body = ErrorsBody)))]
+async fn readyz(State(connections): State<Connections>) -> Response {
+    match connections.ready().await {
+        Ok(()) => Json(StatusBody {
+            status: "ready".into(),
+        })
+        .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the register is unavailable",
+            )
+            .into_response()
+        }
+    }
+}
+
+const REDOC_PAGE: &str = r#"<!DOCTYPE html>
+<html>
+  <head>
+    <title>Connected Developers API</title>
+    <meta charset="utf-8"/>
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+  </head>
+  <body>
+    <redoc spec-url="/openapi.json"></redoc>
+    <script src="/redoc/redoc.standalone.js"></script>
+  </body>
+</html>
+"#;
+
+/// Redoc 2.x, embedded so the page works with no internet.
+const REDOC_SCRIPT: &str = include_str!("../../../assets/redoc.standalone.js");
+
+async fn redoc() -> Html<&'static str> {
+    Html(REDOC_PAGE)
+}
+
+async fn redoc_script() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/javascript; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        REDOC_SCRIPT,
+    )
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("no such resource: {method} {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}

@@ -1,0 +1,81 @@
+//! The wire types of the REST API: what goes over HTTP, converted from the domain at the edge.
+
+use crate::domain::{RegisteredCheck, Verdict};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The answer of a realtime check.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(examples(json!({"connected": true, "organisations": ["acme", "Zeta-Org"]})))]
+pub struct VerdictBody {
+    /// Whether the two developers are fully connected.
+    pub connected: bool,
+    /// The organisations both belong to (GitHub's spelling, unique, sorted
+    /// case-insensitively); present only when connected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisations: Option<Vec<String>>,
+}
+
+impl From<&Verdict> for VerdictBody {
+    fn from(verdict: &Verdict) -> Self {
+        match verdict {
+            Verdict::Connected { organisations } => Self {
+                connected: true,
+                organisations: Some(organisations.clone()),
+            },
+            Verdict::NotConnected => Self {
+                connected: false,
+                organisations: None,
+            },
+        }
+    }
+}
+
+/// Why no verdict could be given: one message per problem.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(examples(json!({"errors": ["dev1 is not a valid user in github", "dev2 is not a valid user in twitter"]})))]
+pub struct ErrorsBody {
+    pub errors: Vec<String>,
+}
+
+impl ErrorsBody {
+    pub fn one(message: impl Into<String>) -> Self {
+        Self {
+            errors: vec![message.into()],
+        }
+    }
+}
+
+/// One recorded check.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(examples(json!({"registered_at": "2021-10-30T13:54:45.485Z", "connected": true, "organisations": ["acme"]})))]
+pub struct RegisterEntry {
+    /// When the verdict was recorded: RFC 3339, UTC, milliseconds.
+    pub registered_at: String,
+    pub connected: bool,
+    /// Present only on connected entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisations: Option<Vec<String>>,
+}
+
+impl From<&RegisteredCheck> for RegisterEntry {
+    fn from(check: &RegisteredCheck) -> Self {
+        let VerdictBody {
+            connected,
+            organisations,
+        } = VerdictBody::from(&check.verdict);
+        Self {
+            registered_at: check
+                .registered_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            connected,
+            organisations,
+        }
+    }
+}
+
+/// Liveness and readiness answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusBody {
+    pub status: String,
+}

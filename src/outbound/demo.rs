@@ -1,0 +1,257 @@
+//! A social graph and code host read from a JSON file: the offline demo.
+//!
+//! ```json
+//! {"github":  {"users": {"alice": {"orgs": ["acme"]}}},
+//!  "twitter": {"users": {"alice": {"following": ["bob"]}}}}
+//! ```
+//! Optional `id`s (a number on GitHub, a string or number on X) may be given; missing ones are
+//! derived from the user's position in the file's sorted handles.
+
+use crate::domain::{CodeHost, CodeHostError, Handle, SocialGraph, SocialGraphError, SocialUser};
+use async_trait::async_trait;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The example graph compiled into the binary.
+pub const BUNDLED_GRAPH: &str = include_str!("../../demo/graph.json");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    github: GitHubFile,
+    #[serde(default)]
+    twitter: TwitterFile,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct GitHubFile {
+    #[serde(default)]
+    users: BTreeMap<String, GitHubUserFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GitHubUserFile {
+    #[serde(default)]
+    #[allow(dead_code)]
+    id: Option<u64>,
+    #[serde(default)]
+    orgs: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TwitterFile {
+    #[serde(default)]
+    users: BTreeMap<String, TwitterUserFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TwitterUserFile {
+    #[serde(default)]
+    id: Option<IdFile>,
+    #[serde(default)]
+    following: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IdFile {
+    Number(u64),
+    Text(String),
+}
+
+/// Why a graph file was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid demo graph: {0}")]
+pub struct DemoGraphError(String);
+
+/// The demo graph, indexed by lower-cased handle.
+#[derive(Debug, Clone)]
+pub struct DemoGraph {
+    orgs: HashMap<String, Vec<String>>,
+    users: HashMap<String, SocialUser>,
+    following: HashMap<String, HashSet<String>>,
+}
+
+impl DemoGraph {
+    /// The graph bundled with the binary.
+    ///
+    /// # Errors
+    /// Never in practice: the bundled file is checked by the tests.
+    pub fn bundled() -> Result<Self, DemoGraphError> {
+        Self::from_json(BUNDLED_GRAPH)
+    }
+
+    /// Parses and checks a graph file's text.
+    ///
+    /// # Errors
+    /// [`DemoGraphError`] naming what is wrong: bad JSON, unknown fields, a handle given
+    /// twice, a duplicate id, or a follow of someone not in the graph.
+    pub fn from_json(text: &str) -> Result<Self, DemoGraphError> {
+        let file: File = serde_json::from_str(text).map_err(|e| DemoGraphError(e.to_string()))?;
+
+        let mut orgs = HashMap::new();
+        for (login, user) in file.github.users {
+            let handle = Handle::parse(&login)
+                .map_err(|e| DemoGraphError(format!("github user {login:?}: {e}")))?;
+            if orgs.insert(handle.key().to_owned(), user.orgs).is_some() {
+                return Err(DemoGraphError(format!(
+                    "github user {login} is given twice"
+                )));
+            }
+        }
+
+        let mut users: HashMap<String, SocialUser> = HashMap::new();
+        let mut following: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut ids = HashSet::new();
+        for (position, (username, user)) in file.twitter.users.iter().enumerate() {
+            let handle = Handle::parse(username)
+                .map_err(|e| DemoGraphError(format!("twitter user {username:?}: {e}")))?;
+            let id = match &user.id {
+                Some(IdFile::Number(n)) => n.to_string(),
+                Some(IdFile::Text(s)) => s.clone(),
+                None => format!("{}", 1_000_000 + position),
+            };
+            if !ids.insert(id.clone()) {
+                return Err(DemoGraphError(format!("twitter id {id} is given twice")));
+            }
+            let social = SocialUser {
+                id,
+                username: username.clone(),
+                followers: 0,
+                following: 0,
+            };
+            if users.insert(handle.key().to_owned(), social).is_some() {
+                return Err(DemoGraphError(format!(
+                    "twitter user {username} is given twice"
+                )));
+            }
+            let follows = user.following.iter().map(|f| f.to_lowercase()).collect();
+            following.insert(handle.key().to_owned(), follows);
+        }
+        for (follower, followees) in &following {
+            for followee in followees {
+                if !users.contains_key(followee) {
+                    return Err(DemoGraphError(format!(
+                        "twitter user {} follows {followee}, who is not among the twitter users",
+                        users[follower].username
+                    )));
+                }
+            }
+        }
+        for (follower, followees) in &following {
+            for followee in followees {
+                if let Some(user) = users.get_mut(followee) {
+                    user.followers += 1;
+                }
+            }
+            if let Some(user) = users.get_mut(follower) {
+                user.following = followees.len() as u64;
+            }
+        }
+        Ok(Self {
+            orgs,
+            users,
+            following,
+        })
+    }
+}
+
+#[async_trait]
+impl CodeHost for DemoGraph {
+    async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
+        self.orgs
+            .get(user.key())
+            .cloned()
+            .ok_or(CodeHostError::NotFound)
+    }
+}
+
+#[async_trait]
+impl SocialGraph for DemoGraph {
+    async fn users(
+        &self,
+        handles: &[&Handle],
+    ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
+        Ok(handles
+            .iter()
+            .map(|h| self.users.get(h.key()).cloned())
+            .collect())
+    }
+
+    async fn follows(
+        &self,
+        follower: &SocialUser,
+        followee: &SocialUser,
+    ) -> Result<bool, SocialGraphError> {
+        Ok(self
+            .following
+            .get(&follower.username.to_lowercase())
+            .is_some_and(|f| f.contains(&followee.username.to_lowercase())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_bundled_graph_loads() {
+        let graph = DemoGraph::bundled().unwrap();
+        assert!(!graph.orgs.is_empty());
+        assert!(!graph.users.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_graph_answers_case_insensitively_and_counts_follows() {
+        let graph = DemoGraph::from_json(
+            r#"{"github": {"users": {"Alice": {"orgs": ["Acme"]}}},
+                "twitter": {"users": {"Alice": {"following": ["BOB"], "id": 7}, "bob": {}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            graph.organisations(&h("aLiCe")).await.unwrap(),
+            vec!["Acme"]
+        );
+        assert_eq!(
+            graph.organisations(&h("bob")).await,
+            Err(CodeHostError::NotFound)
+        );
+        let users = graph
+            .users(&[&h("ALICE"), &h("bob"), &h("carol")])
+            .await
+            .unwrap();
+        let alice = users[0].clone().unwrap();
+        let bob = users[1].clone().unwrap();
+        assert_eq!(alice.id, "7");
+        assert_eq!((alice.following, bob.followers), (1, 1));
+        assert!(users[2].is_none());
+        assert!(graph.follows(&alice, &bob).await.unwrap());
+        assert!(!graph.follows(&bob, &alice).await.unwrap());
+    }
+
+    #[test]
+    fn a_follow_of_someone_outside_the_graph_is_refused() {
+        let err = DemoGraph::from_json(r#"{"twitter": {"users": {"a": {"following": ["zed"]}}}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("follows zed"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_json_are_refused() {
+        assert!(DemoGraph::from_json(r#"{"gitlab": {}}"#).is_err());
+        assert!(DemoGraph::from_json("{").is_err());
+        assert!(
+            DemoGraph::from_json(r#"{"twitter": {"users": {"a": {"id": 1}, "b": {"id": "1"}}}}"#)
+                .is_err()
+        );
+    }
+}

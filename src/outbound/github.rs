@@ -1,0 +1,221 @@
+//! GitHub's REST API as the code host.
+
+use super::http::{self, describe_status, describe_transport};
+use crate::domain::{CodeHost, CodeHostError, Handle};
+use crate::secret::Secret;
+use async_trait::async_trait;
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, LINK};
+use reqwest::{Response, StatusCode};
+use serde::Deserialize;
+use std::time::Duration;
+use url::Url;
+
+/// Pages of 100 organisations followed at most; past that the list is cut, not looped on.
+const MAX_PAGES: usize = 50;
+
+/// GitHub's REST API (`GET /users/{login}/orgs`).
+#[derive(Clone)]
+pub struct GitHubRest {
+    client: reqwest::Client,
+    base: Url,
+    token: Option<Secret>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for GitHubRest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubRest")
+            .field("base", &self.base.as_str())
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Organisation {
+    login: String,
+}
+
+impl GitHubRest {
+    /// # Errors
+    /// A message when the base URL is not an http(s) URL or the client cannot be built.
+    pub fn new(base: &str, token: Option<Secret>, timeout: Duration) -> Result<Self, String> {
+        let base = super::base_url(base, "GITHUB_API_URL")?;
+        Ok(Self {
+            client: http::client(timeout)?,
+            base,
+            token,
+            timeout,
+        })
+    }
+
+    fn orgs_url(&self, login: &str) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            // Pushed as segments, so a handle is percent-encoded and can never change the path.
+            segments.pop_if_empty().extend(["users", login, "orgs"]);
+        }
+        url.query_pairs_mut().append_pair("per_page", "100");
+        url
+    }
+
+    async fn get(&self, url: Url) -> Result<Response, CodeHostError> {
+        let mut request = self
+            .client
+            .get(url)
+            .header(ACCEPT, "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28");
+        if let Some(token) = &self.token {
+            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| CodeHostError::Unavailable(describe_transport(&e, self.timeout)))
+    }
+
+    /// The `rel="next"` link, followed only while it stays on the configured origin so the
+    /// token is never sent elsewhere.
+    fn next_page(&self, headers: &HeaderMap) -> Option<Url> {
+        let link = headers.get(LINK)?.to_str().ok()?;
+        let next = link.split(',').find_map(|part| {
+            let (target, params) = part.split_once(';')?;
+            let is_next = params
+                .split(';')
+                .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"));
+            is_next.then(|| target.trim().trim_start_matches('<').trim_end_matches('>'))
+        })?;
+        let next = self.base.join(next).ok()?;
+        (next.origin() == self.base.origin()).then_some(next)
+    }
+}
+
+/// GitHub's rate limits: 403 or 429 with `x-ratelimit-remaining: 0` (reset in
+/// `x-ratelimit-reset`), or a secondary limit with `retry-after`. A plain 403 is a permission
+/// problem, not a rate limit.
+fn rate_limit(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
+    if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
+        return None;
+    }
+    let exhausted = headers
+        .get("x-ratelimit-remaining")
+        .is_some_and(|v| v.as_bytes() == b"0");
+    if let Some(wait) = http::retry_after(headers) {
+        return Some(wait);
+    }
+    if exhausted {
+        return Some(
+            http::until_reset(headers, "x-ratelimit-reset").unwrap_or(Duration::from_secs(60)),
+        );
+    }
+    // GitHub's advice for a secondary limit without headers: wait at least a minute.
+    (status == StatusCode::TOO_MANY_REQUESTS).then(|| Duration::from_secs(60))
+}
+
+#[async_trait]
+impl CodeHost for GitHubRest {
+    async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
+        let mut url = self.orgs_url(user.as_str());
+        let mut organisations = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let response = self.get(url).await?;
+            let status = response.status();
+            if status == StatusCode::NOT_FOUND {
+                return Err(CodeHostError::NotFound);
+            }
+            if let Some(retry_after) = rate_limit(status, response.headers()) {
+                return Err(CodeHostError::RateLimited { retry_after });
+            }
+            if !status.is_success() {
+                return Err(CodeHostError::Unavailable(describe_status(response).await));
+            }
+            let next = self.next_page(response.headers());
+            let page: Vec<Organisation> = response
+                .json()
+                .await
+                .map_err(|e| CodeHostError::Unavailable(describe_transport(&e, self.timeout)))?;
+            organisations.extend(page.into_iter().map(|o| o.login));
+            match next {
+                Some(next) => url = next,
+                None => return Ok(organisations),
+            }
+        }
+        tracing::warn!(user = %user, pages = MAX_PAGES, "organisation list cut after the page limit");
+        Ok(organisations)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn github() -> GitHubRest {
+        GitHubRest::new("http://127.0.0.1:9/api/", None, Duration::from_secs(1)).unwrap()
+    }
+
+    #[test]
+    fn handles_are_percent_encoded_into_one_path_segment() {
+        let url = github().orgs_url("../../admin?x=1#y");
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/api/users/..%2F..%2Fadmin%3Fx=1%23y/orgs?per_page=100"
+        );
+    }
+
+    #[test]
+    fn the_next_link_is_followed_only_on_the_same_origin() {
+        let gh = github();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            LINK,
+            HeaderValue::from_static(
+                "<http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=2>; rel=\"next\", <http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=3>; rel=\"last\"",
+            ),
+        );
+        assert_eq!(
+            gh.next_page(&headers).unwrap().as_str(),
+            "http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=2"
+        );
+        headers.insert(
+            LINK,
+            HeaderValue::from_static("<https://evil.example/x>; rel=\"next\""),
+        );
+        assert_eq!(gh.next_page(&headers), None);
+        headers.insert(
+            LINK,
+            HeaderValue::from_static("<http://127.0.0.1:9/api/x>; rel=\"prev\""),
+        );
+        assert_eq!(gh.next_page(&headers), None);
+    }
+
+    #[test]
+    fn a_plain_forbidden_is_not_a_rate_limit() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("12"));
+        assert_eq!(rate_limit(StatusCode::FORBIDDEN, &headers), None);
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        headers.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
+        assert_eq!(
+            rate_limit(StatusCode::FORBIDDEN, &headers),
+            Some(Duration::ZERO)
+        );
+        let mut secondary = HeaderMap::new();
+        secondary.insert("retry-after", HeaderValue::from_static("30"));
+        assert_eq!(
+            rate_limit(StatusCode::FORBIDDEN, &secondary),
+            Some(Duration::from_secs(30))
+        );
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let gh = GitHubRest::new(
+            "https://api.github.com",
+            Some(Secret::new("ghp_hush")),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert!(!format!("{gh:?}").contains("ghp_hush"));
+    }
+}

@@ -1,0 +1,217 @@
+//! The register in SQLite: the embedded default, one file, no set-up.
+
+use crate::domain::{Pair, Register, RegisterError, RegisteredCheck, Verdict};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The register kept in a SQLite database.
+#[derive(Clone)]
+pub struct SqliteRegister {
+    pool: SqlitePool,
+}
+
+impl std::fmt::Debug for SqliteRegister {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteRegister").finish_non_exhaustive()
+    }
+}
+
+impl SqliteRegister {
+    /// Opens (creating if missing) the database at `url` (`sqlite://connected.db`,
+    /// `sqlite::memory:`), switches it to WAL and runs the embedded migrations.
+    ///
+    /// # Errors
+    /// [`RegisterError::Unavailable`] when the file cannot be opened or migrated.
+    pub async fn connect(url: &str) -> Result<Self, RegisterError> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| RegisterError::Unavailable(format!("bad SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(if in_memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            // WAL with NORMAL is durable against a crashed process (what matters to a
+            // service); only a power loss can take the last transactions.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        // An in-memory database lives in one connection: the pool must not open a second.
+        let max = if in_memory { 1 } else { 8 };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .min_connections(if in_memory { 1 } else { 0 })
+            .idle_timeout(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(1800))
+            })
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|e| RegisterError::Unavailable(format!("cannot open {url}: {e}")))?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| RegisterError::Unavailable(format!("cannot migrate {url}: {e}")))?;
+        Ok(Self { pool })
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> RegisterError {
+    RegisterError::Unavailable(e.to_string())
+}
+
+#[async_trait]
+impl Register for SqliteRegister {
+    async fn record(
+        &self,
+        pair: &Pair,
+        verdict: &Verdict,
+        at: DateTime<Utc>,
+    ) -> Result<RegisteredCheck, RegisterError> {
+        let (a, b) = pair.key();
+        let organisations = serde_json::to_string(verdict.organisations())
+            .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(a)
+        .bind(b)
+        .bind(at.timestamp_millis())
+        .bind(verdict.is_connected())
+        .bind(organisations)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(RegisteredCheck {
+            registered_at: at,
+            verdict: verdict.clone(),
+        })
+    }
+
+    async fn history(&self, pair: &Pair) -> Result<Vec<RegisteredCheck>, RegisterError> {
+        let (a, b) = pair.key();
+        let rows = sqlx::query(
+            "SELECT registered_at_ms, connected, organisations FROM checks
+             WHERE developer_a = ? AND developer_b = ?
+             ORDER BY registered_at_ms, id",
+        )
+        .bind(a)
+        .bind(b)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter()
+            .map(|row| {
+                let ms: i64 = row.try_get("registered_at_ms").map_err(unavailable)?;
+                let connected: bool = row.try_get("connected").map_err(unavailable)?;
+                let organisations: String = row.try_get("organisations").map_err(unavailable)?;
+                let registered_at = DateTime::from_timestamp_millis(ms).ok_or_else(|| {
+                    RegisterError::Unavailable(format!("stored time {ms} is out of range"))
+                })?;
+                let verdict = if connected {
+                    let organisations = serde_json::from_str(&organisations).map_err(|e| {
+                        RegisterError::Unavailable(format!(
+                            "stored organisations are unreadable: {e}"
+                        ))
+                    })?;
+                    Verdict::Connected { organisations }
+                } else {
+                    Verdict::NotConnected
+                };
+                Ok(RegisteredCheck {
+                    registered_at,
+                    verdict,
+                })
+            })
+            .collect()
+    }
+
+    async fn ping(&self) -> Result<(), RegisterError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Handle;
+
+    fn pair(a: &str, b: &str) -> Pair {
+        Pair::new(Handle::parse(a).unwrap(), Handle::parse(b).unwrap()).unwrap()
+    }
+
+    fn at(ms: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(ms).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_pair_reads_back_oldest_first_whatever_its_order_and_case() {
+        let register = SqliteRegister::connect("sqlite::memory:").await.unwrap();
+        let connected = Verdict::Connected {
+            organisations: vec!["acme".into(), "Zeta".into()],
+        };
+        register
+            .record(&pair("Bob", "alice"), &Verdict::NotConnected, at(2_000))
+            .await
+            .unwrap();
+        register
+            .record(&pair("alice", "bob"), &connected, at(1_000))
+            .await
+            .unwrap();
+        register
+            .record(&pair("alice", "carol"), &connected, at(1_500))
+            .await
+            .unwrap();
+        let history = register.history(&pair("BOB", "Alice")).await.unwrap();
+        assert_eq!(
+            history,
+            vec![
+                RegisteredCheck {
+                    registered_at: at(1_000),
+                    verdict: connected
+                },
+                RegisteredCheck {
+                    registered_at: at(2_000),
+                    verdict: Verdict::NotConnected
+                },
+            ]
+        );
+        assert!(
+            register
+                .history(&pair("bob", "carol"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_database_is_created_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("register.db").display());
+        let register = SqliteRegister::connect(&url).await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&register.pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        register.ping().await.unwrap();
+    }
+}
