@@ -81,8 +81,7 @@ impl Connections {
         dev1: &str,
         dev2: &str,
     ) -> Result<Vec<RegisteredCheck>, CheckError> {
-        let pair = Self::pair(dev1, dev2)?;
-        Ok(self.register.history(&pair).await?)
+        history(self.register.as_ref(), dev1, dev2).await
     }
 
     /// Whether the register answers.
@@ -190,6 +189,19 @@ impl Connections {
         }
         Ok(Verdict::Connected { organisations })
     }
+}
+
+/// Every recorded verdict for the pair, oldest first: reading needs the register only.
+///
+/// # Errors
+/// `BadHandle`, `SameDeveloper` or `Register`.
+pub async fn history(
+    register: &dyn Register,
+    dev1: &str,
+    dev2: &str,
+) -> Result<Vec<RegisteredCheck>, CheckError> {
+    let pair = Connections::pair(dev1, dev2)?;
+    Ok(register.history(&pair).await?)
 }
 
 /// Users to read to settle "follower follows followee": the shorter of the two lists.

@@ -63,7 +63,11 @@ pub async fn connections(config: &Config) -> Result<Connections, StartupError> {
     Ok(Connections::new(code_host, social_graph, register))
 }
 
-async fn register(url: &str) -> Result<SqliteRegister, StartupError> {
+/// The register the database URL names, migrated and ready.
+///
+/// # Errors
+/// [`StartupError`] when the scheme is unsupported or the database cannot be opened.
+pub async fn register(url: &str) -> Result<SqliteRegister, StartupError> {
     if url.starts_with("sqlite:") {
         SqliteRegister::connect(url)
             .await

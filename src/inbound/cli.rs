@@ -1,8 +1,9 @@
 //! The command line: `serve`, `check` and `history`, with configuration from flags, then the
 //! environment, then a `.env` file, then defaults.
 
-use crate::application::{CheckError, Connections};
+use crate::application::{self, CheckError, Connections};
 use crate::config::{self, Config, Upstreams};
+use crate::domain::Register;
 use crate::inbound::http::{ApiError, ErrorsBody, RegisterEntry, VerdictBody};
 use crate::secret::Secret;
 use crate::startup::{self, Application};
@@ -149,10 +150,15 @@ async fn run(cli: Cli) -> ExitCode {
             check(&connections, &dev1, &dev2, json).await
         }
         Command::History { dev1, dev2, json } => {
-            let Some(connections) = connect(&cli.settings.config(None)).await else {
-                return ExitCode::from(3);
-            };
-            history(&connections, &dev1, &dev2, json).await
+            // Reading the register needs neither upstream nor a token.
+            let config = cli.settings.config(None);
+            match startup::register(&config.database_url).await {
+                Ok(register) => history(&register, &dev1, &dev2, json).await,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(3)
+                }
+            }
         }
     }
 }
@@ -237,8 +243,8 @@ async fn check(connections: &Connections, dev1: &str, dev2: &str, json: bool) ->
     }
 }
 
-async fn history(connections: &Connections, dev1: &str, dev2: &str, json: bool) -> ExitCode {
-    let history = match connections.history(dev1, dev2).await {
+async fn history(register: &dyn Register, dev1: &str, dev2: &str, json: bool) -> ExitCode {
+    let history = match application::history(register, dev1, dev2).await {
         Ok(history) => history,
         Err(e) => return print_error(e, json),
     };

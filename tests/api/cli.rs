@@ -1,0 +1,233 @@
+//! The real binary, driven as a user would.
+
+use crate::fake::{self, Graph, X_TOKEN};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_connected");
+
+/// Runs the binary in `dir` with only the given environment (no stray .env or tokens).
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn json_out(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)))
+}
+
+#[test]
+fn check_with_the_bundled_demo_graph_answers_and_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["check", "alice", "bob", "--demo"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("alice and bob are fully connected"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        dir.path().join("connected.db").exists(),
+        "the default register is created in the working directory"
+    );
+
+    let out = run(
+        dir.path(),
+        &["check", "alice", "carol", "--json", "--demo"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_out(&out), json!({"connected": false}));
+
+    let out = run(dir.path(), &["history", "BOB", "alice", "--json"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let history = json_out(&out);
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert_eq!(history[0]["organisations"], json!(["acme", "Zeta-Org"]));
+
+    let out = run(dir.path(), &["history", "alice", "bob"], &[]);
+    assert!(
+        stdout(&out).contains("connected      acme, Zeta-Org"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn check_reports_missing_users_and_bad_input_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["check", "frank", "grace", "--demo"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).lines().collect::<Vec<_>>(),
+        [
+            "error: frank is not a valid user in twitter",
+            "error: grace is not a valid user in github"
+        ]
+    );
+    let out = run(
+        dir.path(),
+        &["check", "alice", "ALICE", "--json", "--demo"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        json_out(&out)["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("same developer")
+    );
+}
+
+#[test]
+fn a_demo_graph_file_replaces_the_bundled_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("graph.json");
+    std::fs::write(
+        &file,
+        r#"{"github": {"users": {"ann": {"orgs": ["guild"]}, "ben": {"orgs": ["Guild"]}}},
+            "twitter": {"users": {"ann": {"following": ["ben"]}, "ben": {"following": ["ann"], "id": 42}}}}"#,
+    )
+    .unwrap();
+    let demo = format!("--demo={}", file.display());
+    let out = run(dir.path(), &["check", "ann", "ben", "--json", &demo], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        json_out(&out),
+        json!({"connected": true, "organisations": ["guild"]})
+    );
+
+    std::fs::write(
+        &file,
+        r#"{"twitter": {"users": {"ann": {"following": ["zed"]}}}}"#,
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check", "ann", "ben", &demo], &[]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("invalid demo graph"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn without_an_x_token_or_demo_the_service_refuses_to_start_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["check", "alice", "bob"][..],
+        &["serve", "--listen-addr", "127.0.0.1:0"][..],
+    ] {
+        let out = run(dir.path(), args, &[]);
+        assert_ne!(out.status.code(), Some(0));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("TWITTER_BEARER_TOKEN") && err.contains("--demo"),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn check_talks_to_the_configured_upstreams_and_never_logs_a_token() {
+    let graph = Graph::new()
+        .dev("alice", &["acme"], &["bob"])
+        .dev("bob", &["acme"], &["alice"]);
+    let github = fake::github(graph.clone()).await;
+    let x = fake::x(graph).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let (gh, xu) = (github.url.clone(), x.url.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        run(
+            &path,
+            &["check", "alice", "bob", "--json"],
+            &[
+                ("GITHUB_API_URL", &gh),
+                ("TWITTER_API_URL", &xu),
+                ("TWITTER_BEARER_TOKEN", X_TOKEN),
+                ("GITHUB_TOKEN", "ghp_secret_github_token"),
+                ("RUST_LOG", "trace"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        json_out(&out),
+        json!({"connected": true, "organisations": ["acme"]})
+    );
+    assert_eq!(github.call_count() + x.call_count(), 5);
+    let logs = stderr(&out);
+    assert!(!logs.is_empty(), "trace logging should say something");
+    assert!(
+        !logs.contains(X_TOKEN) && !logs.contains("ghp_secret_github_token"),
+        "a token leaked into the logs"
+    );
+}
+
+#[test]
+fn flags_beat_the_environment_which_beats_the_dotenv_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=sqlite://from-dotenv.db\n",
+    )
+    .unwrap();
+    run(dir.path(), &["check", "alice", "bob", "--demo"], &[]);
+    assert!(dir.path().join("from-dotenv.db").exists());
+
+    run(
+        dir.path(),
+        &["check", "alice", "bob", "--demo"],
+        &[("DATABASE_URL", "sqlite://from-env.db")],
+    );
+    assert!(dir.path().join("from-env.db").exists());
+
+    run(
+        dir.path(),
+        &[
+            "check",
+            "alice",
+            "bob",
+            "--database-url",
+            "sqlite://from-flag.db",
+            "--demo",
+        ],
+        &[("DATABASE_URL", "sqlite://from-env.db")],
+    );
+    assert!(dir.path().join("from-flag.db").exists());
+    assert!(!dir.path().join("connected.db").exists());
+}
+
+#[test]
+fn a_bad_timeout_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["check", "alice", "bob", "--demo"],
+        &[("UPSTREAM_TIMEOUT", "soon")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("upstream-timeout"),
+        "{}",
+        stderr(&out)
+    );
+}

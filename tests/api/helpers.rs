@@ -1,0 +1,104 @@
+//! The black-box harness: the application built by the same function `main` uses, on port 0,
+//! with a fresh SQLite file and fake GitHub and X servers.
+
+use crate::fake::{self, Fake, Graph, X_TOKEN};
+use connected::config::{Config, Upstreams};
+use connected::secret::Secret;
+use connected::startup::Application;
+use serde_json::Value;
+use std::time::Duration;
+
+pub struct TestApp {
+    pub address: String,
+    pub github: Fake,
+    pub x: Fake,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// A response's status, `Retry-After` and JSON body.
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: Value,
+}
+
+pub async fn spawn_app(graph: Graph) -> TestApp {
+    spawn_app_with(graph, |_| {}).await
+}
+
+pub async fn spawn_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let github = fake::github(graph.clone()).await;
+    let x = fake::x(graph).await;
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("register.db").display());
+    let mut config = Config {
+        listen_addr: "127.0.0.1:0".parse().unwrap(),
+        database_url,
+        github_api_url: github.url.clone(),
+        github_token: Some(Secret::new("ghp_test_token")),
+        twitter_api_url: x.url.clone(),
+        twitter_bearer_token: Some(Secret::new(X_TOKEN)),
+        upstream_timeout: Duration::from_secs(5),
+        upstreams: Upstreams::Real,
+    };
+    adjust(&mut config);
+    let app = Application::build(&config).await.expect("the app starts");
+    let address = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp {
+        address,
+        github,
+        x,
+        client: reqwest::Client::new(),
+
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> Answer {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the app answers");
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let text = response.text().await.unwrap();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{path} answered {status} with {content_type}: {text}"
+        );
+        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"));
+        Answer {
+            status,
+            retry_after,
+            body,
+        }
+    }
+
+    pub async fn realtime(&self, dev1: &str, dev2: &str) -> Answer {
+        self.get(&format!("/connected/realtime/{dev1}/{dev2}"))
+            .await
+    }
+
+    pub async fn register(&self, dev1: &str, dev2: &str) -> Answer {
+        self.get(&format!("/connected/register/{dev1}/{dev2}"))
+            .await
+    }
+
+    /// Upstream calls received by both fakes.
+    pub fn upstream_calls(&self) -> usize {
+        self.github.call_count() + self.x.call_count()
+    }
+}

@@ -1,0 +1,98 @@
+use crate::fake::Graph;
+use crate::helpers::spawn_app;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_register_lists_every_answer_oldest_first_for_either_order_and_case() {
+    let connected =
+        Graph::new()
+            .dev("alice", &["acme"], &["bob"])
+            .dev("bob", &["acme"], &["alice"]);
+    let app = spawn_app(connected).await;
+    assert_eq!(app.realtime("alice", "bob").await.status, 200);
+    // bob stops following alice.
+    app.x.set_graph(
+        Graph::new()
+            .dev("alice", &["acme"], &["bob"])
+            .dev("bob", &["acme"], &[]),
+    );
+    app.github.set_graph(
+        Graph::new()
+            .dev("alice", &["acme"], &["bob"])
+            .dev("bob", &["acme"], &[]),
+    );
+    assert_eq!(app.realtime("Bob", "ALICE").await.status, 404);
+
+    for (a, b) in [("alice", "bob"), ("bob", "alice"), ("ALICE", "Bob")] {
+        let history = app.register(a, b).await;
+        assert_eq!(history.status, 200);
+        let entries = history.body.as_array().unwrap();
+        assert_eq!(entries.len(), 2, "{}", history.body);
+        assert_eq!(entries[0]["connected"], json!(true));
+        assert_eq!(entries[0]["organisations"], json!(["acme"]));
+        assert_eq!(entries[1]["connected"], json!(false));
+        assert!(entries[1].get("organisations").is_none(), "{}", entries[1]);
+        let times: Vec<&str> = entries
+            .iter()
+            .map(|e| e["registered_at"].as_str().unwrap())
+            .collect();
+        for t in &times {
+            // RFC 3339, UTC, milliseconds: 2021-10-30T13:54:45.485Z
+            assert_eq!(t.len(), 24, "{t}");
+            assert!(t.ends_with('Z') && t.as_bytes()[19] == b'.', "{t}");
+            chrono::DateTime::parse_from_rfc3339(t).unwrap();
+        }
+        assert!(times[0] <= times[1]);
+    }
+}
+
+#[tokio::test]
+async fn a_pair_never_checked_is_404_with_an_empty_list() {
+    let app = spawn_app(Graph::new()).await;
+    let history = app.register("alice", "bob").await;
+    assert_eq!((history.status, history.body), (404, json!([])));
+}
+
+#[tokio::test]
+async fn the_register_of_one_developer_with_herself_is_a_bad_request() {
+    let app = spawn_app(Graph::new()).await;
+    let history = app.register("alice", "Alice").await;
+    assert_eq!(history.status, 400);
+    assert!(
+        history.body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("same developer")
+    );
+}
+
+#[tokio::test]
+async fn pairs_do_not_leak_into_each_other() {
+    let graph = Graph::new()
+        .dev("alice", &["acme"], &["bob", "carol"])
+        .dev("bob", &["acme"], &["alice"])
+        .dev("carol", &["acme"], &["alice"]);
+    let app = spawn_app(graph).await;
+    app.realtime("alice", "bob").await;
+    app.realtime("alice", "carol").await;
+    app.realtime("alice", "carol").await;
+    assert_eq!(
+        app.register("bob", "alice")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.register("carol", "alice")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(app.register("bob", "carol").await.status, 404);
+}
