@@ -206,7 +206,11 @@ pub async fn history(
 
 /// Users to read to settle "follower follows followee": the shorter of the two lists.
 fn follow_cost(follower: &SocialUser, followee: &SocialUser) -> u64 {
-    follower.following.min(followee.followers)
+    let unknown = u64::MAX;
+    follower
+        .following
+        .unwrap_or(unknown)
+        .min(followee.followers.unwrap_or(unknown))
 }
 
 fn code_host_failure<T>(result: &Result<T, CodeHostError>) -> Option<CheckError> {

@@ -41,13 +41,16 @@ pub enum SocialGraphError {
     Unavailable(String),
 }
 
-/// A user of the social graph, with the sizes of its follow lists.
+/// A user of the social graph, with the sizes of its follow lists as the graph reports them
+/// (they only choose which list to read; a verdict never rests on a count).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SocialUser {
     pub id: String,
     pub username: String,
-    pub followers: u64,
-    pub following: u64,
+    /// How many follow this user; `None` when the graph did not say.
+    pub followers: Option<u64>,
+    /// How many this user follows; `None` when the graph did not say.
+    pub following: Option<u64>,
 }
 
 /// The social graph: who follows whom.

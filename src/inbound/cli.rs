@@ -4,13 +4,14 @@
 use crate::application::{self, CheckError, Connections};
 use crate::config::{self, Config, Upstreams};
 use crate::domain::Register;
-use crate::inbound::http::{ApiError, ErrorsBody, RegisterEntry, VerdictBody};
+use crate::inbound::http::{ApiDoc, ApiError, ErrorsBody, RegisterEntry, VerdictBody};
 use crate::secret::Secret;
 use crate::startup::{self, Application};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use utoipa::OpenApi;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,6 +73,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the REST API's OpenAPI document (as served at /openapi.json).
+    Openapi,
     /// Print every recorded answer for two developers, oldest first.
     History {
         dev1: String,
@@ -137,11 +140,22 @@ fn init_logging(default: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
 async fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Openapi => match ApiDoc::openapi().to_pretty_json() {
+            Ok(doc) => {
+                println!("{doc}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(3)
+            }
+        },
         Command::Serve { listen_addr } => serve(cli.settings.config(Some(listen_addr))).await,
         Command::Check { dev1, dev2, json } => {
             let Some(connections) = connect(&cli.settings.config(None)).await else {

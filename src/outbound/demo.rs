@@ -122,8 +122,8 @@ impl DemoGraph {
             let social = SocialUser {
                 id,
                 username: username.clone(),
-                followers: 0,
-                following: 0,
+                followers: Some(0),
+                following: Some(0),
             };
             if users.insert(handle.key().to_owned(), social).is_some() {
                 return Err(DemoGraphError(format!(
@@ -146,11 +146,11 @@ impl DemoGraph {
         for (follower, followees) in &following {
             for followee in followees {
                 if let Some(user) = users.get_mut(followee) {
-                    user.followers += 1;
+                    user.followers = Some(user.followers.unwrap_or(0) + 1);
                 }
             }
             if let Some(user) = users.get_mut(follower) {
-                user.following = followees.len() as u64;
+                user.following = Some(followees.len() as u64);
             }
         }
         Ok(Self {
@@ -232,7 +232,7 @@ mod tests {
         let alice = users[0].clone().unwrap();
         let bob = users[1].clone().unwrap();
         assert_eq!(alice.id, "7");
-        assert_eq!((alice.following, bob.followers), (1, 1));
+        assert_eq!((alice.following, bob.followers), (Some(1), Some(1)));
         assert!(users[2].is_none());
         assert!(graph.follows(&alice, &bob).await.unwrap());
         assert!(!graph.follows(&bob, &alice).await.unwrap());

@@ -151,8 +151,8 @@ impl SocialGraph for XApi {
                     .map(|u| SocialUser {
                         id: u.id.clone(),
                         username: u.username.clone(),
-                        followers: u.public_metrics.as_ref().map_or(0, |m| m.followers_count),
-                        following: u.public_metrics.as_ref().map_or(0, |m| m.following_count),
+                        followers: u.public_metrics.as_ref().map(|m| m.followers_count),
+                        following: u.public_metrics.as_ref().map(|m| m.following_count),
                     })
             })
             .collect())
@@ -164,15 +164,15 @@ impl SocialGraph for XApi {
         followee: &SocialUser,
     ) -> Result<bool, SocialGraphError> {
         // X bills every user a list returns: read the shorter of the follower's following
-        // and the followee's followers. An empty list settles it without a call.
-        let (owner, list, wanted, size) = if follower.following <= followee.followers {
-            (&follower.id, "following", &followee.id, follower.following)
-        } else {
-            (&followee.id, "followers", &follower.id, followee.followers)
-        };
-        if size == 0 {
-            return Ok(false);
-        }
+        // and the followee's followers. Even an empty-looking list is read: counts lag behind
+        // follows, and a verdict must rest on the list itself.
+        let unknown = u64::MAX;
+        let (owner, list, wanted) =
+            if follower.following.unwrap_or(unknown) <= followee.followers.unwrap_or(unknown) {
+                (&follower.id, "following", &followee.id)
+            } else {
+                (&followee.id, "followers", &follower.id)
+            };
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let mut url = self.url(&["users", owner, list]);

@@ -231,3 +231,79 @@ fn a_bad_timeout_is_refused_with_a_clear_message() {
         stderr(&out)
     );
 }
+
+#[tokio::test]
+async fn sigterm_lets_the_requests_in_flight_finish_and_exits_cleanly() {
+    use crate::fake::{Endpoint, Failure};
+    use std::time::Duration;
+
+    let graph = Graph::new()
+        .dev("alice", &["acme"], &["bob"])
+        .dev("bob", &["acme"], &["alice"]);
+    let github = fake::github(graph.clone()).await;
+    let x = fake::x(graph).await;
+    // The check will be in flight for a second and a half when the signal arrives.
+    x.fail(Endpoint::Lookup, Failure::Hang(Duration::from_millis(1500)));
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let database = format!("sqlite://{}", dir.path().join("register.db").display());
+    let mut server = tokio::process::Command::new(BIN)
+        .args(["serve", "--listen-addr", &address])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("GITHUB_API_URL", &github.url)
+        .env("TWITTER_API_URL", &x.url)
+        .env("TWITTER_BEARER_TOKEN", X_TOKEN)
+        .env("DATABASE_URL", &database)
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://{address}");
+    let mut up = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server did not come up");
+
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        let url = format!("{base}/connected/realtime/alice/bob");
+        async move { client.get(url).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let pid = server.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert_eq!(response.status(), 200);
+    let status = tokio::time::timeout(Duration::from_secs(10), server.wait())
+        .await
+        .expect("the server exits")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    // The answer it sent was recorded.
+    let out = run(
+        dir.path(),
+        &["history", "alice", "bob", "--json"],
+        &[("DATABASE_URL", &database)],
+    );
+    assert_eq!(json_out(&out).as_array().unwrap().len(), 1);
+}

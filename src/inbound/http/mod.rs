@@ -212,3 +212,109 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
         format!("{method} is not allowed on {}", uri.path()),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Pair, Register, RegisterError, RegisteredCheck, Verdict};
+    use crate::outbound::{demo::DemoGraph, sqlite::SqliteRegister};
+    use axum::body::Body;
+    use axum::http::Request;
+    use chrono::{DateTime, Utc};
+    use serde_json::{Value, json};
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    /// A register whose storage is gone.
+    struct Unreachable;
+
+    #[async_trait::async_trait]
+    impl Register for Unreachable {
+        async fn record(
+            &self,
+            _: &Pair,
+            _: &Verdict,
+            _: DateTime<Utc>,
+        ) -> Result<RegisteredCheck, RegisterError> {
+            Err(RegisterError::Unavailable("disk I/O error".into()))
+        }
+        async fn history(&self, _: &Pair) -> Result<Vec<RegisteredCheck>, RegisterError> {
+            Err(RegisterError::Unavailable("disk I/O error".into()))
+        }
+        async fn ping(&self) -> Result<(), RegisterError> {
+            Err(RegisterError::Unavailable("disk I/O error".into()))
+        }
+    }
+
+    async fn app(register: Arc<dyn Register>) -> Router {
+        let graph = Arc::new(DemoGraph::bundled().unwrap());
+        router(Connections::new(graph.clone(), graph, register))
+    }
+
+    async fn get(app: Router, uri: &str) -> (StatusCode, Value) {
+        let response = app
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_check_answers_from_the_graph_and_is_recorded() {
+        let register = Arc::new(SqliteRegister::connect("sqlite::memory:").await.unwrap());
+        let app = app(register).await;
+        let (status, body) = get(app.clone(), "/connected/realtime/alice/bob").await;
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::OK,
+                json!({"connected": true, "organisations": ["acme", "Zeta-Org"]})
+            )
+        );
+        let (status, body) = get(app, "/connected/register/Bob/Alice").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body.as_array().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_register_that_cannot_write_gives_503_and_readiness_says_so() {
+        let app = app(Arc::new(Unreachable)).await;
+        let (status, body) = get(app.clone(), "/connected/realtime/alice/bob").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let message = body["errors"][0].as_str().unwrap();
+        assert!(
+            message.contains("register is unavailable") && !message.contains("disk"),
+            "{message}"
+        );
+        let (status, _) = get(app.clone(), "/connected/register/alice/bob").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let (status, _) = get(app.clone(), "/readyz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let (status, _) = get(app, "/healthz").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_path_is_a_bad_request_not_a_crash() {
+        let app = app(Arc::new(Unreachable)).await;
+        let (status, body) = get(app.clone(), "/connected/realtime/%FF%FE/bob").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body["errors"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("the developers in the path cannot be read")
+        );
+        let long = "a".repeat(101);
+        let (status, body) = get(app, &format!("/connected/realtime/{long}/bob")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({"errors": ["a developer handle is at most 100 characters long"]})
+        );
+    }
+}
