@@ -2,9 +2,9 @@
 //! runs concurrently, when to stop early, what is recorded) and own no I/O.
 
 use crate::domain::{
-    CodeHost, CodeHostError, Handle, HandleError, MissingUser, Network, Pair, Register,
-    RegisterError, RegisteredCheck, SameDeveloper, SocialGraph, SocialGraphError, SocialUser,
-    Verdict, shared_organisations,
+    CodeHost, CodeHostError, Handle, HandleError, HistoryPage, MissingUser, Network, Pair,
+    Register, RegisterError, RegisteredCheck, SameDeveloper, SocialGraph, SocialGraphError,
+    SocialUser, Verdict, shared_organisations,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
@@ -72,7 +72,7 @@ impl Connections {
         Ok(self.register.record(&pair, &verdict, at).await?)
     }
 
-    /// Every recorded verdict for the pair, oldest first.
+    /// The recorded verdicts for the pair that `page` selects, oldest first.
     ///
     /// # Errors
     /// `BadHandle`, `SameDeveloper` or `Register`.
@@ -80,8 +80,9 @@ impl Connections {
         &self,
         dev1: &str,
         dev2: &str,
+        page: HistoryPage,
     ) -> Result<Vec<RegisteredCheck>, CheckError> {
-        history(self.register.as_ref(), dev1, dev2).await
+        history(self.register.as_ref(), dev1, dev2, page).await
     }
 
     /// Whether the register answers.
@@ -191,7 +192,8 @@ impl Connections {
     }
 }
 
-/// Every recorded verdict for the pair, oldest first: reading needs the register only.
+/// The recorded verdicts for the pair that `page` selects, oldest first: reading needs the
+/// register only.
 ///
 /// # Errors
 /// `BadHandle`, `SameDeveloper` or `Register`.
@@ -199,9 +201,10 @@ pub async fn history(
     register: &dyn Register,
     dev1: &str,
     dev2: &str,
+    page: HistoryPage,
 ) -> Result<Vec<RegisteredCheck>, CheckError> {
     let pair = Connections::pair(dev1, dev2)?;
-    Ok(register.history(&pair).await?)
+    Ok(register.history(&pair, page).await?)
 }
 
 /// Users to read to settle "follower follows followee": the shorter of the two lists.

@@ -11,6 +11,15 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://connected.db";
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
 pub const DEFAULT_TWITTER_API_URL: &str = "https://api.x.com";
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_DATABASE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Connections to a shared database per instance by default: a few per core keeps the
+/// cores busy while queries wait on the network, without crowding the server.
+pub fn default_database_max_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    u32::try_from(cores * 4).unwrap_or(u32::MAX).clamp(4, 64)
+}
 
 /// Where the answers come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +41,12 @@ pub struct Config {
     pub twitter_bearer_token: Option<Secret>,
     pub upstream_timeout: Duration,
     pub upstreams: Upstreams,
+    /// Pool size for PostgreSQL (SQLite has its own small pool).
+    pub database_max_connections: u32,
+    /// How long to wait for a database connection, at start-up and after.
+    pub database_connect_timeout: Duration,
+    /// How long in-flight requests may take to finish after SIGTERM or Ctrl-C.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Config {
@@ -45,6 +60,9 @@ impl Default for Config {
             twitter_bearer_token: None,
             upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
             upstreams: Upstreams::Real,
+            database_max_connections: default_database_max_connections(),
+            database_connect_timeout: DEFAULT_DATABASE_CONNECT_TIMEOUT,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }

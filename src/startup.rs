@@ -5,8 +5,9 @@ use crate::application::Connections;
 use crate::config::{Config, Upstreams};
 use crate::domain::{CodeHost, Register, SocialGraph};
 use crate::inbound::http;
+use crate::outbound::postgres::{PoolSettings, PostgresRegister};
 use crate::outbound::{demo::DemoGraph, github::GitHubRest, sqlite::SqliteRegister, x::XApi};
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -59,31 +60,52 @@ pub async fn connections(config: &Config) -> Result<Connections, StartupError> {
                 (Arc::new(github), Arc::new(x))
             }
         };
-    let register: Arc<dyn Register> = Arc::new(register(&config.database_url).await?);
-    Ok(Connections::new(code_host, social_graph, register))
+    Ok(Connections::new(
+        code_host,
+        social_graph,
+        register(config).await?,
+    ))
 }
 
-/// The register the database URL names, migrated and ready.
+/// The register the database URL's scheme names (`sqlite:` or `postgres:`/`postgresql:`),
+/// migrated and ready.
 ///
 /// # Errors
 /// [`StartupError`] when the scheme is unsupported or the database cannot be opened.
-pub async fn register(url: &str) -> Result<SqliteRegister, StartupError> {
-    if url.starts_with("sqlite:") {
-        SqliteRegister::connect(url)
-            .await
-            .map_err(|e| StartupError(e.to_string()))
-    } else {
-        let scheme = url.split(':').next().unwrap_or_default();
-        Err(StartupError(format!(
-            "DATABASE_URL has an unsupported scheme {scheme:?}: use sqlite://FILE"
-        )))
-    }
+pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError> {
+    let url = config.database_url.as_str();
+    let scheme = url.split(':').next().unwrap_or_default();
+    let register: Arc<dyn Register> = match scheme {
+        "sqlite" => Arc::new(
+            SqliteRegister::connect(url)
+                .await
+                .map_err(|e| StartupError(e.to_string()))?,
+        ),
+        "postgres" | "postgresql" => {
+            let settings = PoolSettings {
+                max_connections: config.database_max_connections,
+                connect_timeout: config.database_connect_timeout,
+            };
+            Arc::new(
+                PostgresRegister::connect(url, settings)
+                    .await
+                    .map_err(|e| StartupError(e.to_string()))?,
+            )
+        }
+        _ => {
+            return Err(StartupError(format!(
+                "DATABASE_URL has an unsupported scheme {scheme:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE"
+            )));
+        }
+    };
+    Ok(register)
 }
 
 /// The REST API, bound and ready to serve.
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
+    shutdown_grace: std::time::Duration,
 }
 
 impl Application {
@@ -99,6 +121,7 @@ impl Application {
         Ok(Self {
             listener,
             router: http::router(connections),
+            shutdown_grace: config.shutdown_grace,
         })
     }
 
@@ -109,17 +132,38 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests finish for at most
+    /// the shutdown grace period.
     ///
     /// # Errors
-    /// The server's I/O error.
+    /// The server's I/O error, or `TimedOut` when requests were still running at the end of
+    /// the grace period.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            let _ = stopping.send(());
+        };
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(signal)
+            .into_future();
+        let grace = self.shutdown_grace;
+        let deadline = async move {
+            if stopped.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => result,
+            () = deadline => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("requests were still running {} after the stop signal", humantime::format_duration(grace)),
+            )),
+        }
     }
 }
 

@@ -61,6 +61,14 @@ impl Verdict {
     }
 }
 
+/// Which part of a pair's history to read: the newest `limit` entries recorded strictly
+/// before `before` (both optional: no limit reads everything), always returned oldest first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HistoryPage {
+    pub limit: Option<u32>,
+    pub before: Option<DateTime<Utc>>,
+}
+
 /// A verdict as kept in the register.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisteredCheck {
@@ -91,19 +99,35 @@ pub fn retry_after_secs(retry_after: Duration) -> u64 {
     secs.max(1)
 }
 
-/// The organisations two developers share: GitHub's spelling (the first list's where the
-/// two differ in case), unique, sorted case-insensitively.
+/// The organisations two developers share: GitHub's spelling, unique, sorted
+/// case-insensitively. Where the two lists spell one organisation differently in case, the
+/// byte-wise smallest spelling is kept, so the answer does not depend on the pair's order.
 pub fn shared_organisations(first: &[String], second: &[String]) -> Vec<String> {
-    let theirs: std::collections::HashSet<String> =
-        second.iter().map(|o| o.to_lowercase()).collect();
-    let mut shared: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for org in first {
-        let key = org.to_lowercase();
-        if theirs.contains(&key) && seen.insert(key) {
-            shared.push(org.clone());
+    use std::collections::HashMap;
+    let spellings = |list: &[String]| {
+        let mut by_key: HashMap<String, String> = HashMap::new();
+        for org in list {
+            let entry = by_key
+                .entry(org.to_lowercase())
+                .or_insert_with(|| org.clone());
+            if org < entry {
+                entry.clone_from(org);
+            }
         }
-    }
+        by_key
+    };
+    let (mine, theirs) = (spellings(first), spellings(second));
+    let mut shared: Vec<String> = mine
+        .into_iter()
+        .filter_map(|(key, spelling)| {
+            let other = theirs.get(&key)?;
+            Some(if *other < spelling {
+                other.clone()
+            } else {
+                spelling
+            })
+        })
+        .collect();
     shared.sort_by(|a, b| {
         a.to_lowercase()
             .cmp(&b.to_lowercase())
@@ -126,8 +150,15 @@ mod tests {
         let b = s(&["acme", "zeta-org", "beta", "other"]);
         assert_eq!(
             shared_organisations(&a, &b),
-            s(&["acme", "Beta", "Zeta-Org"])
+            s(&["ACME", "Beta", "Zeta-Org"])
         );
+    }
+
+    #[test]
+    fn the_spelling_does_not_depend_on_the_order_of_the_pair() {
+        let a = s(&["Zeta-Org"]);
+        let b = s(&["zeta-org"]);
+        assert_eq!(shared_organisations(&a, &b), shared_organisations(&b, &a));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The ports: what the application needs from the outside world, and exactly which failures
 //! each may report. Adapters translate their technology's errors into these at the boundary.
 
-use super::{Handle, Pair, RegisteredCheck, Verdict};
+use super::{Handle, HistoryPage, Pair, RegisteredCheck, Verdict};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -98,11 +98,15 @@ pub trait Register: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError>;
 
-    /// Every verdict kept for the pair, oldest first.
+    /// The verdicts kept for the pair that `page` selects, oldest first.
     ///
     /// # Errors
     /// [`RegisterError::Unavailable`] when the storage could not be read.
-    async fn history(&self, pair: &Pair) -> Result<Vec<RegisteredCheck>, RegisterError>;
+    async fn history(
+        &self,
+        pair: &Pair,
+        page: HistoryPage,
+    ) -> Result<Vec<RegisteredCheck>, RegisterError>;
 
     /// Whether the storage answers.
     ///

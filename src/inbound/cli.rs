@@ -3,7 +3,7 @@
 
 use crate::application::{self, CheckError, Connections};
 use crate::config::{self, Config, Upstreams};
-use crate::domain::Register;
+use crate::domain::{HistoryPage, Register};
 use crate::inbound::http::{ApiDoc, ApiError, ErrorsBody, RegisterEntry, VerdictBody};
 use crate::secret::Secret;
 use crate::startup::{self, Application};
@@ -31,20 +31,29 @@ struct Cli {
 #[derive(Debug, Args)]
 struct Settings {
     /// The register: sqlite://FILE (created if missing).
-    #[arg(long, env = "DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL, global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
     database_url: String,
     /// GitHub REST origin.
-    #[arg(long, env = "GITHUB_API_URL", default_value = config::DEFAULT_GITHUB_API_URL, global = true)]
+    #[arg(long, env = "GITHUB_API_URL", default_value = config::DEFAULT_GITHUB_API_URL, global = true, hide_env_values = true)]
     github_api_url: String,
     /// X API origin, without /2.
-    #[arg(long, env = "TWITTER_API_URL", default_value = config::DEFAULT_TWITTER_API_URL, global = true)]
+    #[arg(long, env = "TWITTER_API_URL", default_value = config::DEFAULT_TWITTER_API_URL, global = true, hide_env_values = true)]
     twitter_api_url: String,
     /// Whole-request timeout for each upstream call (500ms, 2s, ...).
-    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true, hide_env_values = true)]
     upstream_timeout: std::time::Duration,
+    /// PostgreSQL pool size per instance (default: four per core, 4 to 64).
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = config::default_database_max_connections(), global = true, hide_env_values = true)]
+    database_max_connections: u32,
+    /// How long to wait for a database connection (start-up and readiness).
+    #[arg(long, env = "DATABASE_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true, hide_env_values = true)]
+    database_connect_timeout: std::time::Duration,
+    /// How long requests in flight may take to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration, global = true, hide_env_values = true)]
+    shutdown_grace: std::time::Duration,
     /// Use a social graph from a JSON file instead of the real APIs (the bundled example when
     /// no file is given). Put it after the developers, or write --demo=FILE.
-    #[arg(long, value_name = "GRAPH.json", num_args = 0..=1, global = true)]
+    #[arg(long, value_name = "GRAPH.json", num_args = 0..=1, global = true, hide_env_values = true)]
     demo: Option<Option<PathBuf>>,
 }
 
@@ -62,7 +71,7 @@ enum Command {
     /// Serve the REST API.
     Serve {
         /// Where to listen.
-        #[arg(long, env = "LISTEN_ADDR", default_value = config::DEFAULT_LISTEN_ADDR)]
+        #[arg(long, env = "LISTEN_ADDR", default_value = config::DEFAULT_LISTEN_ADDR, hide_env_values = true)]
         listen_addr: SocketAddr,
     },
     /// Check two developers now (the answer is recorded in the register).
@@ -106,6 +115,9 @@ impl Settings {
                 None => Upstreams::Real,
                 Some(file) => Upstreams::Demo(file),
             },
+            database_max_connections: self.database_max_connections,
+            database_connect_timeout: self.database_connect_timeout,
+            shutdown_grace: self.shutdown_grace,
         }
     }
 }
@@ -166,8 +178,8 @@ async fn run(cli: Cli) -> ExitCode {
         Command::History { dev1, dev2, json } => {
             // Reading the register needs neither upstream nor a token.
             let config = cli.settings.config(None);
-            match startup::register(&config.database_url).await {
-                Ok(register) => history(&register, &dev1, &dev2, json).await,
+            match startup::register(&config).await {
+                Ok(register) => history(register.as_ref(), &dev1, &dev2, json).await,
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(3)
@@ -258,7 +270,7 @@ async fn check(connections: &Connections, dev1: &str, dev2: &str, json: bool) ->
 }
 
 async fn history(register: &dyn Register, dev1: &str, dev2: &str, json: bool) -> ExitCode {
-    let history = match application::history(register, dev1, dev2).await {
+    let history = match application::history(register, dev1, dev2, HistoryPage::default()).await {
         Ok(history) => history,
         Err(e) => return print_error(e, json),
     };

@@ -107,18 +107,37 @@ impl DemoGraph {
 
         let mut users: HashMap<String, SocialUser> = HashMap::new();
         let mut following: HashMap<String, HashSet<String>> = HashMap::new();
-        let mut ids = HashSet::new();
-        for (position, (username, user)) in file.twitter.users.iter().enumerate() {
-            let handle = Handle::parse(username)
-                .map_err(|e| DemoGraphError(format!("twitter user {username:?}: {e}")))?;
-            let id = match &user.id {
-                Some(IdFile::Number(n)) => n.to_string(),
-                Some(IdFile::Text(s)) => s.clone(),
-                None => format!("{}", 1_000_000 + position),
-            };
+        // Explicit ids first, so a derived one never takes an id the file gives.
+        let explicit: Vec<Option<String>> = file
+            .twitter
+            .users
+            .values()
+            .map(|user| match &user.id {
+                Some(IdFile::Number(n)) => Some(n.to_string()),
+                Some(IdFile::Text(s)) => Some(s.clone()),
+                None => None,
+            })
+            .collect();
+        let mut ids: HashSet<String> = HashSet::new();
+        for id in explicit.iter().flatten() {
             if !ids.insert(id.clone()) {
                 return Err(DemoGraphError(format!("twitter id {id} is given twice")));
             }
+        }
+        let mut next_derived = 1_000_000_u64;
+        for ((username, user), id) in file.twitter.users.iter().zip(explicit) {
+            let handle = Handle::parse(username)
+                .map_err(|e| DemoGraphError(format!("twitter user {username:?}: {e}")))?;
+            let id = match id {
+                Some(id) => id,
+                None => loop {
+                    let candidate = next_derived.to_string();
+                    next_derived += 1;
+                    if ids.insert(candidate.clone()) {
+                        break candidate;
+                    }
+                },
+            };
             let social = SocialUser {
                 id,
                 username: username.clone(),

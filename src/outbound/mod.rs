@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod github;
 pub mod http;
+pub mod postgres;
 pub mod sqlite;
 pub mod x;
 
@@ -14,4 +15,29 @@ fn base_url(raw: &str, variable: &str) -> Result<url::Url, String> {
         return Err(format!("{variable} must be an http(s) URL, not {raw}"));
     }
     Ok(url)
+}
+
+/// A database URL fit to show: the password, if any, replaced.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("redacted"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "(an unreadable URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        let shown = super::redact_url("postgres://app:s3cret@db:5432/connected");
+        assert_eq!(shown, "postgres://app:redacted@db:5432/connected");
+        assert_eq!(
+            super::redact_url("sqlite://connected.db"),
+            "sqlite://connected.db"
+        );
+    }
 }

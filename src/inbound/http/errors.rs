@@ -25,6 +25,25 @@ impl ApiError {
     }
 }
 
+/// Logs what went wrong upstream or in storage, once, inside the request's span; a user's
+/// mistake is not the service's problem and is not logged.
+pub fn logged(error: CheckError) -> ApiError {
+    match &error {
+        CheckError::RateLimited {
+            network,
+            retry_after,
+        } => {
+            tracing::warn!(%network, retry_after_secs = retry_after_secs(*retry_after), "upstream rate limited")
+        }
+        CheckError::Unavailable { network, reason } => {
+            tracing::warn!(%network, %reason, "upstream unavailable");
+        }
+        CheckError::Register(e) => tracing::error!(error = %e, "register unavailable"),
+        CheckError::BadHandle(_) | CheckError::SameDeveloper(_) | CheckError::MissingUsers(_) => {}
+    }
+    error.into()
+}
+
 impl From<CheckError> for ApiError {
     fn from(error: CheckError) -> Self {
         match error {
@@ -42,7 +61,6 @@ impl From<CheckError> for ApiError {
                 retry_after,
             } => {
                 let secs = retry_after_secs(retry_after);
-                tracing::warn!(%network, retry_after_secs = secs, "upstream rate limited");
                 Self {
                     status: StatusCode::SERVICE_UNAVAILABLE,
                     body: ErrorsBody::one(format!(
@@ -51,20 +69,14 @@ impl From<CheckError> for ApiError {
                     retry_after: Some(secs),
                 }
             }
-            CheckError::Unavailable { network, reason } => {
-                tracing::warn!(%network, %reason, "upstream unavailable");
-                Self::new(
-                    StatusCode::BAD_GATEWAY,
-                    format!("{network} is unavailable: {reason}"),
-                )
-            }
-            CheckError::Register(e) => {
-                tracing::error!(error = %e, "register unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the register is unavailable; nothing was recorded, try again later",
-                )
-            }
+            CheckError::Unavailable { network, reason } => Self::new(
+                StatusCode::BAD_GATEWAY,
+                format!("{network} is unavailable: {reason}"),
+            ),
+            CheckError::Register(_) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the register is unavailable; nothing was recorded, try again later",
+            ),
         }
     }
 }

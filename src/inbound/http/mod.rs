@@ -7,12 +7,14 @@ pub use errors::ApiError;
 pub use wire::{ErrorsBody, RegisterEntry, StatusBody, VerdictBody};
 
 use crate::application::Connections;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode, Uri, header};
+use crate::domain::HistoryPage;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Deserialize;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -92,7 +94,10 @@ async fn realtime(
     path: Pair,
 ) -> Result<Response, ApiError> {
     let (dev1, dev2) = developers(path)?;
-    let check = connections.check(&dev1, &dev2).await?;
+    let check = connections
+        .check(&dev1, &dev2)
+        .await
+        .map_err(errors::logged)?;
     let status = if check.verdict.is_connected() {
         StatusCode::OK
     } else {
@@ -102,7 +107,9 @@ async fn realtime(
 }
 
 /// Every recorded answer for a pair, oldest first. The pair is unordered and
-/// case-insensitive.
+/// case-insensitive. With `limit`, only the newest `limit` answers (before `before`, if
+/// given), still oldest first, and a `Link: <…>; rel="next"` header to the older page when
+/// there may be one.
 #[utoipa::path(
     get,
     path = "/connected/register/{dev1}/{dev2}",
@@ -110,29 +117,110 @@ async fn realtime(
     params(
         ("dev1" = String, Path, description = "A developer's handle (case-insensitive)"),
         ("dev2" = String, Path, description = "Another developer's handle; the order does not matter"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 10000,
+         description = "Return only the newest `limit` answers (default: all)"),
+        ("before" = Option<String>, Query, format = DateTime,
+         description = "Only answers registered strictly before this RFC 3339 time (for paging backwards)"),
     ),
     responses(
         (status = 200, description = "The pair's recorded checks, oldest first", body = [RegisterEntry],
+         headers(("Link" = String, description = "With `limit`, when a full page was returned: the next, older page (rel=\"next\")")),
          example = json!([{"registered_at": "2021-10-30T13:54:45.485Z", "connected": true, "organisations": ["acme"]},
                           {"registered_at": "2021-11-02T08:01:12.007Z", "connected": false}])),
-        (status = 404, description = "The pair has no record", body = [RegisterEntry], example = json!([])),
-        (status = 400, description = "The same developer twice", body = ErrorsBody),
+        (status = 404, description = "The pair has no record (in the page asked for)", body = [RegisterEntry], example = json!([])),
+        (status = 400, description = "The same developer twice, or a bad `limit` or `before`", body = ErrorsBody),
         (status = 503, description = "The register is unavailable", body = ErrorsBody),
     )
 )]
 async fn register(
     State(connections): State<Connections>,
     path: Pair,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let (dev1, dev2) = developers(path)?;
-    let history = connections.history(&dev1, &dev2).await?;
+    let Query(query) = query.map_err(|rejection| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the query cannot be read: {}", rejection.body_text()),
+        )
+    })?;
+    let page = query.page()?;
+    let history = connections
+        .history(&dev1, &dev2, page)
+        .await
+        .map_err(errors::logged)?;
     let status = if history.is_empty() {
         StatusCode::NOT_FOUND
     } else {
         StatusCode::OK
     };
     let entries: Vec<RegisterEntry> = history.iter().map(RegisterEntry::from).collect();
-    Ok((status, Json(entries)).into_response())
+    let mut response = (status, Json(&entries)).into_response();
+    if let (Some(limit), Some(oldest)) = (page.limit, entries.first())
+        && entries.len() == limit as usize
+    {
+        let mut next = url::Url::parse("http://localhost/").expect("a constant URL parses");
+        if let Ok(mut segments) = next.path_segments_mut() {
+            segments
+                .clear()
+                .extend(["connected", "register", &dev1, &dev2]);
+        }
+        next.query_pairs_mut()
+            .append_pair("limit", &limit.to_string())
+            .append_pair("before", &oldest.registered_at);
+        let link = format!(
+            "<{}?{}>; rel=\"next\"",
+            next.path(),
+            next.query().unwrap_or_default()
+        );
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
+}
+
+/// The register's query: both optional.
+#[derive(Debug, Deserialize)]
+struct HistoryQuery {
+    limit: Option<String>,
+    before: Option<String>,
+}
+
+impl HistoryQuery {
+    const MAX_LIMIT: u32 = 10_000;
+
+    fn page(&self) -> Result<HistoryPage, ApiError> {
+        let limit = match &self.limit {
+            None => None,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(n) if (1..=Self::MAX_LIMIT).contains(&n) => Some(n),
+                _ => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "limit must be a whole number from 1 to {}, not {raw:?}",
+                            Self::MAX_LIMIT
+                        ),
+                    ));
+                }
+            },
+        };
+        let before = match &self.before {
+            None => None,
+            Some(raw) => Some(
+                chrono::DateTime::parse_from_rfc3339(raw)
+                    .map_err(|_| {
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            format!("before must be an RFC 3339 time such as 2021-10-30T13:54:45.485Z, not {raw:?}"),
+                        )
+                    })?
+                    .with_timezone(&chrono::Utc),
+            ),
+        };
+        Ok(HistoryPage { limit, before })
+    }
 }
 
 /// Liveness: 200 while the process runs.
@@ -216,7 +304,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Pair, Register, RegisterError, RegisteredCheck, Verdict};
+    use crate::domain::{HistoryPage, Pair, Register, RegisterError, RegisteredCheck, Verdict};
     use crate::outbound::{demo::DemoGraph, sqlite::SqliteRegister};
     use axum::body::Body;
     use axum::http::Request;
@@ -238,7 +326,11 @@ mod tests {
         ) -> Result<RegisteredCheck, RegisterError> {
             Err(RegisterError::Unavailable("disk I/O error".into()))
         }
-        async fn history(&self, _: &Pair) -> Result<Vec<RegisteredCheck>, RegisterError> {
+        async fn history(
+            &self,
+            _: &Pair,
+            _: HistoryPage,
+        ) -> Result<Vec<RegisteredCheck>, RegisterError> {
             Err(RegisterError::Unavailable("disk I/O error".into()))
         }
         async fn ping(&self) -> Result<(), RegisterError> {

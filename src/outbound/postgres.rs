@@ -1,0 +1,164 @@
+//! The register in PostgreSQL: production, shared by several instances.
+
+use super::redact_url;
+use crate::domain::{HistoryPage, Pair, Register, RegisterError, RegisteredCheck, Verdict};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Row};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Pool settings for a shared database.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+/// The register kept in a PostgreSQL database.
+#[derive(Clone)]
+pub struct PostgresRegister {
+    pool: PgPool,
+    ping_timeout: Duration,
+}
+
+impl std::fmt::Debug for PostgresRegister {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresRegister").finish_non_exhaustive()
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> RegisterError {
+    RegisterError::Unavailable(e.to_string())
+}
+
+impl PostgresRegister {
+    /// Connects to `url` (`postgres://…` or `postgresql://…`) and runs the embedded
+    /// migrations. Two instances starting at once are safe: the migrator holds PostgreSQL's
+    /// advisory lock while it works.
+    ///
+    /// # Errors
+    /// [`RegisterError::Unavailable`] when the database cannot be reached within the connect
+    /// timeout or cannot be migrated; the message never contains the password.
+    pub async fn connect(url: &str, settings: PoolSettings) -> Result<Self, RegisterError> {
+        let shown = redact_url(url);
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| RegisterError::Unavailable(format!("bad PostgreSQL URL {shown}: {e}")))?
+            .application_name("connected");
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections.max(1))
+            .acquire_timeout(settings.connect_timeout)
+            .idle_timeout(Duration::from_secs(600))
+            .max_lifetime(Duration::from_secs(1800))
+            .connect_with(options)
+            .await
+            .map_err(|e| RegisterError::Unavailable(format!("cannot connect to {shown}: {e}")))?;
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| RegisterError::Unavailable(format!("cannot migrate {shown}: {e}")))?;
+        Ok(Self {
+            pool,
+            ping_timeout: settings.connect_timeout.min(Duration::from_secs(2)),
+        })
+    }
+
+    /// The pool, for tests and tools that look inside.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Register for PostgresRegister {
+    async fn record(
+        &self,
+        pair: &Pair,
+        verdict: &Verdict,
+        at: DateTime<Utc>,
+    ) -> Result<RegisteredCheck, RegisterError> {
+        let (a, b) = pair.key();
+        sqlx::query(
+            "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(a)
+        .bind(b)
+        .bind(at)
+        .bind(verdict.is_connected())
+        .bind(verdict.organisations())
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(RegisteredCheck {
+            registered_at: at,
+            verdict: verdict.clone(),
+        })
+    }
+
+    async fn history(
+        &self,
+        pair: &Pair,
+        page: HistoryPage,
+    ) -> Result<Vec<RegisteredCheck>, RegisterError> {
+        let (a, b) = pair.key();
+        // A limited page is the newest `limit` entries (before `before`), read backwards on
+        // the index and turned oldest first; an unlimited read walks the index forwards.
+        let sql = if page.limit.is_some() {
+            "SELECT registered_at, connected, organisations FROM checks
+             WHERE developer_a = $1 AND developer_b = $2
+               AND ($3::timestamptz IS NULL OR registered_at < $3)
+             ORDER BY registered_at DESC, id DESC
+             LIMIT $4"
+        } else {
+            "SELECT registered_at, connected, organisations FROM checks
+             WHERE developer_a = $1 AND developer_b = $2
+               AND ($3::timestamptz IS NULL OR registered_at < $3)
+             ORDER BY registered_at, id
+             LIMIT $4"
+        };
+        let rows = sqlx::query(sql)
+            .bind(a)
+            .bind(b)
+            .bind(page.before)
+            .bind(page.limit.map(i64::from))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let mut checks = rows
+            .iter()
+            .map(|row| {
+                let registered_at: DateTime<Utc> =
+                    row.try_get("registered_at").map_err(unavailable)?;
+                let connected: bool = row.try_get("connected").map_err(unavailable)?;
+                let organisations: Vec<String> =
+                    row.try_get("organisations").map_err(unavailable)?;
+                Ok(RegisteredCheck {
+                    registered_at,
+                    verdict: if connected {
+                        Verdict::Connected { organisations }
+                    } else {
+                        Verdict::NotConnected
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, RegisterError>>()?;
+        if page.limit.is_some() {
+            checks.reverse();
+        }
+        Ok(checks)
+    }
+
+    async fn ping(&self) -> Result<(), RegisterError> {
+        let ping = sqlx::query("SELECT 1").execute(&self.pool);
+        match tokio::time::timeout(self.ping_timeout, ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(unavailable(e)),
+            Err(_) => Err(RegisterError::Unavailable(format!(
+                "no answer within {}",
+                humantime::format_duration(self.ping_timeout)
+            ))),
+        }
+    }
+}
