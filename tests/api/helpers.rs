@@ -20,6 +20,7 @@ pub struct TestApp {
 pub struct Answer {
     pub status: u16,
     pub retry_after: Option<String>,
+    pub link: Option<String>,
     pub body: Value,
 }
 
@@ -70,6 +71,10 @@ impl TestApp {
             .headers()
             .get("retry-after")
             .map(|v| v.to_str().unwrap().to_owned());
+        let link = response
+            .headers()
+            .get("link")
+            .map(|v| v.to_str().unwrap().to_owned());
         let content_type = response
             .headers()
             .get("content-type")
@@ -84,6 +89,7 @@ impl TestApp {
         Answer {
             status,
             retry_after,
+            link,
             body,
         }
     }

@@ -1,8 +1,13 @@
-//! Black-box tests: the real application over HTTP against fake upstream servers.
+//! Black-box tests: the real application over HTTP against fake upstream servers, and the
+//! registers on real SQLite and PostgreSQL databases.
 
 mod cli;
 mod docs;
 mod fake;
 mod helpers;
+mod postgres;
+mod production;
+mod proxy;
 mod realtime;
 mod register;
+mod register_contract;

@@ -1,0 +1,240 @@
+//! One story, the same assertions, against every register backend.
+
+use crate::postgres::TestDatabase;
+use chrono::{DateTime, Utc};
+use connected::config::Config;
+use connected::domain::{Handle, HistoryPage, Pair, Register, RegisteredCheck, Verdict};
+use connected::startup;
+use std::sync::Arc;
+
+fn pair(a: &str, b: &str) -> Pair {
+    Pair::new(Handle::parse(a).unwrap(), Handle::parse(b).unwrap()).unwrap()
+}
+
+fn at(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap()
+}
+
+fn connected(orgs: &[&str]) -> Verdict {
+    Verdict::Connected {
+        organisations: orgs.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+async fn open(url: &str) -> Arc<dyn Register> {
+    let config = Config {
+        database_url: url.to_owned(),
+        ..Config::default()
+    };
+    startup::register(&config)
+        .await
+        .expect("the register opens")
+}
+
+fn all() -> HistoryPage {
+    HistoryPage::default()
+}
+
+async fn story(register: Arc<dyn Register>) {
+    register.ping().await.unwrap();
+    assert!(
+        register
+            .history(&pair("alice", "bob"), all())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Recorded out of time order, under both orders and cases of the pair.
+    let first = connected(&["acme", "Zeta-Org"]);
+    register
+        .record(&pair("Bob", "alice"), &Verdict::NotConnected, at(2_000))
+        .await
+        .unwrap();
+    let returned = register
+        .record(&pair("alice", "bob"), &first, at(1_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        returned,
+        RegisteredCheck {
+            registered_at: at(1_000),
+            verdict: first.clone()
+        }
+    );
+    register
+        .record(&pair("alice", "carol"), &connected(&["x"]), at(1_500))
+        .await
+        .unwrap();
+    // Two in the same millisecond keep the order they were recorded in.
+    register
+        .record(&pair("alice", "bob"), &connected(&["b-second"]), at(3_000))
+        .await
+        .unwrap();
+    register
+        .record(&pair("ALICE", "BOB"), &Verdict::NotConnected, at(3_000))
+        .await
+        .unwrap();
+
+    let history = register
+        .history(&pair("BOB", "Alice"), all())
+        .await
+        .unwrap();
+    assert_eq!(
+        history,
+        vec![
+            RegisteredCheck {
+                registered_at: at(1_000),
+                verdict: first
+            },
+            RegisteredCheck {
+                registered_at: at(2_000),
+                verdict: Verdict::NotConnected
+            },
+            RegisteredCheck {
+                registered_at: at(3_000),
+                verdict: connected(&["b-second"])
+            },
+            RegisteredCheck {
+                registered_at: at(3_000),
+                verdict: Verdict::NotConnected
+            },
+        ]
+    );
+    assert_eq!(
+        register
+            .history(&pair("carol", "alice"), all())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        register
+            .history(&pair("bob", "carol"), all())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Paging backwards: the newest `limit`, oldest first, then strictly before the oldest.
+    let p = pair("dave", "erin");
+    for i in 0..25 {
+        register
+            .record(&p, &Verdict::NotConnected, at(10_000 + i * 10))
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = register
+            .history(
+                &p,
+                HistoryPage {
+                    limit: Some(10),
+                    before,
+                },
+            )
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(
+            page.windows(2)
+                .all(|w| w[0].registered_at < w[1].registered_at)
+        );
+        before = Some(page[0].registered_at);
+        let mut times: Vec<i64> = page
+            .iter()
+            .map(|c| c.registered_at.timestamp_millis())
+            .collect();
+        times.extend(seen);
+        seen = times;
+    }
+    assert_eq!(seen, (0..25).map(|i| 10_000 + i * 10).collect::<Vec<_>>());
+    let newest = register
+        .history(
+            &p,
+            HistoryPage {
+                limit: Some(3),
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        newest
+            .iter()
+            .map(|c| c.registered_at.timestamp_millis())
+            .collect::<Vec<_>>(),
+        vec![10_220, 10_230, 10_240]
+    );
+    let older = register
+        .history(
+            &p,
+            HistoryPage {
+                limit: None,
+                before: Some(at(10_030)),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(older.len(), 3);
+
+    // Many writers at once: every one is kept, none twice.
+    let q = pair("fay", "gus");
+    let writers = (0..100).map(|i| {
+        let register = Arc::clone(&register);
+        let q = q.clone();
+        tokio::spawn(async move {
+            register
+                .record(&q, &Verdict::NotConnected, at(50_000 + i))
+                .await
+        })
+    });
+    for writer in futures::future::join_all(writers).await {
+        writer.unwrap().unwrap();
+    }
+    assert_eq!(register.history(&q, all()).await.unwrap().len(), 100);
+}
+
+#[tokio::test]
+async fn the_sqlite_register_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("contract.db").display());
+    story(open(&url).await).await;
+}
+
+#[tokio::test]
+async fn the_postgres_register_keeps_the_contract() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    story(open(&db.url).await).await;
+}
+
+#[tokio::test]
+async fn two_instances_migrating_one_postgres_database_at_once_both_start() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let (a, b) = tokio::join!(open(&db.url), open(&db.url));
+    a.record(&pair("ann", "ben"), &Verdict::NotConnected, at(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        b.history(&pair("ben", "ann"), all()).await.unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_postgres_url_scheme_alias_is_accepted() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let url = db.url.replacen("postgres://", "postgresql://", 1);
+    open(&url).await.ping().await.unwrap();
+}
