@@ -140,6 +140,8 @@ struct Shared {
     graph: Mutex<Graph>,
     calls: Mutex<Vec<String>>,
     failure: Mutex<Option<(Endpoint, Failure)>>,
+    /// GitHub only: failures for one login's organisations, whatever else happens.
+    user_failures: Mutex<HashMap<String, Failure>>,
     users_read: Mutex<u64>,
     base: Mutex<String>,
 }
@@ -168,6 +170,15 @@ impl Fake {
 
     pub fn fail(&self, endpoint: Endpoint, failure: Failure) {
         *self.shared.failure.lock().unwrap() = Some((endpoint, failure));
+    }
+
+    /// GitHub only: this login's organisation calls fail this way.
+    pub fn fail_user(&self, login: &str, failure: Failure) {
+        self.shared
+            .user_failures
+            .lock()
+            .unwrap()
+            .insert(login.to_lowercase(), failure);
     }
 
     pub fn heal(&self) {
@@ -272,7 +283,13 @@ async fn github_orgs_by_login(
         .github
         .get(&login.to_lowercase())
         .cloned();
-    github_orgs(&shared, user, &query, &headers).await
+    let failure = shared
+        .user_failures
+        .lock()
+        .unwrap()
+        .get(&login.to_lowercase())
+        .cloned();
+    github_orgs(&shared, user, &query, &headers, failure).await
 }
 
 async fn github_orgs_by_id(
@@ -290,7 +307,7 @@ async fn github_orgs_by_id(
         .values()
         .find(|(_, uid, _)| *uid == id)
         .cloned();
-    github_orgs(&shared, user, &query, &headers).await
+    github_orgs(&shared, user, &query, &headers, None).await
 }
 
 async fn github_orgs(
@@ -298,6 +315,7 @@ async fn github_orgs(
     user: Option<(String, u64, Vec<String>)>,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
+    user_failure: Option<Failure>,
 ) -> Response {
     if !headers.contains_key("user-agent") {
         return github_error(
@@ -308,7 +326,11 @@ async fn github_orgs(
     }
     assert_eq!(headers["accept"], "application/vnd.github+json");
     assert_eq!(headers["x-github-api-version"], "2022-11-28");
-    match injected(shared, Endpoint::Any).await {
+    let failure = match user_failure {
+        Some(failure) => Some(failure),
+        None => injected(shared, Endpoint::Any).await,
+    };
+    match failure {
         Some(Failure::RateLimited { reset_in }) => {
             let mut h = github_headers(0);
             h.insert("x-ratelimit-reset", HeaderValue::from(now() + reset_in));

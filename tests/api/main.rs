@@ -5,6 +5,7 @@ mod cli;
 mod docs;
 mod fake;
 mod helpers;
+mod instances;
 mod postgres;
 mod production;
 mod proxy;
