@@ -84,6 +84,15 @@ enum Command {
     },
     /// Print the REST API's OpenAPI document (as served at /openapi.json).
     Openapi,
+    /// Exit 0 when the local server answers /healthz (for container health checks).
+    Healthcheck {
+        /// The server's address (its LISTEN_ADDR; 0.0.0.0 is asked on 127.0.0.1).
+        #[arg(long, env = "LISTEN_ADDR", default_value = config::DEFAULT_LISTEN_ADDR, hide_env_values = true)]
+        listen_addr: SocketAddr,
+        /// Give up after this long.
+        #[arg(long, default_value = "3s", value_parser = parse_duration)]
+        timeout: std::time::Duration,
+    },
     /// Print every recorded answer for two developers, oldest first.
     History {
         dev1: String,
@@ -158,6 +167,10 @@ fn init_logging(default: &str) {
 
 async fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Healthcheck {
+            listen_addr,
+            timeout,
+        } => healthcheck(listen_addr, timeout).await,
         Command::Openapi => match ApiDoc::openapi().to_pretty_json() {
             Ok(doc) => {
                 println!("{doc}");
@@ -295,4 +308,29 @@ async fn history(register: &dyn Register, dev1: &str, dev2: &str, json: bool) ->
         }
     }
     ExitCode::SUCCESS
+}
+
+async fn healthcheck(mut address: SocketAddr, timeout: std::time::Duration) -> ExitCode {
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{address}/healthz");
+    let answer = match reqwest::Client::builder().timeout(timeout).build() {
+        Ok(client) => client.get(&url).send().await,
+        Err(e) => {
+            eprintln!("unhealthy: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match answer {
+        Ok(response) if response.status().is_success() => ExitCode::SUCCESS,
+        Ok(response) => {
+            eprintln!("unhealthy: {url} answered {}", response.status());
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {url}: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -17,6 +17,33 @@ fn base_url(raw: &str, variable: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
+/// The query for a page of a pair's history, in the dialect `placeholder` speaks (`?` or
+/// `$n`), binding the pair, then `before` and `limit` when the page has them. Each shape of
+/// page gets a query of its own, so the database plans each one on the pair's index: a
+/// limited page walks it backwards from the newest entry and stops after `limit` rows.
+fn history_sql(
+    time: &str,
+    placeholder: impl Fn(usize) -> String,
+    page: crate::domain::HistoryPage,
+) -> String {
+    let mut sql = format!(
+        "SELECT {time}, connected, organisations FROM checks WHERE developer_a = {} AND developer_b = {}",
+        placeholder(1),
+        placeholder(2)
+    );
+    let mut next = 3;
+    if page.before.is_some() {
+        sql += &format!(" AND {time} < {}", placeholder(next));
+        next += 1;
+    }
+    if page.limit.is_some() {
+        sql += &format!(" ORDER BY {time} DESC, id DESC LIMIT {}", placeholder(next));
+    } else {
+        sql += &format!(" ORDER BY {time}, id");
+    }
+    sql
+}
+
 /// A database URL fit to show: the password, if any, replaced.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {

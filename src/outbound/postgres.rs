@@ -103,29 +103,15 @@ impl Register for PostgresRegister {
         page: HistoryPage,
     ) -> Result<Vec<RegisteredCheck>, RegisterError> {
         let (a, b) = pair.key();
-        // A limited page is the newest `limit` entries (before `before`), read backwards on
-        // the index and turned oldest first; an unlimited read walks the index forwards.
-        let sql = if page.limit.is_some() {
-            "SELECT registered_at, connected, organisations FROM checks
-             WHERE developer_a = $1 AND developer_b = $2
-               AND ($3::timestamptz IS NULL OR registered_at < $3)
-             ORDER BY registered_at DESC, id DESC
-             LIMIT $4"
-        } else {
-            "SELECT registered_at, connected, organisations FROM checks
-             WHERE developer_a = $1 AND developer_b = $2
-               AND ($3::timestamptz IS NULL OR registered_at < $3)
-             ORDER BY registered_at, id
-             LIMIT $4"
-        };
-        let rows = sqlx::query(sql)
-            .bind(a)
-            .bind(b)
-            .bind(page.before)
-            .bind(page.limit.map(i64::from))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let sql = super::history_sql("registered_at", |n| format!("${n}"), page);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(a).bind(b);
+        if let Some(before) = page.before {
+            query = query.bind(before);
+        }
+        if let Some(limit) = page.limit {
+            query = query.bind(i64::from(limit));
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(unavailable)?;
         let mut checks = rows
             .iter()
             .map(|row| {

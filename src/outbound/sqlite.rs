@@ -107,29 +107,15 @@ impl Register for SqliteRegister {
         page: HistoryPage,
     ) -> Result<Vec<RegisteredCheck>, RegisterError> {
         let (a, b) = pair.key();
-        // A limited page is the newest `limit` entries (before `before`), read backwards on
-        // the index and turned oldest first; an unlimited read walks the index forwards.
-        let sql = if page.limit.is_some() {
-            "SELECT registered_at_ms, connected, organisations FROM checks
-             WHERE developer_a = ? AND developer_b = ? AND (? IS NULL OR registered_at_ms < ?)
-             ORDER BY registered_at_ms DESC, id DESC
-             LIMIT ?"
-        } else {
-            "SELECT registered_at_ms, connected, organisations FROM checks
-             WHERE developer_a = ? AND developer_b = ? AND (? IS NULL OR registered_at_ms < ?)
-             ORDER BY registered_at_ms, id
-             LIMIT ?"
-        };
-        let before = page.before.map(|t| t.timestamp_millis());
-        let rows = sqlx::query(sql)
-            .bind(a)
-            .bind(b)
-            .bind(before)
-            .bind(before)
-            .bind(page.limit.map_or(-1, i64::from))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let sql = super::history_sql("registered_at_ms", |_| "?".to_owned(), page);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(a).bind(b);
+        if let Some(before) = page.before {
+            query = query.bind(before.timestamp_millis());
+        }
+        if let Some(limit) = page.limit {
+            query = query.bind(i64::from(limit));
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(unavailable)?;
         let mut checks = rows
             .iter()
             .map(|row| {

@@ -307,3 +307,27 @@ async fn sigterm_lets_the_requests_in_flight_finish_and_exits_cleanly() {
     );
     assert_eq!(json_out(&out).as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn healthcheck_exits_0_against_a_live_server_and_1_otherwise() {
+    let app = crate::helpers::spawn_app(Graph::new()).await;
+    let live = app.address.trim_start_matches("http://").to_owned();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let (ok, down) = tokio::task::spawn_blocking(move || {
+        (
+            run(&path, &["healthcheck"], &[("LISTEN_ADDR", &live)]),
+            run(&path, &["healthcheck", "--listen-addr", &dead], &[]),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert_eq!(down.status.code(), Some(1));
+    assert!(stderr(&down).starts_with("unhealthy:"), "{}", stderr(&down));
+}

@@ -1,0 +1,65 @@
+"""Checks the deployment files that cannot be run here (no container engine): the compose
+file parses and wires the API to PostgreSQL, the Dockerfile is a multi-stage, non-root image
+with a health check, and the README and .env.example say what they configure."""
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+root = Path(__file__).resolve().parent.parent
+problems = []
+
+
+def check(condition, message):
+    if not condition:
+        problems.append(message)
+
+
+compose = yaml.safe_load((root / "docker-compose.yml").read_text())
+services = compose.get("services", {})
+api, db = services.get("api", {}), services.get("db", {})
+check(api and db, "compose needs services api and db")
+check("5000:5000" in api.get("ports", []), "the API publishes port 5000")
+check(api.get("depends_on", {}).get("db", {}).get("condition") == "service_healthy",
+      "the API waits for a healthy database")
+check(str(api.get("environment", {}).get("DATABASE_URL", "")).startswith("postgres://"),
+      "the API uses PostgreSQL")
+check(api.get("env_file") == ".env", "tokens come from .env")
+check("healthcheck" in db, "the database has a health check")
+volume = next((v.split(":")[0] for v in db.get("volumes", []) if ":" in v), None)
+check(volume in (compose.get("volumes") or {}), "the database keeps its data in a named volume")
+
+dockerfile = (root / "Dockerfile").read_text()
+stages = re.findall(r"^FROM\s+\S+", dockerfile, re.M)
+check(len(stages) >= 2, "the Dockerfile is multi-stage")
+check(re.search(r"^USER\s+(?!root)\S+", dockerfile, re.M), "the image runs as a non-root user")
+check("ca-certificates" in dockerfile, "the runtime image has CA certificates")
+check(re.search(r"^HEALTHCHECK .*connected\", \"healthcheck\"", dockerfile, re.M),
+      "the health check asks /healthz through `connected healthcheck`")
+check(re.search(r"^EXPOSE 5000$", dockerfile, re.M), "the image exposes 5000")
+check("LISTEN_ADDR=0.0.0.0:5000" in dockerfile, "the container listens on 0.0.0.0:5000")
+for path in re.findall(r"^COPY (?!--from)(\S+)", dockerfile, re.M):
+    check((root / path).exists(), f"the Dockerfile copies {path}, which exists")
+
+readme = (root / "README.md").read_text()
+for command in ["docker compose up", "docker build -t connected .",
+                "docker run", "-p 5000:5000", "cp .env.example .env"]:
+    check(command in readme, f"the README's Deploy section shows `{command}`")
+image = api.get("image", "")
+check(image.split(":")[0] == "connected", "compose builds the image the README names")
+
+example = (root / ".env.example").read_text()
+variables = set(re.findall(r"^([A-Z_]+)=", example, re.M))
+for var in variables:
+    check(f"`{var}`" in readme, f"the README documents {var}")
+for var in re.findall(r"env = \"([A-Z_]+)\"", (root / "src/inbound/cli.rs").read_text()):
+    check(var in variables, f".env.example lists {var}")
+
+if problems:
+    print("deployment check failed:")
+    for p in problems:
+        print(" -", p)
+    sys.exit(1)
+print(f"deployment files: OK ({len(stages)} build stages, {len(services)} services, "
+      f"{len(variables)} variables documented)")
