@@ -1,6 +1,8 @@
 //! Configuration: flags, then environment variables, then a `.env` file in the working
 //! directory, then defaults (the command line in `inbound::cli` reads them in that order).
 
+use crate::outbound::cache::CacheSettings;
+use crate::outbound::redact_url;
 use crate::secret::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,6 +15,10 @@ pub const DEFAULT_TWITTER_API_URL: &str = "https://api.x.com";
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_DATABASE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
+pub const DEFAULT_CACHE_TTL_NOT_FOUND: Duration = Duration::from_secs(60);
+pub const DEFAULT_CACHE_MAX_ENTRIES: u64 = 100_000;
+pub const DEFAULT_REDIS_PREFIX: &str = "connected:";
 
 /// Connections to a shared database per instance by default: a few per core keeps the
 /// cores busy while queries wait on the network, without crowding the server.
@@ -30,8 +36,8 @@ pub enum Upstreams {
     Demo(Option<PathBuf>),
 }
 
-/// Everything the application needs to start. `Debug` never shows a token.
-#[derive(Debug, Clone)]
+/// Everything the application needs to start. `Debug` never shows a token or a password.
+#[derive(Clone)]
 pub struct Config {
     pub listen_addr: SocketAddr,
     pub database_url: String,
@@ -47,6 +53,33 @@ pub struct Config {
     pub database_connect_timeout: Duration,
     /// How long in-flight requests may take to finish after SIGTERM or Ctrl-C.
     pub shutdown_grace: Duration,
+    /// How long upstream facts are kept, and how many.
+    pub cache: CacheSettings,
+    /// Redis, to share the cache and the rate-limit memory between instances.
+    pub redis_url: Option<Secret>,
+    /// Every Redis key starts with this.
+    pub redis_prefix: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen_addr", &self.listen_addr)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("github_api_url", &self.github_api_url)
+            .field("github_token", &self.github_token)
+            .field("twitter_api_url", &self.twitter_api_url)
+            .field("twitter_bearer_token", &self.twitter_bearer_token)
+            .field("upstream_timeout", &self.upstream_timeout)
+            .field("upstreams", &self.upstreams)
+            .field("database_max_connections", &self.database_max_connections)
+            .field("database_connect_timeout", &self.database_connect_timeout)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("cache", &self.cache)
+            .field("redis_url", &self.redis_url)
+            .field("redis_prefix", &self.redis_prefix)
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -63,6 +96,13 @@ impl Default for Config {
             database_max_connections: default_database_max_connections(),
             database_connect_timeout: DEFAULT_DATABASE_CONNECT_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            cache: CacheSettings {
+                ttl: DEFAULT_CACHE_TTL,
+                ttl_not_found: DEFAULT_CACHE_TTL_NOT_FOUND,
+                max_entries: DEFAULT_CACHE_MAX_ENTRIES,
+            },
+            redis_url: None,
+            redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
         }
     }
 }
@@ -72,17 +112,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_output_hides_both_tokens() {
+    fn debug_output_hides_tokens_and_passwords() {
         let config = Config {
             github_token: Some(Secret::new("ghp_abcdef")),
             twitter_bearer_token: Some(Secret::new("AAAAbearer")),
+            database_url: "postgres://app:pg-password@db/connected".into(),
+            redis_url: Some(Secret::new("redis://:redis-password@cache:6379")),
             ..Config::default()
         };
         let shown = format!("{config:?}");
-        assert!(
-            !shown.contains("ghp_abcdef") && !shown.contains("AAAAbearer"),
-            "{shown}"
-        );
+        for secret in ["ghp_abcdef", "AAAAbearer", "pg-password", "redis-password"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
         assert_eq!(config.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);
     }
 }

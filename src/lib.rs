@@ -6,6 +6,7 @@ pub mod application;
 pub mod config;
 pub mod domain;
 pub mod inbound;
+pub mod metrics;
 pub mod outbound;
 pub mod secret;
 pub mod startup;

@@ -3,9 +3,12 @@
 
 use crate::application::Connections;
 use crate::config::{Config, Upstreams};
-use crate::domain::{CodeHost, Register, SocialGraph};
+use crate::domain::Register;
 use crate::inbound::http;
+use crate::metrics::Metrics;
+use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, RateLimitMemory};
 use crate::outbound::postgres::{PoolSettings, PostgresRegister};
+use crate::outbound::shared::SharedStore;
 use crate::outbound::{demo::DemoGraph, github::GitHubRest, sqlite::SqliteRegister, x::XApi};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -21,50 +24,78 @@ pub struct StartupError(pub String);
 /// # Errors
 /// [`StartupError`] when a token is missing, a URL is wrong, the demo graph is unreadable or
 /// the register cannot be opened.
-pub async fn connections(config: &Config) -> Result<Connections, StartupError> {
-    let (code_host, social_graph): (Arc<dyn CodeHost>, Arc<dyn SocialGraph>) =
-        match &config.upstreams {
-            Upstreams::Demo(file) => {
-                let graph = match file {
-                    None => DemoGraph::bundled(),
-                    Some(path) => {
-                        let text = std::fs::read_to_string(path).map_err(|e| {
-                            StartupError(format!(
-                                "cannot read the demo graph {}: {e}",
-                                path.display()
-                            ))
-                        })?;
-                        DemoGraph::from_json(&text)
-                    }
+pub async fn connections(
+    config: &Config,
+    metrics: &Arc<Metrics>,
+) -> Result<Connections, StartupError> {
+    let register = register(config).await?;
+    let connections = match &config.upstreams {
+        Upstreams::Demo(file) => {
+            let graph = match file {
+                None => DemoGraph::bundled(),
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).map_err(|e| {
+                        StartupError(format!(
+                            "cannot read the demo graph {}: {e}",
+                            path.display()
+                        ))
+                    })?;
+                    DemoGraph::from_json(&text)
                 }
-                .map_err(|e| StartupError(e.to_string()))?;
-                let graph = Arc::new(graph);
-                (graph.clone(), graph)
             }
-            Upstreams::Real => {
-                let token = config.twitter_bearer_token.clone().ok_or_else(|| {
-                    StartupError(
+            .map_err(|e| StartupError(e.to_string()))?;
+            let graph = Arc::new(graph);
+            Connections::new(graph.clone(), graph, register)
+        }
+        Upstreams::Real => {
+            let token = config.twitter_bearer_token.clone().ok_or_else(|| {
+                StartupError(
                     "TWITTER_BEARER_TOKEN is not set: the X API needs an app-only bearer token \
                      (or try the bundled demo graph with --demo)"
                         .to_owned(),
                 )
-                })?;
-                let github = GitHubRest::new(
-                    &config.github_api_url,
-                    config.github_token.clone(),
-                    config.upstream_timeout,
-                )
-                .map_err(StartupError)?;
-                let x = XApi::new(&config.twitter_api_url, token, config.upstream_timeout)
-                    .map_err(StartupError)?;
-                (Arc::new(github), Arc::new(x))
-            }
-        };
-    Ok(Connections::new(
-        code_host,
-        social_graph,
-        register(config).await?,
-    ))
+            })?;
+            let github = GitHubRest::new(
+                &config.github_api_url,
+                config.github_token.clone(),
+                config.upstream_timeout,
+                Arc::clone(metrics),
+                config.cache.max_entries,
+            )
+            .map_err(StartupError)?;
+            let x = XApi::new(
+                &config.twitter_api_url,
+                token,
+                config.upstream_timeout,
+                Arc::clone(metrics),
+            )
+            .map_err(StartupError)?;
+            let shared = match &config.redis_url {
+                Some(url) => Some(
+                    SharedStore::new(url.expose(), &config.redis_prefix).map_err(StartupError)?,
+                ),
+                None => None,
+            };
+            let limits = RateLimitMemory::new(shared.clone());
+            let github = CachedCodeHost::new(
+                Arc::new(github),
+                config.cache,
+                shared.clone(),
+                limits.clone(),
+                Arc::clone(metrics),
+            );
+            let x = CachedSocialGraph::new(
+                Arc::new(x),
+                config.cache,
+                shared,
+                limits,
+                Arc::clone(metrics),
+            );
+            Connections::new(Arc::new(github.clone()), Arc::new(x.clone()), register)
+                .with_fresh(Arc::new(github.fresh()), Arc::new(x.fresh()))
+        }
+    };
+    Ok(connections)
 }
 
 /// The register the database URL's scheme names (`sqlite:` or `postgres:`/`postgresql:`),
@@ -114,13 +145,14 @@ impl Application {
     /// # Errors
     /// [`StartupError`] as [`connections`], or when the address cannot be bound.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
-        let connections = connections(config).await?;
+        let metrics = Arc::new(Metrics::new());
+        let connections = connections(config, &metrics).await?;
         let listener = tokio::net::TcpListener::bind(config.listen_addr)
             .await
             .map_err(|e| StartupError(format!("cannot listen on {}: {e}", config.listen_addr)))?;
         Ok(Self {
             listener,
-            router: http::router(connections),
+            router: http::router(connections, metrics),
             shutdown_grace: config.shutdown_grace,
         })
     }

@@ -5,12 +5,14 @@ use crate::application::{self, CheckError, Connections};
 use crate::config::{self, Config, Upstreams};
 use crate::domain::{HistoryPage, Register};
 use crate::inbound::http::{ApiDoc, ApiError, ErrorsBody, RegisterEntry, VerdictBody};
+use crate::outbound::cache::CacheSettings;
 use crate::secret::Secret;
 use crate::startup::{self, Application};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use utoipa::OpenApi;
 
 #[derive(Debug, Parser)]
@@ -51,10 +53,29 @@ struct Settings {
     /// How long requests in flight may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration, global = true, hide_env_values = true)]
     shutdown_grace: std::time::Duration,
+    /// How long upstream facts are cached (0 turns the cache off).
+    #[arg(long, env = "CACHE_TTL", default_value = "10m", value_parser = parse_duration_or_zero, global = true, hide_env_values = true)]
+    cache_ttl: std::time::Duration,
+    /// How long "no such user" is cached.
+    #[arg(long, env = "CACHE_TTL_NOT_FOUND", default_value = "1m", value_parser = parse_duration_or_zero, global = true, hide_env_values = true)]
+    cache_ttl_not_found: std::time::Duration,
+    /// Upstream facts kept in process, per kind (least recently used out first).
+    #[arg(long, env = "CACHE_MAX_ENTRIES", default_value_t = config::DEFAULT_CACHE_MAX_ENTRIES, global = true, hide_env_values = true)]
+    cache_max_entries: u64,
+    /// Every Redis key starts with this.
+    #[arg(long, env = "REDIS_PREFIX", default_value = config::DEFAULT_REDIS_PREFIX, global = true, hide_env_values = true)]
+    redis_prefix: String,
     /// Use a social graph from a JSON file instead of the real APIs (the bundled example when
     /// no file is given). Put it after the developers, or write --demo=FILE.
     #[arg(long, value_name = "GRAPH.json", num_args = 0..=1, global = true, hide_env_values = true)]
     demo: Option<Option<PathBuf>>,
+}
+
+fn parse_duration_or_zero(raw: &str) -> Result<std::time::Duration, String> {
+    if raw.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    humantime::parse_duration(raw).map_err(|e| format!("{e} (write 0, 30s, 10m, ...)"))
 }
 
 fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
@@ -127,6 +148,13 @@ impl Settings {
             database_max_connections: self.database_max_connections,
             database_connect_timeout: self.database_connect_timeout,
             shutdown_grace: self.shutdown_grace,
+            cache: CacheSettings {
+                ttl: self.cache_ttl,
+                ttl_not_found: self.cache_ttl_not_found,
+                max_entries: self.cache_max_entries,
+            },
+            redis_url: secret_from_env("REDIS_URL"),
+            redis_prefix: self.redis_prefix,
         }
     }
 }
@@ -203,7 +231,7 @@ async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn connect(config: &Config) -> Option<Connections> {
-    match startup::connections(config).await {
+    match startup::connections(config, &Arc::default()).await {
         Ok(connections) => Some(connections),
         Err(e) => {
             eprintln!("error: {e}");

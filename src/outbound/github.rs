@@ -2,11 +2,13 @@
 
 use super::http::{self, describe_status, describe_transport};
 use crate::domain::{CodeHost, CodeHostError, Handle};
+use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use async_trait::async_trait;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, LINK};
+use reqwest::header::{ACCEPT, AUTHORIZATION, ETAG, HeaderMap, IF_NONE_MATCH, LINK};
 use reqwest::{Response, StatusCode};
 use serde::Deserialize;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -20,6 +22,17 @@ pub struct GitHubRest {
     base: Url,
     token: Option<Secret>,
     timeout: Duration,
+    metrics: Arc<Metrics>,
+    /// The last page seen at each URL with its `ETag`, to revalidate with `If-None-Match`:
+    /// a `304` costs no rate limit. Bounded, least recently used first out.
+    pages: moka::sync::Cache<String, Arc<StoredPage>>,
+}
+
+/// One page of organisations as GitHub last sent it.
+struct StoredPage {
+    etag: String,
+    organisations: Vec<String>,
+    next: Option<Url>,
 }
 
 impl std::fmt::Debug for GitHubRest {
@@ -39,13 +52,21 @@ struct Organisation {
 impl GitHubRest {
     /// # Errors
     /// A message when the base URL is not an http(s) URL or the client cannot be built.
-    pub fn new(base: &str, token: Option<Secret>, timeout: Duration) -> Result<Self, String> {
+    pub fn new(
+        base: &str,
+        token: Option<Secret>,
+        timeout: Duration,
+        metrics: Arc<Metrics>,
+        revalidation_entries: u64,
+    ) -> Result<Self, String> {
         let base = super::base_url(base, "GITHUB_API_URL")?;
         Ok(Self {
             client: http::client(timeout)?,
             base,
             token,
             timeout,
+            metrics,
+            pages: moka::sync::Cache::new(revalidation_entries),
         })
     }
 
@@ -59,7 +80,7 @@ impl GitHubRest {
         url
     }
 
-    async fn get(&self, url: Url) -> Result<Response, CodeHostError> {
+    async fn get(&self, url: Url, etag: Option<&str>) -> Result<Response, CodeHostError> {
         let mut request = self
             .client
             .get(url)
@@ -68,10 +89,70 @@ impl GitHubRest {
         if let Some(token) = &self.token {
             request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
         }
-        request
-            .send()
-            .await
-            .map_err(|e| CodeHostError::Unavailable(describe_transport(&e, self.timeout)))
+        if let Some(etag) = etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        request.send().await.map_err(|e| {
+            self.metrics.upstream("github", "orgs", Outcome::Error);
+            CodeHostError::Unavailable(describe_transport(&e, self.timeout))
+        })
+    }
+
+    /// One page: its organisations and the next page's URL, revalidated when it was seen
+    /// before.
+    async fn page(&self, url: Url) -> Result<(Vec<String>, Option<Url>), CodeHostError> {
+        let key = url.to_string();
+        let stored = self.pages.get(&key);
+        let response = self
+            .get(url, stored.as_ref().map(|p| p.etag.as_str()))
+            .await?;
+        let status = response.status();
+        let outcome = |outcome| self.metrics.upstream("github", "orgs", outcome);
+        if status == StatusCode::NOT_MODIFIED {
+            outcome(Outcome::NotModified);
+            return match stored {
+                Some(page) => Ok((page.organisations.clone(), page.next.clone())),
+                None => Err(CodeHostError::Unavailable(
+                    "it answered 304 Not Modified to a request that was not conditional".to_owned(),
+                )),
+            };
+        }
+        if status == StatusCode::NOT_FOUND {
+            outcome(Outcome::NotFound);
+            self.pages.invalidate(&key);
+            return Err(CodeHostError::NotFound);
+        }
+        if let Some(retry_after) = rate_limit(status, response.headers()) {
+            outcome(Outcome::RateLimited);
+            return Err(CodeHostError::RateLimited { retry_after });
+        }
+        if !status.is_success() {
+            outcome(Outcome::Error);
+            return Err(CodeHostError::Unavailable(describe_status(response).await));
+        }
+        let next = self.next_page(response.headers());
+        let etag = response
+            .headers()
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let page: Vec<Organisation> = response.json().await.map_err(|e| {
+            outcome(Outcome::Error);
+            CodeHostError::Unavailable(describe_transport(&e, self.timeout))
+        })?;
+        outcome(Outcome::Ok);
+        let organisations: Vec<String> = page.into_iter().map(|o| o.login).collect();
+        if let Some(etag) = etag {
+            self.pages.insert(
+                key,
+                Arc::new(StoredPage {
+                    etag,
+                    organisations: organisations.clone(),
+                    next: next.clone(),
+                }),
+            );
+        }
+        Ok((organisations, next))
     }
 
     /// The `rel="next"` link, followed only while it stays on the configured origin so the
@@ -118,23 +199,8 @@ impl CodeHost for GitHubRest {
         let mut url = self.orgs_url(user.as_str());
         let mut organisations = Vec::new();
         for _ in 0..MAX_PAGES {
-            let response = self.get(url).await?;
-            let status = response.status();
-            if status == StatusCode::NOT_FOUND {
-                return Err(CodeHostError::NotFound);
-            }
-            if let Some(retry_after) = rate_limit(status, response.headers()) {
-                return Err(CodeHostError::RateLimited { retry_after });
-            }
-            if !status.is_success() {
-                return Err(CodeHostError::Unavailable(describe_status(response).await));
-            }
-            let next = self.next_page(response.headers());
-            let page: Vec<Organisation> = response
-                .json()
-                .await
-                .map_err(|e| CodeHostError::Unavailable(describe_transport(&e, self.timeout)))?;
-            organisations.extend(page.into_iter().map(|o| o.login));
+            let (page, next) = self.page(url).await?;
+            organisations.extend(page);
             match next {
                 Some(next) => url = next,
                 None => return Ok(organisations),
@@ -151,7 +217,14 @@ mod tests {
     use reqwest::header::HeaderValue;
 
     fn github() -> GitHubRest {
-        GitHubRest::new("http://127.0.0.1:9/api/", None, Duration::from_secs(1)).unwrap()
+        GitHubRest::new(
+            "http://127.0.0.1:9/api/",
+            None,
+            Duration::from_secs(1),
+            Arc::default(),
+            10,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -214,6 +287,8 @@ mod tests {
             "https://api.github.com",
             Some(Secret::new("ghp_hush")),
             Duration::from_secs(1),
+            Arc::default(),
+            10,
         )
         .unwrap();
         assert!(!format!("{gh:?}").contains("ghp_hush"));

@@ -1,10 +1,12 @@
 //! The ports implemented with real technology. Each adapter turns its technology's failures
 //! into the port's errors at the boundary.
 
+pub mod cache;
 pub mod demo;
 pub mod github;
 pub mod http;
 pub mod postgres;
+pub mod shared;
 pub mod sqlite;
 pub mod x;
 

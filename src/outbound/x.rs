@@ -2,12 +2,14 @@
 
 use super::http::{self, describe_status, describe_transport};
 use crate::domain::{Handle, SocialGraph, SocialGraphError, SocialUser};
+use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Response, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -23,6 +25,7 @@ pub struct XApi {
     base: Url,
     token: Secret,
     timeout: Duration,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for XApi {
@@ -78,12 +81,18 @@ struct Meta {
 impl XApi {
     /// # Errors
     /// A message when the base URL is not an http(s) URL or the client cannot be built.
-    pub fn new(base: &str, token: Secret, timeout: Duration) -> Result<Self, String> {
+    pub fn new(
+        base: &str,
+        token: Secret,
+        timeout: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, String> {
         Ok(Self {
             client: http::client(timeout)?,
             base: super::base_url(base, "TWITTER_API_URL")?,
             token,
             timeout,
+            metrics,
         })
     }
 
@@ -95,16 +104,26 @@ impl XApi {
         url
     }
 
-    async fn get<T: DeserializeOwned>(&self, url: Url) -> Result<T, SocialGraphError> {
+    /// One call to `endpoint` (a metrics label), its failures put in the port's words.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        url: Url,
+    ) -> Result<T, SocialGraphError> {
+        let outcome = |outcome| self.metrics.upstream("x", endpoint, outcome);
         let response: Response = self
             .client
             .get(url)
             .header(AUTHORIZATION, format!("Bearer {}", self.token.expose()))
             .send()
             .await
-            .map_err(|e| SocialGraphError::Unavailable(describe_transport(&e, self.timeout)))?;
+            .map_err(|e| {
+                outcome(Outcome::Error);
+                SocialGraphError::Unavailable(describe_transport(&e, self.timeout))
+            })?;
         let status = response.status();
         if status == StatusCode::TOO_MANY_REQUESTS {
+            outcome(Outcome::RateLimited);
             let retry_after = http::until_reset(response.headers(), "x-rate-limit-reset")
                 .or_else(|| http::retry_after(response.headers()))
                 // X's windows are 15 minutes.
@@ -112,14 +131,17 @@ impl XApi {
             return Err(SocialGraphError::RateLimited { retry_after });
         }
         if !status.is_success() {
+            outcome(Outcome::Error);
             return Err(SocialGraphError::Unavailable(
                 describe_status(response).await,
             ));
         }
-        response
-            .json()
-            .await
-            .map_err(|e| SocialGraphError::Unavailable(describe_transport(&e, self.timeout)))
+        let body = response.json().await.map_err(|e| {
+            outcome(Outcome::Error);
+            SocialGraphError::Unavailable(describe_transport(&e, self.timeout))
+        })?;
+        outcome(Outcome::Ok);
+        Ok(body)
     }
 }
 
@@ -140,7 +162,7 @@ impl SocialGraph for XApi {
             .append_pair("user.fields", "public_metrics");
         // Missing and suspended users are not HTTP errors: they come back in `errors`, which
         // is all that needs knowing about them here.
-        let found: UsersBy = self.get(url).await?;
+        let found: UsersBy = self.get("users_by", url).await?;
         Ok(handles
             .iter()
             .map(|handle| {
@@ -183,7 +205,8 @@ impl SocialGraph for XApi {
                     query.append_pair("pagination_token", token);
                 }
             }
-            let page: FollowPage = self.get(url).await?;
+            let page: FollowPage = self.get(list, url).await?;
+            self.metrics.x_users_read(page.data.len() as u64);
             if page.data.iter().any(|u| &u.id == wanted) {
                 return Ok(true);
             }
@@ -209,6 +232,7 @@ mod tests {
             "http://127.0.0.1:9",
             Secret::new("t"),
             Duration::from_secs(1),
+            Arc::default(),
         )
         .unwrap();
         assert_eq!(
@@ -223,6 +247,7 @@ mod tests {
             "https://api.x.com",
             Secret::new("AAAA-bearer"),
             Duration::from_secs(1),
+            Arc::default(),
         )
         .unwrap();
         assert!(!format!("{x:?}").contains("AAAA"));

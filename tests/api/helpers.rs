@@ -60,12 +60,15 @@ pub async fn spawn_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> T
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> Answer {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("the app answers");
+        self.get_with(path, &[]).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self.client.get(format!("{}{path}", self.address));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the app answers");
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -97,6 +100,15 @@ impl TestApp {
     pub async fn realtime(&self, dev1: &str, dev2: &str) -> Answer {
         self.get(&format!("/connected/realtime/{dev1}/{dev2}"))
             .await
+    }
+
+    /// A realtime check with `Cache-Control: no-cache`.
+    pub async fn realtime_fresh(&self, dev1: &str, dev2: &str) -> Answer {
+        self.get_with(
+            &format!("/connected/realtime/{dev1}/{dev2}"),
+            &[("cache-control", "no-cache")],
+        )
+        .await
     }
 
     pub async fn register(&self, dev1: &str, dev2: &str) -> Answer {

@@ -21,7 +21,7 @@ async fn the_register_lists_every_answer_oldest_first_for_either_order_and_case(
             .dev("alice", &["acme"], &["bob"])
             .dev("bob", &["acme"], &[]),
     );
-    assert_eq!(app.realtime("Bob", "ALICE").await.status, 404);
+    assert_eq!(app.realtime_fresh("Bob", "ALICE").await.status, 404);
 
     for (a, b) in [("alice", "bob"), ("bob", "alice"), ("ALICE", "Bob")] {
         let history = app.register(a, b).await;

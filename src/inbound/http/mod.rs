@@ -6,15 +6,21 @@ mod wire;
 pub use errors::ApiError;
 pub use wire::{ErrorsBody, RegisterEntry, StatusBody, VerdictBody};
 
-use crate::application::Connections;
+use crate::application::{Connections, Freshness};
 use crate::domain::HistoryPage;
+use crate::metrics::Metrics;
 use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRef, MatchedPath, Request};
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Instant;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -28,27 +34,73 @@ use utoipa_swagger_ui::SwaggerUi;
                        (formerly Twitter) and share at least one GitHub organisation. Every \
                        definitive answer is kept in a register.",
     ),
-    paths(realtime, register, healthz, readyz),
+    paths(realtime, register, healthz, readyz, metrics_text),
     components(schemas(VerdictBody, ErrorsBody, RegisterEntry, StatusBody)),
     tags((name = "connected", description = "Checks and their register"),
          (name = "operations", description = "Health and readiness"))
 )]
 pub struct ApiDoc;
 
-/// The whole HTTP application for the given use cases.
-pub fn router(connections: Connections) -> Router {
+/// What the handlers share.
+#[derive(Clone)]
+struct AppState {
+    connections: Connections,
+    metrics: Arc<Metrics>,
+}
+
+impl FromRef<AppState> for Connections {
+    fn from_ref(state: &AppState) -> Self {
+        state.connections.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.metrics)
+    }
+}
+
+/// The whole HTTP application for the given use cases, counting into `metrics`.
+pub fn router(connections: Connections, metrics: Arc<Metrics>) -> Router {
+    let state = AppState {
+        connections,
+        metrics: Arc::clone(&metrics),
+    };
     Router::new()
         .route("/connected/realtime/{dev1}/{dev2}", get(realtime))
         .route("/connected/register/{dev1}/{dev2}", get(register))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
         .route("/redoc", get(redoc))
         .route("/redoc/redoc.standalone.js", get(redoc_script))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .route_layer(middleware::from_fn_with_state(metrics, track))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(connections)
+        .with_state(state)
         .layer(TraceLayer::new_for_http())
+}
+
+/// Counts every routed request by its route template (never the raw path, whose handles
+/// would make the label set grow without bound).
+async fn track(
+    State(metrics): State<Arc<Metrics>>,
+    route: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = route.map_or_else(|| "unmatched".to_owned(), |r| r.as_str().to_owned());
+    let method = request.method().clone();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    metrics.request(
+        &route,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 type Pair = Result<Path<(String, String)>, PathRejection>;
@@ -74,6 +126,8 @@ fn developers(path: Pair) -> Result<(String, String), ApiError> {
     params(
         ("dev1" = String, Path, description = "A developer's handle, the same on GitHub and X (case-insensitive)"),
         ("dev2" = String, Path, description = "Another developer's handle"),
+        ("Cache-Control" = Option<String>, Header,
+         description = "`no-cache`: ask GitHub and X again instead of using cached facts (what is read refreshes the cache)"),
     ),
     responses(
         (status = 200, description = "Fully connected; the organisations both belong to", body = VerdictBody,
@@ -92,10 +146,11 @@ fn developers(path: Pair) -> Result<(String, String), ApiError> {
 async fn realtime(
     State(connections): State<Connections>,
     path: Pair,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (dev1, dev2) = developers(path)?;
     let check = connections
-        .check(&dev1, &dev2)
+        .check_with(&dev1, &dev2, freshness(&headers))
         .await
         .map_err(errors::logged)?;
     let status = if check.verdict.is_connected() {
@@ -223,6 +278,36 @@ impl HistoryQuery {
     }
 }
 
+/// `Cache-Control: no-cache` asks for facts read now.
+fn freshness(headers: &HeaderMap) -> Freshness {
+    let no_cache = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|directive| directive.trim().eq_ignore_ascii_case("no-cache"));
+    if no_cache {
+        Freshness::Fresh
+    } else {
+        Freshness::Cached
+    }
+}
+
+/// Prometheus metrics: requests, upstream calls, cache lookups, X users read.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "The metrics in the Prometheus (OpenMetrics) text format", body = String,
+               content_type = "application/openmetrics-text")))]
+async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics.encode(),
+    )
+        .into_response()
+}
+
 /// Liveness: 200 while the process runs.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "The process runs", body = StatusBody)))]
@@ -340,7 +425,10 @@ mod tests {
 
     async fn app(register: Arc<dyn Register>) -> Router {
         let graph = Arc::new(DemoGraph::bundled().unwrap());
-        router(Connections::new(graph.clone(), graph, register))
+        router(
+            Connections::new(graph.clone(), graph, register),
+            Arc::default(),
+        )
     }
 
     async fn get(app: Router, uri: &str) -> (StatusCode, Value) {

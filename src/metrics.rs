@@ -1,0 +1,195 @@
+//! What the service counts, exposed at `/metrics` in the Prometheus (OpenMetrics) text format:
+//! requests by route and status with latency histograms, upstream calls by network, endpoint
+//! and outcome, cache lookups, and X users read (what X bills). One registry per app, no
+//! global state, so tests and several apps in one process do not mix their numbers.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: String,
+    pub method: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+}
+
+/// How one upstream call ended.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    NotFound,
+    NotModified,
+    RateLimited,
+    Error,
+}
+
+impl Outcome {
+    fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::NotFound => "not_found",
+            Outcome::NotModified => "304",
+            Outcome::RateLimited => "rate_limited",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UpstreamLabels {
+    pub network: &'static str,
+    pub endpoint: &'static str,
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    pub cache: &'static str,
+    pub result: &'static str,
+}
+
+/// The app's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    request_duration: Family<RouteLabels, Histogram>,
+    upstream_calls: Family<UpstreamLabels, Counter>,
+    cache_lookups: Family<CacheLabels, Counter>,
+    x_users_read: Counter,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("connected");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route, method and status",
+            requests.clone(),
+        );
+        // 0.5 ms to about 16 s.
+        let request_duration = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by route",
+            request_duration.clone(),
+        );
+        let upstream_calls = Family::<UpstreamLabels, Counter>::default();
+        registry.register(
+            "upstream_calls",
+            "Calls made to GitHub and X, by network, endpoint and outcome (ok, not_found, 304, rate_limited, error)",
+            upstream_calls.clone(),
+        );
+        let cache_lookups = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "cache_lookups",
+            "Lookups of cached upstream facts, by cache and result (hit, shared_hit, miss)",
+            cache_lookups.clone(),
+        );
+        let x_users_read = Counter::default();
+        registry.register(
+            "x_users_read",
+            "Users returned by X follow lists: the unit X bills",
+            x_users_read.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            request_duration,
+            upstream_calls,
+            cache_lookups,
+            x_users_read,
+        }
+    }
+
+    pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_owned(),
+                method: method.to_owned(),
+                status,
+            })
+            .inc();
+        self.request_duration
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn upstream(&self, network: &'static str, endpoint: &'static str, outcome: Outcome) {
+        self.upstream_calls
+            .get_or_create(&UpstreamLabels {
+                network,
+                endpoint,
+                outcome: outcome.label(),
+            })
+            .inc();
+    }
+
+    pub fn cache(&self, cache: &'static str, result: &'static str) {
+        self.cache_lookups
+            .get_or_create(&CacheLabels { cache, result })
+            .inc();
+    }
+
+    pub fn x_users_read(&self, n: u64) {
+        self.x_users_read.inc_by(n);
+    }
+
+    /// The text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_show_in_the_exposition() {
+        let metrics = Metrics::new();
+        metrics.upstream("github", "orgs", Outcome::NotModified);
+        metrics.x_users_read(7);
+        metrics.cache("github_orgs", "hit");
+        metrics.request("/healthz", "GET", 200, Duration::from_millis(3));
+        let text = metrics.encode();
+        assert!(text.contains(r#"connected_upstream_calls_total{network="github",endpoint="orgs",outcome="304"} 1"#), "{text}");
+        assert!(text.contains("connected_x_users_read_total 7"), "{text}");
+        assert!(
+            text.contains(r#"connected_cache_lookups_total{cache="github_orgs",result="hit"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"connected_http_request_duration_seconds_count{route="/healthz"} 1"#),
+            "{text}"
+        );
+    }
+}

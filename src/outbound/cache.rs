@@ -1,0 +1,559 @@
+//! Caches of upstream facts, as decorators that implement the same ports: a GitHub user's
+//! organisations, an X user's id and counts, whether one X user follows another. Not the
+//! verdicts: a verdict is always decided again from facts, fresh or cached.
+//!
+//! Each fact lives in process (moka: bounded, least recently used out, and concurrent loads
+//! of one key share one upstream call) and, when Redis is configured, in Redis too, so one
+//! instance reuses what another fetched. Failures are never cached; a not-found is, for its
+//! own shorter time. A rate limit is remembered until it resets, and calls that would hit it
+//! fail at once without being made.
+
+use super::shared::SharedStore;
+use crate::domain::{CodeHost, CodeHostError, Handle, SocialGraph, SocialGraphError, SocialUser};
+use crate::metrics::Metrics;
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long facts are kept and how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSettings {
+    /// Found facts; zero disables the cache.
+    pub ttl: Duration,
+    /// Users that do not exist.
+    pub ttl_not_found: Duration,
+    /// Facts kept in process, per kind of fact.
+    pub max_entries: u64,
+}
+
+impl CacheSettings {
+    fn not_found_ttl(&self) -> Duration {
+        if self.ttl.is_zero() {
+            Duration::ZERO
+        } else {
+            self.ttl_not_found
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A fact and when it stops being fresh, as an absolute time so that instances sharing it
+/// agree.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Fact<V> {
+    value: V,
+    expires_at_ms: i64,
+}
+
+impl<V> Fact<V> {
+    fn new(value: V, ttl: Duration) -> Self {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        Self {
+            value,
+            expires_at_ms: now_ms().saturating_add(ttl_ms),
+        }
+    }
+
+    fn remaining(&self) -> Duration {
+        Duration::from_millis(u64::try_from(self.expires_at_ms - now_ms()).unwrap_or(0))
+    }
+}
+
+struct UntilExpiry;
+
+impl<V> moka::Expiry<String, Arc<Fact<V>>> for UntilExpiry {
+    fn expire_after_create(
+        &self,
+        _: &String,
+        fact: &Arc<Fact<V>>,
+        _: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(fact.remaining())
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &String,
+        fact: &Arc<Fact<V>>,
+        _: std::time::Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(fact.remaining())
+    }
+}
+
+/// One kind of fact: in process, and in Redis when configured.
+struct Tier<V> {
+    name: &'static str,
+    /// False when the cache is off (a zero time to live): every call goes upstream.
+    enabled: bool,
+    local: moka::future::Cache<String, Arc<Fact<V>>>,
+    shared: Option<SharedStore>,
+    metrics: Arc<Metrics>,
+}
+
+impl<V> Tier<V>
+where
+    V: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    fn new(
+        name: &'static str,
+        settings: CacheSettings,
+        shared: Option<SharedStore>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            name,
+            enabled: !settings.ttl.is_zero(),
+            local: moka::future::Cache::builder()
+                .max_capacity(settings.max_entries)
+                .expire_after(UntilExpiry)
+                .build(),
+            shared,
+            metrics,
+        }
+    }
+
+    fn shared_name(&self, key: &str) -> String {
+        format!("{}:{key}", self.name)
+    }
+
+    async fn from_shared(&self, keys: &[String]) -> Vec<Option<Fact<V>>> {
+        let Some(shared) = &self.shared else {
+            return keys.iter().map(|_| None).collect();
+        };
+        let names: Vec<String> = keys.iter().map(|k| self.shared_name(k)).collect();
+        shared
+            .get_many(&names)
+            .await
+            .into_iter()
+            .map(|bytes| {
+                let fact: Fact<V> = serde_json::from_slice(&bytes?).ok()?;
+                (fact.remaining() > Duration::ZERO).then_some(fact)
+            })
+            .collect()
+    }
+
+    /// Keeps a fact here and in Redis.
+    async fn put(&self, key: &str, value: V, ttl: Duration) -> Arc<Fact<V>> {
+        let fact = Arc::new(Fact::new(value, ttl));
+        self.local.insert(key.to_owned(), Arc::clone(&fact)).await;
+        self.share(key, &fact, ttl).await;
+        fact
+    }
+
+    async fn share(&self, key: &str, fact: &Fact<V>, ttl: Duration) {
+        if let (Some(shared), false) = (&self.shared, ttl.is_zero())
+            && let Ok(bytes) = serde_json::to_vec(fact)
+        {
+            shared.set(&self.shared_name(key), bytes, ttl).await;
+        }
+    }
+
+    /// The fact for `key`: from process, else from Redis, else from `load` (which says how
+    /// long its answer stays fresh). Concurrent callers for one key share one load. With
+    /// `fresh`, the stores are not read, only refreshed with what `load` returns.
+    async fn get<E, F>(&self, key: String, fresh: bool, load: F) -> Result<V, E>
+    where
+        E: Clone + Send + Sync + 'static,
+        F: Future<Output = Result<(V, Duration), E>> + Send,
+    {
+        if !self.enabled {
+            return Ok(load.await?.0);
+        }
+        if fresh {
+            self.metrics.cache(self.name, "bypass");
+            let (value, ttl) = load.await?;
+            self.put(&key, value.clone(), ttl).await;
+            return Ok(value);
+        }
+        if let Some(fact) = self.local.get(&key).await {
+            self.metrics.cache(self.name, "hit");
+            return Ok(fact.value.clone());
+        }
+        let fact = self
+            .local
+            .try_get_with(key.clone(), async {
+                if let Some(fact) = self
+                    .from_shared(std::slice::from_ref(&key))
+                    .await
+                    .pop()
+                    .flatten()
+                {
+                    self.metrics.cache(self.name, "shared_hit");
+                    return Ok(Arc::new(fact));
+                }
+                self.metrics.cache(self.name, "miss");
+                let (value, ttl) = load.await?;
+                let fact = Fact::new(value, ttl);
+                self.share(&key, &fact, ttl).await;
+                Ok(Arc::new(fact))
+            })
+            .await
+            .map_err(|e: Arc<E>| (*e).clone())?;
+        Ok(fact.value.clone())
+    }
+}
+
+/// "Rate limited until T", per upstream endpoint, in process and in Redis when configured.
+#[derive(Clone)]
+pub struct RateLimitMemory {
+    local: Arc<Mutex<HashMap<&'static str, i64>>>,
+    shared: Option<SharedStore>,
+}
+
+impl RateLimitMemory {
+    pub fn new(shared: Option<SharedStore>) -> Self {
+        Self {
+            local: Arc::default(),
+            shared,
+        }
+    }
+
+    fn name(scope: &str) -> String {
+        format!("ratelimit:{scope}")
+    }
+
+    /// How long `scope` is still rate-limited, if it is.
+    pub async fn blocked(&self, scope: &'static str) -> Option<Duration> {
+        let now = now_ms();
+        let local = self.local.lock().ok().and_then(|l| l.get(scope).copied());
+        let until = match local {
+            Some(until) if until > now => Some(until),
+            _ => match &self.shared {
+                Some(shared) => {
+                    let bytes = shared.get(&Self::name(scope)).await?;
+                    let until: i64 = std::str::from_utf8(&bytes).ok()?.parse().ok()?;
+                    if let Ok(mut l) = self.local.lock() {
+                        l.insert(scope, until);
+                    }
+                    Some(until)
+                }
+                None => None,
+            },
+        }?;
+        (until > now).then(|| Duration::from_millis(u64::try_from(until - now).unwrap_or(0)))
+    }
+
+    /// Remembers that `scope` answered "rate limited" for `wait`.
+    pub async fn remember(&self, scope: &'static str, wait: Duration) {
+        if wait.is_zero() {
+            return;
+        }
+        let until = now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+        if let Ok(mut local) = self.local.lock() {
+            local.insert(scope, until);
+        }
+        if let Some(shared) = &self.shared {
+            shared
+                .set(&Self::name(scope), until.to_string().into_bytes(), wait)
+                .await;
+        }
+    }
+}
+
+const GITHUB: &str = "github";
+const X_LOOKUP: &str = "x:lookup";
+const X_FOLLOWS: &str = "x:follows";
+
+/// The code host, cached.
+#[derive(Clone)]
+pub struct CachedCodeHost {
+    inner: Arc<dyn CodeHost>,
+    organisations: Arc<Tier<Option<Vec<String>>>>,
+    limits: RateLimitMemory,
+    settings: CacheSettings,
+    fresh: bool,
+}
+
+impl CachedCodeHost {
+    pub fn new(
+        inner: Arc<dyn CodeHost>,
+        settings: CacheSettings,
+        shared: Option<SharedStore>,
+        limits: RateLimitMemory,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            inner,
+            organisations: Arc::new(Tier::new("github_orgs", settings, shared, metrics)),
+            limits,
+            settings,
+            fresh: false,
+        }
+    }
+
+    /// The same cache, read past: every call goes upstream and refreshes what is kept.
+    pub fn fresh(&self) -> Self {
+        Self {
+            fresh: true,
+            ..self.clone()
+        }
+    }
+}
+
+#[async_trait]
+impl CodeHost for CachedCodeHost {
+    async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
+        let load = async {
+            if let Some(retry_after) = self.limits.blocked(GITHUB).await {
+                return Err(CodeHostError::RateLimited { retry_after });
+            }
+            match self.inner.organisations(user).await {
+                Ok(orgs) => Ok((Some(orgs), self.settings.ttl)),
+                Err(CodeHostError::NotFound) => Ok((None, self.settings.not_found_ttl())),
+                Err(CodeHostError::RateLimited { retry_after }) => {
+                    self.limits.remember(GITHUB, retry_after).await;
+                    Err(CodeHostError::RateLimited { retry_after })
+                }
+                Err(e) => Err(e),
+            }
+        };
+        self.organisations
+            .get(user.key().to_owned(), self.fresh, load)
+            .await?
+            .ok_or(CodeHostError::NotFound)
+    }
+}
+
+/// A social user as kept in the cache.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedUser {
+    id: String,
+    username: String,
+    followers: Option<u64>,
+    following: Option<u64>,
+}
+
+impl From<&SocialUser> for CachedUser {
+    fn from(u: &SocialUser) -> Self {
+        Self {
+            id: u.id.clone(),
+            username: u.username.clone(),
+            followers: u.followers,
+            following: u.following,
+        }
+    }
+}
+
+impl From<CachedUser> for SocialUser {
+    fn from(u: CachedUser) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            followers: u.followers,
+            following: u.following,
+        }
+    }
+}
+
+/// The social graph, cached.
+#[derive(Clone)]
+pub struct CachedSocialGraph {
+    inner: Arc<dyn SocialGraph>,
+    users: Arc<Tier<Option<CachedUser>>>,
+    follows: Arc<Tier<bool>>,
+    limits: RateLimitMemory,
+    settings: CacheSettings,
+    fresh: bool,
+}
+
+impl CachedSocialGraph {
+    pub fn new(
+        inner: Arc<dyn SocialGraph>,
+        settings: CacheSettings,
+        shared: Option<SharedStore>,
+        limits: RateLimitMemory,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            inner,
+            users: Arc::new(Tier::new(
+                "x_users",
+                settings,
+                shared.clone(),
+                Arc::clone(&metrics),
+            )),
+            follows: Arc::new(Tier::new("x_follows", settings, shared, metrics)),
+            limits,
+            settings,
+            fresh: false,
+        }
+    }
+
+    /// The same cache, read past: every call goes upstream and refreshes what is kept.
+    pub fn fresh(&self) -> Self {
+        Self {
+            fresh: true,
+            ..self.clone()
+        }
+    }
+
+    /// One lookup of every handle given, each answer kept under its own handle.
+    async fn look_up(
+        &self,
+        handles: &[&Handle],
+    ) -> Result<Vec<Option<CachedUser>>, SocialGraphError> {
+        if let Some(retry_after) = self.limits.blocked(X_LOOKUP).await {
+            return Err(SocialGraphError::RateLimited { retry_after });
+        }
+        let found = match self.inner.users(handles).await {
+            Ok(found) => found,
+            Err(SocialGraphError::RateLimited { retry_after }) => {
+                self.limits.remember(X_LOOKUP, retry_after).await;
+                return Err(SocialGraphError::RateLimited { retry_after });
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(found
+            .iter()
+            .map(|u| u.as_ref().map(CachedUser::from))
+            .collect())
+    }
+
+    fn keep(
+        brought: &Mutex<Vec<(String, Option<CachedUser>)>>,
+        handle: &Handle,
+        user: Option<CachedUser>,
+    ) {
+        if let Ok(mut brought) = brought.lock() {
+            brought.push((handle.key().to_owned(), user));
+        }
+    }
+
+    fn ttl(&self, user: Option<&CachedUser>) -> Duration {
+        if user.is_some() {
+            self.settings.ttl
+        } else {
+            self.settings.not_found_ttl()
+        }
+    }
+}
+
+#[async_trait]
+impl SocialGraph for CachedSocialGraph {
+    async fn users(
+        &self,
+        handles: &[&Handle],
+    ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
+        if self.fresh || !self.users.enabled {
+            let found = self.look_up(handles).await?;
+            if self.users.enabled {
+                self.users.metrics.cache(self.users.name, "bypass");
+                for (handle, user) in handles.iter().zip(&found) {
+                    self.users
+                        .put(handle.key(), user.clone(), self.ttl(user.as_ref()))
+                        .await;
+                }
+            }
+            return Ok(found.into_iter().map(|u| u.map(SocialUser::from)).collect());
+        }
+
+        // What the process has already.
+        let mut answers: HashMap<String, Option<CachedUser>> = HashMap::new();
+        for handle in handles {
+            if let Some(fact) = self.users.local.get(handle.key()).await {
+                self.users.metrics.cache(self.users.name, "hit");
+                answers.insert(handle.key().to_owned(), fact.value.clone());
+            }
+        }
+        let missing: Vec<&Handle> = handles
+            .iter()
+            .filter(|h| !answers.contains_key(h.key()))
+            .copied()
+            .collect();
+
+        // The rest in one lookup, coalesced on the first missing handle: every concurrent
+        // caller missing it waits for this one call. The others it brings are kept here and
+        // in the cache.
+        if let Some((first, others)) = missing.split_first() {
+            let brought: Mutex<Vec<(String, Option<CachedUser>)>> = Mutex::default();
+            let value = self
+                .users
+                .get(first.key().to_owned(), false, async {
+                    let keys: Vec<String> = others.iter().map(|h| h.key().to_owned()).collect();
+                    let mut to_fetch = vec![*first];
+                    for (handle, fact) in others.iter().zip(self.users.from_shared(&keys).await) {
+                        match fact {
+                            Some(fact) => {
+                                self.users.metrics.cache(self.users.name, "shared_hit");
+                                let value = fact.value.clone();
+                                self.users
+                                    .local
+                                    .insert(handle.key().to_owned(), Arc::new(fact))
+                                    .await;
+                                Self::keep(&brought, handle, value);
+                            }
+                            None => to_fetch.push(*handle),
+                        }
+                    }
+                    let mut found = self.look_up(&to_fetch).await?.into_iter();
+                    let first_user = found.next().flatten();
+                    for (handle, user) in to_fetch[1..].iter().zip(found) {
+                        self.users
+                            .put(handle.key(), user.clone(), self.ttl(user.as_ref()))
+                            .await;
+                        Self::keep(&brought, handle, user);
+                    }
+                    let ttl = self.ttl(first_user.as_ref());
+                    Ok::<_, SocialGraphError>((first_user, ttl))
+                })
+                .await?;
+            answers.insert(first.key().to_owned(), value);
+            if let Ok(brought) = brought.into_inner() {
+                answers.extend(brought);
+            }
+        }
+
+        // Anyone still unknown (their lookup was another caller's, or already evicted): alone.
+        let mut users = Vec::with_capacity(handles.len());
+        for handle in handles {
+            let user = match answers.remove(handle.key()) {
+                Some(user) => user,
+                None => {
+                    let handle = *handle;
+                    self.users
+                        .get(handle.key().to_owned(), false, async move {
+                            let user = self.look_up(&[handle]).await?.pop().flatten();
+                            let ttl = self.ttl(user.as_ref());
+                            Ok::<_, SocialGraphError>((user, ttl))
+                        })
+                        .await?
+                }
+            };
+            users.push(user.map(SocialUser::from));
+        }
+        Ok(users)
+    }
+
+    async fn follows(
+        &self,
+        follower: &SocialUser,
+        followee: &SocialUser,
+    ) -> Result<bool, SocialGraphError> {
+        let key = format!("{}:{}", follower.id, followee.id);
+        let load = async {
+            if let Some(retry_after) = self.limits.blocked(X_FOLLOWS).await {
+                return Err(SocialGraphError::RateLimited { retry_after });
+            }
+            match self.inner.follows(follower, followee).await {
+                Ok(follows) => Ok((follows, self.settings.ttl)),
+                Err(SocialGraphError::RateLimited { retry_after }) => {
+                    self.limits.remember(X_FOLLOWS, retry_after).await;
+                    Err(SocialGraphError::RateLimited { retry_after })
+                }
+                Err(e) => Err(e),
+            }
+        };
+        self.follows.get(key, self.fresh, load).await
+    }
+}

@@ -1,0 +1,170 @@
+//! Redis as the store that several instances share: the second tier of the upstream cache and
+//! the rate-limit memory. Redis being slow or down never fails a request: every operation has
+//! a short deadline, a failure is logged once (and its recovery once), and the caller goes on
+//! with what it has in process.
+
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, OnceCell};
+
+/// How long one Redis operation may take before the cache goes on without it.
+const DEADLINE: Duration = Duration::from_millis(250);
+/// How often to try connecting again while Redis is unreachable.
+const RECONNECT_EVERY: Duration = Duration::from_secs(5);
+
+/// Keys and values in Redis, every key under one prefix.
+#[derive(Clone)]
+pub struct SharedStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: redis::Client,
+    shown: String,
+    prefix: String,
+    connection: OnceCell<ConnectionManager>,
+    last_attempt: Mutex<Option<Instant>>,
+    degraded: AtomicBool,
+}
+
+impl std::fmt::Debug for SharedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedStore")
+            .field("url", &self.inner.shown)
+            .field("prefix", &self.inner.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedStore {
+    /// Prepares the store; the connection is made on first use and retried while Redis is
+    /// down.
+    ///
+    /// # Errors
+    /// A message when the URL is not a Redis URL.
+    pub fn new(url: &str, prefix: &str) -> Result<Self, String> {
+        let shown = super::redact_url(url);
+        let client = redis::Client::open(url)
+            .map_err(|e| format!("REDIS_URL {shown} is not usable: {e}"))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                shown,
+                prefix: prefix.to_owned(),
+                connection: OnceCell::new(),
+                last_attempt: Mutex::new(None),
+                degraded: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// The full key for a name.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.inner.prefix)
+    }
+
+    async fn connection(&self) -> Option<ConnectionManager> {
+        if let Some(connection) = self.inner.connection.get() {
+            return Some(connection.clone());
+        }
+        {
+            let mut last = self.inner.last_attempt.lock().await;
+            if last.is_some_and(|at| at.elapsed() < RECONNECT_EVERY) {
+                return None;
+            }
+            *last = Some(Instant::now());
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(DEADLINE * 4))
+            .set_response_timeout(Some(DEADLINE))
+            .set_number_of_retries(1);
+        let connecting = ConnectionManager::new_with_config(self.inner.client.clone(), config);
+        match tokio::time::timeout(DEADLINE * 4, connecting).await {
+            Ok(Ok(connection)) => {
+                let connection = self
+                    .inner
+                    .connection
+                    .get_or_init(|| async { connection })
+                    .await;
+                self.recovered();
+                Some(connection.clone())
+            }
+            Ok(Err(e)) => {
+                self.failed(&e.to_string());
+                None
+            }
+            Err(_) => {
+                self.failed("no answer to the connection");
+                None
+            }
+        }
+    }
+
+    fn failed(&self, why: &str) {
+        if !self.inner.degraded.swap(true, Ordering::Relaxed) {
+            tracing::warn!(redis = %self.inner.shown, error = why, "Redis is unavailable: caching in this instance only until it is back");
+        }
+    }
+
+    fn recovered(&self) {
+        if self.inner.degraded.swap(false, Ordering::Relaxed) {
+            tracing::info!(redis = %self.inner.shown, "Redis is back: the cache is shared again");
+        }
+    }
+
+    async fn run<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Option<T> {
+        match tokio::time::timeout(DEADLINE, op).await {
+            Ok(Ok(value)) => {
+                self.recovered();
+                Some(value)
+            }
+            Ok(Err(e)) => {
+                self.failed(&e.to_string());
+                None
+            }
+            Err(_) => {
+                self.failed("no answer in time");
+                None
+            }
+        }
+    }
+
+    /// The values of several names, `None` where absent or when Redis cannot answer.
+    pub async fn get_many(&self, names: &[String]) -> Vec<Option<Vec<u8>>> {
+        let none = || vec![None; names.len()];
+        if names.is_empty() {
+            return Vec::new();
+        }
+        let Some(mut connection) = self.connection().await else {
+            return none();
+        };
+        let keys: Vec<String> = names.iter().map(|n| self.key(n)).collect();
+        let values: Option<Vec<Option<Vec<u8>>>> =
+            self.run(async move { connection.mget(keys).await }).await;
+        values
+            .filter(|v| v.len() == names.len())
+            .unwrap_or_else(none)
+    }
+
+    pub async fn get(&self, name: &str) -> Option<Vec<u8>> {
+        self.get_many(&[name.to_owned()]).await.pop().flatten()
+    }
+
+    /// Keeps a value for `ttl` (nothing when the ttl is under a millisecond).
+    pub async fn set(&self, name: &str, value: Vec<u8>, ttl: Duration) {
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        if millis == 0 {
+            return;
+        }
+        let Some(mut connection) = self.connection().await else {
+            return;
+        };
+        let key = self.key(name);
+        let _: Option<()> = self
+            .run(async move { connection.pset_ex(key, value, millis).await })
+            .await;
+    }
+}
