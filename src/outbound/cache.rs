@@ -127,7 +127,7 @@ where
         format!("{}:{key}", self.name)
     }
 
-    async fn from_shared(&self, keys: &[String]) -> Vec<Option<Fact<V>>> {
+    async fn read_shared(&self, keys: &[String]) -> Vec<Option<Fact<V>>> {
         let Some(shared) = &self.shared else {
             return keys.iter().map(|_| None).collect();
         };
@@ -184,7 +184,7 @@ where
             .local
             .try_get_with(key.clone(), async {
                 if let Some(fact) = self
-                    .from_shared(std::slice::from_ref(&key))
+                    .read_shared(std::slice::from_ref(&key))
                     .await
                     .pop()
                     .flatten()
@@ -482,7 +482,7 @@ impl SocialGraph for CachedSocialGraph {
                 .get(first.key().to_owned(), false, async {
                     let keys: Vec<String> = others.iter().map(|h| h.key().to_owned()).collect();
                     let mut to_fetch = vec![*first];
-                    for (handle, fact) in others.iter().zip(self.users.from_shared(&keys).await) {
+                    for (handle, fact) in others.iter().zip(self.users.read_shared(&keys).await) {
                         match fact {
                             Some(fact) => {
                                 self.users.metrics.cache(self.users.name, "shared_hit");

@@ -26,7 +26,7 @@ struct Inner {
     shown: String,
     prefix: String,
     connection: OnceCell<ConnectionManager>,
-    last_attempt: Mutex<Option<Instant>>,
+    last_failure: Mutex<Option<Instant>>,
     degraded: AtomicBool,
 }
 
@@ -55,7 +55,7 @@ impl SharedStore {
                 shown,
                 prefix: prefix.to_owned(),
                 connection: OnceCell::new(),
-                last_attempt: Mutex::new(None),
+                last_failure: Mutex::new(None),
                 degraded: AtomicBool::new(false),
             }),
         })
@@ -66,38 +66,54 @@ impl SharedStore {
         format!("{}{name}", self.inner.prefix)
     }
 
+    /// The connection, made once; callers arriving while it is being made wait for it.
+    /// While Redis is unreachable, an attempt is made at most every few seconds and the
+    /// callers in between go on without Redis at once.
     async fn connection(&self) -> Option<ConnectionManager> {
         if let Some(connection) = self.inner.connection.get() {
             return Some(connection.clone());
         }
-        {
-            let mut last = self.inner.last_attempt.lock().await;
-            if last.is_some_and(|at| at.elapsed() < RECONNECT_EVERY) {
-                return None;
-            }
-            *last = Some(Instant::now());
+        let recently_failed = || async {
+            self.inner
+                .last_failure
+                .lock()
+                .await
+                .is_some_and(|at| at.elapsed() < RECONNECT_EVERY)
+        };
+        if recently_failed().await {
+            return None;
         }
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(DEADLINE * 4))
-            .set_response_timeout(Some(DEADLINE))
-            .set_number_of_retries(1);
-        let connecting = ConnectionManager::new_with_config(self.inner.client.clone(), config);
-        match tokio::time::timeout(DEADLINE * 4, connecting).await {
-            Ok(Ok(connection)) => {
-                let connection = self
-                    .inner
-                    .connection
-                    .get_or_init(|| async { connection })
-                    .await;
+        let made = self
+            .inner
+            .connection
+            .get_or_try_init(|| async {
+                // Waiters queued behind a failed attempt do not each try again.
+                if recently_failed().await {
+                    return Err(None);
+                }
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(DEADLINE * 4))
+                    .set_response_timeout(Some(DEADLINE))
+                    .set_number_of_retries(1);
+                let connecting =
+                    ConnectionManager::new_with_config(self.inner.client.clone(), config);
+                match tokio::time::timeout(DEADLINE * 4, connecting).await {
+                    Ok(Ok(connection)) => Ok(connection),
+                    Ok(Err(e)) => Err(Some(e.to_string())),
+                    Err(_) => Err(Some("no answer to the connection".to_owned())),
+                }
+            })
+            .await;
+        match made {
+            Ok(connection) => {
                 self.recovered();
                 Some(connection.clone())
             }
-            Ok(Err(e)) => {
-                self.failed(&e.to_string());
-                None
-            }
-            Err(_) => {
-                self.failed("no answer to the connection");
+            Err(why) => {
+                if let Some(why) = why {
+                    *self.inner.last_failure.lock().await = Some(Instant::now());
+                    self.failed(&why);
+                }
                 None
             }
         }

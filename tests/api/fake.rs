@@ -143,6 +143,12 @@ struct Shared {
     /// GitHub only: failures for one login's organisations, whatever else happens.
     user_failures: Mutex<HashMap<String, Failure>>,
     users_read: Mutex<u64>,
+    /// GitHub only: conditional requests answered 304.
+    not_modified: Mutex<u64>,
+    /// Every request's `If-None-Match`, in order (None when absent).
+    if_none_match: Mutex<Vec<Option<String>>>,
+    /// Answers wait this long first (a stand-in for the network's latency).
+    latency: Mutex<Duration>,
     base: Mutex<String>,
 }
 
@@ -166,6 +172,21 @@ impl Fake {
     /// X only: users returned from follow lists (what X bills).
     pub fn users_read(&self) -> u64 {
         *self.shared.users_read.lock().unwrap()
+    }
+
+    /// GitHub only: how many conditional requests were answered 304 Not Modified.
+    pub fn not_modified(&self) -> u64 {
+        *self.shared.not_modified.lock().unwrap()
+    }
+
+    /// GitHub only: the `If-None-Match` each request carried.
+    pub fn if_none_match(&self) -> Vec<Option<String>> {
+        self.shared.if_none_match.lock().unwrap().clone()
+    }
+
+    /// Every answer waits this long first.
+    pub fn set_latency(&self, latency: Duration) {
+        *self.shared.latency.lock().unwrap() = latency;
     }
 
     pub fn fail(&self, endpoint: Endpoint, failure: Failure) {
@@ -203,7 +224,15 @@ async fn start(graph: Graph, router: Router<Arc<Shared>>) -> Fake {
     Fake { url, shared }
 }
 
-fn record(shared: &Shared, path: &str, query: &HashMap<String, String>) {
+async fn record(shared: &Shared, path: &str, query: &HashMap<String, String>) {
+    let latency = *shared.latency.lock().unwrap();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    record_now(shared, path, query);
+}
+
+fn record_now(shared: &Shared, path: &str, query: &HashMap<String, String>) {
     let mut query: Vec<_> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
     query.sort();
     shared
@@ -275,7 +304,7 @@ async fn github_orgs_by_login(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    record(&shared, &format!("/users/{login}/orgs"), &query);
+    record(&shared, &format!("/users/{login}/orgs"), &query).await;
     let user = shared
         .graph
         .lock()
@@ -298,7 +327,7 @@ async fn github_orgs_by_id(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    record(&shared, &format!("/user/{id}/orgs"), &query);
+    record(&shared, &format!("/user/{id}/orgs"), &query).await;
     let user = shared
         .graph
         .lock()
@@ -404,8 +433,29 @@ async fn github_orgs(
     if !links.is_empty() {
         h.insert("link", HeaderValue::from_str(&links.join(", ")).unwrap());
     }
-    h.insert("etag", HeaderValue::from_static("W/\"1f2e3d\""));
-    (StatusCode::OK, h, Json(items)).into_response()
+    // A weak ETag of the page's content, as GitHub sends; a matching If-None-Match gets a
+    // 304 with no body, which costs no rate limit.
+    let body = serde_json::to_string(&items).unwrap();
+    let etag = format!("W/\"{:016x}\"", {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (body.as_str(), links.join(",")).hash(&mut hasher);
+        hasher.finish()
+    });
+    let asked = headers
+        .get("if-none-match")
+        .map(|v| v.to_str().unwrap().to_owned());
+    shared.if_none_match.lock().unwrap().push(asked.clone());
+    h.insert("etag", HeaderValue::from_str(&etag).unwrap());
+    if asked.as_deref() == Some(etag.as_str()) {
+        *shared.not_modified.lock().unwrap() += 1;
+        return (StatusCode::NOT_MODIFIED, h).into_response();
+    }
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    (StatusCode::OK, h, body).into_response()
 }
 
 // ---------------------------------------------------------------- X
@@ -495,7 +545,7 @@ async fn x_users_by(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    record(&shared, "/2/users/by", &query);
+    record(&shared, "/2/users/by", &query).await;
     if let Some(refusal) = x_refusal(&shared, &headers, Endpoint::Lookup).await {
         return refusal;
     }
@@ -558,7 +608,7 @@ async fn x_following(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    record(&shared, &format!("/2/users/{id}/following"), &query);
+    record(&shared, &format!("/2/users/{id}/following"), &query).await;
     let list = {
         let graph = shared.graph.lock().unwrap();
         graph
@@ -576,7 +626,7 @@ async fn x_followers(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    record(&shared, &format!("/2/users/{id}/followers"), &query);
+    record(&shared, &format!("/2/users/{id}/followers"), &query).await;
     let list = {
         let graph = shared.graph.lock().unwrap();
         graph

@@ -3,6 +3,7 @@
 
 mod cli;
 mod docs;
+mod economy;
 mod fake;
 mod helpers;
 mod instances;
