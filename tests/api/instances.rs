@@ -71,20 +71,22 @@ struct Answered {
 }
 
 /// Sends every request with `in_flight` at once; `Err` for a request that got no answer.
+/// With `fresh`, each check asks the upstreams (`Cache-Control: no-cache`).
 async fn fire(
     client: &reqwest::Client,
     requests: Vec<(String, (String, String))>,
     in_flight: usize,
+    fresh: bool,
 ) -> Vec<Result<Answered, String>> {
     futures::stream::iter(requests)
         .map(|(base, (a, b))| {
             let client = client.clone();
             async move {
-                let response = client
-                    .get(format!("{base}/connected/realtime/{a}/{b}"))
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let mut request = client.get(format!("{base}/connected/realtime/{a}/{b}"));
+                if fresh {
+                    request = request.header("cache-control", "no-cache");
+                }
+                let response = request.send().await.map_err(|e| e.to_string())?;
                 let status = response.status().as_u16();
                 let body: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
                 if status == 200 || status == 404 {
@@ -181,7 +183,9 @@ async fn two_instances_under_load_lose_nothing_record_nothing_twice_and_stop_cle
     let github = fake::github(graph.clone()).await;
     let x = fake::x(graph).await;
     github.fail_user("broken", Failure::Status(500));
-    github.fail_user("limited", Failure::RateLimited { reset_in: 300 });
+    // GitHub's limit is per token: while it lasts, each instance answers every check that
+    // needs GitHub with a 503 at once. Short, so the later phases see it reset.
+    github.fail_user("limited", Failure::RateLimited { reset_in: 1 });
 
     let (mut a, mut b) = tokio::join!(
         start(&github.url, &x.url, &db.url),
@@ -201,7 +205,7 @@ async fn two_instances_under_load_lose_nothing_record_nothing_twice_and_stop_cle
         })
         .collect();
     let started = Instant::now();
-    let mut answers = fire(&client, requests, 64).await;
+    let mut answers = fire(&client, requests, 64, false).await;
     let took = started.elapsed();
     println!(
         "two instances sustained {:.0} checks/s (1,000 checks, 64 in flight)",
@@ -216,7 +220,9 @@ async fn two_instances_under_load_lose_nothing_record_nothing_twice_and_stop_cle
         assert!(statuses.contains(&status), "the load covers {status}");
     }
 
-    // Phase 2: SIGTERM to A with 64 slow checks in flight: every one is answered, A exits 0.
+    // Phase 2: SIGTERM to A with 64 slow checks in flight (fresh, so they wait on X): every
+    // one is answered, A exits 0. First, GitHub's rate limit resets.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     x.fail(Endpoint::Any, Failure::Hang(Duration::from_millis(300)));
     let in_flight: Vec<_> = (0..64)
         .map(|n| (a.base.clone(), pairs[n % pairs.len()].clone()))
@@ -226,7 +232,7 @@ async fn two_instances_under_load_lose_nothing_record_nothing_twice_and_stop_cle
             .pool_max_idle_per_host(0)
             .build()
             .unwrap();
-        async move { fire(&client, in_flight, 64).await }
+        async move { fire(&client, in_flight, 64, true).await }
     });
     tokio::time::sleep(Duration::from_millis(150)).await;
     signal(&a.child, "-TERM");
@@ -256,7 +262,7 @@ async fn two_instances_under_load_lose_nothing_record_nothing_twice_and_stop_cle
             .pool_max_idle_per_host(0)
             .build()
             .unwrap();
-        async move { fire(&client, doomed, 8).await }
+        async move { fire(&client, doomed, 8, true).await }
     });
     tokio::time::sleep(Duration::from_millis(700)).await;
     signal(&b.child, "-KILL");
