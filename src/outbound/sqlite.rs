@@ -7,11 +7,54 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 /// The register kept in a SQLite database.
 #[derive(Clone)]
 pub struct SqliteRegister {
     pool: SqlitePool,
+    writer: mpsc::Sender<Pending>,
+}
+
+/// A verdict waiting for its transaction, and who to tell when it is durable.
+struct Pending {
+    developer_a: String,
+    developer_b: String,
+    registered_at_ms: i64,
+    connected: bool,
+    organisations: String,
+    done: oneshot::Sender<Result<(), RegisterError>>,
+}
+
+/// Verdicts written in one transaction at most. SQLite has one writer at a time and a
+/// transaction's cost hardly depends on its size, so under load the verdicts that arrive
+/// while one transaction commits share the next: group commit. Each caller still returns only
+/// once its own row is committed.
+const MAX_BATCH: usize = 256;
+
+async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations) ",
+        );
+        insert.push_values(&batch, |mut row, p| {
+            row.push_bind(&p.developer_a)
+                .push_bind(&p.developer_b)
+                .push_bind(p.registered_at_ms)
+                .push_bind(p.connected)
+                .push_bind(&p.organisations);
+        });
+        let result = insert
+            .build()
+            .execute(&pool)
+            .await
+            .map(|_| ())
+            .map_err(unavailable);
+        for pending in batch.drain(..) {
+            let _ = pending.done.send(result.clone());
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteRegister {
@@ -64,7 +107,9 @@ impl SqliteRegister {
             .run(&pool)
             .await
             .map_err(|e| RegisterError::Unavailable(format!("cannot migrate {url}: {e}")))?;
-        Ok(Self { pool })
+        let (writer, queue) = mpsc::channel(MAX_BATCH * 16);
+        tokio::spawn(write_batches(pool.clone(), queue));
+        Ok(Self { pool, writer })
     }
 }
 
@@ -83,18 +128,18 @@ impl Register for SqliteRegister {
         let (a, b) = pair.key();
         let organisations = serde_json::to_string(verdict.organisations())
             .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations)
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(a)
-        .bind(b)
-        .bind(at.timestamp_millis())
-        .bind(verdict.is_connected())
-        .bind(organisations)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        let (done, committed) = oneshot::channel();
+        let pending = Pending {
+            developer_a: a.to_owned(),
+            developer_b: b.to_owned(),
+            registered_at_ms: at.timestamp_millis(),
+            connected: verdict.is_connected(),
+            organisations,
+            done,
+        };
+        let gone = || RegisterError::Unavailable("the register's writer has stopped".to_owned());
+        self.writer.send(pending).await.map_err(|_| gone())?;
+        committed.await.map_err(|_| gone())??;
         Ok(RegisteredCheck {
             registered_at: at,
             verdict: verdict.clone(),

@@ -1,10 +1,12 @@
 //! Black-box tests: the real application over HTTP against fake upstream servers, and the
 //! registers on real SQLite and PostgreSQL databases.
 
+/// The fake GitHub and X servers.
+use connected_fakes as fake;
+
 mod cli;
 mod docs;
 mod economy;
-mod fake;
 mod helpers;
 mod instances;
 mod postgres;
