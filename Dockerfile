@@ -6,6 +6,7 @@ COPY src src
 COPY migrations migrations
 COPY assets assets
 COPY demo demo
+COPY fakes fakes
 RUN cargo build --release --locked --bin connected
 
 # Run: a small Debian with CA certificates (the HTTP client trusts the system's roots) and

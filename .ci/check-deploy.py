@@ -27,6 +27,10 @@ check(str(api.get("environment", {}).get("DATABASE_URL", "")).startswith("postgr
       "the API uses PostgreSQL")
 check(api.get("env_file") == ".env", "tokens come from .env")
 check("healthcheck" in db, "the database has a health check")
+redis_service = services.get("redis", {})
+check("healthcheck" in redis_service, "Redis has a health check")
+check(str(api.get("environment", {}).get("REDIS_URL", "")).startswith("redis://"),
+      "the API shares its cache through Redis")
 volume = next((v.split(":")[0] for v in db.get("volumes", []) if ":" in v), None)
 check(volume in (compose.get("volumes") or {}), "the database keeps its data in a named volume")
 
@@ -41,6 +45,14 @@ check(re.search(r"^EXPOSE 5000$", dockerfile, re.M), "the image exposes 5000")
 check("LISTEN_ADDR=0.0.0.0:5000" in dockerfile, "the container listens on 0.0.0.0:5000")
 for path in re.findall(r"^COPY (?!--from)(\S+)", dockerfile, re.M):
     check((root / path).exists(), f"the Dockerfile copies {path}, which exists")
+
+copied = set(re.findall(r"^COPY (?!--from)(\S+)", dockerfile, re.M))
+cargo = (root / "Cargo.toml").read_text()
+members = re.search(r"members\s*=\s*\[([^\]]*)\]", cargo)
+for member in re.findall(r'"([^"]+)"', members.group(1) if members else ""):
+    check(member == "." or member in copied, f"the Dockerfile copies the workspace member {member}")
+for path in ["Cargo.toml", "Cargo.lock", "src", "migrations", "assets", "demo"]:
+    check(path in copied, f"the Dockerfile copies {path}")
 
 readme = (root / "README.md").read_text()
 for command in ["docker compose up", "docker build -t connected .",
