@@ -43,16 +43,18 @@ check(re.search(r"^HEALTHCHECK .*connected\", \"healthcheck\"", dockerfile, re.M
       "the health check asks /healthz through `connected healthcheck`")
 check(re.search(r"^EXPOSE 5000$", dockerfile, re.M), "the image exposes 5000")
 check("LISTEN_ADDR=0.0.0.0:5000" in dockerfile, "the container listens on 0.0.0.0:5000")
-for path in re.findall(r"^COPY (?!--from)(\S+)", dockerfile, re.M):
-    check((root / path).exists(), f"the Dockerfile copies {path}, which exists")
 
-copied = set(re.findall(r"^COPY (?!--from)(\S+)", dockerfile, re.M))
+
+copied = {source for line in re.findall(r"^COPY (?!--from)(.+)$", dockerfile, re.M)
+          for source in line.split()[:-1]}
 cargo = (root / "Cargo.toml").read_text()
 members = re.search(r"members\s*=\s*\[([^\]]*)\]", cargo)
 for member in re.findall(r'"([^"]+)"', members.group(1) if members else ""):
     check(member == "." or member in copied, f"the Dockerfile copies the workspace member {member}")
 for path in ["Cargo.toml", "Cargo.lock", "src", "migrations", "assets", "demo"]:
     check(path in copied, f"the Dockerfile copies {path}")
+for path in copied:
+    check((root / path).exists(), f"the Dockerfile copies {path}, which exists")
 
 readme = (root / "README.md").read_text()
 for command in ["docker compose up", "docker build -t connected .",
