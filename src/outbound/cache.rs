@@ -116,6 +116,7 @@ where
             enabled: !settings.ttl.is_zero(),
             local: moka::future::Cache::builder()
                 .max_capacity(settings.max_entries)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .expire_after(UntilExpiry)
                 .build(),
             shared,
@@ -555,5 +556,61 @@ impl SocialGraph for CachedSocialGraph {
             }
         };
         self.follows.get(key, self.fresh, load).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbound::demo::DemoGraph;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts the calls that reach the code host behind the cache.
+    struct Counting {
+        inner: DemoGraph,
+        calls: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl CodeHost for Counting {
+        async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.inner.organisations(user).await
+        }
+    }
+
+    fn h(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_least_recently_used_fact_is_evicted_first() {
+        let inner = Arc::new(Counting {
+            inner: DemoGraph::bundled().unwrap(),
+            calls: AtomicUsize::new(0),
+        });
+        let settings = CacheSettings {
+            ttl: Duration::from_secs(60),
+            ttl_not_found: Duration::from_secs(60),
+            max_entries: 2,
+        };
+        let cache = CachedCodeHost::new(
+            inner.clone(),
+            settings,
+            None,
+            RateLimitMemory::new(None),
+            Arc::default(),
+        );
+        // moka applies reads and writes to its order in the background: settle each step.
+        // carol, last, pushes out bob, the least recently used, not alice.
+        for user in ["alice", "bob", "alice", "carol"] {
+            cache.organisations(&h(user)).await.unwrap();
+            cache.organisations.local.run_pending_tasks().await;
+        }
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 3);
+        cache.organisations(&h("alice")).await.unwrap();
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 3, "alice stayed");
+        cache.organisations(&h("bob")).await.unwrap();
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 4, "bob was evicted");
     }
 }

@@ -66,7 +66,10 @@ impl GitHubRest {
             token,
             timeout,
             metrics,
-            pages: moka::sync::Cache::new(revalidation_entries),
+            pages: moka::sync::Cache::builder()
+                .max_capacity(revalidation_entries)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .build(),
         })
     }
 
