@@ -7,6 +7,8 @@ use crate::domain::{
     SocialUser, Verdict, shared_organisations,
 };
 use chrono::{DateTime, SubsecRound, Utc};
+use futures::StreamExt;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -120,8 +122,11 @@ impl Connections {
             Freshness::Fresh => &self.fresh,
         };
         let verdict = decide(networks, &pair).await?;
-        let at = now();
-        Ok(self.register.record(&pair, &verdict, at).await?)
+        let social_graph = networks.social_graph.network();
+        Ok(self
+            .register
+            .record(&pair, &verdict, social_graph, now())
+            .await?)
     }
 
     /// The recorded verdicts for the pair that `page` selects, oldest first.
@@ -146,102 +151,131 @@ impl Connections {
     }
 }
 
-async fn decide(networks: &Networks, pair: &Pair) -> Result<Verdict, CheckError> {
-    let [dev1, dev2] = pair.developers();
+/// What round one learned of some developers, in their order: their organisations and their
+/// social-graph users (`None` where missing), and every missing (developer, network) in the
+/// contract's order.
+struct Known {
+    organisations: Vec<Option<Vec<String>>>,
+    users: Vec<Option<SocialUser>>,
+    missing: Vec<MissingUser>,
+}
 
-    // Round one, concurrently: both developers' organisations (a not-found is the
-    // existence check) and one lookup of both on the social graph. A handle that cannot
-    // be a user on a network is not sent there: it is missing without asking.
-    let orgs = |dev: &Handle| {
+/// GitHub calls in flight at once for one request: GitHub asks clients not to hammer it
+/// (its secondary rate limits punish concurrency).
+const GITHUB_CONCURRENCY: usize = 8;
+/// Users per lookup on the social graph (X's maximum).
+const LOOKUP_BATCH: usize = 100;
+
+/// Round one, concurrently: every developer's organisations (a not-found is the existence
+/// check) and batched lookups on the social graph. A handle that cannot be a user on a
+/// network is not sent there: it is missing without asking.
+async fn round_one(networks: &Networks, developers: &[&Handle]) -> Result<Known, CheckError> {
+    let social_network = networks.social_graph.network();
+    let owned: Vec<Handle> = developers.iter().map(|dev| (*dev).clone()).collect();
+    let organisations = futures::stream::iter(owned.into_iter().map(|dev| {
         let code_host = Arc::clone(&networks.code_host);
-        let dev = dev.clone();
         async move {
             if !dev.is_github_login() {
                 return Err(CodeHostError::NotFound);
             }
             code_host.organisations(&dev).await
         }
-    };
+    }))
+    .buffered(GITHUB_CONCURRENCY)
+    .collect::<Vec<_>>();
     let social = async {
-        let valid: Vec<&Handle> = [dev1, dev2]
-            .into_iter()
-            .filter(|h| h.is_x_username())
+        let valid: Vec<&Handle> = developers
+            .iter()
+            .copied()
+            .filter(|h| networks.social_graph.accepts(h))
             .collect();
-        let found = if valid.is_empty() {
-            Vec::new()
-        } else {
-            networks.social_graph.users(&valid).await?
-        };
-        let mut users = valid.into_iter().zip(found);
-        let mut lookup = |dev: &Handle| {
-            if dev.is_x_username() {
-                users.next().and_then(|(_, user)| user)
-            } else {
-                None
+        let mut found: HashMap<String, SocialUser> = HashMap::new();
+        for batch in valid.chunks(LOOKUP_BATCH) {
+            let users = networks.social_graph.users(batch).await?;
+            for (handle, user) in batch.iter().zip(users) {
+                if let Some(user) = user {
+                    found.insert(handle.key().to_owned(), user);
+                }
             }
-        };
-        Ok::<_, SocialGraphError>([lookup(dev1), lookup(dev2)])
+        }
+        Ok::<_, SocialGraphError>(found)
     };
-    let (orgs1, orgs2, social) = tokio::join!(orgs(dev1), orgs(dev2), social);
+    let (organisations, social) = tokio::join!(organisations, social);
 
     // An upstream that failed is reported as what it is, never as a missing user; a rate
     // limit first, since it tells the caller when to come back.
-    let failures = [
-        code_host_failure(&orgs1),
-        code_host_failure(&orgs2),
-        social.as_ref().err().map(social_graph_failure),
-    ];
-    let mut failures = failures.into_iter().flatten().collect::<Vec<_>>();
+    let mut failures: Vec<CheckError> = organisations
+        .iter()
+        .filter_map(code_host_failure)
+        .chain(
+            social
+                .as_ref()
+                .err()
+                .map(|e| social_graph_failure(social_network, e)),
+        )
+        .collect();
     if !failures.is_empty() {
         failures.sort_by_key(|e| !matches!(e, CheckError::RateLimited { .. }));
         return Err(failures.swap_remove(0));
     }
-    let [x1, x2] = social.map_err(|e| social_graph_failure(&e))?;
+    let mut found = social.map_err(|e| social_graph_failure(social_network, &e))?;
 
-    let mut missing = Vec::new();
-    for (dev, on_github, on_x) in [
-        (dev1, orgs1.is_ok(), x1.is_some()),
-        (dev2, orgs2.is_ok(), x2.is_some()),
-    ] {
-        if !on_github {
-            missing.push(MissingUser {
+    let mut known = Known {
+        organisations: Vec::with_capacity(developers.len()),
+        users: Vec::with_capacity(developers.len()),
+        missing: Vec::new(),
+    };
+    for (dev, orgs) in developers.iter().zip(organisations) {
+        let orgs = orgs.ok();
+        let user = found.remove(dev.key());
+        if orgs.is_none() {
+            known.missing.push(MissingUser {
                 developer: dev.to_string(),
                 network: Network::GitHub,
             });
         }
-        if !on_x {
-            missing.push(MissingUser {
+        // On GitHub's own follow graph, a missing user is already reported once.
+        if user.is_none() && social_network != Network::GitHub {
+            known.missing.push(MissingUser {
                 developer: dev.to_string(),
-                network: Network::X,
+                network: social_network,
             });
         }
+        known.organisations.push(orgs);
+        known.users.push(user);
     }
-    let (Ok(orgs1), Ok(orgs2), Some(x1), Some(x2), true) =
-        (orgs1, orgs2, x1, x2, missing.is_empty())
-    else {
-        return Err(CheckError::MissingUsers(missing));
+    Ok(known)
+}
+
+async fn decide(networks: &Networks, pair: &Pair) -> Result<Verdict, CheckError> {
+    let [dev1, dev2] = pair.developers();
+    let known = round_one(networks, &[dev1, dev2]).await?;
+    let (Some(Some(orgs1)), Some(Some(orgs2)), Some(Some(user1)), Some(Some(user2)), true) = (
+        known.organisations.first(),
+        known.organisations.get(1),
+        known.users.first(),
+        known.users.get(1),
+        known.missing.is_empty(),
+    ) else {
+        return Err(CheckError::MissingUsers(known.missing));
     };
 
-    let organisations = shared_organisations(&orgs1, &orgs2);
+    let organisations = shared_organisations(orgs1, orgs2);
     if organisations.is_empty() {
         return Ok(Verdict::NotConnected);
     }
 
-    // Round two: both directions of the follow, cheaper one first, and the second only
-    // when the first holds.
-    let mut directions = [(&x1, &x2), (&x2, &x1)];
-    directions.sort_by_key(|(follower, followee)| follow_cost(follower, followee));
-    for (follower, followee) in directions {
-        let follows = networks
-            .social_graph
-            .follows(follower, followee)
-            .await
-            .map_err(|e| social_graph_failure(&e))?;
-        if !follows {
-            return Ok(Verdict::NotConnected);
-        }
-    }
-    Ok(Verdict::Connected { organisations })
+    // Round two: whether they follow each other, asking as little as the graph allows.
+    let relationship = networks
+        .social_graph
+        .relationship(user1, user2)
+        .await
+        .map_err(|e| social_graph_failure(networks.social_graph.network(), &e))?;
+    Ok(if relationship.mutual() {
+        Verdict::Connected { organisations }
+    } else {
+        Verdict::NotConnected
+    })
 }
 
 /// The recorded verdicts for the pair that `page` selects, oldest first: reading needs the
@@ -259,15 +293,6 @@ pub async fn history(
     Ok(register.history(&pair, page).await?)
 }
 
-/// Users to read to settle "follower follows followee": the shorter of the two lists.
-fn follow_cost(follower: &SocialUser, followee: &SocialUser) -> u64 {
-    let unknown = u64::MAX;
-    follower
-        .following
-        .unwrap_or(unknown)
-        .min(followee.followers.unwrap_or(unknown))
-}
-
 fn code_host_failure<T>(result: &Result<T, CodeHostError>) -> Option<CheckError> {
     match result {
         Ok(_) | Err(CodeHostError::NotFound) => None,
@@ -282,14 +307,14 @@ fn code_host_failure<T>(result: &Result<T, CodeHostError>) -> Option<CheckError>
     }
 }
 
-fn social_graph_failure(error: &SocialGraphError) -> CheckError {
+fn social_graph_failure(network: Network, error: &SocialGraphError) -> CheckError {
     match error {
         SocialGraphError::RateLimited { retry_after } => CheckError::RateLimited {
-            network: Network::X,
+            network,
             retry_after: *retry_after,
         },
         SocialGraphError::Unavailable(reason) => CheckError::Unavailable {
-            network: Network::X,
+            network,
             reason: reason.clone(),
         },
     }

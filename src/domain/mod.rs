@@ -6,18 +6,20 @@ mod ports;
 
 pub use handle::{Handle, HandleError, Pair, SameDeveloper};
 pub use ports::{
-    CodeHost, CodeHostError, Register, RegisterError, SocialGraph, SocialGraphError, SocialUser,
+    CodeHost, CodeHostError, Register, RegisterError, Relationship, SocialGraph, SocialGraphError,
+    SocialUser, follow_cost,
 };
 
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::time::Duration;
 
-/// The networks a check asks.
+/// The networks a check asks: GitHub for organisations, and one social graph for follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Network {
     GitHub,
     X,
+    Bluesky,
 }
 
 impl Network {
@@ -26,6 +28,26 @@ impl Network {
         match self {
             Network::GitHub => "github",
             Network::X => "twitter",
+            Network::Bluesky => "bluesky",
+        }
+    }
+
+    /// The name a social graph is chosen and recorded by (`SOCIAL_GRAPH=x`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Network::GitHub => "github",
+            Network::X => "x",
+            Network::Bluesky => "bluesky",
+        }
+    }
+
+    /// The network a social graph id names.
+    pub fn from_id(id: &str) -> Option<Self> {
+        match id {
+            "github" => Some(Network::GitHub),
+            "x" => Some(Network::X),
+            "bluesky" => Some(Network::Bluesky),
+            _ => None,
         }
     }
 }
@@ -69,11 +91,12 @@ pub struct HistoryPage {
     pub before: Option<DateTime<Utc>>,
 }
 
-/// A verdict as kept in the register.
+/// A verdict as kept in the register, with the social graph that decided the follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisteredCheck {
     pub registered_at: DateTime<Utc>,
     pub verdict: Verdict,
+    pub social_graph: Network,
 }
 
 /// A developer missing on a network, as the user wrote the handle.

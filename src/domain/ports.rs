@@ -1,7 +1,7 @@
 //! The ports: what the application needs from the outside world, and exactly which failures
 //! each may report. Adapters translate their technology's errors into these at the boundary.
 
-use super::{Handle, HistoryPage, Pair, RegisteredCheck, Verdict};
+use super::{Handle, HistoryPage, Network, Pair, RegisteredCheck, Verdict};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -53,9 +53,52 @@ pub struct SocialUser {
     pub following: Option<u64>,
 }
 
+/// What is known of the follows between two users: `forward` whether the first follows the
+/// second, `backward` the other way; `None` where it was not asked (once one direction is
+/// known not to hold, the other need not be).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Relationship {
+    pub forward: Option<bool>,
+    pub backward: Option<bool>,
+}
+
+impl Relationship {
+    /// Whether each follows the other.
+    pub fn mutual(&self) -> bool {
+        self.forward == Some(true) && self.backward == Some(true)
+    }
+
+    /// The same, seen from the second user.
+    #[must_use]
+    pub fn reversed(self) -> Self {
+        Self {
+            forward: self.backward,
+            backward: self.forward,
+        }
+    }
+}
+
+/// Users to read to settle "follower follows followee" when the graph reads lists: the
+/// shorter of the follower's following and the followee's followers (unknown sizes count as
+/// endless).
+pub fn follow_cost(follower: &SocialUser, followee: &SocialUser) -> u64 {
+    let unknown = u64::MAX;
+    follower
+        .following
+        .unwrap_or(unknown)
+        .min(followee.followers.unwrap_or(unknown))
+}
+
 /// The social graph: who follows whom.
 #[async_trait]
 pub trait SocialGraph: Send + Sync + 'static {
+    /// Which network this graph is, for messages and the register.
+    fn network(&self) -> Network;
+
+    /// Whether a handle can be a user of this network at all; one that cannot is reported
+    /// missing without asking.
+    fn accepts(&self, handle: &Handle) -> bool;
+
     /// Looks up several users at once; the answer has one entry per handle, in order, `None`
     /// for a user that does not exist (or is suspended).
     ///
@@ -74,6 +117,46 @@ pub trait SocialGraph: Send + Sync + 'static {
         follower: &SocialUser,
         followee: &SocialUser,
     ) -> Result<bool, SocialGraphError>;
+
+    /// Whether the two follow each other, asking as little as possible. By default the
+    /// cheaper direction first, and the other only when the first holds.
+    ///
+    /// # Errors
+    /// `RateLimited` and `Unavailable` when the graph could not answer.
+    async fn relationship(
+        &self,
+        a: &SocialUser,
+        b: &SocialUser,
+    ) -> Result<Relationship, SocialGraphError> {
+        let a_first = follow_cost(a, b) <= follow_cost(b, a);
+        let (first, second) = if a_first { (a, b) } else { (b, a) };
+        let mut known = Relationship {
+            forward: Some(self.follows(first, second).await?),
+            backward: None,
+        };
+        if known.forward == Some(true) {
+            known.backward = Some(self.follows(second, first).await?);
+        }
+        Ok(if a_first { known } else { known.reversed() })
+    }
+
+    /// The relationships of several pairs of `users` (indices into it), each known well
+    /// enough to tell whether it is mutual. By default one pair at a time; a graph that reads
+    /// lists answers them all with each list read at most once.
+    ///
+    /// # Errors
+    /// `RateLimited` and `Unavailable` when the graph could not answer; then none is given.
+    async fn relationships(
+        &self,
+        users: &[SocialUser],
+        pairs: &[(usize, usize)],
+    ) -> Result<Vec<Relationship>, SocialGraphError> {
+        let mut known = Vec::with_capacity(pairs.len());
+        for &(a, b) in pairs {
+            known.push(self.relationship(&users[a], &users[b]).await?);
+        }
+        Ok(known)
+    }
 }
 
 /// Failures of the register.
@@ -95,8 +178,20 @@ pub trait Register: Send + Sync + 'static {
         &self,
         pair: &Pair,
         verdict: &Verdict,
+        social_graph: Network,
         at: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError>;
+
+    /// Keeps the verdicts of several pairs at once, all or none.
+    ///
+    /// # Errors
+    /// [`RegisterError::Unavailable`] when they could not be written; then none was.
+    async fn record_all(
+        &self,
+        verdicts: &[(Pair, Verdict)],
+        social_graph: Network,
+        at: DateTime<Utc>,
+    ) -> Result<(), RegisterError>;
 
     /// The verdicts kept for the pair that `page` selects, oldest first.
     ///

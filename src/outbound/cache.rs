@@ -9,7 +9,10 @@
 //! fail at once without being made.
 
 use super::shared::SharedStore;
-use crate::domain::{CodeHost, CodeHostError, Handle, SocialGraph, SocialGraphError, SocialUser};
+use crate::domain::{
+    CodeHost, CodeHostError, Handle, Network, Relationship, SocialGraph, SocialGraphError,
+    SocialUser,
+};
 use crate::metrics::Metrics;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
@@ -263,8 +266,16 @@ impl RateLimitMemory {
 }
 
 const GITHUB: &str = "github";
-const X_LOOKUP: &str = "x:lookup";
-const X_FOLLOWS: &str = "x:follows";
+
+/// Rate-limit scopes of a social graph's two kinds of call. GitHub's limit is one per token,
+/// whichever endpoint, so its follow graph shares the code host's scope.
+fn scopes(network: Network) -> (&'static str, &'static str) {
+    match network {
+        Network::GitHub => (GITHUB, GITHUB),
+        Network::X => ("x:lookup", "x:follows"),
+        Network::Bluesky => ("bluesky", "bluesky"),
+    }
+}
 
 /// The code host, cached.
 #[derive(Clone)]
@@ -357,13 +368,49 @@ impl From<CachedUser> for SocialUser {
     }
 }
 
+/// The key of a pair's relationship: its users' ids sorted, and whether that swapped them.
+fn pair_key(a: &SocialUser, b: &SocialUser) -> (String, bool) {
+    if a.id > b.id {
+        (format!("{}:{}", b.id, a.id), true)
+    } else {
+        (format!("{}:{}", a.id, b.id), false)
+    }
+}
+
+/// A relationship as kept in the cache.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct CachedRelationship {
+    forward: Option<bool>,
+    backward: Option<bool>,
+}
+
+impl From<Relationship> for CachedRelationship {
+    fn from(r: Relationship) -> Self {
+        Self {
+            forward: r.forward,
+            backward: r.backward,
+        }
+    }
+}
+
+impl From<CachedRelationship> for Relationship {
+    fn from(r: CachedRelationship) -> Self {
+        Self {
+            forward: r.forward,
+            backward: r.backward,
+        }
+    }
+}
+
 /// The social graph, cached.
 #[derive(Clone)]
 pub struct CachedSocialGraph {
     inner: Arc<dyn SocialGraph>,
     users: Arc<Tier<Option<CachedUser>>>,
-    follows: Arc<Tier<bool>>,
+    relationships: Arc<Tier<CachedRelationship>>,
     limits: RateLimitMemory,
+    lookup_scope: &'static str,
+    follows_scope: &'static str,
     settings: CacheSettings,
     fresh: bool,
 }
@@ -376,16 +423,24 @@ impl CachedSocialGraph {
         limits: RateLimitMemory,
         metrics: Arc<Metrics>,
     ) -> Self {
+        let (lookup_scope, follows_scope) = scopes(inner.network());
+        let (users, relationships) = match inner.network() {
+            Network::X => ("x_users", "x_follows"),
+            Network::GitHub => ("github_social_users", "github_follows"),
+            Network::Bluesky => ("bluesky_users", "bluesky_follows"),
+        };
         Self {
             inner,
             users: Arc::new(Tier::new(
-                "x_users",
+                users,
                 settings,
                 shared.clone(),
                 Arc::clone(&metrics),
             )),
-            follows: Arc::new(Tier::new("x_follows", settings, shared, metrics)),
+            relationships: Arc::new(Tier::new(relationships, settings, shared, metrics)),
             limits,
+            lookup_scope,
+            follows_scope,
             settings,
             fresh: false,
         }
@@ -404,13 +459,13 @@ impl CachedSocialGraph {
         &self,
         handles: &[&Handle],
     ) -> Result<Vec<Option<CachedUser>>, SocialGraphError> {
-        if let Some(retry_after) = self.limits.blocked(X_LOOKUP).await {
+        if let Some(retry_after) = self.limits.blocked(self.lookup_scope).await {
             return Err(SocialGraphError::RateLimited { retry_after });
         }
         let found = match self.inner.users(handles).await {
             Ok(found) => found,
             Err(SocialGraphError::RateLimited { retry_after }) => {
-                self.limits.remember(X_LOOKUP, retry_after).await;
+                self.limits.remember(self.lookup_scope, retry_after).await;
                 return Err(SocialGraphError::RateLimited { retry_after });
             }
             Err(e) => return Err(e),
@@ -419,6 +474,24 @@ impl CachedSocialGraph {
             .iter()
             .map(|u| u.as_ref().map(CachedUser::from))
             .collect())
+    }
+
+    /// A call about follows, unless its scope is rate-limited; a rate limit it meets is
+    /// remembered.
+    async fn guarded<T>(
+        &self,
+        call: impl Future<Output = Result<T, SocialGraphError>>,
+    ) -> Result<T, SocialGraphError> {
+        if let Some(retry_after) = self.limits.blocked(self.follows_scope).await {
+            return Err(SocialGraphError::RateLimited { retry_after });
+        }
+        match call.await {
+            Err(SocialGraphError::RateLimited { retry_after }) => {
+                self.limits.remember(self.follows_scope, retry_after).await;
+                Err(SocialGraphError::RateLimited { retry_after })
+            }
+            other => other,
+        }
     }
 
     fn keep(
@@ -442,6 +515,14 @@ impl CachedSocialGraph {
 
 #[async_trait]
 impl SocialGraph for CachedSocialGraph {
+    fn network(&self) -> Network {
+        self.inner.network()
+    }
+
+    fn accepts(&self, handle: &Handle) -> bool {
+        self.inner.accepts(handle)
+    }
+
     async fn users(
         &self,
         handles: &[&Handle],
@@ -541,21 +622,77 @@ impl SocialGraph for CachedSocialGraph {
         follower: &SocialUser,
         followee: &SocialUser,
     ) -> Result<bool, SocialGraphError> {
-        let key = format!("{}:{}", follower.id, followee.id);
+        let known = self.relationship(follower, followee).await?;
+        match known.forward {
+            Some(follows) => Ok(follows),
+            // The reverse did not hold, so the graph stopped before this direction.
+            None => self.guarded(self.inner.follows(follower, followee)).await,
+        }
+    }
+
+    async fn relationship(
+        &self,
+        a: &SocialUser,
+        b: &SocialUser,
+    ) -> Result<Relationship, SocialGraphError> {
+        // One fact per unordered pair of users, stored under the pair's sorted ids.
+        let (key, swapped) = pair_key(a, b);
         let load = async {
-            if let Some(retry_after) = self.limits.blocked(X_FOLLOWS).await {
-                return Err(SocialGraphError::RateLimited { retry_after });
-            }
-            match self.inner.follows(follower, followee).await {
-                Ok(follows) => Ok((follows, self.settings.ttl)),
-                Err(SocialGraphError::RateLimited { retry_after }) => {
-                    self.limits.remember(X_FOLLOWS, retry_after).await;
-                    Err(SocialGraphError::RateLimited { retry_after })
-                }
-                Err(e) => Err(e),
-            }
+            let known = self.guarded(self.inner.relationship(a, b)).await?;
+            let stored = if swapped { known.reversed() } else { known };
+            Ok((CachedRelationship::from(stored), self.settings.ttl))
         };
-        self.follows.get(key, self.fresh, load).await
+        let stored: Relationship = self.relationships.get(key, self.fresh, load).await?.into();
+        Ok(if swapped { stored.reversed() } else { stored })
+    }
+
+    async fn relationships(
+        &self,
+        users: &[SocialUser],
+        pairs: &[(usize, usize)],
+    ) -> Result<Vec<Relationship>, SocialGraphError> {
+        let mut known: Vec<Option<Relationship>> = vec![None; pairs.len()];
+        if !self.fresh && self.relationships.enabled {
+            for (slot, &(a, b)) in known.iter_mut().zip(pairs) {
+                let (key, swapped) = pair_key(&users[a], &users[b]);
+                if let Some(fact) = self.relationships.local.get(&key).await {
+                    self.relationships
+                        .metrics
+                        .cache(self.relationships.name, "hit");
+                    let stored: Relationship = fact.value.into();
+                    *slot = Some(if swapped { stored.reversed() } else { stored });
+                }
+            }
+        }
+        let missing: Vec<(usize, (usize, usize))> = pairs
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(i, _)| known[*i].is_none())
+            .collect();
+        if !missing.is_empty() {
+            if self.relationships.enabled {
+                let result = if self.fresh { "bypass" } else { "miss" };
+                self.relationships
+                    .metrics
+                    .cache(self.relationships.name, result);
+            }
+            let asked: Vec<(usize, usize)> = missing.iter().map(|(_, p)| *p).collect();
+            let answers = self
+                .guarded(self.inner.relationships(users, &asked))
+                .await?;
+            for ((slot, (a, b)), answer) in missing.into_iter().zip(answers) {
+                if self.relationships.enabled {
+                    let (key, swapped) = pair_key(&users[a], &users[b]);
+                    let stored = if swapped { answer.reversed() } else { answer };
+                    self.relationships
+                        .put(&key, stored.into(), self.settings.ttl)
+                        .await;
+                }
+                known[slot] = Some(answer);
+            }
+        }
+        Ok(known.into_iter().map(Option::unwrap_or_default).collect())
     }
 }
 

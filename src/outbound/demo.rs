@@ -7,7 +7,9 @@
 //! Optional `id`s (a number on GitHub, a string or number on X) may be given; missing ones are
 //! derived from the user's position in the file's sorted handles.
 
-use crate::domain::{CodeHost, CodeHostError, Handle, SocialGraph, SocialGraphError, SocialUser};
+use crate::domain::{
+    CodeHost, CodeHostError, Handle, Network, SocialGraph, SocialGraphError, SocialUser,
+};
 use async_trait::async_trait;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -192,6 +194,15 @@ impl CodeHost for DemoGraph {
 
 #[async_trait]
 impl SocialGraph for DemoGraph {
+    /// The demo graph stands in for X.
+    fn network(&self) -> Network {
+        Network::X
+    }
+
+    fn accepts(&self, handle: &Handle) -> bool {
+        handle.is_x_username()
+    }
+
     async fn users(
         &self,
         handles: &[&Handle],

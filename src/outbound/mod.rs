@@ -29,7 +29,7 @@ fn history_sql(
     page: crate::domain::HistoryPage,
 ) -> String {
     let mut sql = format!(
-        "SELECT {time}, connected, organisations FROM checks WHERE developer_a = {} AND developer_b = {}",
+        "SELECT {time}, connected, organisations, social_graph FROM checks WHERE developer_a = {} AND developer_b = {}",
         placeholder(1),
         placeholder(2)
     );
@@ -44,6 +44,13 @@ fn history_sql(
         sql += &format!(" ORDER BY {time}, id");
     }
     sql
+}
+
+/// A stored social graph id read back.
+fn stored_network(id: &str) -> Result<crate::domain::Network, crate::domain::RegisterError> {
+    crate::domain::Network::from_id(id).ok_or_else(|| {
+        crate::domain::RegisterError::Unavailable(format!("stored social graph {id:?} is unknown"))
+    })
 }
 
 /// A database URL fit to show: the password, if any, replaced.

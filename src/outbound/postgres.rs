@@ -1,7 +1,9 @@
 //! The register in PostgreSQL: production, shared by several instances.
 
 use super::redact_url;
-use crate::domain::{HistoryPage, Pair, Register, RegisterError, RegisteredCheck, Verdict};
+use crate::domain::{
+    HistoryPage, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -76,25 +78,66 @@ impl Register for PostgresRegister {
         &self,
         pair: &Pair,
         verdict: &Verdict,
+        social_graph: Network,
         at: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError> {
         let (a, b) = pair.key();
         sqlx::query(
-            "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations, social_graph)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(a)
         .bind(b)
         .bind(at)
         .bind(verdict.is_connected())
         .bind(verdict.organisations())
+        .bind(social_graph.id())
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
         Ok(RegisteredCheck {
             registered_at: at,
             verdict: verdict.clone(),
+            social_graph,
         })
+    }
+
+    async fn record_all(
+        &self,
+        verdicts: &[(Pair, Verdict)],
+        social_graph: Network,
+        at: DateTime<Utc>,
+    ) -> Result<(), RegisterError> {
+        // One statement over arrays: atomic on its own, one round trip whatever the count.
+        let mut a = Vec::with_capacity(verdicts.len());
+        let mut b = Vec::with_capacity(verdicts.len());
+        let mut connected = Vec::with_capacity(verdicts.len());
+        let mut organisations = Vec::with_capacity(verdicts.len());
+        for (pair, verdict) in verdicts {
+            let (first, second) = pair.key();
+            a.push(first.to_owned());
+            b.push(second.to_owned());
+            connected.push(verdict.is_connected());
+            // text[] cannot nest in an array parameter: each list travels as a JSON array.
+            organisations.push(
+                serde_json::to_string(verdict.organisations()).unwrap_or_else(|_| "[]".into()),
+            );
+        }
+        sqlx::query(
+            "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations, social_graph)
+             SELECT a, b, $3, c, ARRAY(SELECT jsonb_array_elements_text(o::jsonb)), $6
+             FROM unnest($1::text[], $2::text[], $4::bool[], $5::text[]) AS t(a, b, c, o)",
+        )
+        .bind(&a)
+        .bind(&b)
+        .bind(at)
+        .bind(&connected)
+        .bind(&organisations)
+        .bind(social_graph.id())
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn history(
@@ -120,6 +163,7 @@ impl Register for PostgresRegister {
                 let connected: bool = row.try_get("connected").map_err(unavailable)?;
                 let organisations: Vec<String> =
                     row.try_get("organisations").map_err(unavailable)?;
+                let social_graph: String = row.try_get("social_graph").map_err(unavailable)?;
                 Ok(RegisteredCheck {
                     registered_at,
                     verdict: if connected {
@@ -127,6 +171,7 @@ impl Register for PostgresRegister {
                     } else {
                         Verdict::NotConnected
                     },
+                    social_graph: super::stored_network(&social_graph)?,
                 })
             })
             .collect::<Result<Vec<_>, RegisterError>>()?;

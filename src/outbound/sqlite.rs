@@ -1,6 +1,8 @@
 //! The register in SQLite: the embedded default, one file, no set-up.
 
-use crate::domain::{HistoryPage, Pair, Register, RegisterError, RegisteredCheck, Verdict};
+use crate::domain::{
+    HistoryPage, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -23,6 +25,7 @@ struct Pending {
     registered_at_ms: i64,
     connected: bool,
     organisations: String,
+    social_graph: &'static str,
     done: oneshot::Sender<Result<(), RegisterError>>,
 }
 
@@ -36,14 +39,15 @@ async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let mut insert = sqlx::QueryBuilder::new(
-            "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations) ",
+            "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph) ",
         );
         insert.push_values(&batch, |mut row, p| {
             row.push_bind(&p.developer_a)
                 .push_bind(&p.developer_b)
                 .push_bind(p.registered_at_ms)
                 .push_bind(p.connected)
-                .push_bind(&p.organisations);
+                .push_bind(&p.organisations)
+                .push_bind(p.social_graph);
         });
         let result = insert
             .build()
@@ -123,6 +127,7 @@ impl Register for SqliteRegister {
         &self,
         pair: &Pair,
         verdict: &Verdict,
+        social_graph: Network,
         at: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError> {
         let (a, b) = pair.key();
@@ -135,6 +140,7 @@ impl Register for SqliteRegister {
             registered_at_ms: at.timestamp_millis(),
             connected: verdict.is_connected(),
             organisations,
+            social_graph: social_graph.id(),
             done,
         };
         let gone = || RegisterError::Unavailable("the register's writer has stopped".to_owned());
@@ -143,7 +149,43 @@ impl Register for SqliteRegister {
         Ok(RegisteredCheck {
             registered_at: at,
             verdict: verdict.clone(),
+            social_graph,
         })
+    }
+
+    async fn record_all(
+        &self,
+        verdicts: &[(Pair, Verdict)],
+        social_graph: Network,
+        at: DateTime<Utc>,
+    ) -> Result<(), RegisterError> {
+        let mut rows = Vec::with_capacity(verdicts.len());
+        for (pair, verdict) in verdicts {
+            let organisations = serde_json::to_string(verdict.organisations())
+                .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
+            rows.push((pair.key(), verdict.is_connected(), organisations));
+        }
+        let mut transaction = self.pool.begin().await.map_err(unavailable)?;
+        // Well under SQLite's limit of bound values per statement.
+        for chunk in rows.chunks(MAX_BATCH) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph) ",
+            );
+            insert.push_values(chunk, |mut row, ((a, b), connected, organisations)| {
+                row.push_bind(*a)
+                    .push_bind(*b)
+                    .push_bind(at.timestamp_millis())
+                    .push_bind(*connected)
+                    .push_bind(organisations)
+                    .push_bind(social_graph.id());
+            });
+            insert
+                .build()
+                .execute(&mut *transaction)
+                .await
+                .map_err(unavailable)?;
+        }
+        transaction.commit().await.map_err(unavailable)
     }
 
     async fn history(
@@ -167,6 +209,7 @@ impl Register for SqliteRegister {
                 let ms: i64 = row.try_get("registered_at_ms").map_err(unavailable)?;
                 let connected: bool = row.try_get("connected").map_err(unavailable)?;
                 let organisations: String = row.try_get("organisations").map_err(unavailable)?;
+                let social_graph: String = row.try_get("social_graph").map_err(unavailable)?;
                 let registered_at = DateTime::from_timestamp_millis(ms).ok_or_else(|| {
                     RegisterError::Unavailable(format!("stored time {ms} is out of range"))
                 })?;
@@ -183,6 +226,7 @@ impl Register for SqliteRegister {
                 Ok(RegisteredCheck {
                     registered_at,
                     verdict,
+                    social_graph: super::stored_network(&social_graph)?,
                 })
             })
             .collect::<Result<Vec<_>, RegisterError>>()?;
@@ -204,7 +248,7 @@ impl Register for SqliteRegister {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Handle;
+    use crate::domain::{Handle, Network};
 
     fn pair(a: &str, b: &str) -> Pair {
         Pair::new(Handle::parse(a).unwrap(), Handle::parse(b).unwrap()).unwrap()
@@ -221,15 +265,25 @@ mod tests {
             organisations: vec!["acme".into(), "Zeta".into()],
         };
         register
-            .record(&pair("Bob", "alice"), &Verdict::NotConnected, at(2_000))
+            .record(
+                &pair("Bob", "alice"),
+                &Verdict::NotConnected,
+                Network::X,
+                at(2_000),
+            )
             .await
             .unwrap();
         register
-            .record(&pair("alice", "bob"), &connected, at(1_000))
+            .record(&pair("alice", "bob"), &connected, Network::X, at(1_000))
             .await
             .unwrap();
         register
-            .record(&pair("alice", "carol"), &connected, at(1_500))
+            .record(
+                &pair("alice", "carol"),
+                &connected,
+                Network::GitHub,
+                at(1_500),
+            )
             .await
             .unwrap();
         let history = register
@@ -241,11 +295,13 @@ mod tests {
             vec![
                 RegisteredCheck {
                     registered_at: at(1_000),
-                    verdict: connected
+                    verdict: connected,
+                    social_graph: Network::X
                 },
                 RegisteredCheck {
                     registered_at: at(2_000),
-                    verdict: Verdict::NotConnected
+                    verdict: Verdict::NotConnected,
+                    social_graph: Network::X
                 },
             ]
         );

@@ -1,7 +1,7 @@
 //! X API v2 as the social graph.
 
 use super::http::{self, describe_status, describe_transport};
-use crate::domain::{Handle, SocialGraph, SocialGraphError, SocialUser};
+use crate::domain::{Handle, Network, SocialGraph, SocialGraphError, SocialUser};
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use async_trait::async_trait;
@@ -147,6 +147,14 @@ impl XApi {
 
 #[async_trait]
 impl SocialGraph for XApi {
+    fn network(&self) -> Network {
+        Network::X
+    }
+
+    fn accepts(&self, handle: &Handle) -> bool {
+        handle.is_x_username()
+    }
+
     async fn users(
         &self,
         handles: &[&Handle],

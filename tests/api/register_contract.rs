@@ -3,7 +3,7 @@
 use crate::postgres::TestDatabase;
 use chrono::{DateTime, Utc};
 use connected::config::Config;
-use connected::domain::{Handle, HistoryPage, Pair, Register, RegisteredCheck, Verdict};
+use connected::domain::{Handle, HistoryPage, Network, Pair, Register, RegisteredCheck, Verdict};
 use connected::startup;
 use std::sync::Arc;
 
@@ -48,31 +48,52 @@ async fn story(register: Arc<dyn Register>) {
     // Recorded out of time order, under both orders and cases of the pair.
     let first = connected(&["acme", "Zeta-Org"]);
     register
-        .record(&pair("Bob", "alice"), &Verdict::NotConnected, at(2_000))
+        .record(
+            &pair("Bob", "alice"),
+            &Verdict::NotConnected,
+            Network::X,
+            at(2_000),
+        )
         .await
         .unwrap();
     let returned = register
-        .record(&pair("alice", "bob"), &first, at(1_000))
+        .record(&pair("alice", "bob"), &first, Network::X, at(1_000))
         .await
         .unwrap();
     assert_eq!(
         returned,
         RegisteredCheck {
             registered_at: at(1_000),
-            verdict: first.clone()
+            verdict: first.clone(),
+            social_graph: Network::X
         }
     );
     register
-        .record(&pair("alice", "carol"), &connected(&["x"]), at(1_500))
+        .record(
+            &pair("alice", "carol"),
+            &connected(&["x"]),
+            Network::Bluesky,
+            at(1_500),
+        )
         .await
         .unwrap();
     // Two in the same millisecond keep the order they were recorded in.
     register
-        .record(&pair("alice", "bob"), &connected(&["b-second"]), at(3_000))
+        .record(
+            &pair("alice", "bob"),
+            &connected(&["b-second"]),
+            Network::X,
+            at(3_000),
+        )
         .await
         .unwrap();
     register
-        .record(&pair("ALICE", "BOB"), &Verdict::NotConnected, at(3_000))
+        .record(
+            &pair("ALICE", "BOB"),
+            &Verdict::NotConnected,
+            Network::X,
+            at(3_000),
+        )
         .await
         .unwrap();
 
@@ -85,19 +106,23 @@ async fn story(register: Arc<dyn Register>) {
         vec![
             RegisteredCheck {
                 registered_at: at(1_000),
-                verdict: first
+                verdict: first,
+                social_graph: Network::X
             },
             RegisteredCheck {
                 registered_at: at(2_000),
-                verdict: Verdict::NotConnected
+                verdict: Verdict::NotConnected,
+                social_graph: Network::X
             },
             RegisteredCheck {
                 registered_at: at(3_000),
-                verdict: connected(&["b-second"])
+                verdict: connected(&["b-second"]),
+                social_graph: Network::X
             },
             RegisteredCheck {
                 registered_at: at(3_000),
-                verdict: Verdict::NotConnected
+                verdict: Verdict::NotConnected,
+                social_graph: Network::X
             },
         ]
     );
@@ -121,7 +146,7 @@ async fn story(register: Arc<dyn Register>) {
     let p = pair("dave", "erin");
     for i in 0..25 {
         register
-            .record(&p, &Verdict::NotConnected, at(10_000 + i * 10))
+            .record(&p, &Verdict::NotConnected, Network::X, at(10_000 + i * 10))
             .await
             .unwrap();
     }
@@ -190,7 +215,7 @@ async fn story(register: Arc<dyn Register>) {
         let q = q.clone();
         tokio::spawn(async move {
             register
-                .record(&q, &Verdict::NotConnected, at(50_000 + i))
+                .record(&q, &Verdict::NotConnected, Network::X, at(50_000 + i))
                 .await
         })
     });
@@ -221,9 +246,14 @@ async fn two_instances_migrating_one_postgres_database_at_once_both_start() {
         return;
     };
     let (a, b) = tokio::join!(open(&db.url), open(&db.url));
-    a.record(&pair("ann", "ben"), &Verdict::NotConnected, at(1))
-        .await
-        .unwrap();
+    a.record(
+        &pair("ann", "ben"),
+        &Verdict::NotConnected,
+        Network::X,
+        at(1),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         b.history(&pair("ben", "ann"), all()).await.unwrap().len(),
         1

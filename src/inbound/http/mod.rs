@@ -389,7 +389,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{HistoryPage, Pair, Register, RegisterError, RegisteredCheck, Verdict};
+    use crate::domain::{
+        HistoryPage, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+    };
     use crate::outbound::{demo::DemoGraph, sqlite::SqliteRegister};
     use axum::body::Body;
     use axum::http::Request;
@@ -407,8 +409,17 @@ mod tests {
             &self,
             _: &Pair,
             _: &Verdict,
+            _: Network,
             _: DateTime<Utc>,
         ) -> Result<RegisteredCheck, RegisterError> {
+            Err(RegisterError::Unavailable("disk I/O error".into()))
+        }
+        async fn record_all(
+            &self,
+            _: &[(Pair, Verdict)],
+            _: Network,
+            _: DateTime<Utc>,
+        ) -> Result<(), RegisterError> {
             Err(RegisterError::Unavailable("disk I/O error".into()))
         }
         async fn history(

@@ -48,7 +48,7 @@ impl ErrorsBody {
 
 /// One recorded check.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(examples(json!({"registered_at": "2021-10-30T13:54:45.485Z", "connected": true, "organisations": ["acme"]})))]
+#[schema(examples(json!({"registered_at": "2021-10-30T13:54:45.485Z", "connected": true, "organisations": ["acme"], "social_graph": "x"})))]
 pub struct RegisterEntry {
     /// When the verdict was recorded: RFC 3339, UTC, milliseconds.
     pub registered_at: String,
@@ -56,6 +56,8 @@ pub struct RegisterEntry {
     /// Present only on connected entries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organisations: Option<Vec<String>>,
+    /// The social graph whose follows decided the verdict: `x`, `github` or `bluesky`.
+    pub social_graph: String,
 }
 
 impl From<&RegisteredCheck> for RegisterEntry {
@@ -70,6 +72,7 @@ impl From<&RegisteredCheck> for RegisterEntry {
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             connected,
             organisations,
+            social_graph: check.social_graph.id().to_owned(),
         }
     }
 }
