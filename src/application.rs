@@ -32,6 +32,33 @@ pub enum CheckError {
     Unavailable { network: Network, reason: String },
     #[error("{0}")]
     Register(#[from] RegisterError),
+    /// A team that is too small or too large.
+    #[error("{0}")]
+    BadTeam(String),
+}
+
+/// The fewest and most developers a team's network takes.
+pub const TEAM_SIZE: std::ops::RangeInclusive<usize> = 2..=100;
+
+/// Two developers of a team who are fully connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// As the team gave them, in the team's order.
+    pub developers: [String; 2],
+    pub organisations: Vec<String>,
+}
+
+/// Who in a team is fully connected to whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamNetwork {
+    /// The team as given, duplicates (ignoring case) folded into their first spelling.
+    pub developers: Vec<String>,
+    /// Every missing (developer, network), in the team's order: these developers are left
+    /// out of the rest.
+    pub missing: Vec<MissingUser>,
+    pub connections: Vec<Connection>,
+    /// The largest sets in which every two are fully connected, largest first.
+    pub groups: Vec<Vec<String>>,
 }
 
 /// Whether a check may use what is cached about the developers.
@@ -127,6 +154,118 @@ impl Connections {
             .register
             .record(&pair, &verdict, social_graph, now())
             .await?)
+    }
+
+    /// Who in a team is fully connected to whom, with work that grows with the team, not
+    /// with its pairs: each developer's organisations once, the social graph's lookups in
+    /// batches, and the follows only among developers who share an organisation with
+    /// someone. Every pair's verdict is recorded, all in one transaction.
+    ///
+    /// # Errors
+    /// `BadHandle`, `BadTeam`, or an upstream or register failure: then nothing is recorded.
+    pub async fn network(
+        &self,
+        team: &[String],
+        freshness: Freshness,
+    ) -> Result<TeamNetwork, CheckError> {
+        let mut developers: Vec<Handle> = Vec::with_capacity(team.len());
+        for raw in team {
+            let handle = Handle::parse(raw)?;
+            if !developers.contains(&handle) {
+                developers.push(handle);
+            }
+        }
+        if !TEAM_SIZE.contains(&developers.len()) {
+            return Err(CheckError::BadTeam(format!(
+                "a network takes {} to {} different developers, not {}",
+                TEAM_SIZE.start(),
+                TEAM_SIZE.end(),
+                developers.len()
+            )));
+        }
+        let networks = match freshness {
+            Freshness::Cached => &self.cached,
+            Freshness::Fresh => &self.fresh,
+        };
+        let social_graph = networks.social_graph.network();
+        let refs: Vec<&Handle> = developers.iter().collect();
+        let known = round_one(networks, &refs).await?;
+
+        // Those present everywhere, with their facts.
+        let present: Vec<(usize, &Vec<String>, SocialUser)> = known
+            .organisations
+            .iter()
+            .zip(&known.users)
+            .enumerate()
+            .filter_map(|(i, (orgs, user))| Some((i, orgs.as_ref()?, user.clone()?)))
+            .collect();
+        let people: Vec<SocialUser> = present.iter().map(|(_, _, user)| user.clone()).collect();
+        let mut shared: HashMap<(usize, usize), Vec<String>> = HashMap::new();
+        for a in 0..present.len() {
+            for b in a + 1..present.len() {
+                let organisations = shared_organisations(present[a].1, present[b].1);
+                if !organisations.is_empty() {
+                    shared.insert((a, b), organisations);
+                }
+            }
+        }
+        let mut candidates: Vec<(usize, usize)> = shared.keys().copied().collect();
+        candidates.sort_unstable();
+        let relationships = networks
+            .social_graph
+            .relationships(&people, &candidates)
+            .await
+            .map_err(|e| social_graph_failure(social_graph, &e))?;
+        let mut connected: HashMap<(usize, usize), Vec<String>> = HashMap::new();
+        for (pair, relationship) in candidates.iter().zip(relationships) {
+            if relationship.mutual()
+                && let Some(organisations) = shared.remove(pair)
+            {
+                connected.insert(*pair, organisations);
+            }
+        }
+
+        // Every pair of present developers gets its verdict, recorded together.
+        let mut verdicts = Vec::new();
+        let mut connections = Vec::new();
+        for a in 0..present.len() {
+            for b in a + 1..present.len() {
+                let (first, second) = (&developers[present[a].0], &developers[present[b].0]);
+                let verdict = match connected.get(&(a, b)) {
+                    Some(organisations) => {
+                        connections.push(Connection {
+                            developers: [first.to_string(), second.to_string()],
+                            organisations: organisations.clone(),
+                        });
+                        Verdict::Connected {
+                            organisations: organisations.clone(),
+                        }
+                    }
+                    None => Verdict::NotConnected,
+                };
+                verdicts.push((Pair::new(first.clone(), second.clone())?, verdict));
+            }
+        }
+        self.register
+            .record_all(&verdicts, social_graph, now())
+            .await?;
+
+        let links: Vec<(usize, usize)> = connected.keys().copied().collect();
+        let groups = maximal_cliques(present.len(), &links)
+            .into_iter()
+            .map(|group| {
+                group
+                    .into_iter()
+                    .map(|i| developers[present[i].0].to_string())
+                    .collect()
+            })
+            .collect();
+        Ok(TeamNetwork {
+            developers: developers.iter().map(ToString::to_string).collect(),
+            missing: known.missing,
+            connections,
+            groups,
+        })
     }
 
     /// The recorded verdicts for the pair that `page` selects, oldest first.
@@ -293,6 +432,63 @@ pub async fn history(
     Ok(register.history(&pair, page).await?)
 }
 
+/// The maximal cliques of two or more among `n` nodes linked by `links`, each sorted, largest
+/// first (then in node order): Bron–Kerbosch with a pivot, which stays fast on the sparse
+/// graphs teams make.
+fn maximal_cliques(n: usize, links: &[(usize, usize)]) -> Vec<Vec<usize>> {
+    use std::collections::BTreeSet;
+    let mut adjacent: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+    for &(a, b) in links {
+        adjacent[a].insert(b);
+        adjacent[b].insert(a);
+    }
+    fn extend(
+        adjacent: &[BTreeSet<usize>],
+        clique: &mut Vec<usize>,
+        mut candidates: BTreeSet<usize>,
+        mut excluded: BTreeSet<usize>,
+        found: &mut Vec<Vec<usize>>,
+    ) {
+        if candidates.is_empty() && excluded.is_empty() {
+            if clique.len() >= 2 {
+                let mut group = clique.clone();
+                group.sort_unstable();
+                found.push(group);
+            }
+            return;
+        }
+        let pivot = candidates
+            .union(&excluded)
+            .max_by_key(|&&u| adjacent[u].intersection(&candidates).count())
+            .copied();
+        let Some(pivot) = pivot else { return };
+        let to_try: Vec<usize> = candidates.difference(&adjacent[pivot]).copied().collect();
+        for v in to_try {
+            clique.push(v);
+            extend(
+                adjacent,
+                clique,
+                candidates.intersection(&adjacent[v]).copied().collect(),
+                excluded.intersection(&adjacent[v]).copied().collect(),
+                found,
+            );
+            clique.pop();
+            candidates.remove(&v);
+            excluded.insert(v);
+        }
+    }
+    let mut found = Vec::new();
+    extend(
+        &adjacent,
+        &mut Vec::new(),
+        (0..n).collect(),
+        BTreeSet::new(),
+        &mut found,
+    );
+    found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    found
+}
+
 fn code_host_failure<T>(result: &Result<T, CodeHostError>) -> Option<CheckError> {
     match result {
         Ok(_) | Err(CodeHostError::NotFound) => None,
@@ -323,4 +519,31 @@ fn social_graph_failure(network: Network, error: &SocialGraphError) -> CheckErro
 /// The time a verdict is recorded at: now, to the millisecond the register keeps.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::maximal_cliques;
+
+    #[test]
+    fn maximal_cliques_are_found_largest_first() {
+        // 0-1-2 a triangle, 2-3 a pair, 4 alone, 5-6 a pair.
+        let links = [(0, 1), (1, 2), (0, 2), (2, 3), (5, 6)];
+        assert_eq!(
+            maximal_cliques(7, &links),
+            vec![vec![0, 1, 2], vec![2, 3], vec![5, 6]]
+        );
+        assert!(maximal_cliques(3, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_complete_team_is_one_group() {
+        let links: Vec<(usize, usize)> = (0..30)
+            .flat_map(|a| (a + 1..30).map(move |b| (a, b)))
+            .collect();
+        assert_eq!(
+            maximal_cliques(30, &links),
+            vec![(0..30).collect::<Vec<_>>()]
+        );
+    }
 }

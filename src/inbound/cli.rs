@@ -1,10 +1,10 @@
 //! The command line: `serve`, `check` and `history`, with configuration from flags, then the
 //! environment, then a `.env` file, then defaults.
 
-use crate::application::{self, CheckError, Connections};
+use crate::application::{self, CheckError, Connections, Freshness, TeamNetwork};
 use crate::config::{self, Config, Upstreams};
 use crate::domain::{HistoryPage, Register};
-use crate::inbound::http::{ApiDoc, ApiError, ErrorsBody, RegisterEntry, VerdictBody};
+use crate::inbound::http::{ApiDoc, ApiError, ErrorsBody, NetworkBody, RegisterEntry, VerdictBody};
 use crate::outbound::cache::CacheSettings;
 use crate::secret::Secret;
 use crate::startup::{self, Application};
@@ -103,6 +103,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Who in a team is fully connected to whom (every pair is recorded).
+    Network {
+        /// 2 to 100 developers.
+        #[arg(required = true, num_args = 2..=100)]
+        developers: Vec<String>,
+        /// Print the answer as JSON, as the REST API does.
+        #[arg(long, conflicts_with = "dot")]
+        json: bool,
+        /// Print a Graphviz graph: developers as nodes, connections as edges labelled with
+        /// their shared organisations.
+        #[arg(long)]
+        dot: bool,
+    },
     /// Print the REST API's OpenAPI document (as served at /openapi.json).
     Openapi,
     /// Exit 0 when the local server answers /healthz (for container health checks).
@@ -199,6 +212,16 @@ async fn run(cli: Cli) -> ExitCode {
             listen_addr,
             timeout,
         } => healthcheck(listen_addr, timeout).await,
+        Command::Network {
+            developers,
+            json,
+            dot,
+        } => {
+            let Some(connections) = connect(&cli.settings.config(None)).await else {
+                return ExitCode::from(3);
+            };
+            network(&connections, &developers, json, dot).await
+        }
         Command::Openapi => match ApiDoc::openapi().to_pretty_json() {
             Ok(doc) => {
                 println!("{doc}");
@@ -260,9 +283,10 @@ async fn serve(config: Config) -> ExitCode {
 
 fn exit_code(error: &CheckError) -> ExitCode {
     match error {
-        CheckError::BadHandle(_) | CheckError::SameDeveloper(_) | CheckError::MissingUsers(_) => {
-            ExitCode::from(2)
-        }
+        CheckError::BadHandle(_)
+        | CheckError::SameDeveloper(_)
+        | CheckError::MissingUsers(_)
+        | CheckError::BadTeam(_) => ExitCode::from(2),
         CheckError::RateLimited { .. }
         | CheckError::Unavailable { .. }
         | CheckError::Register(_) => ExitCode::from(3),
@@ -361,4 +385,74 @@ async fn healthcheck(mut address: SocketAddr, timeout: std::time::Duration) -> E
             ExitCode::from(1)
         }
     }
+}
+
+async fn network(
+    connections: &Connections,
+    developers: &[String],
+    json: bool,
+    dot: bool,
+) -> ExitCode {
+    let network = match connections.network(developers, Freshness::Cached).await {
+        Ok(network) => network,
+        Err(e) => return print_error(e, json),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&NetworkBody::from(&network)).unwrap_or_default()
+        );
+        return ExitCode::SUCCESS;
+    }
+    for missing in &network.missing {
+        eprintln!("error: {missing}");
+    }
+    if dot {
+        print!("{}", graphviz(&network));
+        return ExitCode::SUCCESS;
+    }
+    if network.connections.is_empty() {
+        println!("no two of them are fully connected");
+    }
+    for connection in &network.connections {
+        let [a, b] = &connection.developers;
+        println!(
+            "{a} and {b} are fully connected: {}",
+            connection.organisations.join(", ")
+        );
+    }
+    for group in &network.groups {
+        println!("group: {}", group.join(", "));
+    }
+    ExitCode::SUCCESS
+}
+
+/// The network in Graphviz's DOT language: every developer present a node, every connection
+/// an edge labelled with the shared organisations.
+fn graphviz(network: &TeamNetwork) -> String {
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let missing: std::collections::HashSet<&str> = network
+        .missing
+        .iter()
+        .map(|m| m.developer.as_str())
+        .collect();
+    let mut out = String::from("graph connected {\n  node [shape=box];\n");
+    for developer in network
+        .developers
+        .iter()
+        .filter(|d| !missing.contains(d.as_str()))
+    {
+        out += &format!("  {};\n", quote(developer));
+    }
+    for connection in &network.connections {
+        let [a, b] = &connection.developers;
+        out += &format!(
+            "  {} -- {} [label={}];\n",
+            quote(a),
+            quote(b),
+            quote(&connection.organisations.join(", "))
+        );
+    }
+    out += "}\n";
+    out
 }

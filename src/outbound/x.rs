@@ -1,14 +1,16 @@
 //! X API v2 as the social graph.
 
 use super::http::{self, describe_status, describe_transport};
-use crate::domain::{Handle, Network, SocialGraph, SocialGraphError, SocialUser};
+use crate::domain::{Handle, Network, Relationship, SocialGraph, SocialGraphError, SocialUser};
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use async_trait::async_trait;
+use futures::StreamExt;
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Response, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
@@ -199,13 +201,120 @@ impl SocialGraph for XApi {
         let unknown = u64::MAX;
         let (owner, list, wanted) =
             if follower.following.unwrap_or(unknown) <= followee.followers.unwrap_or(unknown) {
-                (&follower.id, "following", &followee.id)
+                (follower, List::Following, followee)
             } else {
-                (&followee.id, "followers", &follower.id)
+                (followee, List::Followers, follower)
             };
+        let found = self
+            .read_list(&owner.id, list, &[wanted.id.as_str()])
+            .await?;
+        Ok(!found.is_empty())
+    }
+
+    /// Each follow list read at most once: for the pairs' every user, either its `following`
+    /// or its `followers` (whichever kind costs less over all of them), read until every
+    /// partner it is asked about has turned up or the list ends.
+    async fn relationships(
+        &self,
+        users: &[SocialUser],
+        pairs: &[(usize, usize)],
+    ) -> Result<Vec<Relationship>, SocialGraphError> {
+        let mut partners: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &(a, b) in pairs {
+            partners.entry(a).or_default().push(b);
+            partners.entry(b).or_default().push(a);
+        }
+        let size = |n: Option<u64>| n.unwrap_or(u64::MAX / 1024);
+        let following: u64 = partners
+            .keys()
+            .map(|&i| size(users[i].following))
+            .fold(0, u64::saturating_add);
+        let followers: u64 = partners
+            .keys()
+            .map(|&i| size(users[i].followers))
+            .fold(0, u64::saturating_add);
+        let list = if following <= followers {
+            List::Following
+        } else {
+            List::Followers
+        };
+
+        let mut reads = Vec::with_capacity(partners.len());
+        for (&owner, others) in &partners {
+            let wanted: Vec<String> = others.iter().map(|&o| users[o].id.clone()).collect();
+            reads.push(self.read_for(owner, users[owner].id.clone(), list, wanted));
+        }
+        let lists: Vec<(usize, HashSet<String>)> = futures::stream::iter(reads)
+            .buffer_unordered(LIST_CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        // (follower, followee) → follows
+        let mut follows: HashMap<(usize, usize), bool> = HashMap::new();
+        for (owner, found) in lists {
+            for &other in &partners[&owner] {
+                let listed = found.contains(&users[other].id);
+                match list {
+                    List::Following => follows.insert((owner, other), listed),
+                    List::Followers => follows.insert((other, owner), listed),
+                };
+            }
+        }
+        Ok(pairs
+            .iter()
+            .map(|&(a, b)| Relationship {
+                forward: follows.get(&(a, b)).copied(),
+                backward: follows.get(&(b, a)).copied(),
+            })
+            .collect())
+    }
+}
+
+/// Which of a user's two follow lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum List {
+    Following,
+    Followers,
+}
+
+impl List {
+    fn path(self) -> &'static str {
+        match self {
+            List::Following => "following",
+            List::Followers => "followers",
+        }
+    }
+}
+
+/// Follow lists read at once for one request.
+const LIST_CONCURRENCY: usize = 4;
+
+impl XApi {
+    /// [`XApi::read_list`] for the user at `index`, owning what it needs.
+    async fn read_for(
+        &self,
+        index: usize,
+        owner: String,
+        list: List,
+        wanted: Vec<String>,
+    ) -> Result<(usize, HashSet<String>), SocialGraphError> {
+        let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        Ok((index, self.read_list(&owner, list, &wanted).await?))
+    }
+
+    /// Reads `owner`'s list page by page until every wanted id has been seen or the list
+    /// ends; the wanted ids it saw.
+    async fn read_list(
+        &self,
+        owner: &str,
+        list: List,
+        wanted: &[&str],
+    ) -> Result<HashSet<String>, SocialGraphError> {
+        let mut found = HashSet::new();
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let mut url = self.url(&["users", owner, list]);
+            let mut url = self.url(&["users", owner, list.path()]);
             {
                 let mut query = url.query_pairs_mut();
                 query.append_pair("max_results", &PAGE_SIZE.to_string());
@@ -213,19 +322,21 @@ impl SocialGraph for XApi {
                     query.append_pair("pagination_token", token);
                 }
             }
-            let page: FollowPage = self.get(list, url).await?;
+            let page: FollowPage = self.get(list.path(), url).await?;
             self.metrics.x_users_read(page.data.len() as u64);
-            if page.data.iter().any(|u| &u.id == wanted) {
-                return Ok(true);
+            for user in page.data {
+                if wanted.contains(&user.id.as_str()) {
+                    found.insert(user.id);
+                }
             }
             token = page.meta.and_then(|m| m.next_token);
-            if token.is_none() {
-                return Ok(false);
+            if token.is_none() || found.len() == wanted.len() {
+                return Ok(found);
             }
         }
         Err(SocialGraphError::Unavailable(format!(
-            "the {list} list of user {owner} has more than {} pages",
-            MAX_PAGES
+            "the {} list of user {owner} has more than {MAX_PAGES} pages",
+            list.path()
         )))
     }
 }

@@ -39,7 +39,10 @@ pub fn logged(error: CheckError) -> ApiError {
             tracing::warn!(%network, %reason, "upstream unavailable");
         }
         CheckError::Register(e) => tracing::error!(error = %e, "register unavailable"),
-        CheckError::BadHandle(_) | CheckError::SameDeveloper(_) | CheckError::MissingUsers(_) => {}
+        CheckError::BadHandle(_)
+        | CheckError::SameDeveloper(_)
+        | CheckError::MissingUsers(_)
+        | CheckError::BadTeam(_) => {}
     }
     error.into()
 }
@@ -49,6 +52,7 @@ impl From<CheckError> for ApiError {
         match error {
             CheckError::BadHandle(e) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
             CheckError::SameDeveloper(e) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
+            CheckError::BadTeam(message) => Self::new(StatusCode::BAD_REQUEST, message),
             CheckError::MissingUsers(missing) => Self {
                 status: StatusCode::BAD_REQUEST,
                 body: ErrorsBody {

@@ -4,11 +4,15 @@ mod errors;
 mod wire;
 
 pub use errors::ApiError;
-pub use wire::{ErrorsBody, RegisterEntry, StatusBody, VerdictBody};
+pub use wire::{
+    ConnectionBody, ErrorsBody, NetworkBody, RegisterEntry, StatusBody, TeamRequest, VerdictBody,
+};
 
 use crate::application::{Connections, Freshness};
 use crate::domain::HistoryPage;
 use crate::metrics::Metrics;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRef, MatchedPath, Request};
 use axum::extract::{Path, Query, State};
@@ -16,7 +20,7 @@ use axum::http::HeaderMap;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -34,8 +38,8 @@ use utoipa_swagger_ui::SwaggerUi;
                        (formerly Twitter) and share at least one GitHub organisation. Every \
                        definitive answer is kept in a register.",
     ),
-    paths(realtime, register, healthz, readyz, metrics_text),
-    components(schemas(VerdictBody, ErrorsBody, RegisterEntry, StatusBody)),
+    paths(realtime, register, network, healthz, readyz, metrics_text),
+    components(schemas(VerdictBody, ErrorsBody, RegisterEntry, StatusBody, TeamRequest, NetworkBody, ConnectionBody)),
     tags((name = "connected", description = "Checks and their register"),
          (name = "operations", description = "Health and readiness"))
 )]
@@ -69,6 +73,10 @@ pub fn router(connections: Connections, metrics: Arc<Metrics>) -> Router {
     Router::new()
         .route("/connected/realtime/{dev1}/{dev2}", get(realtime))
         .route("/connected/register/{dev1}/{dev2}", get(register))
+        .route(
+            "/connected/network",
+            post(network).layer(DefaultBodyLimit::max(TEAM_BODY_LIMIT)),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -276,6 +284,63 @@ impl HistoryQuery {
         };
         Ok(HistoryPage { limit, before })
     }
+}
+
+/// A team's body is small: 100 handles of at most 100 characters.
+const TEAM_BODY_LIMIT: usize = 64 * 1024;
+
+/// Who in a team is fully connected to whom, in one request: each developer's organisations
+/// once, X's lookups in batches of 100, each follow list read at most once and only for
+/// developers who share an organisation with someone. Every pair's verdict is recorded.
+#[utoipa::path(
+    post,
+    path = "/connected/network",
+    tag = "connected",
+    request_body = TeamRequest,
+    params(("Cache-Control" = Option<String>, Header,
+            description = "`no-cache`: ask GitHub and X again instead of using cached facts")),
+    responses(
+        (status = 200, description = "The team's connections and groups; developers missing on a network are listed in `errors` and left out", body = NetworkBody),
+        (status = 400, description = "Unreadable JSON, an unusable handle, or not 2 to 100 different developers", body = ErrorsBody),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorsBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorsBody),
+        (status = 422, description = "The JSON is not `{\"developers\": [\"...\"]}`", body = ErrorsBody),
+        (status = 502, description = "An upstream failed; nothing recorded", body = ErrorsBody),
+        (status = 503, description = "An upstream is rate-limited (with `Retry-After`), or the register is unavailable; nothing recorded", body = ErrorsBody,
+         headers(("Retry-After" = u64, description = "Seconds until the upstream's rate limit resets"))),
+    )
+)]
+async fn network(
+    State(connections): State<Connections>,
+    headers: HeaderMap,
+    body: Result<Json<TeamRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(team) = body.map_err(|rejection| {
+        let message = match &rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                "the body must be JSON, sent with Content-Type: application/json".to_owned()
+            }
+            JsonRejection::JsonDataError(e) => {
+                format!(
+                    "the body must be {{\"developers\": [\"handle\", ...]}}: {}",
+                    e.body_text()
+                )
+            }
+            JsonRejection::JsonSyntaxError(e) => {
+                format!("the body is not valid JSON: {}", e.body_text())
+            }
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                format!("the body is larger than {} KiB", TEAM_BODY_LIMIT / 1024)
+            }
+            other => other.body_text(),
+        };
+        ApiError::new(rejection.status(), message)
+    })?;
+    let network = connections
+        .network(&team.developers, freshness(&headers))
+        .await
+        .map_err(errors::logged)?;
+    Ok(Json(NetworkBody::from(&network)).into_response())
 }
 
 /// `Cache-Control: no-cache` asks for facts read now.

@@ -1,7 +1,8 @@
 //! The wire types of the REST API: what goes over HTTP, converted from the domain at the edge.
 
+use crate::application::TeamNetwork;
 use crate::domain::{RegisteredCheck, Verdict};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The answer of a realtime check.
@@ -81,4 +82,57 @@ impl From<&RegisteredCheck> for RegisterEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusBody {
     pub status: String,
+}
+
+/// A team to map.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"developers": ["alice", "bob", "carol"]})))]
+pub struct TeamRequest {
+    /// 2 to 100 handles; the same handle twice (ignoring case) counts once.
+    pub developers: Vec<String>,
+}
+
+/// Two fully connected developers of the team.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionBody {
+    pub developers: [String; 2],
+    pub organisations: Vec<String>,
+}
+
+/// Who in the team is fully connected to whom.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(examples(json!({
+    "developers": ["alice", "bob", "carol", "zed"],
+    "errors": ["zed is not a valid user in github", "zed is not a valid user in twitter"],
+    "connections": [{"developers": ["alice", "bob"], "organisations": ["acme"]}, {"developers": ["alice", "carol"], "organisations": ["acme"]}],
+    "groups": [["alice", "bob"], ["alice", "carol"]]
+})))]
+pub struct NetworkBody {
+    /// The team as given, duplicates folded.
+    pub developers: Vec<String>,
+    /// Developers missing on a network, as in the realtime check; they are left out of the rest.
+    pub errors: Vec<String>,
+    /// Every fully connected pair, in the team's order.
+    pub connections: Vec<ConnectionBody>,
+    /// The largest sets in which every two are fully connected, largest first.
+    pub groups: Vec<Vec<String>>,
+}
+
+impl From<&TeamNetwork> for NetworkBody {
+    fn from(network: &TeamNetwork) -> Self {
+        Self {
+            developers: network.developers.clone(),
+            errors: network.missing.iter().map(ToString::to_string).collect(),
+            connections: network
+                .connections
+                .iter()
+                .map(|c| ConnectionBody {
+                    developers: c.developers.clone(),
+                    organisations: c.organisations.clone(),
+                })
+                .collect(),
+            groups: network.groups.clone(),
+        }
+    }
 }
