@@ -19,6 +19,8 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
 pub const DEFAULT_CACHE_TTL_NOT_FOUND: Duration = Duration::from_secs(60);
 pub const DEFAULT_CACHE_MAX_ENTRIES: u64 = 100_000;
 pub const DEFAULT_REDIS_PREFIX: &str = "connected:";
+pub const DEFAULT_BLUESKY_API_URL: &str = "https://public.api.bsky.app";
+pub const DEFAULT_BLUESKY_HANDLE_SUFFIX: &str = ".bsky.social";
 
 /// Connections to a shared database per instance by default: a few per core keeps the
 /// cores busy while queries wait on the network, without crowding the server.
@@ -59,6 +61,11 @@ pub struct Config {
     pub redis_url: Option<Secret>,
     /// Every Redis key starts with this.
     pub redis_prefix: String,
+    /// Whose follows count: X (the default), GitHub's own follow graph, or Bluesky.
+    pub social_graph: crate::domain::Network,
+    pub bluesky_api_url: String,
+    /// Appended to a handle without a dot to make a Bluesky handle.
+    pub bluesky_handle_suffix: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -78,6 +85,9 @@ impl std::fmt::Debug for Config {
             .field("cache", &self.cache)
             .field("redis_url", &self.redis_url)
             .field("redis_prefix", &self.redis_prefix)
+            .field("social_graph", &self.social_graph)
+            .field("bluesky_api_url", &self.bluesky_api_url)
+            .field("bluesky_handle_suffix", &self.bluesky_handle_suffix)
             .finish()
     }
 }
@@ -103,6 +113,9 @@ impl Default for Config {
             },
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
+            social_graph: crate::domain::Network::X,
+            bluesky_api_url: DEFAULT_BLUESKY_API_URL.to_owned(),
+            bluesky_handle_suffix: DEFAULT_BLUESKY_HANDLE_SUFFIX.to_owned(),
         }
     }
 }

@@ -3,9 +3,10 @@
 
 use crate::application::Connections;
 use crate::config::{Config, Upstreams};
-use crate::domain::Register;
+use crate::domain::{Network, Register, SocialGraph};
 use crate::inbound::http;
 use crate::metrics::Metrics;
+use crate::outbound::bluesky::BlueskyAppView;
 use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, RateLimitMemory};
 use crate::outbound::postgres::{PoolSettings, PostgresRegister};
 use crate::outbound::shared::SharedStore;
@@ -48,28 +49,46 @@ pub async fn connections(
             Connections::new(graph.clone(), graph, register)
         }
         Upstreams::Real => {
-            let token = config.twitter_bearer_token.clone().ok_or_else(|| {
-                StartupError(
-                    "TWITTER_BEARER_TOKEN is not set: the X API needs an app-only bearer token \
-                     (or try the bundled demo graph with --demo)"
-                        .to_owned(),
+            let github = Arc::new(
+                GitHubRest::new(
+                    &config.github_api_url,
+                    config.github_token.clone(),
+                    config.upstream_timeout,
+                    Arc::clone(metrics),
+                    config.cache.max_entries,
                 )
-            })?;
-            let github = GitHubRest::new(
-                &config.github_api_url,
-                config.github_token.clone(),
-                config.upstream_timeout,
-                Arc::clone(metrics),
-                config.cache.max_entries,
-            )
-            .map_err(StartupError)?;
-            let x = XApi::new(
-                &config.twitter_api_url,
-                token,
-                config.upstream_timeout,
-                Arc::clone(metrics),
-            )
-            .map_err(StartupError)?;
+                .map_err(StartupError)?,
+            );
+            let social: Arc<dyn SocialGraph> = match config.social_graph {
+                Network::X => {
+                    let token = config.twitter_bearer_token.clone().ok_or_else(|| {
+                        StartupError(
+                            "TWITTER_BEARER_TOKEN is not set: the X API needs an app-only bearer token \
+                             (or try the bundled demo graph with --demo, or SOCIAL_GRAPH=github or bluesky)"
+                                .to_owned(),
+                        )
+                    })?;
+                    Arc::new(
+                        XApi::new(
+                            &config.twitter_api_url,
+                            token,
+                            config.upstream_timeout,
+                            Arc::clone(metrics),
+                        )
+                        .map_err(StartupError)?,
+                    )
+                }
+                Network::GitHub => github.clone(),
+                Network::Bluesky => Arc::new(
+                    BlueskyAppView::new(
+                        &config.bluesky_api_url,
+                        &config.bluesky_handle_suffix,
+                        config.upstream_timeout,
+                        Arc::clone(metrics),
+                    )
+                    .map_err(StartupError)?,
+                ),
+            };
             let shared = match &config.redis_url {
                 Some(url) => Some(
                     SharedStore::new(url.expose(), &config.redis_prefix).map_err(StartupError)?,
@@ -77,22 +96,21 @@ pub async fn connections(
                 None => None,
             };
             let limits = RateLimitMemory::new(shared.clone());
-            let github = CachedCodeHost::new(
-                Arc::new(github),
+            let code_host = CachedCodeHost::new(
+                github,
                 config.cache,
                 shared.clone(),
                 limits.clone(),
                 Arc::clone(metrics),
             );
-            let x = CachedSocialGraph::new(
-                Arc::new(x),
-                config.cache,
-                shared,
-                limits,
-                Arc::clone(metrics),
-            );
-            Connections::new(Arc::new(github.clone()), Arc::new(x.clone()), register)
-                .with_fresh(Arc::new(github.fresh()), Arc::new(x.fresh()))
+            let social =
+                CachedSocialGraph::new(social, config.cache, shared, limits, Arc::clone(metrics));
+            Connections::new(
+                Arc::new(code_host.clone()),
+                Arc::new(social.clone()),
+                register,
+            )
+            .with_fresh(Arc::new(code_host.fresh()), Arc::new(social.fresh()))
         }
     };
     Ok(connections)

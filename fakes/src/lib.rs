@@ -149,6 +149,9 @@ struct Shared {
     if_none_match: Mutex<Vec<Option<String>>>,
     /// Answers wait this long first (a stand-in for the network's latency).
     latency: Mutex<Duration>,
+    /// Bluesky only: answer an unknown `actor` with 400 ActorNotFound (the lexicon) instead of
+    /// 200 with every entry not found (today's AppView).
+    actor_not_found_as_400: Mutex<bool>,
     base: Mutex<String>,
 }
 
@@ -182,6 +185,11 @@ impl Fake {
     /// GitHub only: the `If-None-Match` each request carried.
     pub fn if_none_match(&self) -> Vec<Option<String>> {
         self.shared.if_none_match.lock().unwrap().clone()
+    }
+
+    /// Bluesky only: an unknown `actor` gets 400 `ActorNotFound` instead of 200.
+    pub fn unknown_actor_as_400(&self, yes: bool) {
+        *self.shared.actor_not_found_as_400.lock().unwrap() = yes;
     }
 
     /// Every answer waits this long first.
@@ -264,7 +272,8 @@ pub async fn github(graph: Graph) -> Fake {
         graph,
         Router::new()
             .route("/users/{login}/orgs", get(github_orgs_by_login))
-            .route("/user/{id}/orgs", get(github_orgs_by_id)),
+            .route("/user/{id}/orgs", get(github_orgs_by_id))
+            .route("/users/{login}/following/{target}", get(github_follows)),
     )
     .await
 }
@@ -456,6 +465,243 @@ async fn github_orgs(
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
     (StatusCode::OK, h, body).into_response()
+}
+
+/// `GET /users/{a}/following/{b}`: 204 when a follows b, 404 when not or either is unknown.
+/// GitHub's follows are taken to be the graph's X follows between the same handles.
+async fn github_follows(
+    State(shared): State<Arc<Shared>>,
+    Path((login, target)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    record(
+        &shared,
+        &format!("/users/{login}/following/{target}"),
+        &HashMap::new(),
+    )
+    .await;
+    if let Some(failure) = injected(&shared, Endpoint::Any).await {
+        return github_failure(failure);
+    }
+    assert!(headers.contains_key("user-agent"));
+    let graph = shared.graph.lock().unwrap().clone();
+    let on_github = |h: &str| graph.github.contains_key(&h.to_lowercase());
+    let x_id = |h: &str| graph.x.get(&h.to_lowercase()).map(|(_, id)| id.clone());
+    let follows = on_github(&login)
+        && on_github(&target)
+        && match (x_id(&login), x_id(&target)) {
+            (Some(a), Some(b)) => graph.following.get(&a).is_some_and(|f| f.contains(&b)),
+            _ => false,
+        };
+    if follows {
+        (StatusCode::NO_CONTENT, github_headers(4999)).into_response()
+    } else {
+        github_error(StatusCode::NOT_FOUND, "Not Found", github_headers(4999))
+    }
+}
+
+fn github_failure(failure: Failure) -> Response {
+    match failure {
+        Failure::RateLimited { reset_in } => {
+            let mut h = github_headers(0);
+            h.insert("x-ratelimit-reset", HeaderValue::from(now() + reset_in));
+            github_error(
+                StatusCode::FORBIDDEN,
+                "API rate limit exceeded for 127.0.0.1.",
+                h,
+            )
+        }
+        Failure::Status(code) => github_error(
+            StatusCode::from_u16(code).unwrap(),
+            "Server Error",
+            github_headers(4999),
+        ),
+        Failure::Garbage | Failure::Hang(_) => {
+            (StatusCode::OK, github_headers(4999), "<html>oops</html>").into_response()
+        }
+    }
+}
+
+// ---------------------------------------------------------------- Bluesky
+
+/// The Bluesky AppView: every X user of the graph is `<username>.bsky.social` with the DID
+/// `did:plc:<x id>`, following whom they follow on X.
+pub async fn bluesky(graph: Graph) -> Fake {
+    start(
+        graph,
+        Router::new()
+            .route("/xrpc/app.bsky.actor.getProfiles", get(bluesky_profiles))
+            .route(
+                "/xrpc/app.bsky.graph.getRelationships",
+                get(bluesky_relationships),
+            ),
+    )
+    .await
+}
+
+fn repeated(query: &Option<String>, key: &str) -> Vec<String> {
+    url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+        .collect()
+}
+
+fn xrpc_error(status: StatusCode, error: &str, message: &str) -> Response {
+    (status, Json(json!({"error": error, "message": message}))).into_response()
+}
+
+/// The graph's Bluesky view: lower-cased handle → (handle, did, x id).
+fn bluesky_users(graph: &Graph) -> HashMap<String, (String, String, String)> {
+    graph
+        .x
+        .values()
+        .map(|(username, id)| {
+            let handle = format!("{}.bsky.social", username.to_lowercase());
+            (
+                handle.clone(),
+                (handle, format!("did:plc:{id}"), id.clone()),
+            )
+        })
+        .collect()
+}
+
+async fn bluesky_refusal(shared: &Shared) -> Option<Response> {
+    match injected(shared, Endpoint::Any).await? {
+        Failure::RateLimited { reset_in } => {
+            let mut h = HeaderMap::new();
+            h.insert("ratelimit-limit", HeaderValue::from_static("3000"));
+            h.insert("ratelimit-remaining", HeaderValue::from_static("0"));
+            h.insert("ratelimit-reset", HeaderValue::from(now() + reset_in));
+            Some(
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    h,
+                    Json(json!({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"})),
+                )
+                    .into_response(),
+            )
+        }
+        Failure::Status(code) => Some(xrpc_error(
+            StatusCode::from_u16(code).unwrap(),
+            "InternalServerError",
+            "Internal Server Error",
+        )),
+        Failure::Garbage | Failure::Hang(_) => Some((StatusCode::OK, "not json").into_response()),
+    }
+}
+
+async fn bluesky_profiles(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let actors = repeated(&query, "actors");
+    record(
+        &shared,
+        "/xrpc/app.bsky.actor.getProfiles",
+        &HashMap::from([("actors".to_owned(), actors.join(","))]),
+    )
+    .await;
+    if let Some(refusal) = bluesky_refusal(&shared).await {
+        return refusal;
+    }
+    if actors.is_empty() || actors.len() > 25 {
+        return xrpc_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            "actors must have 1 to 25 items",
+        );
+    }
+    let graph = shared.graph.lock().unwrap().clone();
+    let users = bluesky_users(&graph);
+    let profiles: Vec<Value> = actors
+        .iter()
+        .filter_map(|actor| users.get(&actor.to_lowercase()))
+        .map(|(handle, did, id)| {
+            json!({
+                "did": did, "handle": handle, "displayName": handle,
+                "followersCount": graph.followers(id).len(),
+                "followsCount": graph.following.get(id).map_or(0, Vec::len),
+                "postsCount": 3, "indexedAt": "2024-01-01T00:00:00.000Z"
+            })
+        })
+        .collect();
+    (StatusCode::OK, Json(json!({"profiles": profiles}))).into_response()
+}
+
+async fn bluesky_relationships(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let actor = repeated(&query, "actor").pop().unwrap_or_default();
+    let others = repeated(&query, "others");
+    record(
+        &shared,
+        "/xrpc/app.bsky.graph.getRelationships",
+        &HashMap::from([
+            ("actor".to_owned(), actor.clone()),
+            ("others".to_owned(), others.join(",")),
+        ]),
+    )
+    .await;
+    if let Some(refusal) = bluesky_refusal(&shared).await {
+        return refusal;
+    }
+    if others.len() > 30 {
+        return xrpc_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            "others must not have more than 30 items",
+        );
+    }
+    let graph = shared.graph.lock().unwrap().clone();
+    let users = bluesky_users(&graph);
+    let find = |a: &str| {
+        users
+            .values()
+            .find(|(handle, did, _)| did == a || handle == &a.to_lowercase())
+            .cloned()
+    };
+    let not_found = |a: &str| json!({"$type": "app.bsky.graph.defs#notFoundActor", "actor": a, "notFound": true});
+    let Some((_, actor_did, actor_id)) = find(&actor) else {
+        if *shared.actor_not_found_as_400.lock().unwrap() {
+            return xrpc_error(
+                StatusCode::BAD_REQUEST,
+                "ActorNotFound",
+                &format!("Actor not found: {actor}"),
+            );
+        }
+        let entries: Vec<Value> = others.iter().map(|o| not_found(o)).collect();
+        return (StatusCode::OK, Json(json!({"relationships": entries}))).into_response();
+    };
+    let follows = |a: &str, b: &str| {
+        graph
+            .following
+            .get(a)
+            .is_some_and(|f| f.iter().any(|x| x == b))
+    };
+    let entries: Vec<Value> = others
+        .iter()
+        .map(|other| match find(other) {
+            None => not_found(other),
+            Some((_, did, id)) => {
+                let mut entry = json!({"$type": "app.bsky.graph.defs#relationship", "did": did});
+                if follows(&actor_id, &id) {
+                    entry["following"] =
+                        json!(format!("at://{actor_did}/app.bsky.graph.follow/3k{id}"));
+                }
+                if follows(&id, &actor_id) {
+                    entry["followedBy"] =
+                        json!(format!("at://{did}/app.bsky.graph.follow/3k{actor_id}"));
+                }
+                entry
+            }
+        })
+        .collect();
+    (
+        StatusCode::OK,
+        Json(json!({"actor": actor_did, "relationships": entries})),
+    )
+        .into_response()
 }
 
 // ---------------------------------------------------------------- X

@@ -3,7 +3,7 @@
 
 use crate::application::{self, CheckError, Connections, Freshness, TeamNetwork};
 use crate::config::{self, Config, Upstreams};
-use crate::domain::{HistoryPage, Register};
+use crate::domain::{HistoryPage, Network, Register};
 use crate::inbound::http::{ApiDoc, ApiError, ErrorsBody, NetworkBody, RegisterEntry, VerdictBody};
 use crate::outbound::cache::CacheSettings;
 use crate::secret::Secret;
@@ -62,6 +62,15 @@ struct Settings {
     /// Upstream facts kept in process, per kind (least recently used out first).
     #[arg(long, env = "CACHE_MAX_ENTRIES", default_value_t = config::DEFAULT_CACHE_MAX_ENTRIES, global = true, hide_env_values = true)]
     cache_max_entries: u64,
+    /// Whose follows count: x, github (GitHub's own follow graph) or bluesky.
+    #[arg(long, env = "SOCIAL_GRAPH", default_value = "x", value_parser = parse_social_graph, global = true, hide_env_values = true)]
+    social_graph: Network,
+    /// Bluesky AppView origin.
+    #[arg(long, env = "BLUESKY_API_URL", default_value = config::DEFAULT_BLUESKY_API_URL, global = true, hide_env_values = true)]
+    bluesky_api_url: String,
+    /// Appended to a handle without a dot to make a Bluesky handle.
+    #[arg(long, env = "BLUESKY_HANDLE_SUFFIX", default_value = config::DEFAULT_BLUESKY_HANDLE_SUFFIX, global = true, hide_env_values = true)]
+    bluesky_handle_suffix: String,
     /// Every Redis key starts with this.
     #[arg(long, env = "REDIS_PREFIX", default_value = config::DEFAULT_REDIS_PREFIX, global = true, hide_env_values = true)]
     redis_prefix: String,
@@ -69,6 +78,11 @@ struct Settings {
     /// no file is given). Put it after the developers, or write --demo=FILE.
     #[arg(long, value_name = "GRAPH.json", num_args = 0..=1, global = true, hide_env_values = true)]
     demo: Option<Option<PathBuf>>,
+}
+
+fn parse_social_graph(raw: &str) -> Result<Network, String> {
+    Network::from_id(&raw.trim().to_lowercase())
+        .ok_or_else(|| format!("{raw:?} is not a social graph: use x, github or bluesky"))
 }
 
 fn parse_duration_or_zero(raw: &str) -> Result<std::time::Duration, String> {
@@ -168,6 +182,9 @@ impl Settings {
             },
             redis_url: secret_from_env("REDIS_URL"),
             redis_prefix: self.redis_prefix,
+            social_graph: self.social_graph,
+            bluesky_api_url: self.bluesky_api_url,
+            bluesky_handle_suffix: self.bluesky_handle_suffix,
         }
     }
 }

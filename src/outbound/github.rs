@@ -1,7 +1,9 @@
 //! GitHub's REST API as the code host.
 
 use super::http::{self, describe_status, describe_transport};
-use crate::domain::{CodeHost, CodeHostError, Handle};
+use crate::domain::{
+    CodeHost, CodeHostError, Handle, Network, SocialGraph, SocialGraphError, SocialUser,
+};
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use async_trait::async_trait;
@@ -83,7 +85,12 @@ impl GitHubRest {
         url
     }
 
-    async fn get(&self, url: Url, etag: Option<&str>) -> Result<Response, CodeHostError> {
+    async fn get(
+        &self,
+        endpoint: &'static str,
+        url: Url,
+        etag: Option<&str>,
+    ) -> Result<Response, CodeHostError> {
         let mut request = self
             .client
             .get(url)
@@ -96,7 +103,7 @@ impl GitHubRest {
             request = request.header(IF_NONE_MATCH, etag);
         }
         request.send().await.map_err(|e| {
-            self.metrics.upstream("github", "orgs", Outcome::Error);
+            self.metrics.upstream("github", endpoint, Outcome::Error);
             CodeHostError::Unavailable(describe_transport(&e, self.timeout))
         })
     }
@@ -107,7 +114,7 @@ impl GitHubRest {
         let key = url.to_string();
         let stored = self.pages.get(&key);
         let response = self
-            .get(url, stored.as_ref().map(|p| p.etag.as_str()))
+            .get("orgs", url, stored.as_ref().map(|p| p.etag.as_str()))
             .await?;
         let status = response.status();
         let outcome = |outcome| self.metrics.upstream("github", "orgs", outcome);
@@ -211,6 +218,81 @@ impl CodeHost for GitHubRest {
         }
         tracing::warn!(user = %user, pages = MAX_PAGES, "organisation list cut after the page limit");
         Ok(organisations)
+    }
+}
+
+/// GitHub's own follow graph: "A follows B" is `GET /users/{a}/following/{b}` (204 yes, 404
+/// no), so a pair needs no list reads. Whether a user exists is the organisations call's to
+/// say, made in the same round: the lookup here asks nothing.
+#[async_trait]
+impl SocialGraph for GitHubRest {
+    fn network(&self) -> Network {
+        Network::GitHub
+    }
+
+    fn accepts(&self, handle: &Handle) -> bool {
+        handle.is_github_login()
+    }
+
+    async fn users(
+        &self,
+        handles: &[&Handle],
+    ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
+        Ok(handles
+            .iter()
+            .map(|h| {
+                Some(SocialUser {
+                    id: h.key().to_owned(),
+                    username: h.as_str().to_owned(),
+                    followers: None,
+                    following: None,
+                })
+            })
+            .collect())
+    }
+
+    async fn follows(
+        &self,
+        follower: &SocialUser,
+        followee: &SocialUser,
+    ) -> Result<bool, SocialGraphError> {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().extend([
+                "users",
+                &follower.username,
+                "following",
+                &followee.username,
+            ]);
+        }
+        let outcome = |outcome| self.metrics.upstream("github", "following", outcome);
+        let response = self
+            .get("following", url, None)
+            .await
+            .map_err(|e| match e {
+                CodeHostError::Unavailable(reason) => SocialGraphError::Unavailable(reason),
+                CodeHostError::RateLimited { retry_after } => {
+                    SocialGraphError::RateLimited { retry_after }
+                }
+                CodeHostError::NotFound => SocialGraphError::Unavailable("not found".to_owned()),
+            })?;
+        let status = response.status();
+        if status == StatusCode::NO_CONTENT {
+            outcome(Outcome::Ok);
+            return Ok(true);
+        }
+        if status == StatusCode::NOT_FOUND {
+            outcome(Outcome::NotFound);
+            return Ok(false);
+        }
+        if let Some(retry_after) = rate_limit(status, response.headers()) {
+            outcome(Outcome::RateLimited);
+            return Err(SocialGraphError::RateLimited { retry_after });
+        }
+        outcome(Outcome::Error);
+        Err(SocialGraphError::Unavailable(
+            describe_status(response).await,
+        ))
     }
 }
 

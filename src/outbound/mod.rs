@@ -1,6 +1,7 @@
 //! The ports implemented with real technology. Each adapter turns its technology's failures
 //! into the port's errors at the boundary.
 
+pub mod bluesky;
 pub mod cache;
 pub mod demo;
 pub mod github;

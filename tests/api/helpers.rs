@@ -12,6 +12,7 @@ pub struct TestApp {
     pub address: String,
     pub github: Fake,
     pub x: Fake,
+    pub bluesky: Fake,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -30,7 +31,8 @@ pub async fn spawn_app(graph: Graph) -> TestApp {
 
 pub async fn spawn_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let github = fake::github(graph.clone()).await;
-    let x = fake::x(graph).await;
+    let x = fake::x(graph.clone()).await;
+    let bluesky = fake::bluesky(graph).await;
     let dir = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}", dir.path().join("register.db").display());
     let mut config = Config {
@@ -40,6 +42,7 @@ pub async fn spawn_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> T
         github_token: Some(Secret::new("ghp_test_token")),
         twitter_api_url: x.url.clone(),
         twitter_bearer_token: Some(Secret::new(X_TOKEN)),
+        bluesky_api_url: bluesky.url.clone(),
         upstream_timeout: Duration::from_secs(5),
         upstreams: Upstreams::Real,
         ..Config::default()
@@ -52,6 +55,7 @@ pub async fn spawn_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> T
         address,
         github,
         x,
+        bluesky,
         client: reqwest::Client::new(),
 
         _dir: dir,
@@ -116,8 +120,39 @@ impl TestApp {
             .await
     }
 
-    /// Upstream calls received by both fakes.
+    /// Upstream calls received by the fakes.
     pub fn upstream_calls(&self) -> usize {
-        self.github.call_count() + self.x.call_count()
+        self.github.call_count() + self.x.call_count() + self.bluesky.call_count()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Answer {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .expect("the app answers");
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"));
+        Answer {
+            status,
+            retry_after,
+            link: None,
+            body,
+        }
+    }
+
+    pub async fn network(&self, developers: &[&str]) -> Answer {
+        self.post_json(
+            "/connected/network",
+            &serde_json::json!({ "developers": developers }),
+        )
+        .await
     }
 }

@@ -1,0 +1,361 @@
+//! The public Bluesky AppView as the social graph: no credentials, and one call answers both
+//! directions of a follow.
+
+use super::http::{self, describe_status, describe_transport};
+use crate::domain::{Handle, Network, Relationship, SocialGraph, SocialGraphError, SocialUser};
+use crate::metrics::{Metrics, Outcome};
+use async_trait::async_trait;
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// Actors per `getProfiles` call, the lexicon's maximum.
+const PROFILES_BATCH: usize = 25;
+/// `others` per `getRelationships` call, the lexicon's maximum.
+const RELATIONSHIPS_BATCH: usize = 30;
+
+/// The Bluesky AppView (`app.bsky.actor.getProfiles`, `app.bsky.graph.getRelationships`).
+#[derive(Clone)]
+pub struct BlueskyAppView {
+    client: reqwest::Client,
+    base: Url,
+    suffix: String,
+    timeout: Duration,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for BlueskyAppView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlueskyAppView")
+            .field("base", &self.base.as_str())
+            .field("suffix", &self.suffix)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Profiles {
+    #[serde(default)]
+    profiles: Vec<Profile>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Profile {
+    did: String,
+    handle: String,
+    #[serde(default)]
+    followers_count: Option<u64>,
+    #[serde(default)]
+    follows_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Relationships {
+    #[serde(default)]
+    relationships: Vec<RelationshipEntry>,
+}
+
+/// One entry: a relationship (`following` when the actor follows that account,
+/// `followedBy` when that account follows the actor) or a `notFoundActor`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RelationshipEntry {
+    #[serde(default)]
+    did: Option<String>,
+    #[serde(default)]
+    following: Option<String>,
+    #[serde(default)]
+    followed_by: Option<String>,
+    #[serde(default)]
+    not_found: bool,
+}
+
+#[derive(Deserialize)]
+struct XrpcError {
+    #[serde(default)]
+    error: String,
+}
+
+impl BlueskyAppView {
+    /// # Errors
+    /// A message when the base URL is not an http(s) URL or the client cannot be built.
+    pub fn new(
+        base: &str,
+        suffix: &str,
+        timeout: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, String> {
+        let suffix = if suffix.starts_with('.') {
+            suffix.to_owned()
+        } else {
+            format!(".{suffix}")
+        };
+        Ok(Self {
+            client: http::client(timeout)?,
+            base: super::base_url(base, "BLUESKY_API_URL")?,
+            suffix: suffix.to_lowercase(),
+            timeout,
+            metrics,
+        })
+    }
+
+    /// The actor a handle names: as written when it has a dot, else under the suffix.
+    fn actor(&self, handle: &Handle) -> String {
+        if handle.key().contains('.') {
+            handle.key().to_owned()
+        } else {
+            format!("{}{}", handle.key(), self.suffix)
+        }
+    }
+
+    fn url(&self, method: &str, query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().extend(["xrpc", method]);
+        }
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query {
+                pairs.append_pair(k, v);
+            }
+        }
+        url
+    }
+
+    /// One XRPC call; `Ok(None)` for an `ActorNotFound` error.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        url: Url,
+    ) -> Result<Option<T>, SocialGraphError> {
+        let outcome = |outcome| self.metrics.upstream("bluesky", endpoint, outcome);
+        let response = self.client.get(url).send().await.map_err(|e| {
+            outcome(Outcome::Error);
+            SocialGraphError::Unavailable(describe_transport(&e, self.timeout))
+        })?;
+        let status = response.status();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            outcome(Outcome::RateLimited);
+            let retry_after = http::until_reset(response.headers(), "ratelimit-reset")
+                .or_else(|| http::retry_after(response.headers()))
+                .unwrap_or(Duration::from_secs(60));
+            return Err(SocialGraphError::RateLimited { retry_after });
+        }
+        if status == StatusCode::BAD_REQUEST {
+            let text = response.text().await.unwrap_or_default();
+            let error = serde_json::from_str::<XrpcError>(&text)
+                .map(|e| e.error)
+                .unwrap_or_default();
+            if error == "ActorNotFound" {
+                outcome(Outcome::NotFound);
+                return Ok(None);
+            }
+            outcome(Outcome::Error);
+            return Err(SocialGraphError::Unavailable(format!(
+                "it answered HTTP 400 Bad Request: {}",
+                if error.is_empty() {
+                    "no reason given"
+                } else {
+                    &error
+                }
+            )));
+        }
+        if !status.is_success() {
+            outcome(Outcome::Error);
+            return Err(SocialGraphError::Unavailable(
+                describe_status(response).await,
+            ));
+        }
+        let body = response.json().await.map_err(|e| {
+            outcome(Outcome::Error);
+            SocialGraphError::Unavailable(describe_transport(&e, self.timeout))
+        })?;
+        outcome(Outcome::Ok);
+        Ok(Some(body))
+    }
+
+    /// Whether `actor` follows each of `others` and each follows it, by DID.
+    async fn relationships_of(
+        &self,
+        actor: &str,
+        others: &[&str],
+    ) -> Result<BTreeMap<String, Relationship>, SocialGraphError> {
+        let mut known = BTreeMap::new();
+        for batch in others.chunks(RELATIONSHIPS_BATCH) {
+            let mut query = vec![("actor", actor)];
+            query.extend(batch.iter().map(|other| ("others", *other)));
+            let url = self.url("app.bsky.graph.getRelationships", &query);
+            let answer: Option<Relationships> = self.get("relationships", url).await?;
+            for entry in answer.map(|a| a.relationships).unwrap_or_default() {
+                if let (Some(did), false) = (entry.did, entry.not_found) {
+                    known.insert(
+                        did,
+                        Relationship {
+                            forward: Some(entry.following.is_some()),
+                            backward: Some(entry.followed_by.is_some()),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(known)
+    }
+}
+
+/// A Bluesky handle: dot-separated labels of letters, digits and inner hyphens, 253
+/// characters at most.
+fn is_bluesky_handle(actor: &str) -> bool {
+    actor.len() <= 253
+        && actor.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+#[async_trait]
+impl SocialGraph for BlueskyAppView {
+    fn network(&self) -> Network {
+        Network::Bluesky
+    }
+
+    fn accepts(&self, handle: &Handle) -> bool {
+        is_bluesky_handle(&self.actor(handle))
+    }
+
+    async fn users(
+        &self,
+        handles: &[&Handle],
+    ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
+        let actors: Vec<String> = handles.iter().map(|h| self.actor(h)).collect();
+        let mut found: BTreeMap<String, SocialUser> = BTreeMap::new();
+        for batch in actors.chunks(PROFILES_BATCH) {
+            let query: Vec<(&str, &str)> = batch.iter().map(|a| ("actors", a.as_str())).collect();
+            let url = self.url("app.bsky.actor.getProfiles", &query);
+            let profiles: Option<Profiles> = self.get("profiles", url).await?;
+            for profile in profiles.map(|p| p.profiles).unwrap_or_default() {
+                found.insert(
+                    profile.handle.to_lowercase(),
+                    SocialUser {
+                        id: profile.did,
+                        username: profile.handle,
+                        followers: profile.followers_count,
+                        following: profile.follows_count,
+                    },
+                );
+            }
+        }
+        Ok(actors.iter().map(|a| found.get(a).cloned()).collect())
+    }
+
+    async fn follows(
+        &self,
+        follower: &SocialUser,
+        followee: &SocialUser,
+    ) -> Result<bool, SocialGraphError> {
+        Ok(self.relationship(follower, followee).await?.forward == Some(true))
+    }
+
+    /// Both directions in one call.
+    async fn relationship(
+        &self,
+        a: &SocialUser,
+        b: &SocialUser,
+    ) -> Result<Relationship, SocialGraphError> {
+        let known = self.relationships_of(&a.id, &[b.id.as_str()]).await?;
+        Ok(known.get(&b.id).copied().unwrap_or(Relationship {
+            forward: Some(false),
+            backward: Some(false),
+        }))
+    }
+
+    /// Each user asked once about all its partners after it in the team, up to 30 a call.
+    async fn relationships(
+        &self,
+        users: &[SocialUser],
+        pairs: &[(usize, usize)],
+    ) -> Result<Vec<Relationship>, SocialGraphError> {
+        let mut by_actor: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &(a, b) in pairs {
+            by_actor.entry(a).or_default().push(b);
+        }
+        let mut known: BTreeMap<(usize, usize), Relationship> = BTreeMap::new();
+        for (actor, others) in by_actor {
+            let dids: Vec<&str> = others.iter().map(|&o| users[o].id.as_str()).collect();
+            let answers = self.relationships_of(&users[actor].id, &dids).await?;
+            for other in others {
+                let relationship = answers
+                    .get(&users[other].id)
+                    .copied()
+                    .unwrap_or(Relationship {
+                        forward: Some(false),
+                        backward: Some(false),
+                    });
+                known.insert((actor, other), relationship);
+            }
+        }
+        Ok(pairs
+            .iter()
+            .map(|p| known.get(p).copied().unwrap_or_default())
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_handle_without_a_dot_lives_under_the_suffix() {
+        let appview = BlueskyAppView::new(
+            "https://public.api.bsky.app",
+            "bsky.social",
+            Duration::from_secs(1),
+            Arc::default(),
+        )
+        .unwrap();
+        assert_eq!(appview.actor(&h("Alice")), "alice.bsky.social");
+        assert_eq!(appview.actor(&h("alice.example.com")), "alice.example.com");
+        assert!(appview.accepts(&h("alice")));
+        assert!(appview.accepts(&h("a-b.example")));
+        assert!(!appview.accepts(&h("a_b")));
+        assert!(!appview.accepts(&h("-a")));
+        assert!(!appview.accepts(&h("a..b")));
+    }
+
+    #[test]
+    fn query_parameters_are_repeated_and_encoded() {
+        let appview = BlueskyAppView::new(
+            "http://127.0.0.1:9",
+            ".bsky.social",
+            Duration::from_secs(1),
+            Arc::default(),
+        )
+        .unwrap();
+        let url = appview.url(
+            "app.bsky.graph.getRelationships",
+            &[
+                ("actor", "did:plc:a"),
+                ("others", "did:plc:b"),
+                ("others", "x&y"),
+            ],
+        );
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/xrpc/app.bsky.graph.getRelationships?actor=did%3Aplc%3Aa&others=did%3Aplc%3Ab&others=x%26y"
+        );
+    }
+}
