@@ -448,7 +448,8 @@ async fn github_orgs(
     let etag = format!("W/\"{:016x}\"", {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (body.as_str(), links.join(",")).hash(&mut hasher);
+        // Of the body only, as GitHub's: the Link header can change under the same ETag.
+        body.hash(&mut hasher);
         hasher.finish()
     });
     let asked = headers

@@ -120,8 +120,14 @@ impl GitHubRest {
         let outcome = |outcome| self.metrics.upstream("github", "orgs", outcome);
         if status == StatusCode::NOT_MODIFIED {
             outcome(Outcome::NotModified);
+            // The page's body is unchanged, but a list that grew may have gained a page
+            // after it: the 304's own Link header says so when it has one.
+            let next = self.next_page(response.headers());
             return match stored {
-                Some(page) => Ok((page.organisations.clone(), page.next.clone())),
+                Some(page) => Ok((
+                    page.organisations.clone(),
+                    next.or_else(|| page.next.clone()),
+                )),
                 None => Err(CodeHostError::Unavailable(
                     "it answered 304 Not Modified to a request that was not conditional".to_owned(),
                 )),
@@ -152,7 +158,10 @@ impl GitHubRest {
         })?;
         outcome(Outcome::Ok);
         let organisations: Vec<String> = page.into_iter().map(|o| o.login).collect();
-        if let Some(etag) = etag {
+        // A full last page is not kept for revalidation: should the list grow by one, this
+        // page would not change (so GitHub would answer 304) while a new page appeared.
+        let full_last_page = next.is_none() && organisations.len() >= 100;
+        if let (Some(etag), false) = (etag, full_last_page) {
             self.pages.insert(
                 key,
                 Arc::new(StoredPage {
@@ -216,8 +225,9 @@ impl CodeHost for GitHubRest {
                 None => return Ok(organisations),
             }
         }
-        tracing::warn!(user = %user, pages = MAX_PAGES, "organisation list cut after the page limit");
-        Ok(organisations)
+        Err(CodeHostError::Unavailable(format!(
+            "the organisation list of {user} has more than {MAX_PAGES} pages"
+        )))
     }
 }
 

@@ -353,3 +353,29 @@ async fn redis_being_down_degrades_to_the_process_cache() {
     assert_eq!(app.realtime("alice", "bob").await.status, 200);
     assert_eq!(app.upstream_calls(), 5, "the in-process cache still works");
 }
+
+#[tokio::test]
+async fn a_list_that_grows_past_a_full_page_is_not_cut_by_revalidation() {
+    let hundred: Vec<String> = (0..100).map(|i| format!("org-{i:03}")).collect();
+    let orgs: Vec<&str> = hundred.iter().map(String::as_str).collect();
+    let graph = Graph::new()
+        .dev("alice", &orgs, &["bob"])
+        .dev("bob", &["late"], &["alice"]);
+    let app = spawn_app_with(graph, |c| c.cache.ttl = Duration::from_millis(200)).await;
+    assert_eq!(app.realtime("alice", "bob").await.status, 404);
+    // alice joins a 101st organisation, the one bob is in: it lands on a new page 2 while
+    // page 1 stays byte for byte the same.
+    let mut grown = orgs.clone();
+    grown.push("late");
+    let graph = Graph::new()
+        .dev("alice", &grown, &["bob"])
+        .dev("bob", &["late"], &["alice"]);
+    app.github.set_graph(graph.clone());
+    app.x.set_graph(graph);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let answer = app.realtime("alice", "bob").await;
+    assert_eq!(
+        answer.body,
+        json!({"connected": true, "organisations": ["late"]})
+    );
+}
