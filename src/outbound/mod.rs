@@ -20,31 +20,58 @@ fn base_url(raw: &str, variable: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
-/// The query for a page of a pair's history, in the dialect `placeholder` speaks (`?` or
-/// `$n`), binding the pair, then `before` and `limit` when the page has them. Each shape of
-/// page gets a query of its own, so the database plans each one on the pair's index: a
-/// limited page walks it backwards from the newest entry and stops after `limit` rows.
+/// What a history query binds, in the order it binds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bind {
+    DeveloperA,
+    DeveloperB,
+    Before,
+    /// The page's `limit` less one.
+    Offset,
+}
+
+/// The query for a page of a pair's history, oldest first, in the dialect `placeholder`
+/// speaks (`?` or `$n`), and what it binds. `lowest` is the backend's earliest time.
+///
+/// A limited page is every entry from the time of the `limit`-th newest one on: it never
+/// splits a millisecond, so the next page, strictly before its oldest time, misses nothing
+/// (a page holds more than `limit` entries only when several share its oldest millisecond).
+/// The inner query walks the pair's index backwards and stops after `limit` rows, so a
+/// newest page costs the same on a long history as on a short one.
 fn history_sql(
     time: &str,
+    lowest: &str,
     placeholder: impl Fn(usize) -> String,
     page: crate::domain::HistoryPage,
-) -> String {
-    let mut sql = format!(
-        "SELECT {time}, connected, organisations, social_graph FROM checks WHERE developer_a = {} AND developer_b = {}",
-        placeholder(1),
-        placeholder(2)
-    );
-    let mut next = 3;
-    if page.before.is_some() {
-        sql += &format!(" AND {time} < {}", placeholder(next));
-        next += 1;
-    }
-    if page.limit.is_some() {
-        sql += &format!(" ORDER BY {time} DESC, id DESC LIMIT {}", placeholder(next));
+) -> (String, Vec<Bind>) {
+    let mut binds = Vec::new();
+    let filter = |binds: &mut Vec<Bind>| {
+        binds.push(Bind::DeveloperA);
+        let a = placeholder(binds.len());
+        binds.push(Bind::DeveloperB);
+        let b = placeholder(binds.len());
+        let mut filter = format!("developer_a = {a} AND developer_b = {b}");
+        if page.before.is_some() {
+            binds.push(Bind::Before);
+            filter += &format!(" AND {time} < {}", placeholder(binds.len()));
+        }
+        filter
+    };
+    let columns = format!("{time}, connected, organisations, social_graph");
+    let outer = filter(&mut binds);
+    let sql = if page.limit.is_some() {
+        let inner = filter(&mut binds);
+        binds.push(Bind::Offset);
+        let offset = placeholder(binds.len());
+        format!(
+            "SELECT {columns} FROM checks WHERE {outer} AND {time} >= COALESCE(\
+             (SELECT {time} FROM checks WHERE {inner} ORDER BY {time} DESC, id DESC LIMIT 1 OFFSET {offset}), \
+             {lowest}) ORDER BY {time}, id"
+        )
     } else {
-        sql += &format!(" ORDER BY {time}, id");
-    }
-    sql
+        format!("SELECT {columns} FROM checks WHERE {outer} ORDER BY {time}, id")
+    };
+    (sql, binds)
 }
 
 /// A stored social graph id read back.

@@ -146,16 +146,23 @@ impl Register for PostgresRegister {
         page: HistoryPage,
     ) -> Result<Vec<RegisteredCheck>, RegisterError> {
         let (a, b) = pair.key();
-        let sql = super::history_sql("registered_at", |n| format!("${n}"), page);
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(a).bind(b);
-        if let Some(before) = page.before {
-            query = query.bind(before);
-        }
-        if let Some(limit) = page.limit {
-            query = query.bind(i64::from(limit));
+        let (sql, binds) = super::history_sql(
+            "registered_at",
+            "'-infinity'::timestamptz",
+            |n| format!("${n}"),
+            page,
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for bind in binds {
+            query = match bind {
+                super::Bind::DeveloperA => query.bind(a),
+                super::Bind::DeveloperB => query.bind(b),
+                super::Bind::Before => query.bind(page.before.map(|before| before)),
+                super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
+            };
         }
         let rows = query.fetch_all(&self.pool).await.map_err(unavailable)?;
-        let mut checks = rows
+        let checks = rows
             .iter()
             .map(|row| {
                 let registered_at: DateTime<Utc> =
@@ -175,9 +182,6 @@ impl Register for PostgresRegister {
                 })
             })
             .collect::<Result<Vec<_>, RegisterError>>()?;
-        if page.limit.is_some() {
-            checks.reverse();
-        }
         Ok(checks)
     }
 

@@ -194,16 +194,25 @@ impl Register for SqliteRegister {
         page: HistoryPage,
     ) -> Result<Vec<RegisteredCheck>, RegisterError> {
         let (a, b) = pair.key();
-        let sql = super::history_sql("registered_at_ms", |_| "?".to_owned(), page);
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(a).bind(b);
-        if let Some(before) = page.before {
-            query = query.bind(before.timestamp_millis());
-        }
-        if let Some(limit) = page.limit {
-            query = query.bind(i64::from(limit));
+        let (sql, binds) = super::history_sql(
+            "registered_at_ms",
+            "-9223372036854775808",
+            |_| "?".to_owned(),
+            page,
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for bind in binds {
+            query = match bind {
+                super::Bind::DeveloperA => query.bind(a),
+                super::Bind::DeveloperB => query.bind(b),
+                super::Bind::Before => {
+                    query.bind(page.before.map(|before| before.timestamp_millis()))
+                }
+                super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
+            };
         }
         let rows = query.fetch_all(&self.pool).await.map_err(unavailable)?;
-        let mut checks = rows
+        let checks = rows
             .iter()
             .map(|row| {
                 let ms: i64 = row.try_get("registered_at_ms").map_err(unavailable)?;
@@ -230,9 +239,6 @@ impl Register for SqliteRegister {
                 })
             })
             .collect::<Result<Vec<_>, RegisterError>>()?;
-        if page.limit.is_some() {
-            checks.reverse();
-        }
         Ok(checks)
     }
 

@@ -196,6 +196,39 @@ async fn story(register: Arc<dyn Register>) {
             .collect::<Vec<_>>(),
         vec![10_220, 10_230, 10_240]
     );
+    // A page never splits a millisecond: the three checks at 20,000 ms come together, and
+    // the page before them is not missing any.
+    let r = pair("ray", "sue");
+    for ms in [19_000, 20_000, 20_000, 20_000] {
+        register
+            .record(&r, &Verdict::NotConnected, Network::X, at(ms))
+            .await
+            .unwrap();
+    }
+    let newest = register
+        .history(
+            &r,
+            HistoryPage {
+                limit: Some(2),
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(newest.len(), 3);
+    assert!(newest.iter().all(|c| c.registered_at == at(20_000)));
+    let before = register
+        .history(
+            &r,
+            HistoryPage {
+                limit: Some(2),
+                before: Some(at(20_000)),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(before.len(), 1);
+
     let older = register
         .history(
             &p,

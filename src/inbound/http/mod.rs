@@ -220,7 +220,7 @@ async fn register(
     let entries: Vec<RegisterEntry> = history.iter().map(RegisterEntry::from).collect();
     let mut response = (status, Json(&entries)).into_response();
     if let (Some(limit), Some(oldest)) = (page.limit, entries.first())
-        && entries.len() == limit as usize
+        && entries.len() >= limit as usize
     {
         let mut next = url::Url::parse("http://localhost/").expect("a constant URL parses");
         if let Ok(mut segments) = next.path_segments_mut() {
