@@ -67,7 +67,9 @@ impl<V> Fact<V> {
     }
 
     fn remaining(&self) -> Duration {
-        Duration::from_millis(u64::try_from(self.expires_at_ms - now_ms()).unwrap_or(0))
+        Duration::from_millis(
+            u64::try_from(self.expires_at_ms.saturating_sub(now_ms())).unwrap_or(0),
+        )
     }
 }
 
@@ -250,6 +252,7 @@ impl RateLimitMemory {
 
     /// Remembers that `scope` answered "rate limited" for `wait`.
     pub async fn remember(&self, scope: &'static str, wait: Duration) {
+        let wait = wait.min(Duration::from_secs(3600));
         if wait.is_zero() {
             return;
         }
@@ -548,11 +551,30 @@ impl SocialGraph for CachedSocialGraph {
                 answers.insert(handle.key().to_owned(), fact.value.clone());
             }
         }
-        let missing: Vec<&Handle> = handles
+        // Then what Redis has, for all of them at once.
+        let mut missing: Vec<&Handle> = handles
             .iter()
             .filter(|h| !answers.contains_key(h.key()))
             .copied()
             .collect();
+        if !missing.is_empty() && self.users.shared.is_some() {
+            let keys: Vec<String> = missing.iter().map(|h| h.key().to_owned()).collect();
+            for (handle, fact) in missing.iter().zip(self.users.read_shared(&keys).await) {
+                if let Some(fact) = fact {
+                    self.users.metrics.cache(self.users.name, "shared_hit");
+                    answers.insert(handle.key().to_owned(), fact.value.clone());
+                    self.users
+                        .local
+                        .insert(handle.key().to_owned(), Arc::new(fact))
+                        .await;
+                }
+            }
+            missing.retain(|h| !answers.contains_key(h.key()));
+        }
+        // In key order, so that callers asking for the same developers in another order
+        // coalesce on the same first handle.
+        missing.sort_by(|a, b| a.key().cmp(b.key()));
+        missing.dedup_by(|a, b| a.key() == b.key());
 
         // The rest in one lookup, coalesced on the first missing handle: every concurrent
         // caller missing it waits for this one call. The others it brings are kept here and
@@ -562,25 +584,10 @@ impl SocialGraph for CachedSocialGraph {
             let value = self
                 .users
                 .get(first.key().to_owned(), false, async {
-                    let keys: Vec<String> = others.iter().map(|h| h.key().to_owned()).collect();
-                    let mut to_fetch = vec![*first];
-                    for (handle, fact) in others.iter().zip(self.users.read_shared(&keys).await) {
-                        match fact {
-                            Some(fact) => {
-                                self.users.metrics.cache(self.users.name, "shared_hit");
-                                let value = fact.value.clone();
-                                self.users
-                                    .local
-                                    .insert(handle.key().to_owned(), Arc::new(fact))
-                                    .await;
-                                Self::keep(&brought, handle, value);
-                            }
-                            None => to_fetch.push(*handle),
-                        }
-                    }
+                    let to_fetch: Vec<&Handle> = missing.clone();
                     let mut found = self.look_up(&to_fetch).await?.into_iter();
                     let first_user = found.next().flatten();
-                    for (handle, user) in to_fetch[1..].iter().zip(found) {
+                    for (handle, user) in others.iter().zip(found) {
                         self.users
                             .put(handle.key(), user.clone(), self.ttl(user.as_ref()))
                             .await;

@@ -366,7 +366,7 @@ mod tests {
         headers.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
         assert_eq!(
             rate_limit(StatusCode::FORBIDDEN, &headers),
-            Some(Duration::ZERO)
+            Some(Duration::from_secs(1))
         );
         let mut secondary = HeaderMap::new();
         secondary.insert("retry-after", HeaderValue::from_static("30"));

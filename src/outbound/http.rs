@@ -38,11 +38,17 @@ pub fn describe_transport(error: &reqwest::Error, timeout: Duration) -> String {
     }
 }
 
-/// The wait until a Unix-seconds reset time in a header, if the header is there.
+/// The longest wait a rate limit is believed for: a reset further out is a misread header
+/// (milliseconds for seconds, say), not a reason to stop asking for a day.
+const LONGEST_WAIT: Duration = Duration::from_secs(3600);
+
+/// The wait until a Unix-seconds reset time in a header, if the header is there: at least a
+/// second (a reset already past means the clocks differ, not that the limit is gone) and at
+/// most an hour.
 pub fn until_reset(headers: &HeaderMap, name: &str) -> Option<Duration> {
     let reset: u64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
-    Some(Duration::from_secs(reset.saturating_sub(now)))
+    Some(Duration::from_secs(reset.saturating_sub(now).max(1)).min(LONGEST_WAIT))
 }
 
 /// A `Retry-After` in seconds, if given.
@@ -54,7 +60,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .trim()
         .parse()
         .ok()?;
-    Some(Duration::from_secs(secs))
+    Some(Duration::from_secs(secs.max(1)).min(LONGEST_WAIT))
 }
 
 /// A non-2xx answer in words, with the upstream's own message where it gave one.
@@ -86,12 +92,20 @@ mod tests {
     use reqwest::header::HeaderValue;
 
     #[test]
-    fn a_reset_in_the_past_means_no_wait() {
+    fn a_reset_in_the_past_means_a_second_and_one_far_off_an_hour() {
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
         assert_eq!(
             until_reset(&headers, "x-ratelimit-reset"),
-            Some(Duration::ZERO)
+            Some(Duration::from_secs(1))
+        );
+        headers.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_static("99999999999999"),
+        );
+        assert_eq!(
+            until_reset(&headers, "x-ratelimit-reset"),
+            Some(Duration::from_secs(3600))
         );
         assert_eq!(until_reset(&headers, "x-rate-limit-reset"), None);
     }

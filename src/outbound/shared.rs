@@ -27,6 +27,9 @@ struct Inner {
     prefix: String,
     connection: OnceCell<ConnectionManager>,
     last_failure: Mutex<Option<Instant>>,
+    /// After Redis failed to answer, requests skip it until then: a stalled Redis costs
+    /// one deadline every few seconds, not one per operation.
+    skip_until: std::sync::Mutex<Option<Instant>>,
     degraded: AtomicBool,
 }
 
@@ -56,6 +59,7 @@ impl SharedStore {
                 prefix: prefix.to_owned(),
                 connection: OnceCell::new(),
                 last_failure: Mutex::new(None),
+                skip_until: std::sync::Mutex::new(None),
                 degraded: AtomicBool::new(false),
             }),
         })
@@ -70,6 +74,9 @@ impl SharedStore {
     /// While Redis is unreachable, an attempt is made at most every few seconds and the
     /// callers in between go on without Redis at once.
     async fn connection(&self) -> Option<ConnectionManager> {
+        if self.skipping() {
+            return None;
+        }
         if let Some(connection) = self.inner.connection.get() {
             return Some(connection.clone());
         }
@@ -119,7 +126,19 @@ impl SharedStore {
         }
     }
 
+    fn skipping(&self) -> bool {
+        self.inner
+            .skip_until
+            .lock()
+            .ok()
+            .and_then(|until| *until)
+            .is_some_and(|until| Instant::now() < until)
+    }
+
     fn failed(&self, why: &str) {
+        if let Ok(mut until) = self.inner.skip_until.lock() {
+            *until = Some(Instant::now() + RECONNECT_EVERY);
+        }
         if !self.inner.degraded.swap(true, Ordering::Relaxed) {
             tracing::warn!(redis = %self.inner.shown, error = why, "Redis is unavailable: caching in this instance only until it is back");
         }
@@ -137,8 +156,19 @@ impl SharedStore {
                 self.recovered();
                 Some(value)
             }
-            Ok(Err(e)) => {
+            // Only a Redis that cannot be reached is "down"; a refused command (a full
+            // Redis, say) fails this operation alone.
+            Ok(Err(e))
+                if e.is_io_error()
+                    || e.is_timeout()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal() =>
+            {
                 self.failed(&e.to_string());
+                None
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "a Redis command failed");
                 None
             }
             Err(_) => {

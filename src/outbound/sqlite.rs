@@ -6,7 +6,7 @@ use crate::domain::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row as _, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -18,47 +18,84 @@ pub struct SqliteRegister {
     writer: mpsc::Sender<Pending>,
 }
 
-/// A verdict waiting for its transaction, and who to tell when it is durable.
-struct Pending {
+/// One row of the register.
+struct Row {
     developer_a: String,
     developer_b: String,
     registered_at_ms: i64,
     connected: bool,
     organisations: String,
     social_graph: &'static str,
+}
+
+impl Row {
+    fn new(
+        pair: &Pair,
+        verdict: &Verdict,
+        social_graph: Network,
+        at: DateTime<Utc>,
+    ) -> Result<Self, RegisterError> {
+        let (a, b) = pair.key();
+        Ok(Self {
+            developer_a: a.to_owned(),
+            developer_b: b.to_owned(),
+            registered_at_ms: at.timestamp_millis(),
+            connected: verdict.is_connected(),
+            organisations: serde_json::to_string(verdict.organisations())
+                .map_err(|e| RegisterError::Unavailable(e.to_string()))?,
+            social_graph: social_graph.id(),
+        })
+    }
+}
+
+/// Rows waiting for their transaction, and who to tell when they are durable.
+struct Pending {
+    rows: Vec<Row>,
     done: oneshot::Sender<Result<(), RegisterError>>,
 }
 
-/// Verdicts written in one transaction at most. SQLite has one writer at a time and a
+/// Callers whose rows share one transaction at most. SQLite has one writer at a time and a
 /// transaction's cost hardly depends on its size, so under load the verdicts that arrive
 /// while one transaction commits share the next: group commit. Each caller still returns only
-/// once its own row is committed.
-const MAX_BATCH: usize = 256;
+/// once its own rows are committed. All writes go through here, a team's many rows too, so
+/// the service never competes with itself for SQLite's write lock.
+const MAX_CALLERS: usize = 256;
+/// Rows per INSERT statement: well under SQLite's limit of bound values.
+const ROWS_PER_STATEMENT: usize = 256;
 
 async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let mut insert = sqlx::QueryBuilder::new(
-            "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph) ",
-        );
-        insert.push_values(&batch, |mut row, p| {
-            row.push_bind(&p.developer_a)
-                .push_bind(&p.developer_b)
-                .push_bind(p.registered_at_ms)
-                .push_bind(p.connected)
-                .push_bind(&p.organisations)
-                .push_bind(p.social_graph);
-        });
-        let result = insert
-            .build()
-            .execute(&pool)
-            .await
-            .map(|_| ())
-            .map_err(unavailable);
+    let mut batch = Vec::with_capacity(MAX_CALLERS);
+    while queue.recv_many(&mut batch, MAX_CALLERS).await > 0 {
+        let rows: Vec<&Row> = batch.iter().flat_map(|p| &p.rows).collect();
+        let result = insert(&pool, &rows).await;
         for pending in batch.drain(..) {
             let _ = pending.done.send(result.clone());
         }
     }
+}
+
+/// All the rows in one transaction.
+async fn insert(pool: &SqlitePool, rows: &[&Row]) -> Result<(), RegisterError> {
+    let mut transaction = pool.begin().await.map_err(unavailable)?;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph) ",
+        );
+        insert.push_values(chunk, |mut row, r| {
+            row.push_bind(&r.developer_a)
+                .push_bind(&r.developer_b)
+                .push_bind(r.registered_at_ms)
+                .push_bind(r.connected)
+                .push_bind(&r.organisations)
+                .push_bind(r.social_graph);
+        });
+        insert
+            .build()
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+    }
+    transaction.commit().await.map_err(unavailable)
 }
 
 impl std::fmt::Debug for SqliteRegister {
@@ -68,6 +105,17 @@ impl std::fmt::Debug for SqliteRegister {
 }
 
 impl SqliteRegister {
+    /// Hands rows to the writer and waits until they are committed.
+    async fn write(&self, rows: Vec<Row>) -> Result<(), RegisterError> {
+        let (done, committed) = oneshot::channel();
+        let gone = || RegisterError::Unavailable("the register's writer has stopped".to_owned());
+        self.writer
+            .send(Pending { rows, done })
+            .await
+            .map_err(|_| gone())?;
+        committed.await.map_err(|_| gone())?
+    }
+
     /// Opens (creating if missing) the database at `url` (`sqlite://connected.db`,
     /// `sqlite::memory:`), switches it to WAL and runs the embedded migrations.
     ///
@@ -111,7 +159,7 @@ impl SqliteRegister {
             .run(&pool)
             .await
             .map_err(|e| RegisterError::Unavailable(format!("cannot migrate {url}: {e}")))?;
-        let (writer, queue) = mpsc::channel(MAX_BATCH * 16);
+        let (writer, queue) = mpsc::channel(MAX_CALLERS * 16);
         tokio::spawn(write_batches(pool.clone(), queue));
         Ok(Self { pool, writer })
     }
@@ -130,22 +178,8 @@ impl Register for SqliteRegister {
         social_graph: Network,
         at: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError> {
-        let (a, b) = pair.key();
-        let organisations = serde_json::to_string(verdict.organisations())
-            .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
-        let (done, committed) = oneshot::channel();
-        let pending = Pending {
-            developer_a: a.to_owned(),
-            developer_b: b.to_owned(),
-            registered_at_ms: at.timestamp_millis(),
-            connected: verdict.is_connected(),
-            organisations,
-            social_graph: social_graph.id(),
-            done,
-        };
-        let gone = || RegisterError::Unavailable("the register's writer has stopped".to_owned());
-        self.writer.send(pending).await.map_err(|_| gone())?;
-        committed.await.map_err(|_| gone())??;
+        self.write(vec![Row::new(pair, verdict, social_graph, at)?])
+            .await?;
         Ok(RegisteredCheck {
             registered_at: at,
             verdict: verdict.clone(),
@@ -159,33 +193,14 @@ impl Register for SqliteRegister {
         social_graph: Network,
         at: DateTime<Utc>,
     ) -> Result<(), RegisterError> {
-        let mut rows = Vec::with_capacity(verdicts.len());
-        for (pair, verdict) in verdicts {
-            let organisations = serde_json::to_string(verdict.organisations())
-                .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
-            rows.push((pair.key(), verdict.is_connected(), organisations));
+        let rows = verdicts
+            .iter()
+            .map(|(pair, verdict)| Row::new(pair, verdict, social_graph, at))
+            .collect::<Result<Vec<_>, _>>()?;
+        if rows.is_empty() {
+            return Ok(());
         }
-        let mut transaction = self.pool.begin().await.map_err(unavailable)?;
-        // Well under SQLite's limit of bound values per statement.
-        for chunk in rows.chunks(MAX_BATCH) {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph) ",
-            );
-            insert.push_values(chunk, |mut row, ((a, b), connected, organisations)| {
-                row.push_bind(*a)
-                    .push_bind(*b)
-                    .push_bind(at.timestamp_millis())
-                    .push_bind(*connected)
-                    .push_bind(organisations)
-                    .push_bind(social_graph.id());
-            });
-            insert
-                .build()
-                .execute(&mut *transaction)
-                .await
-                .map_err(unavailable)?;
-        }
-        transaction.commit().await.map_err(unavailable)
+        self.write(rows).await
     }
 
     async fn history(
@@ -243,6 +258,11 @@ impl Register for SqliteRegister {
     }
 
     async fn ping(&self) -> Result<(), RegisterError> {
+        if self.writer.is_closed() {
+            return Err(RegisterError::Unavailable(
+                "the register's writer has stopped".to_owned(),
+            ));
+        }
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await

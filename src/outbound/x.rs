@@ -5,7 +5,7 @@ use crate::domain::{Handle, Network, Relationship, SocialGraph, SocialGraphError
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use async_trait::async_trait;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Response, StatusCode};
 use serde::Deserialize;
@@ -244,12 +244,12 @@ impl SocialGraph for XApi {
             let wanted: Vec<String> = others.iter().map(|&o| users[o].id.clone()).collect();
             reads.push(self.read_for(owner, users[owner].id.clone(), list, wanted));
         }
+        // The first failure (a rate limit, most likely) stops the reads not yet started: each
+        // would be billed for nothing.
         let lists: Vec<(usize, HashSet<String>)> = futures::stream::iter(reads)
             .buffer_unordered(LIST_CONCURRENCY)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?;
+            .try_collect()
+            .await?;
         // (follower, followee) → follows
         let mut follows: HashMap<(usize, usize), bool> = HashMap::new();
         for (owner, found) in lists {
