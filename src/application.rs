@@ -168,10 +168,20 @@ impl Connections {
         team: &[String],
         freshness: Freshness,
     ) -> Result<TeamNetwork, CheckError> {
+        // Far more names than a team can hold is refused before any work on them.
+        if team.len() > TEAM_SIZE.end() * 10 {
+            return Err(CheckError::BadTeam(format!(
+                "a network takes {} to {} different developers, not {}",
+                TEAM_SIZE.start(),
+                TEAM_SIZE.end(),
+                team.len()
+            )));
+        }
+        let mut seen = std::collections::HashSet::new();
         let mut developers: Vec<Handle> = Vec::with_capacity(team.len());
         for raw in team {
             let handle = Handle::parse(raw)?;
-            if !developers.contains(&handle) {
+            if seen.insert(handle.key().to_owned()) {
                 developers.push(handle);
             }
         }
@@ -432,9 +442,13 @@ pub async fn history(
     Ok(register.history(&pair, page).await?)
 }
 
+/// Groups reported at most: a graph built to have exponentially many maximal cliques gets
+/// the first ones, not a search that never ends.
+const MAX_GROUPS: usize = 1000;
+
 /// The maximal cliques of two or more among `n` nodes linked by `links`, each sorted, largest
-/// first (then in node order): Bron–Kerbosch with a pivot, which stays fast on the sparse
-/// graphs teams make.
+/// first (then in node order), at most [`MAX_GROUPS`] of them: Bron–Kerbosch with a pivot,
+/// which stays fast on the sparse graphs teams make.
 fn maximal_cliques(n: usize, links: &[(usize, usize)]) -> Vec<Vec<usize>> {
     use std::collections::BTreeSet;
     let mut adjacent: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
@@ -449,6 +463,9 @@ fn maximal_cliques(n: usize, links: &[(usize, usize)]) -> Vec<Vec<usize>> {
         mut excluded: BTreeSet<usize>,
         found: &mut Vec<Vec<usize>>,
     ) {
+        if found.len() >= MAX_GROUPS {
+            return;
+        }
         if candidates.is_empty() && excluded.is_empty() {
             if clique.len() >= 2 {
                 let mut group = clique.clone();

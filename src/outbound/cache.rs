@@ -428,9 +428,9 @@ impl CachedSocialGraph {
     ) -> Self {
         let (lookup_scope, follows_scope) = scopes(inner.network());
         let (users, relationships) = match inner.network() {
-            Network::X => ("x_users", "x_follows"),
-            Network::GitHub => ("github_social_users", "github_follows"),
-            Network::Bluesky => ("bluesky_users", "bluesky_follows"),
+            Network::X => ("x_users", "x_relationships"),
+            Network::GitHub => ("github_social_users", "github_relationships"),
+            Network::Bluesky => ("bluesky_users", "bluesky_relationships"),
         };
         Self {
             inner,
@@ -688,6 +688,13 @@ impl SocialGraph for CachedSocialGraph {
             let answers = self
                 .guarded(self.inner.relationships(users, &asked))
                 .await?;
+            if answers.len() != asked.len() {
+                return Err(SocialGraphError::Unavailable(format!(
+                    "it answered {} of {} relationships",
+                    answers.len(),
+                    asked.len()
+                )));
+            }
             for ((slot, (a, b)), answer) in missing.into_iter().zip(answers) {
                 if self.relationships.enabled {
                     let (key, swapped) = pair_key(&users[a], &users[b]);

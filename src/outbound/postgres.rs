@@ -120,12 +120,15 @@ impl Register for PostgresRegister {
             connected.push(verdict.is_connected());
             // text[] cannot nest in an array parameter: each list travels as a JSON array.
             organisations.push(
-                serde_json::to_string(verdict.organisations()).unwrap_or_else(|_| "[]".into()),
+                serde_json::to_string(verdict.organisations())
+                    .map_err(|e| RegisterError::Unavailable(e.to_string()))?,
             );
         }
         sqlx::query(
             "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations, social_graph)
-             SELECT a, b, $3, c, ARRAY(SELECT jsonb_array_elements_text(o::jsonb)), $6
+             SELECT a, b, $3, c,
+                    ARRAY(SELECT e FROM jsonb_array_elements_text(o::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n),
+                    $6
              FROM unnest($1::text[], $2::text[], $4::bool[], $5::text[]) AS t(a, b, c, o)",
         )
         .bind(&a)
@@ -157,7 +160,7 @@ impl Register for PostgresRegister {
             query = match bind {
                 super::Bind::DeveloperA => query.bind(a),
                 super::Bind::DeveloperB => query.bind(b),
-                super::Bind::Before => query.bind(page.before.map(|before| before)),
+                super::Bind::Before => query.bind(page.before),
                 super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
             };
         }
