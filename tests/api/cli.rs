@@ -331,3 +331,35 @@ async fn healthcheck_exits_0_against_a_live_server_and_1_otherwise() {
     assert_eq!(down.status.code(), Some(1));
     assert!(stderr(&down).starts_with("unhealthy:"), "{}", stderr(&down));
 }
+
+#[test]
+fn network_prints_connections_json_and_a_graphviz_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = ["network", "alice", "bob", "carol", "erin", "frank"];
+    let out = run(
+        dir.path(),
+        &[&team[..], &["--json", "--demo"]].concat(),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let body = json_out(&out);
+    assert_eq!(
+        body["errors"],
+        json!(["frank is not a valid user in twitter"])
+    );
+    assert_eq!(body["groups"], json!([["alice", "bob"], ["alice", "erin"]]));
+
+    let out = run(dir.path(), &[&team[..], &["--dot", "--demo"]].concat(), &[]);
+    let dot = stdout(&out);
+    assert!(dot.starts_with("graph connected {"), "{dot}");
+    assert!(
+        dot.contains(r#""alice" -- "bob" [label="acme, Zeta-Org"];"#),
+        "{dot}"
+    );
+    assert!(!dot.contains("frank"), "{dot}");
+    assert!(stderr(&out).contains("frank is not a valid user in twitter"));
+
+    // Every pair was recorded, through either call.
+    let out = run(dir.path(), &["history", "carol", "erin", "--json"], &[]);
+    assert_eq!(json_out(&out).as_array().unwrap().len(), 2);
+}
