@@ -15,6 +15,7 @@ pub const DEFAULT_TWITTER_API_URL: &str = "https://api.x.com";
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_DATABASE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
 pub const DEFAULT_CACHE_TTL_NOT_FOUND: Duration = Duration::from_secs(60);
 pub const DEFAULT_CACHE_MAX_ENTRIES: u64 = 100_000;
@@ -55,6 +56,8 @@ pub struct Config {
     pub database_connect_timeout: Duration,
     /// How long in-flight requests may take to finish after SIGTERM or Ctrl-C.
     pub shutdown_grace: Duration,
+    /// The most a check or a team's network may take, all upstream calls together.
+    pub request_timeout: Duration,
     /// How long upstream facts are kept, and how many.
     pub cache: CacheSettings,
     /// Redis, to share the cache and the rate-limit memory between instances.
@@ -82,6 +85,7 @@ impl std::fmt::Debug for Config {
             .field("database_max_connections", &self.database_max_connections)
             .field("database_connect_timeout", &self.database_connect_timeout)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("request_timeout", &self.request_timeout)
             .field("cache", &self.cache)
             .field("redis_url", &self.redis_url)
             .field("redis_prefix", &self.redis_prefix)
@@ -106,6 +110,7 @@ impl Default for Config {
             database_max_connections: default_database_max_connections(),
             database_connect_timeout: DEFAULT_DATABASE_CONNECT_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             cache: CacheSettings {
                 ttl: DEFAULT_CACHE_TTL,
                 ttl_not_found: DEFAULT_CACHE_TTL_NOT_FOUND,

@@ -170,7 +170,7 @@ impl Application {
             .map_err(|e| StartupError(format!("cannot listen on {}: {e}", config.listen_addr)))?;
         Ok(Self {
             listener,
-            router: http::router(connections, metrics),
+            router: http::router(connections, metrics, config.request_timeout),
             shutdown_grace: config.shutdown_grace,
         })
     }

@@ -53,6 +53,9 @@ struct Settings {
     /// How long requests in flight may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration, global = true, hide_env_values = true)]
     shutdown_grace: std::time::Duration,
+    /// The most a check or a team's network may take over HTTP, all upstream calls together.
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "60s", value_parser = parse_duration, global = true, hide_env_values = true)]
+    request_timeout: std::time::Duration,
     /// How long upstream facts are cached (0 turns the cache off).
     #[arg(long, env = "CACHE_TTL", default_value = "10m", value_parser = parse_duration_or_zero, global = true, hide_env_values = true)]
     cache_ttl: std::time::Duration,
@@ -175,6 +178,7 @@ impl Settings {
             database_max_connections: self.database_max_connections,
             database_connect_timeout: self.database_connect_timeout,
             shutdown_grace: self.shutdown_grace,
+            request_timeout: self.request_timeout,
             cache: CacheSettings {
                 ttl: self.cache_ttl,
                 ttl_not_found: self.cache_ttl_not_found,

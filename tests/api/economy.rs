@@ -209,6 +209,7 @@ async fn metrics_count_requests_upstream_calls_cache_lookups_and_users_read() {
     let app = spawn_app(pair()).await;
     app.realtime("alice", "bob").await;
     app.realtime("alice", "bob").await;
+    app.get("/no/such/page").await;
     let text = app
         .client
         .get(format!("{}/metrics", app.address))
@@ -225,6 +226,7 @@ async fn metrics_count_requests_upstream_calls_cache_lookups_and_users_read() {
         r#"connected_cache_lookups_total{cache="github_orgs",result="miss"} 2"#,
         r#"connected_http_requests_total{route="/connected/realtime/{dev1}/{dev2}",method="GET",status="200"} 2"#,
         "connected_x_users_read_total 2",
+        r#"connected_http_requests_total{route="unmatched",method="GET",status="404"} 1"#,
     ] {
         assert!(text.contains(line), "missing {line} in\n{text}");
     }

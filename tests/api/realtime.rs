@@ -422,3 +422,23 @@ async fn an_x_app_without_access_to_follow_lists_is_a_502_saying_so() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_check_that_needs_many_slow_calls_gives_up_at_the_request_deadline() {
+    // Each call answers within its own timeout, but together they take too long.
+    let app = spawn_app_with(team(), |c| {
+        c.upstream_timeout = Duration::from_secs(5);
+        c.request_timeout = Duration::from_millis(400);
+    })
+    .await;
+    app.x.set_latency(Duration::from_millis(300));
+    let started = Instant::now();
+    let answer = app.realtime("alice", "bob").await;
+    assert_eq!(answer.status, 504, "{}", answer.body);
+    assert_eq!(
+        answer.body,
+        json!({"errors": ["the upstreams did not answer within 400ms; try again later"]})
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_nothing_recorded(&app, "alice", "bob").await;
+}

@@ -50,6 +50,36 @@ pub struct ApiDoc;
 struct AppState {
     connections: Connections,
     metrics: Arc<Metrics>,
+    deadline: Deadline,
+}
+
+/// The most a check or a team's network may take, all upstream calls together.
+#[derive(Clone, Copy)]
+struct Deadline(std::time::Duration);
+
+impl FromRef<AppState> for Deadline {
+    fn from_ref(state: &AppState) -> Self {
+        state.deadline
+    }
+}
+
+impl Deadline {
+    /// `work`, or a 504 once the deadline has passed: per-call timeouts bound each upstream
+    /// call, this bounds a request that needs many.
+    async fn run<T>(self, work: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
+        tokio::time::timeout(self.0, work)
+            .await
+            .unwrap_or_else(|_| {
+                tracing::warn!(deadline = ?self.0, "request gave up at its deadline");
+                Err(ApiError::new(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    format!(
+                        "the upstreams did not answer within {}; try again later",
+                        humantime::format_duration(self.0)
+                    ),
+                ))
+            })
+    }
 }
 
 impl FromRef<AppState> for Connections {
@@ -65,10 +95,15 @@ impl FromRef<AppState> for Arc<Metrics> {
 }
 
 /// The whole HTTP application for the given use cases, counting into `metrics`.
-pub fn router(connections: Connections, metrics: Arc<Metrics>) -> Router {
+pub fn router(
+    connections: Connections,
+    metrics: Arc<Metrics>,
+    request_timeout: std::time::Duration,
+) -> Router {
     let state = AppState {
         connections,
         metrics: Arc::clone(&metrics),
+        deadline: Deadline(request_timeout),
     };
     Router::new()
         .route("/connected/realtime/{dev1}/{dev2}", get(realtime))
@@ -149,18 +184,25 @@ fn developers(path: Pair) -> Result<(String, String), ApiError> {
         (status = 503, description = "An upstream is rate-limited, or the register is unavailable; nothing recorded", body = ErrorsBody,
          headers(("Retry-After" = u64, description = "Seconds until the upstream's rate limit resets")),
          example = json!({"errors": ["twitter rate limit exceeded; retry after 120 s"]})),
+        (status = 504, description = "The upstreams together took longer than REQUEST_TIMEOUT", body = ErrorsBody,
+         example = json!({"errors": ["the upstreams did not answer within 1m; try again later"]})),
     )
 )]
 async fn realtime(
     State(connections): State<Connections>,
+    State(deadline): State<Deadline>,
     path: Pair,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (dev1, dev2) = developers(path)?;
-    let check = connections
-        .check_with(&dev1, &dev2, freshness(&headers))
-        .await
-        .map_err(errors::logged)?;
+    let check = deadline
+        .run(async {
+            connections
+                .check_with(&dev1, &dev2, freshness(&headers))
+                .await
+                .map_err(errors::logged)
+        })
+        .await?;
     let status = if check.verdict.is_connected() {
         StatusCode::OK
     } else {
@@ -306,12 +348,14 @@ const TEAM_BODY_LIMIT: usize = 64 * 1024;
         (status = 415, description = "The body is not `application/json`", body = ErrorsBody),
         (status = 422, description = "The JSON is not `{\"developers\": [\"...\"]}`", body = ErrorsBody),
         (status = 502, description = "An upstream failed; nothing recorded", body = ErrorsBody),
+        (status = 504, description = "The upstreams together took longer than REQUEST_TIMEOUT", body = ErrorsBody),
         (status = 503, description = "An upstream is rate-limited (with `Retry-After`), or the register is unavailable; nothing recorded", body = ErrorsBody,
          headers(("Retry-After" = u64, description = "Seconds until the upstream's rate limit resets"))),
     )
 )]
 async fn network(
     State(connections): State<Connections>,
+    State(deadline): State<Deadline>,
     headers: HeaderMap,
     body: Result<Json<TeamRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -336,10 +380,14 @@ async fn network(
         };
         ApiError::new(rejection.status(), message)
     })?;
-    let network = connections
-        .network(&team.developers, freshness(&headers))
-        .await
-        .map_err(errors::logged)?;
+    let network = deadline
+        .run(async {
+            connections
+                .network(&team.developers, freshness(&headers))
+                .await
+                .map_err(errors::logged)
+        })
+        .await?;
     Ok(Json(NetworkBody::from(&network)).into_response())
 }
 
@@ -437,14 +485,22 @@ async fn redoc_script() -> impl IntoResponse {
     )
 }
 
-async fn not_found(method: Method, uri: Uri) -> ApiError {
+/// Requests that match no route are counted under one label, `unmatched`: their paths are
+/// anyone's to invent and would make the label set grow without bound.
+async fn not_found(State(metrics): State<Arc<Metrics>>, method: Method, uri: Uri) -> ApiError {
+    metrics.request("unmatched", method.as_str(), 404, std::time::Duration::ZERO);
     ApiError::new(
         StatusCode::NOT_FOUND,
         format!("no such resource: {method} {}", uri.path()),
     )
 }
 
-async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+async fn method_not_allowed(
+    State(metrics): State<Arc<Metrics>>,
+    method: Method,
+    uri: Uri,
+) -> ApiError {
+    metrics.request("unmatched", method.as_str(), 405, std::time::Duration::ZERO);
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         format!("{method} is not allowed on {}", uri.path()),
@@ -504,6 +560,7 @@ mod tests {
         router(
             Connections::new(graph.clone(), graph, register),
             Arc::default(),
+            std::time::Duration::from_secs(60),
         )
     }
 
