@@ -225,7 +225,7 @@ impl Connections {
             .social_graph
             .relationships(&people, &candidates)
             .await
-            .map_err(|e| social_graph_failure(social_graph, &e))?;
+            .map_err(|interrupted| social_graph_failure(social_graph, &interrupted.error))?;
         let mut connected: HashMap<(usize, usize), Vec<String>> = HashMap::new();
         for (pair, relationship) in candidates.iter().zip(relationships) {
             if relationship.mutual()

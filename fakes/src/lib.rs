@@ -140,6 +140,8 @@ struct Shared {
     graph: Mutex<Graph>,
     calls: Mutex<Vec<String>>,
     failure: Mutex<Option<(Endpoint, Failure)>>,
+    /// The next so many calls to an endpoint succeed, then every one fails.
+    budget: Mutex<Option<(Endpoint, usize, Failure)>>,
     /// GitHub only: failures for one login's organisations, whatever else happens.
     user_failures: Mutex<HashMap<String, Failure>>,
     users_read: Mutex<u64>,
@@ -210,7 +212,13 @@ impl Fake {
             .insert(login.to_lowercase(), failure);
     }
 
+    /// The next `calls` calls to `endpoint` are answered, every later one fails so.
+    pub fn fail_after(&self, endpoint: Endpoint, calls: usize, failure: Failure) {
+        *self.shared.budget.lock().unwrap() = Some((endpoint, calls, failure));
+    }
+
     pub fn heal(&self) {
+        *self.shared.budget.lock().unwrap() = None;
         *self.shared.failure.lock().unwrap() = None;
     }
 
@@ -252,6 +260,17 @@ fn record_now(shared: &Shared, path: &str, query: &HashMap<String, String>) {
 
 /// The failure to apply to this call, if any (after a hang, the call goes on normally).
 async fn injected(shared: &Shared, endpoint: Endpoint) -> Option<Failure> {
+    {
+        let mut budget = shared.budget.lock().unwrap();
+        if let Some((on, left, failure)) = budget.as_mut()
+            && (*on == Endpoint::Any || *on == endpoint)
+        {
+            if *left == 0 {
+                return Some(failure.clone());
+            }
+            *left -= 1;
+        }
+    }
     let failure = shared.failure.lock().unwrap().clone();
     match failure {
         Some((on, failure)) if on == Endpoint::Any || on == endpoint => {

@@ -6,8 +6,8 @@ mod ports;
 
 pub use handle::{Handle, HandleError, Pair, SameDeveloper};
 pub use ports::{
-    CodeHost, CodeHostError, Register, RegisterError, Relationship, SocialGraph, SocialGraphError,
-    SocialUser, follow_cost,
+    CodeHost, CodeHostError, Interrupted, Register, RegisterError, Relationship, SocialGraph,
+    SocialGraphError, SocialUser, follow_cost,
 };
 
 use chrono::{DateTime, Utc};

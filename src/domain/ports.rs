@@ -68,6 +68,13 @@ impl Relationship {
         self.forward == Some(true) && self.backward == Some(true)
     }
 
+    /// Whether enough is known to tell if it is mutual.
+    pub fn settled(&self) -> bool {
+        self.forward == Some(false)
+            || self.backward == Some(false)
+            || (self.forward.is_some() && self.backward.is_some())
+    }
+
     /// The same, seen from the second user.
     #[must_use]
     pub fn reversed(self) -> Self {
@@ -145,18 +152,31 @@ pub trait SocialGraph: Send + Sync + 'static {
     /// lists answers them all with each list read at most once.
     ///
     /// # Errors
-    /// `RateLimited` and `Unavailable` when the graph could not answer; then none is given.
+    /// [`Interrupted`] when the graph stopped answering part way: what it had learned by then
+    /// (so that it is not asked again, and paid for again), and why it stopped.
     async fn relationships(
         &self,
         users: &[SocialUser],
         pairs: &[(usize, usize)],
-    ) -> Result<Vec<Relationship>, SocialGraphError> {
-        let mut known = Vec::with_capacity(pairs.len());
-        for &(a, b) in pairs {
-            known.push(self.relationship(&users[a], &users[b]).await?);
+    ) -> Result<Vec<Relationship>, Interrupted> {
+        let mut known = vec![Relationship::default(); pairs.len()];
+        for (slot, &(a, b)) in known.iter_mut().zip(pairs) {
+            match self.relationship(&users[a], &users[b]).await {
+                Ok(relationship) => *slot = relationship,
+                Err(error) => return Err(Interrupted { known, error }),
+            }
         }
         Ok(known)
     }
+}
+
+/// Relationships asked for in bulk whose answers stopped part way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct Interrupted {
+    /// One entry per pair asked, as far as it is known ([`Relationship::settled`] tells).
+    pub known: Vec<Relationship>,
+    pub error: SocialGraphError,
 }
 
 /// Failures of the register.

@@ -2,7 +2,9 @@
 //! directions of a follow.
 
 use super::http::{self, describe_status, describe_transport};
-use crate::domain::{Handle, Network, Relationship, SocialGraph, SocialGraphError, SocialUser};
+use crate::domain::{
+    Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
+};
 use crate::metrics::{Metrics, Outcome};
 use async_trait::async_trait;
 use reqwest::StatusCode;
@@ -283,7 +285,7 @@ impl SocialGraph for BlueskyAppView {
         &self,
         users: &[SocialUser],
         pairs: &[(usize, usize)],
-    ) -> Result<Vec<Relationship>, SocialGraphError> {
+    ) -> Result<Vec<Relationship>, Interrupted> {
         let mut by_actor: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for &(a, b) in pairs {
             by_actor.entry(a).or_default().push(b);
@@ -291,7 +293,16 @@ impl SocialGraph for BlueskyAppView {
         let mut known: BTreeMap<(usize, usize), Relationship> = BTreeMap::new();
         for (actor, others) in by_actor {
             let dids: Vec<&str> = others.iter().map(|&o| users[o].id.as_str()).collect();
-            let answers = self.relationships_of(&users[actor].id, &dids).await?;
+            let answers = match self.relationships_of(&users[actor].id, &dids).await {
+                Ok(answers) => answers,
+                Err(error) => {
+                    let known = pairs
+                        .iter()
+                        .map(|p| known.get(p).copied().unwrap_or_default())
+                        .collect();
+                    return Err(Interrupted { known, error });
+                }
+            };
             for other in others {
                 let relationship = answers
                     .get(&users[other].id)

@@ -10,8 +10,8 @@
 
 use super::shared::SharedStore;
 use crate::domain::{
-    CodeHost, CodeHostError, Handle, Network, Relationship, SocialGraph, SocialGraphError,
-    SocialUser,
+    CodeHost, CodeHostError, Handle, Interrupted, Network, Relationship, SocialGraph,
+    SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
 use async_trait::async_trait;
@@ -657,7 +657,7 @@ impl SocialGraph for CachedSocialGraph {
         &self,
         users: &[SocialUser],
         pairs: &[(usize, usize)],
-    ) -> Result<Vec<Relationship>, SocialGraphError> {
+    ) -> Result<Vec<Relationship>, Interrupted> {
         let mut known: Vec<Option<Relationship>> = vec![None; pairs.len()];
         if !self.fresh && self.relationships.enabled {
             for (slot, &(a, b)) in known.iter_mut().zip(pairs) {
@@ -677,6 +677,7 @@ impl SocialGraph for CachedSocialGraph {
             .enumerate()
             .filter(|(i, _)| known[*i].is_none())
             .collect();
+        let mut failure = None;
         if !missing.is_empty() {
             if self.relationships.enabled {
                 let result = if self.fresh { "bypass" } else { "miss" };
@@ -685,18 +686,37 @@ impl SocialGraph for CachedSocialGraph {
                     .cache(self.relationships.name, result);
             }
             let asked: Vec<(usize, usize)> = missing.iter().map(|(_, p)| *p).collect();
-            let answers = self
-                .guarded(self.inner.relationships(users, &asked))
-                .await?;
+            let answers = match self.limits.blocked(self.follows_scope).await {
+                Some(retry_after) => Err(Interrupted {
+                    known: vec![Relationship::default(); asked.len()],
+                    error: SocialGraphError::RateLimited { retry_after },
+                }),
+                None => self.inner.relationships(users, &asked).await,
+            };
+            // What was learned before a failure is kept all the same: asking again later
+            // resumes where this stopped instead of paying for it twice.
+            let answers = match answers {
+                Ok(answers) => answers,
+                Err(Interrupted { known, error }) => {
+                    if let SocialGraphError::RateLimited { retry_after } = &error {
+                        self.limits.remember(self.follows_scope, *retry_after).await;
+                    }
+                    failure = Some(error);
+                    known
+                }
+            };
             if answers.len() != asked.len() {
-                return Err(SocialGraphError::Unavailable(format!(
-                    "it answered {} of {} relationships",
-                    answers.len(),
-                    asked.len()
-                )));
+                return Err(Interrupted {
+                    known: vec![Relationship::default(); pairs.len()],
+                    error: SocialGraphError::Unavailable(format!(
+                        "it answered {} of {} relationships",
+                        answers.len(),
+                        asked.len()
+                    )),
+                });
             }
             for ((slot, (a, b)), answer) in missing.into_iter().zip(answers) {
-                if self.relationships.enabled {
+                if self.relationships.enabled && answer.settled() {
                     let (key, swapped) = pair_key(&users[a], &users[b]);
                     let stored = if swapped { answer.reversed() } else { answer };
                     self.relationships
@@ -706,7 +726,11 @@ impl SocialGraph for CachedSocialGraph {
                 known[slot] = Some(answer);
             }
         }
-        Ok(known.into_iter().map(Option::unwrap_or_default).collect())
+        let known: Vec<Relationship> = known.into_iter().map(Option::unwrap_or_default).collect();
+        match failure {
+            None => Ok(known),
+            Some(error) => Err(Interrupted { known, error }),
+        }
     }
 }
 

@@ -1,11 +1,13 @@
 //! X API v2 as the social graph.
 
 use super::http::{self, describe_status, describe_transport};
-use crate::domain::{Handle, Network, Relationship, SocialGraph, SocialGraphError, SocialUser};
+use crate::domain::{
+    Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
+};
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use async_trait::async_trait;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Response, StatusCode};
 use serde::Deserialize;
@@ -218,7 +220,7 @@ impl SocialGraph for XApi {
         &self,
         users: &[SocialUser],
         pairs: &[(usize, usize)],
-    ) -> Result<Vec<Relationship>, SocialGraphError> {
+    ) -> Result<Vec<Relationship>, Interrupted> {
         let mut partners: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for &(a, b) in pairs {
             partners.entry(a).or_default().push(b);
@@ -245,11 +247,20 @@ impl SocialGraph for XApi {
             reads.push(self.read_for(owner, users[owner].id.clone(), list, wanted));
         }
         // The first failure (a rate limit, most likely) stops the reads not yet started: each
-        // would be billed for nothing.
-        let lists: Vec<(usize, HashSet<String>)> = futures::stream::iter(reads)
-            .buffer_unordered(LIST_CONCURRENCY)
-            .try_collect()
-            .await?;
+        // would be billed for nothing. The lists read by then still count.
+        let mut lists: Vec<(usize, HashSet<String>)> = Vec::new();
+        let mut failure = None;
+        let mut reading = futures::stream::iter(reads).buffer_unordered(LIST_CONCURRENCY);
+        while let Some(read) = reading.next().await {
+            match read {
+                Ok(list) => lists.push(list),
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        drop(reading);
         // (follower, followee) → follows
         let mut follows: HashMap<(usize, usize), bool> = HashMap::new();
         for (owner, found) in lists {
@@ -261,13 +272,17 @@ impl SocialGraph for XApi {
                 };
             }
         }
-        Ok(pairs
+        let known: Vec<Relationship> = pairs
             .iter()
             .map(|&(a, b)| Relationship {
                 forward: follows.get(&(a, b)).copied(),
                 backward: follows.get(&(b, a)).copied(),
             })
-            .collect())
+            .collect();
+        match failure {
+            None => Ok(known),
+            Some(error) => Err(Interrupted { known, error }),
+        }
     }
 }
 

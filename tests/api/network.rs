@@ -188,3 +188,46 @@ async fn an_upstream_failure_records_nothing() {
     app.github.fail(Endpoint::Any, Failure::Status(500));
     assert_eq!(app.network(&["alice", "bob"]).await.status, 502);
 }
+
+#[tokio::test]
+async fn a_rate_limited_network_resumes_where_it_stopped_without_reading_lists_again() {
+    let (graph, names) = big_team(12);
+    let app = spawn_app(graph).await;
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    // X answers five list reads, then is rate-limited (a reset already due, so the memory
+    // of it does not hold the retry back).
+    app.x.fail_after(
+        Endpoint::FollowList,
+        5,
+        Failure::RateLimited { reset_in: 0 },
+    );
+    let answer = app.network(&refs).await;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    let lists = |app: &crate::helpers::TestApp| -> Vec<String> {
+        app.x
+            .calls()
+            .into_iter()
+            .filter(|c| c.contains("/follow"))
+            .collect()
+    };
+    let first = lists(&app);
+    assert!(
+        first.len() < 12,
+        "the reads stop at the rate limit: {first:?}"
+    );
+    assert_eq!(
+        app.register("dev000", "dev001").await.status,
+        404,
+        "nothing recorded"
+    );
+
+    app.x.heal();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let answer = app.network(&refs).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let all = lists(&app);
+    let second = &all[first.len()..];
+    // Pairs settled by the first attempt's lists are not asked about again.
+    assert!(second.len() < 12, "{second:?}");
+    assert_eq!(app.register("dev000", "dev001").await.status, 200);
+}
