@@ -264,7 +264,7 @@ async fn register(
     if let (Some(limit), Some(oldest)) = (page.limit, entries.first())
         && entries.len() >= limit as usize
     {
-        let mut next = url::Url::parse("http://localhost/").expect("a constant URL parses");
+        let mut next = url::Url::parse("http://localhost/").expect("a constant URL parses"); // ok: a constant
         if let Ok(mut segments) = next.path_segments_mut() {
             segments
                 .clear()
