@@ -503,7 +503,13 @@ async fn github_follows(
     if let Some(failure) = injected(&shared, Endpoint::Any).await {
         return github_failure(failure);
     }
-    assert!(headers.contains_key("user-agent"));
+    if !headers.contains_key("user-agent") {
+        return github_error(
+            StatusCode::FORBIDDEN,
+            "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
+            HeaderMap::new(),
+        );
+    }
     let graph = shared.graph.lock().unwrap().clone();
     let on_github = |h: &str| graph.github.contains_key(&h.to_lowercase());
     let x_id = |h: &str| graph.x.get(&h.to_lowercase()).map(|(_, id)| id.clone());
@@ -557,6 +563,24 @@ pub async fn bluesky(graph: Graph) -> Fake {
             ),
     )
     .await
+}
+
+/// atproto's handle syntax: labels of letters, digits and inner hyphens, the last starting
+/// with a letter.
+fn valid_bluesky_handle(handle: &str) -> bool {
+    let labels: Vec<&str> = handle.split('.').collect();
+    handle.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+        && labels
+            .last()
+            .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
 fn repeated(query: &Option<String>, key: &str) -> Vec<String> {
@@ -629,6 +653,18 @@ async fn bluesky_profiles(
             StatusCode::BAD_REQUEST,
             "InvalidRequest",
             "actors must have 1 to 25 items",
+        );
+    }
+    // As the AppView: one actor that is neither a DID nor a valid handle fails the batch.
+    if let Some((i, _)) = actors
+        .iter()
+        .enumerate()
+        .find(|(_, a)| !a.starts_with("did:") && !valid_bluesky_handle(a))
+    {
+        return xrpc_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            &format!("Error: actors/{i} must be a valid did or a handle"),
         );
     }
     let graph = shared.graph.lock().unwrap().clone();

@@ -41,7 +41,9 @@ impl Handle {
         }
         Ok(Self {
             written: raw.to_owned(),
-            key: raw.to_lowercase(),
+            // ASCII folding, as both networks do: Unicode folding would make a Kelvin sign
+            // the letter k and fold two different strings into one developer.
+            key: raw.to_ascii_lowercase(),
         })
     }
 
@@ -189,6 +191,12 @@ mod tests {
         assert_eq!(h("Alice"), h("aLICE"));
         assert_eq!(h("Alice").to_string(), "Alice");
         assert_eq!(h("Alice").key(), "alice");
+    }
+
+    #[test]
+    fn only_ascii_letters_fold() {
+        assert_ne!(h("\u{212A}im"), h("kim"));
+        assert_eq!(h("KIM"), h("kim"));
     }
 
     #[test]

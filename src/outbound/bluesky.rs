@@ -209,10 +209,16 @@ impl BlueskyAppView {
     }
 }
 
-/// A Bluesky handle: dot-separated labels of letters, digits and inner hyphens, 253
-/// characters at most.
+/// A Bluesky handle (atproto's syntax): two or more dot-separated labels of letters, digits
+/// and inner hyphens, the last starting with a letter, 253 characters at most. The AppView
+/// refuses a whole batch for one handle that breaks this, so such a handle is never sent.
 fn is_bluesky_handle(actor: &str) -> bool {
     actor.len() <= 253
+        && actor.contains('.')
+        && actor
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_alphabetic()))
         && actor.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
@@ -345,6 +351,8 @@ mod tests {
         assert!(!appview.accepts(&h("a_b")));
         assert!(!appview.accepts(&h("-a")));
         assert!(!appview.accepts(&h("a..b")));
+        assert!(!appview.accepts(&h("bob.2")));
+        assert!(appview.accepts(&h("bob.example2")));
     }
 
     #[test]

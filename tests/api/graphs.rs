@@ -144,3 +144,21 @@ async fn a_team_on_bluesky_asks_each_developer_once() {
         .count();
     assert_eq!(relationship_calls, 3, "{:?}", app.bluesky.calls());
 }
+
+#[tokio::test]
+async fn a_handle_bluesky_cannot_have_never_fails_the_others() {
+    let graph = pair().github("bob-2", &["acme"]);
+    let app = spawn_app_with(graph, |c| {
+        c.social_graph = Network::Bluesky;
+        c.bluesky_handle_suffix = ".2".into();
+    })
+    .await;
+    // Under the suffix ".2" no handle is a valid Bluesky handle: reported, never sent.
+    let answer = app.realtime("alice", "bob-2").await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert_eq!(
+        answer.body,
+        json!({"errors": ["alice is not a valid user in bluesky", "bob-2 is not a valid user in bluesky"]})
+    );
+    assert_eq!(app.bluesky.call_count(), 0);
+}
