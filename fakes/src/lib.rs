@@ -123,6 +123,9 @@ pub enum Failure {
     Hang(Duration),
     /// 200 with a body that is not the expected JSON.
     Garbage,
+    /// GitHub's secondary rate limit as it sometimes comes: a plain 403 whose body alone
+    /// says so.
+    SecondaryLimit,
 }
 
 /// Which calls a failure applies to.
@@ -411,6 +414,13 @@ async fn github_orgs(
         Some(Failure::Garbage) => {
             return (StatusCode::OK, github_headers(4999), "<html>oops</html>").into_response();
         }
+        Some(Failure::SecondaryLimit) => {
+            return github_error(
+                StatusCode::FORBIDDEN,
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                github_headers(4321),
+            );
+        }
         Some(Failure::Hang(_)) | None => {}
     }
     let Some((_, id, orgs)) = user else {
@@ -542,6 +552,11 @@ fn github_failure(failure: Failure) -> Response {
             "Server Error",
             github_headers(4999),
         ),
+        Failure::SecondaryLimit => github_error(
+            StatusCode::FORBIDDEN,
+            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+            github_headers(4321),
+        ),
         Failure::Garbage | Failure::Hang(_) => {
             (StatusCode::OK, github_headers(4999), "<html>oops</html>").into_response()
         }
@@ -630,7 +645,9 @@ async fn bluesky_refusal(shared: &Shared) -> Option<Response> {
             "InternalServerError",
             "Internal Server Error",
         )),
-        Failure::Garbage | Failure::Hang(_) => Some((StatusCode::OK, "not json").into_response()),
+        Failure::Garbage | Failure::Hang(_) | Failure::SecondaryLimit => {
+            Some((StatusCode::OK, "not json").into_response())
+        }
     }
 }
 
@@ -833,7 +850,7 @@ async fn x_refusal(shared: &Shared, headers: &HeaderMap, endpoint: Endpoint) -> 
                     .into_response(),
             )
         }
-        Failure::Garbage => Some((StatusCode::OK, x_headers(), "{\"data\": [").into_response()),
+        Failure::Garbage | Failure::SecondaryLimit => Some((StatusCode::OK, x_headers(), "{\"data\": [").into_response()),
         Failure::Hang(_) => None,
     }
 }

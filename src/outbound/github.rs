@@ -1,6 +1,6 @@
 //! GitHub's REST API as the code host.
 
-use super::http::{self, describe_status, describe_transport};
+use super::http::{self, describe_transport};
 use crate::domain::{
     CodeHost, CodeHostError, Handle, Network, SocialGraph, SocialGraphError, SocialUser,
 };
@@ -138,13 +138,17 @@ impl GitHubRest {
             self.pages.invalidate(&key);
             return Err(CodeHostError::NotFound);
         }
-        if let Some(retry_after) = rate_limit(status, response.headers()) {
-            outcome(Outcome::RateLimited);
-            return Err(CodeHostError::RateLimited { retry_after });
-        }
         if !status.is_success() {
-            outcome(Outcome::Error);
-            return Err(CodeHostError::Unavailable(describe_status(response).await));
+            return Err(match refusal(response).await {
+                Refusal::RateLimited(retry_after) => {
+                    outcome(Outcome::RateLimited);
+                    CodeHostError::RateLimited { retry_after }
+                }
+                Refusal::Other(reason) => {
+                    outcome(Outcome::Error);
+                    CodeHostError::Unavailable(reason)
+                }
+            });
         }
         let next = self.next_page(response.headers());
         let etag = response
@@ -187,6 +191,32 @@ impl GitHubRest {
         })?;
         let next = self.base.join(next).ok()?;
         (next.origin() == self.base.origin()).then_some(next)
+    }
+}
+
+/// How GitHub refused a request.
+enum Refusal {
+    RateLimited(Duration),
+    Other(String),
+}
+
+/// A non-2xx answer: a rate limit by its headers, or a secondary rate limit said only in the
+/// body (GitHub asks for a minute's wait then, and may ban a client that keeps going), or
+/// anything else in words.
+async fn refusal(response: Response) -> Refusal {
+    let status = response.status();
+    if let Some(wait) = rate_limit(status, response.headers()) {
+        return Refusal::RateLimited(wait);
+    }
+    let text = response.text().await.unwrap_or_default();
+    let limited = matches!(
+        status,
+        StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
+    ) && text.to_ascii_lowercase().contains("rate limit");
+    if limited {
+        Refusal::RateLimited(Duration::from_secs(60))
+    } else {
+        Refusal::Other(http::describe(status, &text))
     }
 }
 
@@ -295,14 +325,16 @@ impl SocialGraph for GitHubRest {
             outcome(Outcome::NotFound);
             return Ok(false);
         }
-        if let Some(retry_after) = rate_limit(status, response.headers()) {
-            outcome(Outcome::RateLimited);
-            return Err(SocialGraphError::RateLimited { retry_after });
+        match refusal(response).await {
+            Refusal::RateLimited(retry_after) => {
+                outcome(Outcome::RateLimited);
+                Err(SocialGraphError::RateLimited { retry_after })
+            }
+            Refusal::Other(reason) => {
+                outcome(Outcome::Error);
+                Err(SocialGraphError::Unavailable(reason))
+            }
         }
-        outcome(Outcome::Error);
-        Err(SocialGraphError::Unavailable(
-            describe_status(response).await,
-        ))
     }
 }
 

@@ -67,7 +67,12 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 pub async fn describe_status(response: Response) -> String {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    let detail = serde_json::from_str::<serde_json::Value>(&text)
+    describe(status, &text)
+}
+
+/// A non-2xx status and its body in words.
+pub fn describe(status: StatusCode, text: &str) -> String {
+    let detail = serde_json::from_str::<serde_json::Value>(text)
         .ok()
         .and_then(|body| {
             ["message", "detail", "title", "error"]

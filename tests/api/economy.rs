@@ -381,3 +381,19 @@ async fn a_list_that_grows_past_a_full_page_is_not_cut_by_revalidation() {
         json!({"connected": true, "organisations": ["late"]})
     );
 }
+
+#[tokio::test]
+async fn a_secondary_rate_limit_said_only_in_the_body_is_a_rate_limit_too() {
+    let app = spawn_app(pair()).await;
+    app.github.fail(Endpoint::Any, Failure::SecondaryLimit);
+    let answer = app.realtime("alice", "bob").await;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert_eq!(answer.retry_after.as_deref(), Some("60"));
+    let calls = app.github.call_count();
+    assert_eq!(app.realtime("carol", "bob").await.status, 503);
+    assert_eq!(
+        app.github.call_count(),
+        calls,
+        "GitHub is left alone for the minute"
+    );
+}
