@@ -223,7 +223,7 @@ impl Connections {
         candidates.sort_unstable();
         let relationships = networks
             .social_graph
-            .relationships(&people, &candidates)
+            .relationships(&people, &candidates, &[])
             .await
             .map_err(|interrupted| social_graph_failure(social_graph, &interrupted.error))?;
         let mut connected: HashMap<(usize, usize), Vec<String>> = HashMap::new();

@@ -147,9 +147,10 @@ pub trait SocialGraph: Send + Sync + 'static {
         Ok(if a_first { known } else { known.reversed() })
     }
 
-    /// The relationships of several pairs of `users` (indices into it), each known well
-    /// enough to tell whether it is mutual. By default one pair at a time; a graph that reads
-    /// lists answers them all with each list read at most once.
+    /// The relationships of several pairs of `users` (indices into it), each completed from
+    /// what is already `known` of it (one entry per pair) until it tells whether it is
+    /// mutual. By default one pair at a time; a graph that reads lists answers them all with
+    /// each list read at most once, and only for the directions still unknown.
     ///
     /// # Errors
     /// [`Interrupted`] when the graph stopped answering part way: what it had learned by then
@@ -158,11 +159,18 @@ pub trait SocialGraph: Send + Sync + 'static {
         &self,
         users: &[SocialUser],
         pairs: &[(usize, usize)],
+        known: &[Relationship],
     ) -> Result<Vec<Relationship>, Interrupted> {
-        let mut known = vec![Relationship::default(); pairs.len()];
-        for (slot, &(a, b)) in known.iter_mut().zip(pairs) {
+        let mut known: Vec<Relationship> = (0..pairs.len())
+            .map(|i| known.get(i).copied().unwrap_or_default())
+            .collect();
+        for i in 0..pairs.len() {
+            if known[i].settled() {
+                continue;
+            }
+            let (a, b) = pairs[i];
             match self.relationship(&users[a], &users[b]).await {
-                Ok(relationship) => *slot = relationship,
+                Ok(relationship) => known[i] = relationship,
                 Err(error) => return Err(Interrupted { known, error }),
             }
         }

@@ -286,44 +286,40 @@ impl SocialGraph for BlueskyAppView {
         }))
     }
 
-    /// Each user asked once about all its partners after it in the team, up to 30 a call.
+    /// Each user asked once about all its partners after it in the team, up to 30 a call;
+    /// pairs already settled are not asked about.
     async fn relationships(
         &self,
         users: &[SocialUser],
         pairs: &[(usize, usize)],
+        known: &[Relationship],
     ) -> Result<Vec<Relationship>, Interrupted> {
-        let mut by_actor: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for &(a, b) in pairs {
-            by_actor.entry(a).or_default().push(b);
+        let mut known: Vec<Relationship> = (0..pairs.len())
+            .map(|i| known.get(i).copied().unwrap_or_default())
+            .collect();
+        let mut by_actor: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+        for (slot, &(a, b)) in pairs.iter().enumerate() {
+            if !known[slot].settled() {
+                by_actor.entry(a).or_default().push((slot, b));
+            }
         }
-        let mut known: BTreeMap<(usize, usize), Relationship> = BTreeMap::new();
         for (actor, others) in by_actor {
-            let dids: Vec<&str> = others.iter().map(|&o| users[o].id.as_str()).collect();
+            let dids: Vec<&str> = others.iter().map(|&(_, o)| users[o].id.as_str()).collect();
             let answers = match self.relationships_of(&users[actor].id, &dids).await {
                 Ok(answers) => answers,
-                Err(error) => {
-                    let known = pairs
-                        .iter()
-                        .map(|p| known.get(p).copied().unwrap_or_default())
-                        .collect();
-                    return Err(Interrupted { known, error });
-                }
+                Err(error) => return Err(Interrupted { known, error }),
             };
-            for other in others {
-                let relationship = answers
+            for (slot, other) in others {
+                known[slot] = answers
                     .get(&users[other].id)
                     .copied()
                     .unwrap_or(Relationship {
                         forward: Some(false),
                         backward: Some(false),
                     });
-                known.insert((actor, other), relationship);
             }
         }
-        Ok(pairs
-            .iter()
-            .map(|p| known.get(p).copied().unwrap_or_default())
-            .collect())
+        Ok(known)
     }
 }
 

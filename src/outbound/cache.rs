@@ -15,6 +15,7 @@ use crate::domain::{
 };
 use crate::metrics::Metrics;
 use async_trait::async_trait;
+use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -147,6 +148,32 @@ where
                 (fact.remaining() > Duration::ZERO).then_some(fact)
             })
             .collect()
+    }
+
+    /// What is kept for each key, here or in Redis (counted as hits), without loading.
+    async fn peek(&self, keys: &[String]) -> Vec<Option<V>> {
+        let mut found: Vec<Option<V>> = vec![None; keys.len()];
+        let mut elsewhere = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            match self.local.get(key).await {
+                Some(fact) => {
+                    self.metrics.cache(self.name, "hit");
+                    found[i] = Some(fact.value.clone());
+                }
+                None => elsewhere.push(i),
+            }
+        }
+        if self.shared.is_some() && !elsewhere.is_empty() {
+            let wanted: Vec<String> = elsewhere.iter().map(|&i| keys[i].clone()).collect();
+            for (&i, fact) in elsewhere.iter().zip(self.read_shared(&wanted).await) {
+                if let Some(fact) = fact {
+                    self.metrics.cache(self.name, "shared_hit");
+                    found[i] = Some(fact.value.clone());
+                    self.local.insert(keys[i].clone(), Arc::new(fact)).await;
+                }
+            }
+        }
+        found
     }
 
     /// Keeps a fact here and in Redis.
@@ -371,6 +398,9 @@ impl From<CachedUser> for SocialUser {
     }
 }
 
+/// Pairs asked about at once on a graph that answers pair by pair.
+const PAIR_CONCURRENCY: usize = 8;
+
 /// The key of a pair's relationship: its users' ids sorted, and whether that swapped them.
 fn pair_key(a: &SocialUser, b: &SocialUser) -> (String, bool) {
     if a.id > b.id {
@@ -477,6 +507,16 @@ impl CachedSocialGraph {
             .iter()
             .map(|u| u.as_ref().map(CachedUser::from))
             .collect())
+    }
+
+    /// [`SocialGraph::relationship`] for the pair at `index`.
+    async fn relationship_at(
+        &self,
+        index: usize,
+        a: &SocialUser,
+        b: &SocialUser,
+    ) -> (usize, Result<Relationship, SocialGraphError>) {
+        (index, self.relationship(a, b).await)
     }
 
     /// A call about follows, unless its scope is rate-limited; a rate limit it meets is
@@ -644,89 +684,141 @@ impl SocialGraph for CachedSocialGraph {
     ) -> Result<Relationship, SocialGraphError> {
         // One fact per unordered pair of users, stored under the pair's sorted ids.
         let (key, swapped) = pair_key(a, b);
+        let orient = |r: Relationship| if swapped { r.reversed() } else { r };
+        if !self.fresh && self.relationships.enabled {
+            // A fact left half-learnt by an interrupted team request is completed, not trusted.
+            if let Some(Some(stored)) = self
+                .relationships
+                .peek(std::slice::from_ref(&key))
+                .await
+                .pop()
+            {
+                let stored = orient(stored.into());
+                if stored.settled() {
+                    return Ok(stored);
+                }
+                let known = self.guarded(self.inner.relationship(a, b)).await?;
+                self.relationships
+                    .put(&key, orient(known).into(), self.settings.ttl)
+                    .await;
+                return Ok(known);
+            }
+        }
         let load = async {
             let known = self.guarded(self.inner.relationship(a, b)).await?;
-            let stored = if swapped { known.reversed() } else { known };
-            Ok((CachedRelationship::from(stored), self.settings.ttl))
+            Ok((CachedRelationship::from(orient(known)), self.settings.ttl))
         };
         let stored: Relationship = self.relationships.get(key, self.fresh, load).await?.into();
-        Ok(if swapped { stored.reversed() } else { stored })
+        Ok(orient(stored))
     }
 
     async fn relationships(
         &self,
         users: &[SocialUser],
         pairs: &[(usize, usize)],
+        known: &[Relationship],
     ) -> Result<Vec<Relationship>, Interrupted> {
-        let mut known: Vec<Option<Relationship>> = vec![None; pairs.len()];
-        if !self.fresh && self.relationships.enabled {
-            for (slot, &(a, b)) in known.iter_mut().zip(pairs) {
-                let (key, swapped) = pair_key(&users[a], &users[b]);
-                if let Some(fact) = self.relationships.local.get(&key).await {
-                    self.relationships
-                        .metrics
-                        .cache(self.relationships.name, "hit");
-                    let stored: Relationship = fact.value.into();
-                    *slot = Some(if swapped { stored.reversed() } else { stored });
-                }
-            }
-        }
-        let missing: Vec<(usize, (usize, usize))> = pairs
-            .iter()
-            .copied()
-            .enumerate()
-            .filter(|(i, _)| known[*i].is_none())
+        let mut known: Vec<Relationship> = (0..pairs.len())
+            .map(|i| known.get(i).copied().unwrap_or_default())
             .collect();
-        let mut failure = None;
-        if !missing.is_empty() {
-            if self.relationships.enabled {
-                let result = if self.fresh { "bypass" } else { "miss" };
-                self.relationships
-                    .metrics
-                    .cache(self.relationships.name, result);
-            }
-            let asked: Vec<(usize, usize)> = missing.iter().map(|(_, p)| *p).collect();
-            let answers = match self.limits.blocked(self.follows_scope).await {
-                Some(retry_after) => Err(Interrupted {
-                    known: vec![Relationship::default(); asked.len()],
-                    error: SocialGraphError::RateLimited { retry_after },
-                }),
-                None => self.inner.relationships(users, &asked).await,
-            };
-            // What was learned before a failure is kept all the same: asking again later
-            // resumes where this stopped instead of paying for it twice.
-            let answers = match answers {
-                Ok(answers) => answers,
-                Err(Interrupted { known, error }) => {
-                    if let SocialGraphError::RateLimited { retry_after } = &error {
-                        self.limits.remember(self.follows_scope, *retry_after).await;
-                    }
-                    failure = Some(error);
-                    known
+        let keys: Vec<(String, bool)> = pairs
+            .iter()
+            .map(|&(a, b)| pair_key(&users[a], &users[b]))
+            .collect();
+        if !self.fresh && self.relationships.enabled {
+            let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+            for ((relationship, (_, swapped)), stored) in known
+                .iter_mut()
+                .zip(&keys)
+                .zip(self.relationships.peek(&names).await)
+            {
+                if let Some(stored) = stored {
+                    let stored: Relationship = stored.into();
+                    let stored = if *swapped { stored.reversed() } else { stored };
+                    relationship.forward = relationship.forward.or(stored.forward);
+                    relationship.backward = relationship.backward.or(stored.backward);
                 }
-            };
-            if answers.len() != asked.len() {
-                return Err(Interrupted {
-                    known: vec![Relationship::default(); pairs.len()],
-                    error: SocialGraphError::Unavailable(format!(
-                        "it answered {} of {} relationships",
-                        answers.len(),
-                        asked.len()
-                    )),
-                });
-            }
-            for ((slot, (a, b)), answer) in missing.into_iter().zip(answers) {
-                if self.relationships.enabled && answer.settled() {
-                    let (key, swapped) = pair_key(&users[a], &users[b]);
-                    let stored = if swapped { answer.reversed() } else { answer };
-                    self.relationships
-                        .put(&key, stored.into(), self.settings.ttl)
-                        .await;
-                }
-                known[slot] = Some(answer);
             }
         }
-        let known: Vec<Relationship> = known.into_iter().map(Option::unwrap_or_default).collect();
+        let pending: Vec<usize> = (0..pairs.len()).filter(|&i| !known[i].settled()).collect();
+        if pending.is_empty() {
+            return Ok(known);
+        }
+        if self.relationships.enabled {
+            let result = if self.fresh { "bypass" } else { "miss" };
+            self.relationships
+                .metrics
+                .cache(self.relationships.name, result);
+        }
+
+        if self.inner.network() == Network::GitHub {
+            // A graph asked pair by pair: each pair through the cache, a few at once, so that
+            // every answer is kept as it comes and a request cut short by its deadline leaves
+            // its progress behind.
+            let mut asks = Vec::with_capacity(pending.len());
+            for &i in &pending {
+                let (a, b) = pairs[i];
+                asks.push(self.relationship_at(i, &users[a], &users[b]));
+            }
+            let mut answers = futures::stream::iter(asks).buffer_unordered(PAIR_CONCURRENCY);
+            while let Some((i, answer)) = answers.next().await {
+                match answer {
+                    Ok(relationship) => known[i] = relationship,
+                    Err(error) => {
+                        drop(answers);
+                        return Err(Interrupted { known, error });
+                    }
+                }
+            }
+            return Ok(known);
+        }
+
+        let asked: Vec<(usize, usize)> = pending.iter().map(|&i| pairs[i]).collect();
+        let asked_known: Vec<Relationship> = pending.iter().map(|&i| known[i]).collect();
+        let result = match self.limits.blocked(self.follows_scope).await {
+            Some(retry_after) => Err(Interrupted {
+                known: asked_known.clone(),
+                error: SocialGraphError::RateLimited { retry_after },
+            }),
+            None => self.inner.relationships(users, &asked, &asked_known).await,
+        };
+        let (answers, failure) = match result {
+            Ok(answers) => (answers, None),
+            Err(Interrupted { known, error }) => {
+                if let SocialGraphError::RateLimited { retry_after } = &error {
+                    self.limits.remember(self.follows_scope, *retry_after).await;
+                }
+                (known, Some(error))
+            }
+        };
+        if answers.len() != asked.len() {
+            return Err(Interrupted {
+                known,
+                error: SocialGraphError::Unavailable(format!(
+                    "it answered {} of {} relationships",
+                    answers.len(),
+                    asked.len()
+                )),
+            });
+        }
+        // What was learned is kept, even half a pair, and past the rate limit's reset: asking
+        // again then resumes where this stopped instead of paying for it twice.
+        let ttl = match &failure {
+            Some(SocialGraphError::RateLimited { retry_after }) => self
+                .settings
+                .ttl
+                .max(*retry_after + Duration::from_secs(60)),
+            _ => self.settings.ttl,
+        };
+        for (&i, answer) in pending.iter().zip(answers) {
+            known[i] = answer;
+            let learnt = answer.forward.is_some() || answer.backward.is_some();
+            if self.relationships.enabled && learnt {
+                let (key, swapped) = &keys[i];
+                let stored = if *swapped { answer.reversed() } else { answer };
+                self.relationships.put(key, stored.into(), ttl).await;
+            }
+        }
         match failure {
             None => Ok(known),
             Some(error) => Err(Interrupted { known, error }),

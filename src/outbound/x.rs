@@ -220,40 +220,75 @@ impl SocialGraph for XApi {
         &self,
         users: &[SocialUser],
         pairs: &[(usize, usize)],
+        known: &[Relationship],
     ) -> Result<Vec<Relationship>, Interrupted> {
-        let mut partners: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for &(a, b) in pairs {
-            partners.entry(a).or_default().push(b);
-            partners.entry(b).or_default().push(a);
+        let mut known: Vec<Relationship> = (0..pairs.len())
+            .map(|i| known.get(i).copied().unwrap_or_default())
+            .collect();
+        // The directions still to learn, as (follower, followee).
+        let mut needed: Vec<(usize, usize)> = Vec::new();
+        for (relationship, &(a, b)) in known.iter().zip(pairs) {
+            if relationship.settled() {
+                continue;
+            }
+            if relationship.forward.is_none() {
+                needed.push((a, b));
+            }
+            if relationship.backward.is_none() {
+                needed.push((b, a));
+            }
         }
+        // Whose lists to read: the followers' `following`, or the followees' `followers`,
+        // whichever adds up shorter. Each list is read once, for every direction it answers.
         let size = |n: Option<u64>| n.unwrap_or(u64::MAX / 1024);
-        let following: u64 = partners
-            .keys()
-            .map(|&i| size(users[i].following))
-            .fold(0, u64::saturating_add);
-        let followers: u64 = partners
-            .keys()
-            .map(|&i| size(users[i].followers))
-            .fold(0, u64::saturating_add);
-        let list = if following <= followers {
-            List::Following
-        } else {
-            List::Followers
+        let owners = |list: List| -> BTreeMap<usize, Vec<usize>> {
+            let mut owners: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+            for &(follower, followee) in &needed {
+                match list {
+                    List::Following => owners.entry(follower).or_default().push(followee),
+                    List::Followers => owners.entry(followee).or_default().push(follower),
+                }
+            }
+            owners
         };
+        let cost = |list: List, owners: &BTreeMap<usize, Vec<usize>>| -> u64 {
+            owners
+                .keys()
+                .map(|&i| match list {
+                    List::Following => size(users[i].following),
+                    List::Followers => size(users[i].followers),
+                })
+                .fold(0, u64::saturating_add)
+        };
+        let (by_following, by_followers) = (owners(List::Following), owners(List::Followers));
+        let (list, owners) =
+            if cost(List::Following, &by_following) <= cost(List::Followers, &by_followers) {
+                (List::Following, by_following)
+            } else {
+                (List::Followers, by_followers)
+            };
 
-        let mut reads = Vec::with_capacity(partners.len());
-        for (&owner, others) in &partners {
+        let mut reads = Vec::with_capacity(owners.len());
+        for (&owner, others) in &owners {
             let wanted: Vec<String> = others.iter().map(|&o| users[o].id.clone()).collect();
             reads.push(self.read_for(owner, users[owner].id.clone(), list, wanted));
         }
         // The first failure (a rate limit, most likely) stops the reads not yet started: each
         // would be billed for nothing. The lists read by then still count.
-        let mut lists: Vec<(usize, HashSet<String>)> = Vec::new();
+        let mut follows: HashMap<(usize, usize), bool> = HashMap::new();
         let mut failure = None;
         let mut reading = futures::stream::iter(reads).buffer_unordered(LIST_CONCURRENCY);
         while let Some(read) = reading.next().await {
             match read {
-                Ok(list) => lists.push(list),
+                Ok((owner, found)) => {
+                    for &other in &owners[&owner] {
+                        let listed = found.contains(&users[other].id);
+                        match list {
+                            List::Following => follows.insert((owner, other), listed),
+                            List::Followers => follows.insert((other, owner), listed),
+                        };
+                    }
+                }
                 Err(error) => {
                     failure = Some(error);
                     break;
@@ -261,24 +296,14 @@ impl SocialGraph for XApi {
             }
         }
         drop(reading);
-        // (follower, followee) → follows
-        let mut follows: HashMap<(usize, usize), bool> = HashMap::new();
-        for (owner, found) in lists {
-            for &other in &partners[&owner] {
-                let listed = found.contains(&users[other].id);
-                match list {
-                    List::Following => follows.insert((owner, other), listed),
-                    List::Followers => follows.insert((other, owner), listed),
-                };
+        for (relationship, &(a, b)) in known.iter_mut().zip(pairs) {
+            if relationship.forward.is_none() {
+                relationship.forward = follows.get(&(a, b)).copied();
+            }
+            if relationship.backward.is_none() {
+                relationship.backward = follows.get(&(b, a)).copied();
             }
         }
-        let known: Vec<Relationship> = pairs
-            .iter()
-            .map(|&(a, b)| Relationship {
-                forward: follows.get(&(a, b)).copied(),
-                backward: follows.get(&(b, a)).copied(),
-            })
-            .collect();
         match failure {
             None => Ok(known),
             Some(error) => Err(Interrupted { known, error }),

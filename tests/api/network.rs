@@ -231,3 +231,102 @@ async fn a_rate_limited_network_resumes_where_it_stopped_without_reading_lists_a
     assert!(second.len() < 12, "{second:?}");
     assert_eq!(app.register("dev000", "dev001").await.status, 200);
 }
+
+/// `n` developers in one organisation, every one following every other.
+fn close_team(n: usize) -> (Graph, Vec<String>) {
+    let names: Vec<String> = (0..n).map(|i| format!("m{i:03}")).collect();
+    let mut graph = Graph::new();
+    for name in &names {
+        let others: Vec<&str> = names
+            .iter()
+            .filter(|o| *o != name)
+            .map(String::as_str)
+            .collect();
+        graph = graph.dev(name, &["acme"], &others);
+    }
+    (graph, names)
+}
+
+#[tokio::test]
+async fn no_follow_list_is_read_twice_across_a_rate_limit() {
+    let (graph, names) = close_team(12);
+    let app = spawn_app(graph).await;
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    app.x.fail_after(
+        Endpoint::FollowList,
+        5,
+        Failure::RateLimited { reset_in: 0 },
+    );
+    assert_eq!(app.network(&refs).await.status, 503);
+    app.x.heal();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let answer = app.network(&refs).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.body["groups"].as_array().unwrap()[0]
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+    // Every list answered before the limit was kept: across both requests, no list twice
+    // (the calls refused by the limit aside).
+    let answered: Vec<String> = app
+        .x
+        .calls()
+        .into_iter()
+        .filter(|c| c.contains("/follow"))
+        .collect();
+    let mut owners: Vec<&str> = answered
+        .iter()
+        .map(|c| c.split('/').nth(3).unwrap())
+        .collect();
+    let refused = answered.len() - 12;
+    owners.sort_unstable();
+    owners.dedup();
+    assert_eq!(owners.len(), 12);
+    assert!(
+        refused <= 4,
+        "at most the reads in flight at the limit are repeated: {answered:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_network_cut_short_by_its_deadline_keeps_its_progress_on_githubs_graph() {
+    let (graph, names) = close_team(8);
+    let app = spawn_app_with(graph, |c| {
+        c.social_graph = connected::domain::Network::GitHub;
+        c.request_timeout = std::time::Duration::from_millis(400);
+    })
+    .await;
+    app.github.set_latency(std::time::Duration::from_millis(60));
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut attempts = 0;
+    let answer = loop {
+        attempts += 1;
+        let answer = app.network(&refs).await;
+        if answer.status != 504 || attempts == 10 {
+            break answer;
+        }
+    };
+    assert_eq!(
+        answer.status, 200,
+        "after {attempts} attempts: {}",
+        answer.body
+    );
+    assert!(
+        attempts > 1,
+        "the deadline should have cut the first attempt"
+    );
+    // 28 pairs, both directions each: 56 follow calls in all, none repeated.
+    let follows = app
+        .github
+        .calls()
+        .iter()
+        .filter(|c| c.contains("/following/"))
+        .count();
+    assert!(
+        follows <= 56 + 8 * attempts,
+        "{follows} follow calls over {attempts} attempts"
+    );
+}
