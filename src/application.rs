@@ -179,8 +179,9 @@ impl Connections {
         }
         let mut seen = std::collections::HashSet::new();
         let mut developers: Vec<Handle> = Vec::with_capacity(team.len());
-        for raw in team {
-            let handle = Handle::parse(raw)?;
+        for (i, raw) in team.iter().enumerate() {
+            let handle = Handle::parse(raw)
+                .map_err(|e| CheckError::BadTeam(format!("developer {}: {e}", i + 1)))?;
             if seen.insert(handle.key().to_owned()) {
                 developers.push(handle);
             }

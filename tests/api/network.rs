@@ -164,6 +164,11 @@ async fn bad_bodies_and_sizes_get_clear_errors() {
         assert_eq!(answer.status, status, "{body}: {}", answer.body);
         assert!(answer.body["errors"][0].is_string(), "{}", answer.body);
     }
+    let answer = app.network(&["alice", "bob", ""]).await;
+    assert_eq!(
+        answer.body,
+        json!({"errors": ["developer 3: a developer handle cannot be empty"]})
+    );
     let response = app
         .client
         .post(format!("{}/connected/network", app.address))
