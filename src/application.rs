@@ -59,6 +59,8 @@ pub struct TeamNetwork {
     pub connections: Vec<Connection>,
     /// The largest sets in which every two are fully connected, largest first.
     pub groups: Vec<Vec<String>>,
+    /// Whether there were more groups than are listed.
+    pub groups_truncated: bool,
 }
 
 /// Whether a check may use what is cached about the developers.
@@ -262,7 +264,10 @@ impl Connections {
             .await?;
 
         let links: Vec<(usize, usize)> = connected.keys().copied().collect();
-        let groups = maximal_cliques(present.len(), &links)
+        let mut cliques = maximal_cliques(present.len(), &links);
+        let groups_truncated = cliques.len() > MAX_GROUPS;
+        cliques.truncate(MAX_GROUPS);
+        let groups = cliques
             .into_iter()
             .map(|group| {
                 group
@@ -276,6 +281,7 @@ impl Connections {
             missing: known.missing,
             connections,
             groups,
+            groups_truncated,
         })
     }
 
@@ -448,7 +454,8 @@ pub async fn history(
 const MAX_GROUPS: usize = 1000;
 
 /// The maximal cliques of two or more among `n` nodes linked by `links`, each sorted, largest
-/// first (then in node order), at most [`MAX_GROUPS`] of them: Bron–Kerbosch with a pivot,
+/// first (then in node order), at most one more than [`MAX_GROUPS`] of them (so the caller
+/// can tell there were more): Bron–Kerbosch with a pivot,
 /// which stays fast on the sparse graphs teams make.
 fn maximal_cliques(n: usize, links: &[(usize, usize)]) -> Vec<Vec<usize>> {
     use std::collections::BTreeSet;
@@ -464,7 +471,8 @@ fn maximal_cliques(n: usize, links: &[(usize, usize)]) -> Vec<Vec<usize>> {
         mut excluded: BTreeSet<usize>,
         found: &mut Vec<Vec<usize>>,
     ) {
-        if found.len() >= MAX_GROUPS {
+        // One past the cap, to know that there were more.
+        if found.len() > MAX_GROUPS {
             return;
         }
         if candidates.is_empty() && excluded.is_empty() {
@@ -552,6 +560,21 @@ mod tests {
             vec![vec![0, 1, 2], vec![2, 3], vec![5, 6]]
         );
         assert!(maximal_cliques(3, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_graph_with_too_many_groups_gives_the_first_thousand() {
+        // Seven triples, each member linked to every member of the other triples but to none
+        // of its own: 3^7 = 2,187 maximal groups.
+        let n = 21;
+        let links: Vec<(usize, usize)> = (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .filter(|(a, b)| a / 3 != b / 3)
+            .collect();
+        assert_eq!(
+            super::maximal_cliques(n, &links).len(),
+            super::MAX_GROUPS + 1
+        );
     }
 
     #[test]

@@ -335,3 +335,26 @@ async fn a_network_cut_short_by_its_deadline_keeps_its_progress_on_githubs_graph
         "{follows} follow calls over {attempts} attempts"
     );
 }
+
+#[tokio::test]
+async fn a_team_with_more_than_a_thousand_groups_says_so() {
+    // Seven triples, everyone following everyone outside their own triple: 2,187 groups.
+    let names: Vec<String> = (0..21).map(|i| format!("t{i:02}")).collect();
+    let mut graph = Graph::new();
+    for (i, name) in names.iter().enumerate() {
+        let others: Vec<&str> = names
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| j / 3 != i / 3)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        graph = graph.dev(name, &["acme"], &others);
+    }
+    let app = spawn_app(graph).await;
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let answer = app.network(&refs).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body["groups"].as_array().unwrap().len(), 1000);
+    assert_eq!(answer.body["groups_truncated"], json!(true));
+    assert_eq!(answer.body["connections"].as_array().unwrap().len(), 189);
+}

@@ -115,8 +115,13 @@ pub struct NetworkBody {
     pub errors: Vec<String>,
     /// Every fully connected pair, in the team's order.
     pub connections: Vec<ConnectionBody>,
-    /// The largest sets in which every two are fully connected, largest first.
+    /// The largest sets in which every two are fully connected, largest first, at most
+    /// 1,000.
     pub groups: Vec<Vec<String>>,
+    /// Present, and true, only when there were more groups than the 1,000 listed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(default = false)]
+    pub groups_truncated: bool,
 }
 
 impl From<&TeamNetwork> for NetworkBody {
@@ -133,6 +138,7 @@ impl From<&TeamNetwork> for NetworkBody {
                 })
                 .collect(),
             groups: network.groups.clone(),
+            groups_truncated: network.groups_truncated,
         }
     }
 }
