@@ -32,7 +32,7 @@ struct Cli {
 
 #[derive(Debug, Args)]
 struct Settings {
-    /// The register: sqlite://FILE (created if missing).
+    /// The register: sqlite://FILE (created if missing) or postgres://USER:PASSWORD@HOST/DB.
     #[arg(long, env = "DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
     database_url: String,
     /// GitHub REST origin.
