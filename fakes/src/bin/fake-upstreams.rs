@@ -1,0 +1,70 @@
+//! `connected-fake-upstreams`: the project's fake GitHub, X and Bluesky on loopback, for
+//! trying `connected` against realistic upstreams with no internet and no tokens.
+//!
+//! ```sh
+//! cargo run --release -p connected-fakes --bin connected-fake-upstreams -- --team 40 --latency 50
+//! ```
+//!
+//! It prints the environment to point `connected` at them, then serves until Ctrl-C. The
+//! graph: developers `dev000`, `dev001`, … in organisations of four (`org0` holds `dev000` to
+//! `dev003`, and so on), each following the two before and the two after it: neighbours in
+//! one organisation are fully connected, `dev003`/`dev004` follow each other but share
+//! nothing.
+
+use connected_fakes::{self as fake, Graph, X_TOKEN};
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() {
+    let mut team = 20usize;
+    let mut latency = 0u64;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--team" => team = args.next().and_then(|n| n.parse().ok()).unwrap_or(team),
+            "--latency" => latency = args.next().and_then(|n| n.parse().ok()).unwrap_or(latency),
+            _ => {
+                println!("connected-fake-upstreams [--team N (20)] [--latency MILLISECONDS (0)]");
+                return;
+            }
+        }
+    }
+    let names: Vec<String> = (0..team.max(2)).map(|i| format!("dev{i:03}")).collect();
+    let mut graph = Graph::new();
+    let n = names.len();
+    for (i, name) in names.iter().enumerate() {
+        let org = format!("org{}", i / 4);
+        let follows: Vec<&str> = [n - 2, n - 1, 1, 2]
+            .iter()
+            .map(|step| names[(i + step) % n].as_str())
+            .filter(|other| *other != name.as_str())
+            .collect();
+        graph = graph.dev(name, &[org.as_str()], &follows);
+    }
+    let (github, x, bluesky) = (
+        fake::github(graph.clone()).await,
+        fake::x(graph.clone()).await,
+        fake::bluesky(graph).await,
+    );
+    for upstream in [&github, &x, &bluesky] {
+        upstream.set_latency(Duration::from_millis(latency));
+    }
+    println!(
+        "# {} developers (dev000 … dev{:03}), {latency} ms per call",
+        names.len(),
+        names.len() - 1
+    );
+    println!("export GITHUB_API_URL={}", github.url);
+    println!("export TWITTER_API_URL={}", x.url);
+    println!("export TWITTER_BEARER_TOKEN={X_TOKEN}");
+    println!("export BLUESKY_API_URL={}", bluesky.url);
+    if tokio::signal::ctrl_c().await.is_ok() {
+        println!(
+            "# calls served: GitHub {}, X {} ({} users read from follow lists), Bluesky {}",
+            github.call_count(),
+            x.call_count(),
+            x.users_read(),
+            bluesky.call_count()
+        );
+    }
+}
