@@ -370,13 +370,11 @@ async fn history(register: &dyn Register, dev1: &str, dev2: &str, json: bool) ->
         println!("no record for {dev1} and {dev2}");
     } else {
         for entry in entries {
+            // The time, the social graph that decided, the answer.
+            let at = format!("{}  {:<7}", entry.registered_at, entry.social_graph);
             match entry.organisations {
-                Some(orgs) => println!(
-                    "{}  connected      {}",
-                    entry.registered_at,
-                    orgs.join(", ")
-                ),
-                None => println!("{}  not connected", entry.registered_at),
+                Some(orgs) => println!("{at}  connected      {}", orgs.join(", ")),
+                None => println!("{at}  not connected"),
             }
         }
     }
