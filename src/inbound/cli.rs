@@ -47,7 +47,7 @@ struct Settings {
     /// PostgreSQL pool size per instance (default: four per core, 4 to 64).
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = config::default_database_max_connections(), global = true, hide_env_values = true)]
     database_max_connections: u32,
-    /// How long to wait for a database connection (start-up and readiness).
+    /// How long to wait for a PostgreSQL connection (start-up, each request, readiness).
     #[arg(long, env = "DATABASE_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true, hide_env_values = true)]
     database_connect_timeout: std::time::Duration,
     /// How long requests in flight may take to finish after SIGTERM or Ctrl-C.
