@@ -63,6 +63,19 @@ pub struct Relationship {
 }
 
 impl Relationship {
+    /// Neither follows the other.
+    pub const NEITHER: Self = Self {
+        forward: Some(false),
+        backward: Some(false),
+    };
+
+    /// What is known of each of `n` pairs: `known` as given, nothing for pairs it lacks.
+    pub fn for_each_of(n: usize, known: &[Relationship]) -> Vec<Relationship> {
+        (0..n)
+            .map(|i| known.get(i).copied().unwrap_or_default())
+            .collect()
+    }
+
     /// Whether each follows the other.
     pub fn mutual(&self) -> bool {
         self.forward == Some(true) && self.backward == Some(true)
@@ -161,9 +174,7 @@ pub trait SocialGraph: Send + Sync + 'static {
         pairs: &[(usize, usize)],
         known: &[Relationship],
     ) -> Result<Vec<Relationship>, Interrupted> {
-        let mut known: Vec<Relationship> = (0..pairs.len())
-            .map(|i| known.get(i).copied().unwrap_or_default())
-            .collect();
+        let mut known = Relationship::for_each_of(pairs.len(), known);
         for i in 0..pairs.len() {
             if known[i].settled() {
                 continue;

@@ -280,10 +280,7 @@ impl SocialGraph for BlueskyAppView {
         b: &SocialUser,
     ) -> Result<Relationship, SocialGraphError> {
         let known = self.relationships_of(&a.id, &[b.id.as_str()]).await?;
-        Ok(known.get(&b.id).copied().unwrap_or(Relationship {
-            forward: Some(false),
-            backward: Some(false),
-        }))
+        Ok(known.get(&b.id).copied().unwrap_or(Relationship::NEITHER))
     }
 
     /// Each user asked once about all its partners after it in the team, up to 30 a call;
@@ -294,9 +291,7 @@ impl SocialGraph for BlueskyAppView {
         pairs: &[(usize, usize)],
         known: &[Relationship],
     ) -> Result<Vec<Relationship>, Interrupted> {
-        let mut known: Vec<Relationship> = (0..pairs.len())
-            .map(|i| known.get(i).copied().unwrap_or_default())
-            .collect();
+        let mut known = Relationship::for_each_of(pairs.len(), known);
         let mut by_actor: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
         for (slot, &(a, b)) in pairs.iter().enumerate() {
             if !known[slot].settled() {
@@ -313,10 +308,7 @@ impl SocialGraph for BlueskyAppView {
                 known[slot] = answers
                     .get(&users[other].id)
                     .copied()
-                    .unwrap_or(Relationship {
-                        forward: Some(false),
-                        backward: Some(false),
-                    });
+                    .unwrap_or(Relationship::NEITHER);
             }
         }
         Ok(known)

@@ -718,9 +718,7 @@ impl SocialGraph for CachedSocialGraph {
         pairs: &[(usize, usize)],
         known: &[Relationship],
     ) -> Result<Vec<Relationship>, Interrupted> {
-        let mut known: Vec<Relationship> = (0..pairs.len())
-            .map(|i| known.get(i).copied().unwrap_or_default())
-            .collect();
+        let mut known = Relationship::for_each_of(pairs.len(), known);
         let keys: Vec<(String, bool)> = pairs
             .iter()
             .map(|&(a, b)| pair_key(&users[a], &users[b]))

@@ -222,9 +222,7 @@ impl SocialGraph for XApi {
         pairs: &[(usize, usize)],
         known: &[Relationship],
     ) -> Result<Vec<Relationship>, Interrupted> {
-        let mut known: Vec<Relationship> = (0..pairs.len())
-            .map(|i| known.get(i).copied().unwrap_or_default())
-            .collect();
+        let mut known = Relationship::for_each_of(pairs.len(), known);
         // The directions still to learn, as (follower, followee).
         let mut needed: Vec<(usize, usize)> = Vec::new();
         for (relationship, &(a, b)) in known.iter().zip(pairs) {
