@@ -141,6 +141,14 @@ pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError
                     .map_err(|e| StartupError(e.to_string()))?,
             )
         }
+        // Without a scheme the "scheme" is the whole value, perhaps a password pasted into
+        // the wrong variable: it is not repeated.
+        _ if url::Url::parse(url).is_err() => {
+            return Err(StartupError(
+                "DATABASE_URL is not a URL: use sqlite://FILE or postgres://USER@HOST/DATABASE"
+                    .to_owned(),
+            ));
+        }
         _ => {
             return Err(StartupError(format!(
                 "DATABASE_URL has an unsupported scheme {scheme:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE"

@@ -20,6 +20,8 @@ pub enum HandleError {
     Empty,
     #[error("a developer handle is at most {max} characters long")]
     TooLong { max: usize },
+    #[error("a developer handle cannot contain control characters")]
+    ControlCharacter,
 }
 
 impl Handle {
@@ -31,13 +33,20 @@ impl Handle {
     /// because a handle invalid on one network is still checked on the other.
     ///
     /// # Errors
-    /// [`HandleError`] when the string is empty or longer than [`Handle::MAX_LEN`].
+    /// [`HandleError`] when the string is empty, longer than [`Handle::MAX_LEN`], or holds a
+    /// control character.
     pub fn parse(raw: &str) -> Result<Self, HandleError> {
         if raw.is_empty() {
             return Err(HandleError::Empty);
         }
         if raw.chars().count() > Self::MAX_LEN {
             return Err(HandleError::TooLong { max: Self::MAX_LEN });
+        }
+        // No network has a user whose name holds one, PostgreSQL refuses NUL in text, and a
+        // terminal or log line shown one can be made to lie: refused before anything is
+        // asked or stored.
+        if raw.chars().any(char::is_control) {
+            return Err(HandleError::ControlCharacter);
         }
         Ok(Self {
             written: raw.to_owned(),
@@ -206,6 +215,27 @@ mod tests {
             Handle::parse(&"a".repeat(101)),
             Err(HandleError::TooLong { .. })
         ));
+    }
+
+    #[test]
+    fn control_characters_are_refused_wherever_they_are() {
+        for bad in [
+            "\0", "ali\0ce", "a\u{1f}", "\u{7f}b", "a\u{80}", "a\u{9f}", "a\nb", "\tab", "a\r",
+        ] {
+            assert_eq!(
+                Handle::parse(bad),
+                Err(HandleError::ControlCharacter),
+                "{bad:?} should be refused"
+            );
+        }
+        assert_eq!(
+            HandleError::ControlCharacter.to_string(),
+            "a developer handle cannot contain control characters"
+        );
+        // Printable non-ASCII stays a handle: whether a network has such a user is its call.
+        for ok in ["a b", "é", "\u{a0}x", "\u{212A}im"] {
+            assert!(Handle::parse(ok).is_ok(), "{ok:?} should be a handle");
+        }
     }
 
     #[test]

@@ -219,7 +219,14 @@ pub fn main() -> ExitCode {
 
 fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+        // sqlx logs the value of a DATABASE_URL parameter it does not know, and
+        // `?sslpassword=…` is one: whatever RUST_LOG says, that line is never written.
+        .add_directive(
+            "sqlx_postgres::options::parse=error"
+                .parse()
+                .expect("a constant directive parses"), // ok: a constant
+        );
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -15,5 +15,6 @@ mod postgres;
 mod production;
 mod proxy;
 mod realtime;
+mod refusals;
 mod register;
 mod register_contract;
