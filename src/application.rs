@@ -2,9 +2,9 @@
 //! runs concurrently, when to stop early, what is recorded) and own no I/O.
 
 use crate::domain::{
-    CodeHost, CodeHostError, Handle, HandleError, HistoryPage, MissingUser, Network, Pair,
-    Register, RegisterError, RegisteredCheck, SameDeveloper, SocialGraph, SocialGraphError,
-    SocialUser, Verdict, shared_organisations,
+    CodeHost, CodeHostError, Handle, HandleError, HistoryPage, HistoryStream, MissingUser,
+    Network, Pair, Register, RegisterError, RegisteredCheck, SameDeveloper, SocialGraph,
+    SocialGraphError, SocialUser, UnreadableFollow, Verdict, shared_organisations,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use futures::StreamExt;
@@ -30,6 +30,12 @@ pub enum CheckError {
     },
     #[error("{network} is unavailable: {reason}")]
     Unavailable { network: Network, reason: String },
+    /// The follows that would decide cannot be read (protected accounts): no verdict.
+    #[error("{0}")]
+    Unreadable(UnreadableFollow),
+    /// The upstreams together took longer than the deadline; nothing was recorded.
+    #[error("the upstreams did not answer within {}", humantime::format_duration(*.0))]
+    TimedOut(Duration),
     #[error("{0}")]
     Register(#[from] RegisterError),
     /// A team that is too small or too large.
@@ -61,6 +67,17 @@ pub struct TeamNetwork {
     pub groups: Vec<Vec<String>>,
     /// Whether there were more groups than are listed.
     pub groups_truncated: bool,
+    /// Pairs that share an organisation but whose follows cannot be read (protected
+    /// accounts): they have no verdict, and nothing is recorded for them.
+    pub undecided: Vec<Undecided>,
+}
+
+/// A pair of a team without a verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecided {
+    /// As the team gave them, in the team's order.
+    pub developers: [String; 2],
+    pub why: UnreadableFollow,
 }
 
 /// Whether a check may use what is cached about the developers.
@@ -86,6 +103,8 @@ pub struct Connections {
     cached: Networks,
     fresh: Networks,
     register: Arc<dyn Register>,
+    /// The most the upstream calls of one check or team may take together.
+    deadline: Option<Duration>,
 }
 
 impl Connections {
@@ -102,6 +121,29 @@ impl Connections {
             cached: networks.clone(),
             fresh: networks,
             register,
+            deadline: None,
+        }
+    }
+
+    /// Bounds the upstream calls of each check or team, all together: past `deadline` the
+    /// answer is [`CheckError::TimedOut`]. Recording is not bounded by it: a verdict decided
+    /// in time is recorded (or the register's failure reported), never cut half way.
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// `work` (upstream calls only), or `TimedOut` once the deadline has passed.
+    async fn in_time<T>(
+        &self,
+        work: impl Future<Output = Result<T, CheckError>>,
+    ) -> Result<T, CheckError> {
+        match self.deadline {
+            None => work.await,
+            Some(deadline) => tokio::time::timeout(deadline, work)
+                .await
+                .unwrap_or(Err(CheckError::TimedOut(deadline))),
         }
     }
 
@@ -150,7 +192,7 @@ impl Connections {
             Freshness::Cached => &self.cached,
             Freshness::Fresh => &self.fresh,
         };
-        let verdict = decide(networks, &pair).await?;
+        let verdict = self.in_time(decide(networks, &pair)).await?;
         let social_graph = networks.social_graph.network();
         Ok(self
             .register
@@ -201,50 +243,19 @@ impl Connections {
             Freshness::Fresh => &self.fresh,
         };
         let social_graph = networks.social_graph.network();
-        let refs: Vec<&Handle> = developers.iter().collect();
-        let known = round_one(networks, &refs).await?;
+        let team = self.in_time(team_facts(networks, &developers)).await?;
+        let name = |i: usize| developers[team.present[i]].to_string();
 
-        // Those present everywhere, with their facts.
-        let present: Vec<(usize, &Vec<String>, SocialUser)> = known
-            .organisations
-            .iter()
-            .zip(&known.users)
-            .enumerate()
-            .filter_map(|(i, (orgs, user))| Some((i, orgs.as_ref()?, user.clone()?)))
-            .collect();
-        let people: Vec<SocialUser> = present.iter().map(|(_, _, user)| user.clone()).collect();
-        let mut shared: HashMap<(usize, usize), Vec<String>> = HashMap::new();
-        for a in 0..present.len() {
-            for b in a + 1..present.len() {
-                let organisations = shared_organisations(present[a].1, present[b].1);
-                if !organisations.is_empty() {
-                    shared.insert((a, b), organisations);
-                }
-            }
-        }
-        let mut candidates: Vec<(usize, usize)> = shared.keys().copied().collect();
-        candidates.sort_unstable();
-        let relationships = networks
-            .social_graph
-            .relationships(&people, &candidates, &[])
-            .await
-            .map_err(|interrupted| social_graph_failure(social_graph, &interrupted.error))?;
-        let mut connected: HashMap<(usize, usize), Vec<String>> = HashMap::new();
-        for (pair, relationship) in candidates.iter().zip(relationships) {
-            if relationship.mutual()
-                && let Some(organisations) = shared.remove(pair)
-            {
-                connected.insert(*pair, organisations);
-            }
-        }
-
-        // Every pair of present developers gets its verdict, recorded together.
+        // Every pair of present developers with a verdict gets it, recorded together.
         let mut verdicts = Vec::new();
         let mut connections = Vec::new();
-        for a in 0..present.len() {
-            for b in a + 1..present.len() {
-                let (first, second) = (&developers[present[a].0], &developers[present[b].0]);
-                let verdict = match connected.get(&(a, b)) {
+        for a in 0..team.present.len() {
+            for b in a + 1..team.present.len() {
+                if team.undecided.contains_key(&(a, b)) {
+                    continue;
+                }
+                let (first, second) = (&developers[team.present[a]], &developers[team.present[b]]);
+                let verdict = match team.connected.get(&(a, b)) {
                     Some(organisations) => {
                         connections.push(Connection {
                             developers: [first.to_string(), second.to_string()],
@@ -263,39 +274,44 @@ impl Connections {
             .record_all(&verdicts, social_graph, now())
             .await?;
 
-        let links: Vec<(usize, usize)> = connected.keys().copied().collect();
-        let mut cliques = maximal_cliques(present.len(), &links);
+        let links: Vec<(usize, usize)> = team.connected.keys().copied().collect();
+        let mut cliques = maximal_cliques(team.present.len(), &links);
         let groups_truncated = cliques.len() > MAX_GROUPS;
         cliques.truncate(MAX_GROUPS);
         let groups = cliques
             .into_iter()
-            .map(|group| {
-                group
-                    .into_iter()
-                    .map(|i| developers[present[i].0].to_string())
-                    .collect()
-            })
+            .map(|group| group.into_iter().map(name).collect())
             .collect();
+        let mut undecided: Vec<_> = team.undecided.into_iter().collect();
+        undecided.sort_by_key(|(pair, _)| *pair);
         Ok(TeamNetwork {
             developers: developers.iter().map(ToString::to_string).collect(),
-            missing: known.missing,
+            missing: team.missing,
             connections,
             groups,
             groups_truncated,
+            undecided: undecided
+                .into_iter()
+                .map(|((a, b), why)| Undecided {
+                    developers: [name(a), name(b)],
+                    why,
+                })
+                .collect(),
         })
     }
 
-    /// The recorded verdicts for the pair that `page` selects, oldest first.
+    /// The recorded verdicts for the pair that `page` selects, oldest first, read as they
+    /// are consumed.
     ///
     /// # Errors
-    /// `BadHandle`, `SameDeveloper` or `Register`.
-    pub async fn history(
+    /// `BadHandle` or `SameDeveloper`; the register's failures come in the stream.
+    pub fn history(
         &self,
         dev1: &str,
         dev2: &str,
         page: HistoryPage,
-    ) -> Result<Vec<RegisteredCheck>, CheckError> {
-        history(self.register.as_ref(), dev1, dev2, page).await
+    ) -> Result<HistoryStream, CheckError> {
+        history(self.register.as_ref(), dev1, dev2, page)
     }
 
     /// Whether the register answers.
@@ -403,6 +419,80 @@ async fn round_one(networks: &Networks, developers: &[&Handle]) -> Result<Known,
     Ok(known)
 }
 
+/// What the upstreams tell of a team: who is missing, and among the others (`present`,
+/// indices into the team) which pairs are fully connected (with their organisations) and
+/// which cannot be decided (protected accounts). Pairs are indices into `present`.
+struct TeamFacts {
+    missing: Vec<MissingUser>,
+    present: Vec<usize>,
+    connected: HashMap<(usize, usize), Vec<String>>,
+    undecided: HashMap<(usize, usize), UnreadableFollow>,
+}
+
+/// Every upstream call a team's network needs, and nothing else (no recording): the part a
+/// deadline bounds.
+async fn team_facts(networks: &Networks, developers: &[Handle]) -> Result<TeamFacts, CheckError> {
+    let social_graph = networks.social_graph.network();
+    let refs: Vec<&Handle> = developers.iter().collect();
+    let known = round_one(networks, &refs).await?;
+
+    // Those present everywhere, with their facts.
+    let present: Vec<(usize, &Vec<String>, SocialUser)> = known
+        .organisations
+        .iter()
+        .zip(&known.users)
+        .enumerate()
+        .filter_map(|(i, (orgs, user))| Some((i, orgs.as_ref()?, user.clone()?)))
+        .collect();
+    let people: Vec<SocialUser> = present.iter().map(|(_, _, user)| user.clone()).collect();
+    let mut shared: HashMap<(usize, usize), Vec<String>> = HashMap::new();
+    for a in 0..present.len() {
+        for b in a + 1..present.len() {
+            let organisations = shared_organisations(present[a].1, present[b].1);
+            if !organisations.is_empty() {
+                shared.insert((a, b), organisations);
+            }
+        }
+    }
+    let mut candidates: Vec<(usize, usize)> = shared.keys().copied().collect();
+    candidates.sort_unstable();
+    let relationships = networks
+        .social_graph
+        .relationships(&people, &candidates, &[])
+        .await
+        .map_err(|interrupted| social_graph_failure(social_graph, &interrupted.error))?;
+    let mut connected = HashMap::new();
+    let mut undecided = HashMap::new();
+    for (&(a, b), relationship) in candidates.iter().zip(relationships) {
+        if relationship.mutual() {
+            if let Some(organisations) = shared.remove(&(a, b)) {
+                connected.insert((a, b), organisations);
+            }
+        } else if !relationship.settled() {
+            // Only a follow that cannot be read leaves a pair unsettled in an answer.
+            let (follower, followee) = if relationship.forward.is_none() {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            undecided.insert(
+                (a, b),
+                UnreadableFollow {
+                    follower: developers[present[follower].0].to_string(),
+                    followee: developers[present[followee].0].to_string(),
+                    network: social_graph,
+                },
+            );
+        }
+    }
+    Ok(TeamFacts {
+        missing: known.missing,
+        present: present.iter().map(|(i, _, _)| *i).collect(),
+        connected,
+        undecided,
+    })
+}
+
 async fn decide(networks: &Networks, pair: &Pair) -> Result<Verdict, CheckError> {
     let [dev1, dev2] = pair.developers();
     let known = round_one(networks, &[dev1, dev2]).await?;
@@ -426,7 +516,21 @@ async fn decide(networks: &Networks, pair: &Pair) -> Result<Verdict, CheckError>
         .social_graph
         .relationship(user1, user2)
         .await
-        .map_err(|e| social_graph_failure(networks.social_graph.network(), &e))?;
+        .map_err(|e| match e {
+            SocialGraphError::Protected { follower, .. } => {
+                let (follower, followee) = if follower == user1.id {
+                    (dev1, dev2)
+                } else {
+                    (dev2, dev1)
+                };
+                CheckError::Unreadable(UnreadableFollow {
+                    follower: follower.to_string(),
+                    followee: followee.to_string(),
+                    network: networks.social_graph.network(),
+                })
+            }
+            e => social_graph_failure(networks.social_graph.network(), &e),
+        })?;
     Ok(if relationship.mutual() {
         Verdict::Connected { organisations }
     } else {
@@ -434,19 +538,19 @@ async fn decide(networks: &Networks, pair: &Pair) -> Result<Verdict, CheckError>
     })
 }
 
-/// The recorded verdicts for the pair that `page` selects, oldest first: reading needs the
-/// register only.
+/// The recorded verdicts for the pair that `page` selects, oldest first, read as they are
+/// consumed: reading needs the register only.
 ///
 /// # Errors
-/// `BadHandle`, `SameDeveloper` or `Register`.
-pub async fn history(
+/// `BadHandle` or `SameDeveloper`; the register's failures come in the stream.
+pub fn history(
     register: &dyn Register,
     dev1: &str,
     dev2: &str,
     page: HistoryPage,
-) -> Result<Vec<RegisteredCheck>, CheckError> {
+) -> Result<HistoryStream, CheckError> {
     let pair = Connections::pair(dev1, dev2)?;
-    Ok(register.history(&pair, page).await?)
+    Ok(register.stream_history(&pair, page))
 }
 
 /// Groups reported at most: a graph built to have exponentially many maximal cliques gets
@@ -538,6 +642,12 @@ fn social_graph_failure(network: Network, error: &SocialGraphError) -> CheckErro
         SocialGraphError::Unavailable(reason) => CheckError::Unavailable {
             network,
             reason: reason.clone(),
+        },
+        // Only a pair's own follows can be unreadable: where it is not asked for, it is an
+        // answer that makes no sense.
+        SocialGraphError::Protected { .. } => CheckError::Unavailable {
+            network,
+            reason: format!("it answered something not asked: {error}"),
         },
     }
 }

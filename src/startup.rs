@@ -11,7 +11,7 @@ use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, RateLimitMemory}
 use crate::outbound::postgres::{PoolSettings, PostgresRegister};
 use crate::outbound::shared::SharedStore;
 use crate::outbound::{demo::DemoGraph, github::GitHubRest, sqlite::SqliteRegister, x::XApi};
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -113,7 +113,7 @@ pub async fn connections(
             .with_fresh(Arc::new(code_host.fresh()), Arc::new(social.fresh()))
         }
     };
-    Ok(connections)
+    Ok(connections.with_deadline(config.request_timeout))
 }
 
 /// The register the database URL's scheme names (`sqlite:` or `postgres:`/`postgresql:`),
@@ -128,7 +128,8 @@ pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError
         "sqlite" => Arc::new(
             SqliteRegister::connect(url)
                 .await
-                .map_err(|e| StartupError(e.to_string()))?,
+                .map_err(|e| StartupError(e.to_string()))?
+                .with_retention(config.register_retention),
         ),
         "postgres" | "postgresql" => {
             let settings = PoolSettings {
@@ -138,7 +139,8 @@ pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError
             Arc::new(
                 PostgresRegister::connect(url, settings)
                     .await
-                    .map_err(|e| StartupError(e.to_string()))?,
+                    .map_err(|e| StartupError(e.to_string()))?
+                    .with_retention(config.register_retention),
             )
         }
         // Without a scheme the "scheme" is the whole value, perhaps a password pasted into
@@ -158,10 +160,15 @@ pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError
     Ok(register)
 }
 
+/// File descriptors kept for everything but client connections: the database pool, upstream
+/// and Redis connections, the register's files, the runtime's own.
+const FILES_FOR_OTHER_USES: u64 = 512;
+
 /// The REST API, bound and ready to serve.
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
+    limits: http::server::Limits,
     shutdown_grace: std::time::Duration,
 }
 
@@ -178,7 +185,14 @@ impl Application {
             .map_err(|e| StartupError(format!("cannot listen on {}: {e}", config.listen_addr)))?;
         Ok(Self {
             listener,
-            router: http::router(connections, metrics, config.request_timeout),
+            router: http::router(connections, metrics),
+            limits: http::server::Limits {
+                timeouts: http::server::Timeouts {
+                    header_read: config.header_read_timeout,
+                    idle: config.idle_timeout,
+                },
+                max_connections: connection_cap(config.max_connections),
+            },
             shutdown_grace: config.shutdown_grace,
         })
     }
@@ -205,9 +219,7 @@ impl Application {
             shutdown.await;
             let _ = stopping.send(());
         };
-        let server = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(signal)
-            .into_future();
+        let server = http::server::serve(self.listener, self.router, self.limits, signal);
         let grace = self.shutdown_grace;
         let deadline = async move {
             if stopped.await.is_err() {
@@ -221,6 +233,32 @@ impl Application {
                 std::io::ErrorKind::TimedOut,
                 format!("requests were still running {} after the stop signal", humantime::format_duration(grace)),
             )),
+        }
+    }
+}
+
+/// Raises the soft open-file limit to the hard one (a socket is a file), and returns the
+/// connection cap that fits in it with room for the service's other files.
+fn connection_cap(max_connections: usize) -> usize {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(files) => {
+            let fits = usize::try_from(files.saturating_sub(FILES_FOR_OTHER_USES).max(1))
+                .unwrap_or(usize::MAX);
+            if fits < max_connections {
+                tracing::warn!(
+                    open_files = files,
+                    max_connections = fits,
+                    "MAX_CONNECTIONS lowered to fit the open-file limit"
+                );
+                fits
+            } else {
+                tracing::debug!(open_files = files, max_connections, "open-file limit");
+                max_connections
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read or raise the open-file limit");
+            max_connections
         }
     }
 }

@@ -33,6 +33,9 @@ pub struct Graph {
     following: HashMap<String, Vec<String>>,
     /// followee id → extra follower ids (filler), so a followers list can be long.
     extra_followers: HashMap<String, Vec<String>>,
+    /// X ids of protected accounts: their own follow lists cannot be read with an app-only
+    /// token.
+    protected: std::collections::HashSet<String>,
 }
 
 impl Graph {
@@ -90,6 +93,13 @@ impl Graph {
         self
     }
 
+    /// Makes `username` a protected account on X (added to X if new).
+    pub fn protect(mut self, username: &str) -> Self {
+        let id = self.x_id(username);
+        self.protected.insert(id);
+        self
+    }
+
     /// Gives `username` `n` more unknown followers, placed before its real followers.
     pub fn pad_followers(mut self, username: &str, n: usize) -> Self {
         let id = self.x_id(username);
@@ -126,6 +136,9 @@ pub enum Failure {
     /// GitHub's secondary rate limit as it sometimes comes: a plain 403 whose body alone
     /// says so.
     SecondaryLimit,
+    /// 200 with exactly this JSON body: valid JSON that is not the answer asked for (an
+    /// errors-only body, a problem document, `null`, an object where a list belongs).
+    Body(String),
 }
 
 /// Which calls a failure applies to.
@@ -287,6 +300,15 @@ async fn injected(shared: &Shared, endpoint: Endpoint) -> Option<Failure> {
     }
 }
 
+/// 200 with a JSON body as given.
+fn json_body(body: String, mut headers: HeaderMap) -> Response {
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    (StatusCode::OK, headers, body).into_response()
+}
+
 // ---------------------------------------------------------------- GitHub
 
 pub async fn github(graph: Graph) -> Fake {
@@ -414,6 +436,7 @@ async fn github_orgs(
         Some(Failure::Garbage) => {
             return (StatusCode::OK, github_headers(4999), "<html>oops</html>").into_response();
         }
+        Some(Failure::Body(body)) => return json_body(body, github_headers(4999)),
         Some(Failure::SecondaryLimit) => {
             return github_error(
                 StatusCode::FORBIDDEN,
@@ -560,6 +583,7 @@ fn github_failure(failure: Failure) -> Response {
         Failure::Garbage | Failure::Hang(_) => {
             (StatusCode::OK, github_headers(4999), "<html>oops</html>").into_response()
         }
+        Failure::Body(body) => json_body(body, github_headers(4999)),
     }
 }
 
@@ -648,6 +672,7 @@ async fn bluesky_refusal(shared: &Shared) -> Option<Response> {
         Failure::Garbage | Failure::Hang(_) | Failure::SecondaryLimit => {
             Some((StatusCode::OK, "not json").into_response())
         }
+        Failure::Body(body) => Some(json_body(body, HeaderMap::new())),
     }
 }
 
@@ -851,6 +876,7 @@ async fn x_refusal(shared: &Shared, headers: &HeaderMap, endpoint: Endpoint) -> 
             )
         }
         Failure::Garbage | Failure::SecondaryLimit => Some((StatusCode::OK, x_headers(), "{\"data\": [").into_response()),
+        Failure::Body(body) => Some(json_body(body, x_headers())),
         Failure::Hang(_) => None,
     }
 }
@@ -885,9 +911,12 @@ async fn x_users_by(
             .into_response();
     }
     let graph = shared.graph.lock().unwrap().clone();
-    let with_metrics = query
-        .get("user.fields")
-        .is_some_and(|f| f.split(',').any(|f| f == "public_metrics"));
+    let fields = |field: &str| {
+        query
+            .get("user.fields")
+            .is_some_and(|f| f.split(',').any(|f| f == field))
+    };
+    let (with_metrics, with_protected) = (fields("public_metrics"), fields("protected"));
     let mut data = Vec::new();
     let mut errors = Vec::new();
     for name in names {
@@ -901,6 +930,9 @@ async fn x_users_by(
                         "following_count": graph.following.get(id).map_or(0, Vec::len),
                         "tweet_count": 42, "listed_count": 1, "like_count": 7, "media_count": 0
                     });
+                }
+                if with_protected {
+                    user["protected"] = json!(graph.protected.contains(id));
                 }
                 data.push(user);
             }
@@ -991,6 +1023,18 @@ async fn x_list(
         )
             .into_response();
     };
+    if shared.graph.lock().unwrap().protected.contains(id) {
+        // A protected account's own lists: a 200 with no data, only an authorisation error.
+        return (
+            StatusCode::OK,
+            x_headers(),
+            Json(json!({"errors": [{"resource_type": "user", "parameter": "id", "value": id, "resource_id": id,
+                                     "section": "data", "title": "Authorization Error",
+                                     "detail": format!("Sorry, you are not authorized to see the user with id: [{id}]."),
+                                     "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"}]})),
+        )
+            .into_response();
+    }
     let offset: usize = query
         .get("pagination_token")
         .and_then(|t| t.strip_prefix("NEXT").and_then(|n| n.parse().ok()))

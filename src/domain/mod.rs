@@ -6,8 +6,8 @@ mod ports;
 
 pub use handle::{Handle, HandleError, Pair, SameDeveloper};
 pub use ports::{
-    CodeHost, CodeHostError, Interrupted, Register, RegisterError, Relationship, SocialGraph,
-    SocialGraphError, SocialUser, follow_cost,
+    CodeHost, CodeHostError, HistoryStream, Interrupted, Register, RegisterError, Relationship,
+    SocialGraph, SocialGraphError, SocialUser, follow_cost,
 };
 
 use chrono::{DateTime, Utc};
@@ -112,6 +112,26 @@ impl fmt::Display for MissingUser {
             f,
             "{} is not a valid user in {}",
             self.developer, self.network
+        )
+    }
+}
+
+/// A follow that cannot be read: whether `follower` follows `followee` (as the user wrote
+/// them) is kept private by the network, both being protected accounts. Neither "not
+/// connected" nor a failure: there is no answer to give, or to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableFollow {
+    pub follower: String,
+    pub followee: String,
+    pub network: Network,
+}
+
+impl fmt::Display for UnreadableFollow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "whether {} follows {} cannot be read: their {} accounts are protected",
+            self.follower, self.followee, self.network
         )
     }
 }

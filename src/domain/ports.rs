@@ -37,6 +37,11 @@ pub trait CodeHost: Send + Sync + 'static {
 pub enum SocialGraphError {
     #[error("rate limited; retry after {retry_after:?}")]
     RateLimited { retry_after: Duration },
+    /// Whether the user with id `follower` follows the one with id `followee` cannot be
+    /// read: every list that would tell is private (protected accounts). Neither a failure
+    /// of the graph nor a fact about the follow.
+    #[error("whether {follower} follows {followee} cannot be read: protected accounts")]
+    Protected { follower: String, followee: String },
     #[error("{0}")]
     Unavailable(String),
 }
@@ -51,6 +56,10 @@ pub struct SocialUser {
     pub followers: Option<u64>,
     /// How many this user follows; `None` when the graph did not say.
     pub following: Option<u64>,
+    /// Whether the account keeps its own follow lists private (X's protected accounts):
+    /// whether it follows someone can then be read only from that one's followers, and who
+    /// follows it only from their following.
+    pub protected: bool,
 }
 
 /// What is known of the follows between two users: `forward` whether the first follows the
@@ -99,14 +108,11 @@ impl Relationship {
 }
 
 /// Users to read to settle "follower follows followee" when the graph reads lists: the
-/// shorter of the follower's following and the followee's followers (unknown sizes count as
-/// endless).
+/// shorter of the follower's following and the followee's followers that can be read
+/// (unknown sizes count as endless, and so does a direction no list can tell).
 pub fn follow_cost(follower: &SocialUser, followee: &SocialUser) -> u64 {
-    let unknown = u64::MAX;
-    follower
-        .following
-        .unwrap_or(unknown)
-        .min(followee.followers.unwrap_or(unknown))
+    let size = |private: bool, n: Option<u64>| if private { u64::MAX } else { n.unwrap_or(u64::MAX - 1) };
+    size(follower.protected, follower.following).min(size(followee.protected, followee.followers))
 }
 
 /// The social graph: who follows whom.
@@ -131,7 +137,8 @@ pub trait SocialGraph: Send + Sync + 'static {
     /// Whether `follower` follows `followee`, reading as little as possible.
     ///
     /// # Errors
-    /// `RateLimited` and `Unavailable` when the graph could not answer.
+    /// `RateLimited` and `Unavailable` when the graph could not answer; `Protected` when
+    /// no list that would tell can be read.
     async fn follows(
         &self,
         follower: &SocialUser,
@@ -142,7 +149,8 @@ pub trait SocialGraph: Send + Sync + 'static {
     /// cheaper direction first, and the other only when the first holds.
     ///
     /// # Errors
-    /// `RateLimited` and `Unavailable` when the graph could not answer.
+    /// `RateLimited` and `Unavailable` when the graph could not answer; `Protected` when a
+    /// direction that matters cannot be read.
     async fn relationship(
         &self,
         a: &SocialUser,
@@ -162,8 +170,10 @@ pub trait SocialGraph: Send + Sync + 'static {
 
     /// The relationships of several pairs of `users` (indices into it), each completed from
     /// what is already `known` of it (one entry per pair) until it tells whether it is
-    /// mutual. By default one pair at a time; a graph that reads lists answers them all with
-    /// each list read at most once, and only for the directions still unknown.
+    /// mutual, or left unsettled when the follows that would tell cannot be read
+    /// ([`SocialGraphError::Protected`]: the pair has no answer, the others still do). By
+    /// default one pair at a time; a graph that reads lists answers them all with each list
+    /// read at most once, and only for the directions still unknown.
     ///
     /// # Errors
     /// [`Interrupted`] when the graph stopped answering part way: what it had learned by then
@@ -182,6 +192,7 @@ pub trait SocialGraph: Send + Sync + 'static {
             let (a, b) = pairs[i];
             match self.relationship(&users[a], &users[b]).await {
                 Ok(relationship) => known[i] = relationship,
+                Err(SocialGraphError::Protected { .. }) => {}
                 Err(error) => return Err(Interrupted { known, error }),
             }
         }
@@ -205,6 +216,10 @@ pub enum RegisterError {
     #[error("the register is unavailable: {0}")]
     Unavailable(String),
 }
+
+/// A pair's history as it is read, oldest first.
+pub type HistoryStream =
+    futures::stream::BoxStream<'static, Result<RegisteredCheck, RegisterError>>;
 
 /// The register of past checks.
 #[async_trait]
@@ -232,7 +247,17 @@ pub trait Register: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<(), RegisterError>;
 
-    /// The verdicts kept for the pair that `page` selects, oldest first.
+    /// The verdicts kept for the pair that `page` selects, oldest first, read as they are
+    /// consumed: a whole history is read in chunks, so its length does not decide how much
+    /// memory a reader holds. Entries older than the register's retention are left out.
+    ///
+    /// # Errors
+    /// An item [`RegisterError::Unavailable`] when the storage could not be read (or, for a
+    /// long history, too many were being read at once); the stream ends after it. A first
+    /// item that is not an error means the rest is being read.
+    fn stream_history(&self, pair: &Pair, page: HistoryPage) -> HistoryStream;
+
+    /// The same, collected: for bounded pages (a `limit`) and tests.
     ///
     /// # Errors
     /// [`RegisterError::Unavailable`] when the storage could not be read.
@@ -240,7 +265,10 @@ pub trait Register: Send + Sync + 'static {
         &self,
         pair: &Pair,
         page: HistoryPage,
-    ) -> Result<Vec<RegisteredCheck>, RegisterError>;
+    ) -> Result<Vec<RegisteredCheck>, RegisterError> {
+        use futures::TryStreamExt as _;
+        self.stream_history(pair, page).try_collect().await
+    }
 
     /// Whether the storage answers.
     ///

@@ -9,6 +9,8 @@ use crate::outbound::cache::CacheSettings;
 use crate::secret::Secret;
 use crate::startup::{self, Application};
 use clap::{Args, Parser, Subcommand};
+use futures::StreamExt as _;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +58,18 @@ struct Settings {
     /// The most a check or a team's network may take over HTTP, all upstream calls together.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "60s", value_parser = parse_duration, global = true, hide_env_values = true)]
     request_timeout: std::time::Duration,
+    /// How long a client has to send a request head, from its first byte (from the
+    /// connection's start for the first request); slower ones are disconnected.
+    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true, hide_env_values = true)]
+    header_read_timeout: std::time::Duration,
+    /// How long a connection with no request in flight stays open (keep it longer than the
+    /// idle timeout of a load balancer in front).
+    #[arg(long, env = "IDLE_TIMEOUT", default_value = "75s", value_parser = parse_duration, global = true, hide_env_values = true)]
+    idle_timeout: std::time::Duration,
+    /// Open client connections at most (lowered to fit the open-file limit); at the cap, the
+    /// connection idle the longest is closed to let a new one in.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = config::DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections, global = true, hide_env_values = true)]
+    max_connections: usize,
     /// How long upstream facts are cached (0 turns the cache off).
     #[arg(long, env = "CACHE_TTL", default_value = "10m", value_parser = parse_duration_or_zero, global = true, hide_env_values = true)]
     cache_ttl: std::time::Duration,
@@ -74,6 +88,10 @@ struct Settings {
     /// Appended to a handle without a dot to make a Bluesky handle.
     #[arg(long, env = "BLUESKY_HANDLE_SUFFIX", default_value = config::DEFAULT_BLUESKY_HANDLE_SUFFIX, global = true, hide_env_values = true)]
     bluesky_handle_suffix: String,
+    /// How long register entries are kept (400d, 1y, ...): older ones are no longer served
+    /// and are deleted in the background. Unset keeps them for ever.
+    #[arg(long, env = "REGISTER_RETENTION", value_parser = parse_duration, global = true, hide_env_values = true)]
+    register_retention: Option<std::time::Duration>,
     /// Every Redis key starts with this.
     #[arg(long, env = "REDIS_PREFIX", default_value = config::DEFAULT_REDIS_PREFIX, global = true, hide_env_values = true)]
     redis_prefix: String,
@@ -93,6 +111,14 @@ fn parse_duration_or_zero(raw: &str) -> Result<std::time::Duration, String> {
         return Ok(std::time::Duration::ZERO);
     }
     humantime::parse_duration(raw).map_err(|e| format!("{e} (write 0, 30s, 10m, ...)"))
+}
+
+fn parse_max_connections(raw: &str) -> Result<usize, String> {
+    match raw.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e} (write a count such as 10000)")),
+    }
 }
 
 fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
@@ -179,6 +205,9 @@ impl Settings {
             database_connect_timeout: self.database_connect_timeout,
             shutdown_grace: self.shutdown_grace,
             request_timeout: self.request_timeout,
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
             cache: CacheSettings {
                 ttl: self.cache_ttl,
                 ttl_not_found: self.cache_ttl_not_found,
@@ -189,6 +218,7 @@ impl Settings {
             social_graph: self.social_graph,
             bluesky_api_url: self.bluesky_api_url,
             bluesky_handle_suffix: self.bluesky_handle_suffix,
+            register_retention: self.register_retention,
         }
     }
 }
@@ -317,7 +347,9 @@ fn exit_code(error: &CheckError) -> ExitCode {
         | CheckError::BadTeam(_) => ExitCode::from(2),
         CheckError::RateLimited { .. }
         | CheckError::Unavailable { .. }
+        | CheckError::TimedOut(_)
         | CheckError::Register(_) => ExitCode::from(3),
+        CheckError::Unreadable(_) => ExitCode::from(4),
     }
 }
 
@@ -363,27 +395,57 @@ async fn check(connections: &Connections, dev1: &str, dev2: &str, json: bool) ->
 }
 
 async fn history(register: &dyn Register, dev1: &str, dev2: &str, json: bool) -> ExitCode {
-    let history = match application::history(register, dev1, dev2, HistoryPage::default()).await {
+    let mut history = match application::history(register, dev1, dev2, HistoryPage::default()) {
         Ok(history) => history,
         Err(e) => return print_error(e, json),
     };
-    let entries: Vec<RegisterEntry> = history.iter().map(RegisterEntry::from).collect();
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&entries).unwrap_or_default()
-        );
-    } else if entries.is_empty() {
-        println!("no record for {dev1} and {dev2}");
-    } else {
-        for entry in entries {
+    // Printed as read, so that a long history never has to fit in memory.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut printed = 0_usize;
+    while let Some(check) = history.next().await {
+        let check = match check {
+            Ok(check) => check,
+            Err(e) if printed == 0 => return print_error(e.into(), json),
+            Err(e) => {
+                // Whatever was printed stays; the JSON is left unclosed, so it cannot pass
+                // for the whole history.
+                let _ = out.flush();
+                eprintln!("error: {e}");
+                return ExitCode::from(3);
+            }
+        };
+        let entry = RegisterEntry::from(&check);
+        let line = if json {
+            // The layout of serde_json's pretty printer for the whole array.
+            let pretty = serde_json::to_string_pretty(&entry).unwrap_or_default();
+            let indented = pretty.replace('\n', "\n  ");
+            let before = if printed == 0 { "[\n  " } else { ",\n  " };
+            format!("{before}{indented}")
+        } else {
             // The time, the social graph that decided, the answer.
             let at = format!("{}  {:<7}", entry.registered_at, entry.social_graph);
             match entry.organisations {
-                Some(orgs) => println!("{at}  connected      {}", orgs.join(", ")),
-                None => println!("{at}  not connected"),
+                Some(orgs) => format!("{at}  connected      {}\n", orgs.join(", ")),
+                None => format!("{at}  not connected\n"),
             }
+        };
+        if out.write_all(line.as_bytes()).is_err() {
+            return ExitCode::from(3);
         }
+        printed += 1;
+    }
+    let end = match (json, printed) {
+        (true, 0) => "[]\n".to_owned(),
+        (true, _) => "\n]\n".to_owned(),
+        (false, 0) => format!("no record for {dev1} and {dev2}\n"),
+        (false, _) => String::new(),
+    };
+    if out
+        .write_all(end.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        return ExitCode::from(3);
     }
     ExitCode::SUCCESS
 }
@@ -432,6 +494,9 @@ async fn network(
     }
     for missing in &network.missing {
         eprintln!("error: {missing}");
+    }
+    for undecided in &network.undecided {
+        eprintln!("error: {}", undecided.why);
     }
     if dot {
         print!("{}", graphviz(&network));

@@ -39,9 +39,9 @@ impl std::fmt::Debug for BlueskyAppView {
     }
 }
 
+/// `profiles` is required: an answer without it is not "nobody found".
 #[derive(Deserialize)]
 struct Profiles {
-    #[serde(default)]
     profiles: Vec<Profile>,
 }
 
@@ -56,9 +56,9 @@ struct Profile {
     follows_count: Option<u64>,
 }
 
+/// `relationships` is required: an answer without it is not "nobody follows anybody".
 #[derive(Deserialize)]
 struct Relationships {
-    #[serde(default)]
     relationships: Vec<RelationshipEntry>,
 }
 
@@ -192,9 +192,19 @@ impl BlueskyAppView {
             let mut query = vec![("actor", actor)];
             query.extend(batch.iter().map(|other| ("others", *other)));
             let url = self.url("app.bsky.graph.getRelationships", &query);
-            let answer: Option<Relationships> = self.get("relationships", url).await?;
-            for entry in answer.map(|a| a.relationships).unwrap_or_default() {
-                if let (Some(did), false) = (entry.did, entry.not_found) {
+            // An unknown actor (400 ActorNotFound) follows nobody and nobody follows it.
+            let Some(answer) = self
+                .get::<Relationships>("relationships", url)
+                .await?
+            else {
+                continue;
+            };
+            let mut entries = 0;
+            for entry in answer.relationships {
+                if entry.not_found {
+                    entries += 1;
+                } else if let Some(did) = entry.did {
+                    entries += 1;
                     known.insert(
                         did,
                         Relationship {
@@ -203,6 +213,14 @@ impl BlueskyAppView {
                         },
                     );
                 }
+            }
+            // One entry per account asked about, found or not: an answer that leaves one out
+            // cannot say that they do not follow each other.
+            if entries != batch.len() {
+                return Err(SocialGraphError::Unavailable(format!(
+                    "its answer could not be read: {entries} relationships for {} accounts",
+                    batch.len()
+                )));
             }
         }
         Ok(known)
@@ -258,6 +276,7 @@ impl SocialGraph for BlueskyAppView {
                         username: profile.handle,
                         followers: profile.followers_count,
                         following: profile.follows_count,
+                        protected: false,
                     },
                 );
             }

@@ -374,6 +374,9 @@ struct CachedUser {
     username: String,
     followers: Option<u64>,
     following: Option<u64>,
+    /// Absent in what older versions kept in Redis: those users were not known to be.
+    #[serde(default)]
+    protected: bool,
 }
 
 impl From<&SocialUser> for CachedUser {
@@ -383,6 +386,7 @@ impl From<&SocialUser> for CachedUser {
             username: u.username.clone(),
             followers: u.followers,
             following: u.following,
+            protected: u.protected,
         }
     }
 }
@@ -394,6 +398,7 @@ impl From<CachedUser> for SocialUser {
             username: u.username,
             followers: u.followers,
             following: u.following,
+            protected: u.protected,
         }
     }
 }
@@ -762,6 +767,7 @@ impl SocialGraph for CachedSocialGraph {
             while let Some((i, answer)) = answers.next().await {
                 match answer {
                     Ok(relationship) => known[i] = relationship,
+                    Err(SocialGraphError::Protected { .. }) => {}
                     Err(error) => {
                         drop(answers);
                         return Err(Interrupted { known, error });

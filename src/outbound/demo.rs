@@ -57,6 +57,9 @@ struct TwitterUserFile {
     id: Option<IdFile>,
     #[serde(default)]
     following: Vec<String>,
+    /// A protected account, as on X: its own follow lists cannot be read.
+    #[serde(default)]
+    protected: bool,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +148,7 @@ impl DemoGraph {
                 username: username.clone(),
                 followers: Some(0),
                 following: Some(0),
+                protected: user.protected,
             };
             if users.insert(handle.key().to_owned(), social).is_some() {
                 return Err(DemoGraphError(format!(
@@ -218,6 +222,14 @@ impl SocialGraph for DemoGraph {
         follower: &SocialUser,
         followee: &SocialUser,
     ) -> Result<bool, SocialGraphError> {
+        // As on X: the follower's following and the followee's followers are the only lists
+        // that tell, and a protected account keeps its own private.
+        if follower.protected && followee.protected {
+            return Err(SocialGraphError::Protected {
+                follower: follower.id.clone(),
+                followee: followee.id.clone(),
+            });
+        }
         Ok(self
             .following
             .get(&follower.username.to_lowercase())

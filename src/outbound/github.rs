@@ -286,6 +286,7 @@ impl SocialGraph for GitHubRest {
                     username: h.as_str().to_owned(),
                     followers: None,
                     following: None,
+                    protected: false,
                 })
             })
             .collect())

@@ -2,13 +2,14 @@
 
 use super::redact_url;
 use crate::domain::{
-    HistoryPage, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+    HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Pool settings for a shared database.
@@ -23,11 +24,44 @@ pub struct PoolSettings {
 pub struct PostgresRegister {
     pool: PgPool,
     ping_timeout: Duration,
+    /// The most a write may take, from asking for a connection to its commit.
+    write_timeout: Duration,
+    long_reads: super::LongReads,
+    /// Entries older than this are neither served nor kept.
+    retention: Option<Duration>,
+    _purge: Option<Arc<super::Purge>>,
 }
 
 impl std::fmt::Debug for PostgresRegister {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresRegister").finish_non_exhaustive()
+    }
+}
+
+/// How long the statements of one write may take once it has a connection.
+const WRITE_TIME: Duration = Duration::from_secs(5);
+
+impl PostgresRegister {
+    /// One INSERT in a transaction, within the write timeout. Given up before its commit, it
+    /// is rolled back: an answer of "the register is unavailable" then leaves nothing behind
+    /// (a plain INSERT, cut once sent, could still commit after the caller was told it
+    /// failed).
+    async fn write(
+        &self,
+        insert: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> Result<(), RegisterError> {
+        let write = async {
+            let mut transaction = self.pool.begin().await?;
+            insert.execute(&mut *transaction).await?;
+            transaction.commit().await
+        };
+        match tokio::time::timeout(self.write_timeout, write).await {
+            Ok(result) => result.map_err(unavailable),
+            Err(_) => Err(RegisterError::Unavailable(format!(
+                "no write within {}",
+                humantime::format_duration(self.write_timeout)
+            ))),
+        }
     }
 }
 
@@ -63,13 +97,102 @@ impl PostgresRegister {
         Ok(Self {
             pool,
             ping_timeout: settings.connect_timeout.min(Duration::from_secs(2)),
+            write_timeout: settings.connect_timeout + WRITE_TIME,
+            long_reads: super::LongReads::new(),
+            retention: None,
+            _purge: None,
         })
+    }
+
+    /// The same register keeping entries for `retention` only (`None`: for ever): older
+    /// ones are no longer served, and are deleted in the background, a few hundred per
+    /// statement. Several instances may delete at once: each skips the rows another is
+    /// deleting.
+    #[must_use]
+    pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention;
+        self._purge = retention.map(|retention| {
+            let pool = self.pool.clone();
+            Arc::new(super::purge_in_background(retention, move |cutoff| {
+                let pool = pool.clone();
+                async move { purge(&pool, cutoff).await }
+            }))
+        });
+        self
     }
 
     /// The pool, for tests and tools that look inside.
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
+
+/// Deletes at most [`super::PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
+async fn purge(pool: &PgPool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError> {
+    sqlx::query(
+        "DELETE FROM checks WHERE id IN \
+         (SELECT id FROM checks WHERE registered_at < $1 ORDER BY registered_at LIMIT $2 \
+          FOR UPDATE SKIP LOCKED)",
+    )
+    .bind(cutoff)
+    .bind(i64::try_from(super::PURGE_BATCH).unwrap_or(i64::MAX))
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(unavailable)
+}
+
+/// One query of a pair's history (see [`super::history_sql`]): the entries with their ids.
+async fn read_history(
+    pool: &PgPool,
+    (a, b): (&str, &str),
+    page: HistoryPage,
+    since: Option<DateTime<Utc>>,
+    after: Option<super::Position>,
+) -> Result<Vec<(RegisteredCheck, i64)>, RegisterError> {
+    let (sql, binds) = super::history_sql(
+        "registered_at",
+        "'-infinity'::timestamptz",
+        |n| format!("${n}"),
+        page,
+        since.is_some(),
+        after.is_some(),
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for bind in binds {
+        query = match bind {
+            super::Bind::DeveloperA => query.bind(a),
+            super::Bind::DeveloperB => query.bind(b),
+            super::Bind::Before => query.bind(page.before),
+            super::Bind::Since => query.bind(since),
+            super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
+            super::Bind::AfterTime => query.bind(after.map(|(at, _)| at)),
+            super::Bind::AfterId => query.bind(after.map(|(_, id)| id)),
+            super::Bind::Chunk => {
+                query.bind(i64::try_from(super::HISTORY_CHUNK).unwrap_or(i64::MAX))
+            }
+        };
+    }
+    let rows = query.fetch_all(pool).await.map_err(unavailable)?;
+    rows.iter()
+        .map(|row| {
+            let id: i64 = row.try_get(0).map_err(unavailable)?;
+            let registered_at: DateTime<Utc> = row.try_get(1).map_err(unavailable)?;
+            let connected: bool = row.try_get(2).map_err(unavailable)?;
+            let organisations: Vec<String> = row.try_get(3).map_err(unavailable)?;
+            let social_graph: &str = row.try_get(4).map_err(unavailable)?;
+            let check = RegisteredCheck {
+                registered_at,
+                verdict: if connected {
+                    Verdict::Connected { organisations }
+                } else {
+                    Verdict::NotConnected
+                },
+                social_graph: super::stored_network(social_graph)?,
+            };
+            Ok((check, id))
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -82,7 +205,7 @@ impl Register for PostgresRegister {
         at: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError> {
         let (a, b) = pair.key();
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations, social_graph)
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -91,10 +214,8 @@ impl Register for PostgresRegister {
         .bind(at)
         .bind(verdict.is_connected())
         .bind(verdict.organisations())
-        .bind(social_graph.id())
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        .bind(social_graph.id());
+        self.write(insert).await?;
         Ok(RegisteredCheck {
             registered_at: at,
             verdict: verdict.clone(),
@@ -124,7 +245,7 @@ impl Register for PostgresRegister {
                     .map_err(|e| RegisterError::Unavailable(e.to_string()))?,
             );
         }
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations, social_graph)
              SELECT a, b, $3, c,
                     ARRAY(SELECT e FROM jsonb_array_elements_text(o::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n),
@@ -136,56 +257,19 @@ impl Register for PostgresRegister {
         .bind(at)
         .bind(&connected)
         .bind(&organisations)
-        .bind(social_graph.id())
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
+        .bind(social_graph.id());
+        self.write(insert).await
     }
 
-    async fn history(
-        &self,
-        pair: &Pair,
-        page: HistoryPage,
-    ) -> Result<Vec<RegisteredCheck>, RegisterError> {
+    fn stream_history(&self, pair: &Pair, page: HistoryPage) -> HistoryStream {
         let (a, b) = pair.key();
-        let (sql, binds) = super::history_sql(
-            "registered_at",
-            "'-infinity'::timestamptz",
-            |n| format!("${n}"),
-            page,
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for bind in binds {
-            query = match bind {
-                super::Bind::DeveloperA => query.bind(a),
-                super::Bind::DeveloperB => query.bind(b),
-                super::Bind::Before => query.bind(page.before),
-                super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
-            };
-        }
-        let rows = query.fetch_all(&self.pool).await.map_err(unavailable)?;
-        let checks = rows
-            .iter()
-            .map(|row| {
-                let registered_at: DateTime<Utc> =
-                    row.try_get("registered_at").map_err(unavailable)?;
-                let connected: bool = row.try_get("connected").map_err(unavailable)?;
-                let organisations: Vec<String> =
-                    row.try_get("organisations").map_err(unavailable)?;
-                let social_graph: String = row.try_get("social_graph").map_err(unavailable)?;
-                Ok(RegisteredCheck {
-                    registered_at,
-                    verdict: if connected {
-                        Verdict::Connected { organisations }
-                    } else {
-                        Verdict::NotConnected
-                    },
-                    social_graph: super::stored_network(&social_graph)?,
-                })
-            })
-            .collect::<Result<Vec<_>, RegisterError>>()?;
-        Ok(checks)
+        let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
+        let since = super::retained_since(self.retention);
+        let pool = self.pool.clone();
+        super::history_stream(page, &self.long_reads, move |after| {
+            let (pool, key) = (pool.clone(), Arc::clone(&key));
+            async move { read_history(&pool, (&key.0, &key.1), page, since, after).await }
+        })
     }
 
     async fn ping(&self) -> Result<(), RegisterError> {

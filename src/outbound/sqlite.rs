@@ -1,13 +1,15 @@
 //! The register in SQLite: the embedded default, one file, no set-up.
 
 use crate::domain::{
-    HistoryPage, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+    HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row as _, SqlitePool};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -16,6 +18,10 @@ use tokio::sync::{mpsc, oneshot};
 pub struct SqliteRegister {
     pool: SqlitePool,
     writer: mpsc::Sender<Pending>,
+    long_reads: super::LongReads,
+    /// Entries older than this are neither served nor kept.
+    retention: Option<Duration>,
+    _purge: Option<Arc<super::Purge>>,
 }
 
 /// One row of the register.
@@ -52,6 +58,32 @@ impl Row {
 struct Pending {
     rows: Vec<Row>,
     done: oneshot::Sender<Result<(), RegisterError>>,
+    /// Who has it: the writer once it takes it into a transaction, or the caller once it
+    /// withdraws it; whoever comes first.
+    claim: Arc<AtomicU8>,
+}
+
+const WAITING: u8 = 0;
+const TAKEN: u8 = 1;
+const WITHDRAWN: u8 = 2;
+
+/// How long a caller waits for its rows to enter a transaction before it withdraws them and
+/// reports the register unavailable: as long as SQLite waits for its write lock.
+const QUEUE_WAIT: Duration = BUSY_TIMEOUT;
+/// How long a transaction waits for SQLite's write lock (held by another process, a backup
+/// say) before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Pending {
+    /// Takes the rows into the next transaction, unless the caller has withdrawn them or
+    /// gone: rows nobody will be told about are not written.
+    fn take(&self) -> bool {
+        !self.done.is_closed()
+            && self
+                .claim
+                .compare_exchange(WAITING, TAKEN, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+    }
 }
 
 /// Callers whose rows share one transaction at most. SQLite has one writer at a time and a
@@ -66,6 +98,10 @@ const ROWS_PER_STATEMENT: usize = 256;
 async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_CALLERS);
     while queue.recv_many(&mut batch, MAX_CALLERS).await > 0 {
+        batch.retain(Pending::take);
+        if batch.is_empty() {
+            continue;
+        }
         let rows: Vec<&Row> = batch.iter().flat_map(|p| &p.rows).collect();
         let result = insert(&pool, &rows).await;
         for pending in batch.drain(..) {
@@ -106,14 +142,40 @@ impl std::fmt::Debug for SqliteRegister {
 
 impl SqliteRegister {
     /// Hands rows to the writer and waits until they are committed.
+    ///
+    /// Rows not taken into a transaction within [`QUEUE_WAIT`] are withdrawn, and the
+    /// register is reported unavailable: they will never be written. Rows already taken are
+    /// waited for, since their transaction may commit; it fails by itself once SQLite's
+    /// busy timeout passes.
     async fn write(&self, rows: Vec<Row>) -> Result<(), RegisterError> {
-        let (done, committed) = oneshot::channel();
+        let (done, mut committed) = oneshot::channel();
+        let claim = Arc::new(AtomicU8::new(WAITING));
         let gone = || RegisterError::Unavailable("the register's writer has stopped".to_owned());
-        self.writer
-            .send(Pending { rows, done })
-            .await
-            .map_err(|_| gone())?;
-        committed.await.map_err(|_| gone())?
+        let pending = Pending {
+            rows,
+            done,
+            claim: Arc::clone(&claim),
+        };
+        let queued = async {
+            self.writer.send(pending).await.map_err(|_| gone())?;
+            (&mut committed).await.map_err(|_| gone())?
+        };
+        match tokio::time::timeout(QUEUE_WAIT, queued).await {
+            Ok(result) => result,
+            Err(_) => {
+                let withdrawn = claim
+                    .compare_exchange(WAITING, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok();
+                if withdrawn {
+                    Err(RegisterError::Unavailable(format!(
+                        "the write waited {} for its turn",
+                        humantime::format_duration(QUEUE_WAIT)
+                    )))
+                } else {
+                    committed.await.map_err(|_| gone())?
+                }
+            }
+        }
     }
 
     /// Opens (creating if missing) the database at `url` (`sqlite://connected.db`,
@@ -134,7 +196,7 @@ impl SqliteRegister {
             // WAL with NORMAL is durable against a crashed process (what matters to a
             // service); only a power loss can take the last transactions.
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         // An in-memory database lives in one connection: the pool must not open a second.
         let max = if in_memory { 1 } else { 8 };
@@ -161,8 +223,104 @@ impl SqliteRegister {
             .map_err(|e| RegisterError::Unavailable(format!("cannot migrate {url}: {e}")))?;
         let (writer, queue) = mpsc::channel(MAX_CALLERS * 16);
         tokio::spawn(write_batches(pool.clone(), queue));
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            writer,
+            long_reads: super::LongReads::new(),
+            retention: None,
+            _purge: None,
+        })
     }
+
+    /// The same register keeping entries for `retention` only (`None`: for ever): older
+    /// ones are no longer served, and are deleted in the background, a few hundred per
+    /// statement.
+    #[must_use]
+    pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention;
+        self._purge = retention.map(|retention| {
+            let pool = self.pool.clone();
+            Arc::new(super::purge_in_background(retention, move |cutoff| {
+                let pool = pool.clone();
+                async move { purge(&pool, cutoff).await }
+            }))
+        });
+        self
+    }
+}
+
+/// Deletes at most [`super::PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
+async fn purge(pool: &SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError> {
+    sqlx::query(
+        "DELETE FROM checks WHERE id IN \
+         (SELECT id FROM checks WHERE registered_at_ms < ? ORDER BY registered_at_ms LIMIT ?)",
+    )
+    .bind(cutoff.timestamp_millis())
+    .bind(i64::try_from(super::PURGE_BATCH).unwrap_or(i64::MAX))
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(unavailable)
+}
+
+/// One query of a pair's history (see [`super::history_sql`]): the entries with their ids.
+async fn read_history(
+    pool: &SqlitePool,
+    (a, b): (&str, &str),
+    page: HistoryPage,
+    since: Option<DateTime<Utc>>,
+    after: Option<super::Position>,
+) -> Result<Vec<(RegisteredCheck, i64)>, RegisterError> {
+    let (sql, binds) = super::history_sql(
+        "registered_at_ms",
+        "-9223372036854775808",
+        |_| "?".to_owned(),
+        page,
+        since.is_some(),
+        after.is_some(),
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for bind in binds {
+        query = match bind {
+            super::Bind::DeveloperA => query.bind(a),
+            super::Bind::DeveloperB => query.bind(b),
+            super::Bind::Before => query.bind(page.before.map(|before| before.timestamp_millis())),
+            super::Bind::Since => query.bind(since.map(|since| since.timestamp_millis())),
+            super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
+            super::Bind::AfterTime => query.bind(after.map(|(at, _)| at.timestamp_millis())),
+            super::Bind::AfterId => query.bind(after.map(|(_, id)| id)),
+            super::Bind::Chunk => {
+                query.bind(i64::try_from(super::HISTORY_CHUNK).unwrap_or(i64::MAX))
+            }
+        };
+    }
+    let rows = query.fetch_all(pool).await.map_err(unavailable)?;
+    rows.iter()
+        .map(|row| {
+            let id: i64 = row.try_get(0).map_err(unavailable)?;
+            let ms: i64 = row.try_get(1).map_err(unavailable)?;
+            let connected: bool = row.try_get(2).map_err(unavailable)?;
+            let organisations: &str = row.try_get(3).map_err(unavailable)?;
+            let social_graph: &str = row.try_get(4).map_err(unavailable)?;
+            let registered_at = DateTime::from_timestamp_millis(ms).ok_or_else(|| {
+                RegisterError::Unavailable(format!("stored time {ms} is out of range"))
+            })?;
+            let verdict = if connected {
+                let organisations = serde_json::from_str(organisations).map_err(|e| {
+                    RegisterError::Unavailable(format!("stored organisations are unreadable: {e}"))
+                })?;
+                Verdict::Connected { organisations }
+            } else {
+                Verdict::NotConnected
+            };
+            let check = RegisteredCheck {
+                registered_at,
+                verdict,
+                social_graph: super::stored_network(social_graph)?,
+            };
+            Ok((check, id))
+        })
+        .collect()
 }
 
 fn unavailable(e: sqlx::Error) -> RegisterError {
@@ -203,58 +361,15 @@ impl Register for SqliteRegister {
         self.write(rows).await
     }
 
-    async fn history(
-        &self,
-        pair: &Pair,
-        page: HistoryPage,
-    ) -> Result<Vec<RegisteredCheck>, RegisterError> {
+    fn stream_history(&self, pair: &Pair, page: HistoryPage) -> HistoryStream {
         let (a, b) = pair.key();
-        let (sql, binds) = super::history_sql(
-            "registered_at_ms",
-            "-9223372036854775808",
-            |_| "?".to_owned(),
-            page,
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for bind in binds {
-            query = match bind {
-                super::Bind::DeveloperA => query.bind(a),
-                super::Bind::DeveloperB => query.bind(b),
-                super::Bind::Before => {
-                    query.bind(page.before.map(|before| before.timestamp_millis()))
-                }
-                super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
-            };
-        }
-        let rows = query.fetch_all(&self.pool).await.map_err(unavailable)?;
-        let checks = rows
-            .iter()
-            .map(|row| {
-                let ms: i64 = row.try_get("registered_at_ms").map_err(unavailable)?;
-                let connected: bool = row.try_get("connected").map_err(unavailable)?;
-                let organisations: String = row.try_get("organisations").map_err(unavailable)?;
-                let social_graph: String = row.try_get("social_graph").map_err(unavailable)?;
-                let registered_at = DateTime::from_timestamp_millis(ms).ok_or_else(|| {
-                    RegisterError::Unavailable(format!("stored time {ms} is out of range"))
-                })?;
-                let verdict = if connected {
-                    let organisations = serde_json::from_str(&organisations).map_err(|e| {
-                        RegisterError::Unavailable(format!(
-                            "stored organisations are unreadable: {e}"
-                        ))
-                    })?;
-                    Verdict::Connected { organisations }
-                } else {
-                    Verdict::NotConnected
-                };
-                Ok(RegisteredCheck {
-                    registered_at,
-                    verdict,
-                    social_graph: super::stored_network(&social_graph)?,
-                })
-            })
-            .collect::<Result<Vec<_>, RegisterError>>()?;
-        Ok(checks)
+        let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
+        let since = super::retained_since(self.retention);
+        let pool = self.pool.clone();
+        super::history_stream(page, &self.long_reads, move |after| {
+            let (pool, key) = (pool.clone(), Arc::clone(&key));
+            async move { read_history(&pool, (&key.0, &key.1), page, since, after).await }
+        })
     }
 
     async fn ping(&self) -> Result<(), RegisterError> {

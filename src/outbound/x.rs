@@ -12,7 +12,7 @@ use reqwest::header::AUTHORIZATION;
 use reqwest::{Response, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
@@ -43,8 +43,8 @@ impl std::fmt::Debug for XApi {
 
 #[derive(Deserialize)]
 struct UsersBy {
-    #[serde(default)]
-    data: Vec<User>,
+    data: Option<Vec<User>>,
+    errors: Option<Vec<Problem>>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +53,8 @@ struct User {
     username: String,
     #[serde(default)]
     public_metrics: Option<PublicMetrics>,
+    #[serde(default)]
+    protected: bool,
 }
 
 #[derive(Deserialize)]
@@ -63,12 +65,54 @@ struct PublicMetrics {
     following_count: u64,
 }
 
+/// One entry of an answer's `errors`: X's problem details.
+#[derive(Deserialize)]
+struct Problem {
+    #[serde(default)]
+    value: Option<serde_json::Value>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    detail: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+}
+
+impl Problem {
+    /// Whether it says that the user it names does not exist or is suspended: the two ways
+    /// the lookup says "no such user".
+    fn is_missing_user(&self) -> bool {
+        self.kind.ends_with("/problems/resource-not-found") || self.title == "Forbidden"
+    }
+
+    /// Whether it says the resource is private: a protected account's own lists.
+    fn is_not_authorized(&self) -> bool {
+        self.kind.ends_with("/problems/not-authorized-for-resource")
+    }
+
+    fn names(&self, username: &str) -> bool {
+        self.value
+            .as_ref()
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|v| v.eq_ignore_ascii_case(username))
+    }
+
+    fn summary(&self) -> String {
+        let text = if self.detail.is_empty() {
+            &self.title
+        } else {
+            &self.detail
+        };
+        text.chars().take(200).collect()
+    }
+}
+
 #[derive(Deserialize)]
 struct FollowPage {
-    #[serde(default)]
-    data: Vec<ListedUser>,
-    #[serde(default)]
+    data: Option<Vec<ListedUser>>,
     meta: Option<Meta>,
+    #[serde(default)]
+    errors: Vec<Problem>,
 }
 
 #[derive(Deserialize)]
@@ -79,7 +123,52 @@ struct ListedUser {
 #[derive(Deserialize)]
 struct Meta {
     #[serde(default)]
+    result_count: Option<u64>,
+    #[serde(default)]
     next_token: Option<String>,
+}
+
+/// Why a follow list gave no answer.
+enum ListError {
+    /// The list is private: its owner is a protected account.
+    Private,
+    Graph(SocialGraphError),
+}
+
+impl From<SocialGraphError> for ListError {
+    fn from(error: SocialGraphError) -> Self {
+        ListError::Graph(error)
+    }
+}
+
+/// An answer that is JSON but not the answer asked for: a failure, never a fact.
+fn unreadable(what: impl std::fmt::Display) -> SocialGraphError {
+    SocialGraphError::Unavailable(format!("its answer could not be read: {what}"))
+}
+
+impl FollowPage {
+    /// The users on the page and the next page's token. A page says what it is (`meta`);
+    /// `data` is absent only when the page is empty. Anything else is not an answer: a
+    /// protected account's authorisation error, or a failure.
+    fn read(self) -> Result<(Vec<ListedUser>, Option<String>), ListError> {
+        match (self.meta, self.data) {
+            (Some(meta), Some(data)) => Ok((data, meta.next_token)),
+            (Some(meta), None) if meta.result_count == Some(0) => Ok((Vec::new(), meta.next_token)),
+            (Some(meta), None) => Err(unreadable(format_args!(
+                "a page of {} users lists none",
+                meta.result_count.map_or_else(|| "an unknown number of".to_owned(), |n| n.to_string())
+            ))
+            .into()),
+            (None, _) if self.errors.iter().any(Problem::is_not_authorized) => {
+                Err(ListError::Private)
+            }
+            (None, _) => Err(unreadable(match self.errors.first() {
+                Some(problem) => format!("no page, only an error: {}", problem.summary()),
+                None => "no page (neither `data` nor `meta`)".to_owned(),
+            })
+            .into()),
+        }
+    }
 }
 
 impl XApi {
@@ -171,25 +260,41 @@ impl SocialGraph for XApi {
             .join(",");
         url.query_pairs_mut()
             .append_pair("usernames", &names)
-            .append_pair("user.fields", "public_metrics");
-        // Missing and suspended users are not HTTP errors: they come back in `errors`, which
-        // is all that needs knowing about them here.
-        let found: UsersBy = self.get("users_by", url).await?;
-        Ok(handles
+            .append_pair("user.fields", "public_metrics,protected");
+        // Missing and suspended users are not HTTP errors: they come back in `errors`. A user
+        // is missing only when `errors` says so; one the answer does not mention at all is a
+        // failure, never "no such user".
+        let answer: UsersBy = self.get("users_by", url).await?;
+        if answer.data.is_none() && answer.errors.is_none() {
+            return Err(unreadable("neither users nor errors"));
+        }
+        let (data, errors) = (
+            answer.data.unwrap_or_default(),
+            answer.errors.unwrap_or_default(),
+        );
+        handles
             .iter()
             .map(|handle| {
-                found
-                    .data
-                    .iter()
-                    .find(|u| u.username.eq_ignore_ascii_case(handle.as_str()))
-                    .map(|u| SocialUser {
+                let name = handle.as_str();
+                if let Some(u) = data.iter().find(|u| u.username.eq_ignore_ascii_case(name)) {
+                    return Ok(Some(SocialUser {
                         id: u.id.clone(),
                         username: u.username.clone(),
                         followers: u.public_metrics.as_ref().map(|m| m.followers_count),
                         following: u.public_metrics.as_ref().map(|m| m.following_count),
-                    })
+                        protected: u.protected,
+                    }));
+                }
+                match errors.iter().find(|p| p.names(name)) {
+                    Some(problem) if problem.is_missing_user() => Ok(None),
+                    Some(problem) => Err(unreadable(format_args!(
+                        "an error about {name}: {}",
+                        problem.summary()
+                    ))),
+                    None => Err(unreadable(format_args!("{name} is not mentioned"))),
+                }
             })
-            .collect())
+            .collect()
     }
 
     async fn follows(
@@ -198,24 +303,35 @@ impl SocialGraph for XApi {
         followee: &SocialUser,
     ) -> Result<bool, SocialGraphError> {
         // X bills every user a list returns: read the shorter of the follower's following
-        // and the followee's followers. Even an empty-looking list is read: counts lag behind
-        // follows, and a verdict must rest on the list itself.
-        let unknown = u64::MAX;
-        let (owner, list, wanted) =
-            if follower.following.unwrap_or(unknown) <= followee.followers.unwrap_or(unknown) {
-                (follower, List::Following, followee)
-            } else {
-                (followee, List::Followers, follower)
-            };
-        let found = self
-            .read_list(&owner.id, list, &[wanted.id.as_str()])
-            .await?;
-        Ok(!found.is_empty())
+        // and the followee's followers, of those a protected account does not keep private.
+        // Even an empty-looking list is read: counts lag behind follows, and a verdict must
+        // rest on the list itself.
+        let mut lists = [
+            (List::Following, follower, followee),
+            (List::Followers, followee, follower),
+        ];
+        lists.sort_by_key(|&(list, owner, _)| list.size(owner).unwrap_or(u64::MAX));
+        for (list, owner, wanted) in lists {
+            if owner.protected {
+                continue;
+            }
+            match self.read_list(&owner.id, list, &[wanted.id.as_str()]).await {
+                Ok(found) => return Ok(!found.is_empty()),
+                // Protected since it was looked up: the other list may still tell.
+                Err(ListError::Private) => {}
+                Err(ListError::Graph(error)) => return Err(error),
+            }
+        }
+        Err(SocialGraphError::Protected {
+            follower: follower.id.clone(),
+            followee: followee.id.clone(),
+        })
     }
 
     /// Each follow list read at most once: for the pairs' every user, either its `following`
-    /// or its `followers` (whichever kind costs less over all of them), read until every
-    /// partner it is asked about has turned up or the list ends.
+    /// or its `followers` (whichever kind costs less over all of them, where both can be
+    /// read), read until every partner it is asked about has turned up or the list ends. A
+    /// direction that no readable list can tell (both accounts protected) is left unknown.
     async fn relationships(
         &self,
         users: &[SocialUser],
@@ -236,50 +352,23 @@ impl SocialGraph for XApi {
                 needed.push((b, a));
             }
         }
-        // Whose lists to read: the followers' `following`, or the followees' `followers`,
-        // whichever adds up shorter. Each list is read once, for every direction it answers.
-        let size = |n: Option<u64>| n.unwrap_or(u64::MAX / 1024);
-        let owners = |list: List| -> BTreeMap<usize, Vec<usize>> {
-            let mut owners: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-            for &(follower, followee) in &needed {
-                match list {
-                    List::Following => owners.entry(follower).or_default().push(followee),
-                    List::Followers => owners.entry(followee).or_default().push(follower),
-                }
-            }
-            owners
-        };
-        let cost = |list: List, owners: &BTreeMap<usize, Vec<usize>>| -> u64 {
-            owners
-                .keys()
-                .map(|&i| match list {
-                    List::Following => size(users[i].following),
-                    List::Followers => size(users[i].followers),
-                })
-                .fold(0, u64::saturating_add)
-        };
-        let (by_following, by_followers) = (owners(List::Following), owners(List::Followers));
-        let (list, owners) =
-            if cost(List::Following, &by_following) <= cost(List::Followers, &by_followers) {
-                (List::Following, by_following)
-            } else {
-                (List::Followers, by_followers)
-            };
+        let reads = plan_reads(users, &needed);
 
-        let mut reads = Vec::with_capacity(owners.len());
-        for (&owner, others) in &owners {
+        let mut pending = Vec::with_capacity(reads.len());
+        for (&(owner, list), others) in &reads {
             let wanted: Vec<String> = others.iter().map(|&o| users[o].id.clone()).collect();
-            reads.push(self.read_for(owner, users[owner].id.clone(), list, wanted));
+            pending.push(self.read_for(owner, users[owner].id.clone(), list, wanted));
         }
         // The first failure (a rate limit, most likely) stops the reads not yet started: each
         // would be billed for nothing. The lists read by then still count.
         let mut follows: HashMap<(usize, usize), bool> = HashMap::new();
         let mut failure = None;
-        let mut reading = futures::stream::iter(reads).buffer_unordered(LIST_CONCURRENCY);
-        while let Some(read) = reading.next().await {
-            match read {
-                Ok((owner, found)) => {
-                    for &other in &owners[&owner] {
+        let mut reading = futures::stream::iter(pending).buffer_unordered(LIST_CONCURRENCY);
+        while let Some((read, answer)) = reading.next().await {
+            let (owner, list) = read;
+            match answer {
+                Ok(found) => {
+                    for &other in &reads[&read] {
                         let listed = found.contains(&users[other].id);
                         match list {
                             List::Following => follows.insert((owner, other), listed),
@@ -287,7 +376,9 @@ impl SocialGraph for XApi {
                         };
                     }
                 }
-                Err(error) => {
+                // Protected since it was looked up: these directions stay unknown.
+                Err(ListError::Private) => {}
+                Err(ListError::Graph(error)) => {
                     failure = Some(error);
                     break;
                 }
@@ -309,8 +400,65 @@ impl SocialGraph for XApi {
     }
 }
 
+/// Which lists to read, each once, for every direction (follower, followee) it answers: the
+/// list that a protected account does not keep private when only one can be read; a list
+/// read anyway for the directions it also answers; and for the rest the followers'
+/// `following` or the followees' `followers`, whichever adds up shorter.
+fn plan_reads(
+    users: &[SocialUser],
+    needed: &[(usize, usize)],
+) -> BTreeMap<(usize, List), Vec<usize>> {
+    let mut reads: BTreeMap<(usize, List), Vec<usize>> = BTreeMap::new();
+    let mut either = Vec::new();
+    for &(follower, followee) in needed {
+        match (users[follower].protected, users[followee].protected) {
+            (true, true) => {}
+            (false, true) => reads
+                .entry((follower, List::Following))
+                .or_default()
+                .push(followee),
+            (true, false) => reads
+                .entry((followee, List::Followers))
+                .or_default()
+                .push(follower),
+            (false, false) => either.push((follower, followee)),
+        }
+    }
+    either.retain(|&(follower, followee)| {
+        if let Some(others) = reads.get_mut(&(follower, List::Following)) {
+            others.push(followee);
+        } else if let Some(others) = reads.get_mut(&(followee, List::Followers)) {
+            others.push(follower);
+        } else {
+            return true;
+        }
+        false
+    });
+    let owner = |list: List, (follower, followee): (usize, usize)| match list {
+        List::Following => (follower, followee),
+        List::Followers => (followee, follower),
+    };
+    let cost = |list: List| -> u64 {
+        let owners: BTreeSet<usize> = either.iter().map(|&d| owner(list, d).0).collect();
+        owners
+            .into_iter()
+            .map(|i| list.size(&users[i]).unwrap_or(u64::MAX / 1024))
+            .fold(0, u64::saturating_add)
+    };
+    let list = if cost(List::Following) <= cost(List::Followers) {
+        List::Following
+    } else {
+        List::Followers
+    };
+    for &direction in &either {
+        let (owner, other) = owner(list, direction);
+        reads.entry((owner, list)).or_default().push(other);
+    }
+    reads
+}
+
 /// Which of a user's two follow lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum List {
     Following,
     Followers,
@@ -321,6 +469,14 @@ impl List {
         match self {
             List::Following => "following",
             List::Followers => "followers",
+        }
+    }
+
+    /// How long this list of `user` is, as the lookup said.
+    fn size(self, user: &SocialUser) -> Option<u64> {
+        match self {
+            List::Following => user.following,
+            List::Followers => user.followers,
         }
     }
 }
@@ -336,9 +492,9 @@ impl XApi {
         owner: String,
         list: List,
         wanted: Vec<String>,
-    ) -> Result<(usize, HashSet<String>), SocialGraphError> {
+    ) -> ((usize, List), Result<HashSet<String>, ListError>) {
         let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
-        Ok((index, self.read_list(&owner, list, &wanted).await?))
+        ((index, list), self.read_list(&owner, list, &wanted).await)
     }
 
     /// Reads `owner`'s list page by page until every wanted id has been seen or the list
@@ -348,7 +504,7 @@ impl XApi {
         owner: &str,
         list: List,
         wanted: &[&str],
-    ) -> Result<HashSet<String>, SocialGraphError> {
+    ) -> Result<HashSet<String>, ListError> {
         let mut found = HashSet::new();
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -361,13 +517,14 @@ impl XApi {
                 }
             }
             let page: FollowPage = self.get(list.path(), url).await?;
-            self.metrics.x_users_read(page.data.len() as u64);
-            for user in page.data {
+            let (users, next) = page.read()?;
+            self.metrics.x_users_read(users.len() as u64);
+            for user in users {
                 if wanted.contains(&user.id.as_str()) {
                     found.insert(user.id);
                 }
             }
-            token = page.meta.and_then(|m| m.next_token);
+            token = next;
             if token.is_none() || found.len() == wanted.len() {
                 return Ok(found);
             }
@@ -375,7 +532,8 @@ impl XApi {
         Err(SocialGraphError::Unavailable(format!(
             "the {} list of user {owner} has more than {MAX_PAGES} pages",
             list.path()
-        )))
+        ))
+        .into())
     }
 }
 

@@ -108,6 +108,7 @@ async fn both_shapes_of_an_unknown_actor_answer_are_understood() {
         username: did.to_owned(),
         followers: None,
         following: None,
+        protected: false,
     };
     let nobody = Relationship {
         forward: Some(false),

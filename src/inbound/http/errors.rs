@@ -39,9 +39,13 @@ pub fn logged(error: CheckError) -> ApiError {
             tracing::warn!(%network, %reason, "upstream unavailable");
         }
         CheckError::Register(e) => tracing::error!(error = %e, "register unavailable"),
+        CheckError::TimedOut(deadline) => {
+            tracing::warn!(?deadline, "request gave up at its deadline");
+        }
         CheckError::BadHandle(_)
         | CheckError::SameDeveloper(_)
         | CheckError::MissingUsers(_)
+        | CheckError::Unreadable(_)
         | CheckError::BadTeam(_) => {}
     }
     error.into()
@@ -81,6 +85,16 @@ impl From<CheckError> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the register is unavailable; nothing was recorded, try again later",
             ),
+            CheckError::TimedOut(deadline) => Self::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "the upstreams did not answer within {}; try again later",
+                    humantime::format_duration(deadline)
+                ),
+            ),
+            // The answer exists but cannot be read: a failed dependency, not a missing user,
+            // not a broken upstream, and not worth retrying until the accounts change.
+            CheckError::Unreadable(why) => Self::new(StatusCode::FAILED_DEPENDENCY, why.to_string()),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The wire types of the REST API: what goes over HTTP, converted from the domain at the edge.
 
-use crate::application::TeamNetwork;
-use crate::domain::{RegisteredCheck, Verdict};
+use crate::application::{TEAM_SIZE, TeamNetwork};
+use crate::domain::{Handle, RegisteredCheck, Verdict};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, Type};
 
 /// The answer of a realtime check.
 #[derive(Debug, Serialize, ToSchema)]
@@ -89,8 +90,46 @@ pub struct StatusBody {
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"developers": ["alice", "bob", "carol"]})))]
 pub struct TeamRequest {
-    /// 2 to 100 handles; the same handle twice (ignoring case) counts once.
+    /// 2 to 100 different developers; the same handle twice (ignoring case) counts once, and
+    /// more than 1,000 entries are refused before any is read.
+    #[schema(schema_with = team_developers)]
     pub developers: Vec<String>,
+}
+
+/// What [`Handle::parse`] accepts, as a JSON Schema `pattern`: no control character
+/// (Unicode's `Cc`, which is what `char::is_control` tests).
+pub const HANDLE_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
+
+/// Entries a team's body may hold at most, duplicates included: the use case refuses more
+/// before reading any (ten times the largest team, so a list with repeats still fits).
+pub const MAX_TEAM_ENTRIES: usize = *TEAM_SIZE.end() * 10;
+
+/// A handle as the server accepts it. `maxLength` counts code points, as
+/// [`Handle::MAX_LEN`] does.
+fn handle_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(Handle::MAX_LEN))
+        .pattern(Some(HANDLE_PATTERN))
+        .build()
+}
+
+/// The team's list as the server accepts it. That the entries name at least 2 and at most
+/// 100 *different* developers (ignoring ASCII case) is no JSON Schema keyword: the
+/// description says it.
+fn team_developers() -> Array {
+    ArrayBuilder::new()
+        .items(handle_schema())
+        .min_items(Some(*TEAM_SIZE.start()))
+        .max_items(Some(MAX_TEAM_ENTRIES))
+        .description(Some(format!(
+            "{} to {} different developers' handles; the same handle twice (ignoring case) \
+             counts once; at most {MAX_TEAM_ENTRIES} entries",
+            TEAM_SIZE.start(),
+            TEAM_SIZE.end()
+        )))
+        .build()
 }
 
 /// Two fully connected developers of the team.
@@ -122,6 +161,20 @@ pub struct NetworkBody {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     #[schema(default = false)]
     pub groups_truncated: bool,
+    /// Present only when some pairs that share an organisation have no answer because
+    /// their follows cannot be read (protected accounts): those pairs are in no connection
+    /// or group and are not recorded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(default = json!([]))]
+    pub undecided: Vec<UndecidedBody>,
+}
+
+/// A pair of the team without an answer, and why.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(examples(json!({"developers": ["alice", "bob"], "error": "whether alice follows bob cannot be read: their twitter accounts are protected"})))]
+pub struct UndecidedBody {
+    pub developers: [String; 2],
+    pub error: String,
 }
 
 impl From<&TeamNetwork> for NetworkBody {
@@ -139,6 +192,14 @@ impl From<&TeamNetwork> for NetworkBody {
                 .collect(),
             groups: network.groups.clone(),
             groups_truncated: network.groups_truncated,
+            undecided: network
+                .undecided
+                .iter()
+                .map(|u| UndecidedBody {
+                    developers: u.developers.clone(),
+                    error: u.why.to_string(),
+                })
+                .collect(),
         }
     }
 }
