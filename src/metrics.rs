@@ -3,6 +3,7 @@
 //! and outcome, cache lookups, and X users read (what X bills). One registry per app, no
 //! global state, so tests and several apps in one process do not mix their numbers.
 
+use axum::http::Method;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -13,8 +14,27 @@ use std::time::Duration;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
     pub route: String,
-    pub method: String,
+    pub method: &'static str,
     pub status: u16,
+}
+
+/// The label a request's method is counted under: the methods HTTP defines by name, and
+/// `other` for anything else. A method is any token the client cares to send (hyper accepts
+/// hundreds of kilobytes of one), so taking it as sent would let clients add series, and
+/// memory, for ever.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -125,11 +145,12 @@ impl Metrics {
         }
     }
 
-    pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
+    /// Counts one answered request. The method is labelled by [`method_label`].
+    pub fn request(&self, route: &str, method: &Method, status: u16, took: Duration) {
         self.requests
             .get_or_create(&RequestLabels {
                 route: route.to_owned(),
-                method: method.to_owned(),
+                method: method_label(method),
                 status,
             })
             .inc();
@@ -179,7 +200,7 @@ mod tests {
         metrics.upstream("github", "orgs", Outcome::NotModified);
         metrics.x_users_read(7);
         metrics.cache("github_orgs", "hit");
-        metrics.request("/healthz", "GET", 200, Duration::from_millis(3));
+        metrics.request("/healthz", &Method::GET, 200, Duration::from_millis(3));
         let text = metrics.encode();
         assert!(text.contains(r#"connected_upstream_calls_total{network="github",endpoint="orgs",outcome="304"} 1"#), "{text}");
         assert!(text.contains("connected_x_users_read_total 7"), "{text}");
@@ -191,5 +212,29 @@ mod tests {
             text.contains(r#"connected_http_request_duration_seconds_count{route="/healthz"} 1"#),
             "{text}"
         );
+    }
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let metrics = Metrics::new();
+        for name in ["FOO1", "FOO2", "get", "PROPFIND"] {
+            let method = Method::from_bytes(name.as_bytes()).unwrap();
+            metrics.request("unmatched", &method, 405, Duration::ZERO);
+        }
+        metrics.request("unmatched", &Method::DELETE, 405, Duration::ZERO);
+        let text = metrics.encode();
+        assert!(
+            text.contains(
+                r#"connected_http_requests_total{route="unmatched",method="other",status="405"} 4"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"connected_http_requests_total{route="unmatched",method="DELETE",status="405"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("FOO"), "{text}");
     }
 }

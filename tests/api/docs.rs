@@ -109,3 +109,72 @@ async fn unknown_routes_and_methods_get_json_errors() {
         json!({"errors": ["DELETE is not allowed on /connected/register/a/b"]})
     );
 }
+
+/// The lines of one metric in `/metrics`: one per series.
+async fn series(app: &crate::helpers::TestApp, metric: &str) -> Vec<String> {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|line| line.starts_with(metric))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn invented_methods_add_no_series_and_are_not_echoed() {
+    let app = spawn_app(Graph::new()).await;
+    let send = |method: &str, path: &str| {
+        app.client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", app.address),
+            )
+            .send()
+    };
+    // One of each kind first, and a read of /metrics, so that every series the test may
+    // touch exists.
+    send("FOO0", "/healthz").await.unwrap();
+    send("FOO0", "/no/such/page").await.unwrap();
+    series(&app, "connected_http_requests_total").await;
+    let before = series(&app, "connected_http_requests_total").await;
+    for n in 1..=200 {
+        let path = if n % 2 == 0 {
+            "/healthz"
+        } else {
+            "/no/such/page"
+        };
+        let status = send(&format!("FOO{n}"), path).await.unwrap().status();
+        assert!(status == 404 || status == 405, "FOO{n} {path}: {status}");
+    }
+    let after = series(&app, "connected_http_requests_total").await;
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "before {before:#?}\nafter {after:#?}"
+    );
+    assert!(after.iter().all(|line| !line.contains("FOO")), "{after:#?}");
+    assert!(
+        after
+            .iter()
+            .any(|line| line.contains(r#"method="other",status="405""#)),
+        "{after:#?}"
+    );
+
+    let long = "X".repeat(100_000);
+    for path in ["/healthz", "/no/such/page"] {
+        let response = send(&long, path).await.unwrap();
+        let body = response.text().await.unwrap();
+        assert!(body.len() < 200, "{path}: {} bytes", body.len());
+        assert!(body.contains("an unknown method"), "{path}: {body}");
+    }
+    let path = format!("/{}", "p".repeat(20_000));
+    let body = send("GET", &path).await.unwrap().text().await.unwrap();
+    assert!(body.len() < 400, "{} bytes", body.len());
+}
