@@ -5,11 +5,12 @@ mod wire;
 
 pub use errors::ApiError;
 pub use wire::{
-    ConnectionBody, ErrorsBody, NetworkBody, RegisterEntry, StatusBody, TeamRequest, VerdictBody,
+    ConnectionBody, ErrorsBody, NetworkBody, RegisterEntry, StatusBody, TeamRequest,
+    UndecidedBody, VerdictBody,
 };
 
 use crate::application::{Connections, Freshness};
-use crate::domain::HistoryPage;
+use crate::domain::{HistoryPage, HistoryStream, RegisterError, RegisteredCheck};
 use crate::metrics::Metrics;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::JsonRejection;
@@ -22,6 +23,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures::{StreamExt as _, TryStreamExt as _};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
@@ -39,7 +41,7 @@ use utoipa_swagger_ui::SwaggerUi;
                        definitive answer is kept in a register.",
     ),
     paths(realtime, register, network, healthz, readyz, metrics_text),
-    components(schemas(VerdictBody, ErrorsBody, RegisterEntry, StatusBody, TeamRequest, NetworkBody, ConnectionBody)),
+    components(schemas(VerdictBody, ErrorsBody, RegisterEntry, StatusBody, TeamRequest, NetworkBody, ConnectionBody, UndecidedBody)),
     tags((name = "connected", description = "Checks and their register"),
          (name = "operations", description = "Health and readiness"))
 )]
@@ -50,36 +52,6 @@ pub struct ApiDoc;
 struct AppState {
     connections: Connections,
     metrics: Arc<Metrics>,
-    deadline: Deadline,
-}
-
-/// The most a check or a team's network may take, all upstream calls together.
-#[derive(Clone, Copy)]
-struct Deadline(std::time::Duration);
-
-impl FromRef<AppState> for Deadline {
-    fn from_ref(state: &AppState) -> Self {
-        state.deadline
-    }
-}
-
-impl Deadline {
-    /// `work`, or a 504 once the deadline has passed: per-call timeouts bound each upstream
-    /// call, this bounds a request that needs many.
-    async fn run<T>(self, work: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
-        tokio::time::timeout(self.0, work)
-            .await
-            .unwrap_or_else(|_| {
-                tracing::warn!(deadline = ?self.0, "request gave up at its deadline");
-                Err(ApiError::new(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    format!(
-                        "the upstreams did not answer within {}; try again later",
-                        humantime::format_duration(self.0)
-                    ),
-                ))
-            })
-    }
 }
 
 impl FromRef<AppState> for Connections {
@@ -95,15 +67,10 @@ impl FromRef<AppState> for Arc<Metrics> {
 }
 
 /// The whole HTTP application for the given use cases, counting into `metrics`.
-pub fn router(
-    connections: Connections,
-    metrics: Arc<Metrics>,
-    request_timeout: std::time::Duration,
-) -> Router {
+pub fn router(connections: Connections, metrics: Arc<Metrics>) -> Router {
     let state = AppState {
         connections,
         metrics: Arc::clone(&metrics),
-        deadline: Deadline(request_timeout),
     };
     Router::new()
         .route("/connected/realtime/{dev1}/{dev2}", get(realtime))
@@ -117,7 +84,7 @@ pub fn router(
         .route("/metrics", get(metrics_text))
         .route("/redoc", get(redoc))
         .route("/redoc/redoc.standalone.js", get(redoc_script))
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .merge(docs())
         .route_layer(middleware::from_fn_with_state(metrics, track))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -167,8 +134,11 @@ fn developers(path: Pair) -> Result<(String, String), ApiError> {
     path = "/connected/realtime/{dev1}/{dev2}",
     tag = "connected",
     params(
-        ("dev1" = String, Path, description = "A developer's handle, the same on GitHub and X (case-insensitive)"),
-        ("dev2" = String, Path, description = "Another developer's handle"),
+        // The bounds are `Handle::parse`'s (wire::HANDLE_PATTERN; a test holds them equal).
+        ("dev1" = String, Path, min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$",
+         description = "A developer's handle, the same on GitHub and X (case-insensitive): 1 to 100 characters, no control character"),
+        ("dev2" = String, Path, min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$",
+         description = "Another developer's handle (not the same as dev1, ignoring case)"),
         ("Cache-Control" = Option<String>, Header,
          description = "`no-cache`: ask GitHub and X again instead of using cached facts (what is read refreshes the cache)"),
     ),
@@ -179,6 +149,8 @@ fn developers(path: Pair) -> Result<(String, String), ApiError> {
          example = json!({"connected": false})),
         (status = 400, description = "A developer does not exist on a network (one message per developer and network, in the order dev1-github, dev1-twitter, dev2-github, dev2-twitter), or the same developer twice", body = ErrorsBody,
          example = json!({"errors": ["dev1 is not a valid user in github", "dev1 is not a valid user in twitter", "dev2 is not a valid user in twitter"]})),
+        (status = 424, description = "They share an organisation, but whether they follow each other cannot be read: both are protected accounts, whose follow lists the social graph keeps private; nothing recorded", body = ErrorsBody,
+         example = json!({"errors": ["whether alice follows bob cannot be read: their twitter accounts are protected"]})),
         (status = 502, description = "An upstream failed (timeout, 5xx, unreadable answer, rejected credentials); nothing recorded", body = ErrorsBody,
          example = json!({"errors": ["github is unavailable: no answer within 10s"]})),
         (status = 503, description = "An upstream is rate-limited, or the register is unavailable; nothing recorded", body = ErrorsBody,
@@ -190,19 +162,14 @@ fn developers(path: Pair) -> Result<(String, String), ApiError> {
 )]
 async fn realtime(
     State(connections): State<Connections>,
-    State(deadline): State<Deadline>,
     path: Pair,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (dev1, dev2) = developers(path)?;
-    let check = deadline
-        .run(async {
-            connections
-                .check_with(&dev1, &dev2, freshness(&headers))
-                .await
-                .map_err(errors::logged)
-        })
-        .await?;
+    let check = connections
+        .check_with(&dev1, &dev2, freshness(&headers))
+        .await
+        .map_err(errors::logged)?;
     let status = if check.verdict.is_connected() {
         StatusCode::OK
     } else {
@@ -220,8 +187,10 @@ async fn realtime(
     path = "/connected/register/{dev1}/{dev2}",
     tag = "connected",
     params(
-        ("dev1" = String, Path, description = "A developer's handle (case-insensitive)"),
-        ("dev2" = String, Path, description = "Another developer's handle; the order does not matter"),
+        ("dev1" = String, Path, min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$",
+         description = "A developer's handle (case-insensitive): 1 to 100 characters, no control character"),
+        ("dev2" = String, Path, min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$",
+         description = "Another developer's handle (not the same as dev1, ignoring case); the order does not matter"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 10000,
          description = "Return only the newest `limit` answers (default: all)"),
         ("before" = Option<String>, Query, format = DateTime,
@@ -252,8 +221,15 @@ async fn register(
     let page = query.page()?;
     let history = connections
         .history(&dev1, &dev2, page)
-        .await
         .map_err(errors::logged)?;
+    if page.limit.is_none() {
+        return whole_history(history).await;
+    }
+    // A limited page is bounded: it is read whole, for its Link header.
+    let history: Vec<RegisteredCheck> = history
+        .try_collect()
+        .await
+        .map_err(|e| errors::logged(e.into()))?;
     let status = if history.is_empty() {
         StatusCode::NOT_FOUND
     } else {
@@ -283,6 +259,67 @@ async fn register(
         }
     }
     Ok(response)
+}
+
+/// Entries serialised into one write of a whole history's body.
+const ENTRIES_PER_WRITE: usize = 256;
+
+/// A whole history, streamed into the body as it is read: the JSON array the limited page
+/// gives, without ever holding more than a chunk of it. The first entry is read before the
+/// status is chosen, so an empty history is still a `404 []` and a register that cannot be
+/// read a `503`. A failure after that can only cut the body short: the closing `]` is never
+/// sent and the connection is aborted, so a client cannot take the part for the whole.
+async fn whole_history(mut history: HistoryStream) -> Result<Response, ApiError> {
+    let first = match history.next().await {
+        None => {
+            return Ok((StatusCode::NOT_FOUND, Json(Vec::<RegisterEntry>::new())).into_response());
+        }
+        Some(Err(e)) => return Err(errors::logged(e.into())),
+        Some(Ok(first)) => first,
+    };
+    let mut opening = b"[".to_vec();
+    write_entry(&mut opening, &first).map_err(|e| errors::logged(e.into()))?;
+    let span = tracing::Span::current();
+    let rest = history
+        .ready_chunks(ENTRIES_PER_WRITE)
+        .map(move |entries| {
+            let mut bytes = Vec::with_capacity(entries.len() * 128);
+            for entry in entries {
+                let written = entry.and_then(|check| {
+                    bytes.push(b',');
+                    write_entry(&mut bytes, &check)
+                });
+                if let Err(e) = written {
+                    span.in_scope(|| {
+                        tracing::error!(error = %e, "the register failed part way through a history: the answer was cut");
+                    });
+                    return Err(e);
+                }
+            }
+            Ok(bytes)
+        });
+    let body = futures::stream::once(async { Ok(opening) })
+        .chain(rest)
+        .chain(futures::stream::once(async { Ok(b"]".to_vec()) }))
+        // Nothing may follow a failure, the closing bracket least of all.
+        .scan(false, |failed, chunk| {
+            let next = (!*failed).then(|| {
+                *failed = chunk.is_err();
+                chunk
+            });
+            async move { next }
+        });
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// One entry of a history, as JSON, at the end of `bytes`.
+fn write_entry(bytes: &mut Vec<u8>, check: &RegisteredCheck) -> Result<(), RegisterError> {
+    serde_json::to_writer(bytes, &RegisterEntry::from(check))
+        .map_err(|e| RegisterError::Unavailable(format!("an entry cannot be written: {e}")))
 }
 
 /// The register's query: both optional.
@@ -342,7 +379,7 @@ const TEAM_BODY_LIMIT: usize = 64 * 1024;
     params(("Cache-Control" = Option<String>, Header,
             description = "`no-cache`: ask GitHub and X again instead of using cached facts")),
     responses(
-        (status = 200, description = "The team's connections and groups; developers missing on a network are listed in `errors` and left out", body = NetworkBody),
+        (status = 200, description = "The team's connections and groups; developers missing on a network are listed in `errors` and left out; pairs whose follows cannot be read (protected accounts) are listed in `undecided` and not recorded", body = NetworkBody),
         (status = 400, description = "Unreadable JSON, an unusable handle, or not 2 to 100 different developers", body = ErrorsBody),
         (status = 413, description = "The body is larger than 64 KiB", body = ErrorsBody),
         (status = 415, description = "The body is not `application/json`", body = ErrorsBody),
@@ -355,7 +392,6 @@ const TEAM_BODY_LIMIT: usize = 64 * 1024;
 )]
 async fn network(
     State(connections): State<Connections>,
-    State(deadline): State<Deadline>,
     headers: HeaderMap,
     body: Result<Json<TeamRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -380,14 +416,10 @@ async fn network(
         };
         ApiError::new(rejection.status(), message)
     })?;
-    let network = deadline
-        .run(async {
-            connections
-                .network(&team.developers, freshness(&headers))
-                .await
-                .map_err(errors::logged)
-        })
-        .await?;
+    let network = connections
+        .network(&team.developers, freshness(&headers))
+        .await
+        .map_err(errors::logged)?;
     Ok(Json(NetworkBody::from(&network)).into_response())
 }
 
@@ -489,14 +521,36 @@ async fn redoc_script() -> impl IntoResponse {
 /// anyone's to invent and would make the label set grow without bound.
 async fn not_found(State(metrics): State<Arc<Metrics>>, method: Method, uri: Uri) -> ApiError {
     metrics.request("unmatched", &method, 404, std::time::Duration::ZERO);
+    no_such_resource(&method, &uri)
+}
+
+fn no_such_resource(method: &Method, uri: &Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         format!(
             "no such resource: {} {}",
-            spoken_method(&method),
-            spoken_path(&uri)
+            spoken_method(method),
+            spoken_path(uri)
         ),
     )
+}
+
+/// Swagger UI, its files under `/docs/`, and the document at `/openapi.json`. The viewer
+/// answers a file it does not have with an empty 404; the API promises the JSON one for
+/// every unknown path, so that answer is replaced.
+fn docs() -> Router<AppState> {
+    Router::from(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .layer(middleware::from_fn(docs_not_found))
+}
+
+async fn docs_not_found(request: Request, next: Next) -> Response {
+    let (method, uri) = (request.method().clone(), request.uri().clone());
+    let response = next.run(request).await;
+    if response.status() == StatusCode::NOT_FOUND {
+        no_such_resource(&method, &uri).into_response()
+    } else {
+        response
+    }
 }
 
 async fn method_not_allowed(
@@ -540,7 +594,8 @@ fn spoken_path(uri: &Uri) -> String {
 mod tests {
     use super::*;
     use crate::domain::{
-        HistoryPage, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+        HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck,
+        Verdict,
     };
     use crate::outbound::{demo::DemoGraph, sqlite::SqliteRegister};
     use axum::body::Body;
@@ -572,12 +627,9 @@ mod tests {
         ) -> Result<(), RegisterError> {
             Err(RegisterError::Unavailable("disk I/O error".into()))
         }
-        async fn history(
-            &self,
-            _: &Pair,
-            _: HistoryPage,
-        ) -> Result<Vec<RegisteredCheck>, RegisterError> {
-            Err(RegisterError::Unavailable("disk I/O error".into()))
+        fn stream_history(&self, _: &Pair, _: HistoryPage) -> HistoryStream {
+            futures::stream::iter([Err(RegisterError::Unavailable("disk I/O error".into()))])
+                .boxed()
         }
         async fn ping(&self) -> Result<(), RegisterError> {
             Err(RegisterError::Unavailable("disk I/O error".into()))
@@ -589,7 +641,6 @@ mod tests {
         router(
             Connections::new(graph.clone(), graph, register),
             Arc::default(),
-            std::time::Duration::from_secs(60),
         )
     }
 
