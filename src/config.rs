@@ -16,6 +16,17 @@ pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_DATABASE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Long enough for any real client on a slow link to send a request head (a few hundred
+/// bytes), short enough that a client trickling one holds its connection for seconds only.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longer than the idle timeout of the proxies and load balancers usually in front (60 s for
+/// AWS's ALB and nginx's upstream keep-alive), so that they, not we, close a pooled
+/// connection: the side that closes first can race a request sent on it, which the proxy
+/// then answers 502. The same as nginx's own default. Idle connections are cheap, and at the
+/// cap the longest idle is closed first anyway.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+/// Open client connections at most (it is lowered to fit the open-file limit).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
 pub const DEFAULT_CACHE_TTL_NOT_FOUND: Duration = Duration::from_secs(60);
 pub const DEFAULT_CACHE_MAX_ENTRIES: u64 = 100_000;
@@ -58,6 +69,13 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// The most a check or a team's network may take, all upstream calls together.
     pub request_timeout: Duration,
+    /// How long a client has to send a request head, from its first byte (from the
+    /// connection's start for the first request).
+    pub header_read_timeout: Duration,
+    /// How long a connection with no request in flight stays open.
+    pub idle_timeout: Duration,
+    /// Open client connections at most; at the cap, the longest idle one is closed.
+    pub max_connections: usize,
     /// How long upstream facts are kept, and how many.
     pub cache: CacheSettings,
     /// Redis, to share the cache and the rate-limit memory between instances.
@@ -69,6 +87,8 @@ pub struct Config {
     pub bluesky_api_url: String,
     /// Appended to a handle without a dot to make a Bluesky handle.
     pub bluesky_handle_suffix: String,
+    /// How long register entries are kept and served; `None` keeps them for ever.
+    pub register_retention: Option<Duration>,
 }
 
 impl std::fmt::Debug for Config {
@@ -86,12 +106,16 @@ impl std::fmt::Debug for Config {
             .field("database_connect_timeout", &self.database_connect_timeout)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("request_timeout", &self.request_timeout)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
             .field("cache", &self.cache)
             .field("redis_url", &self.redis_url)
             .field("redis_prefix", &self.redis_prefix)
             .field("social_graph", &self.social_graph)
             .field("bluesky_api_url", &self.bluesky_api_url)
             .field("bluesky_handle_suffix", &self.bluesky_handle_suffix)
+            .field("register_retention", &self.register_retention)
             .finish()
     }
 }
@@ -111,6 +135,9 @@ impl Default for Config {
             database_connect_timeout: DEFAULT_DATABASE_CONNECT_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             cache: CacheSettings {
                 ttl: DEFAULT_CACHE_TTL,
                 ttl_not_found: DEFAULT_CACHE_TTL_NOT_FOUND,
@@ -121,6 +148,7 @@ impl Default for Config {
             social_graph: crate::domain::Network::X,
             bluesky_api_url: DEFAULT_BLUESKY_API_URL.to_owned(),
             bluesky_handle_suffix: DEFAULT_BLUESKY_HANDLE_SUFFIX.to_owned(),
+            register_retention: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The REST API: handlers, the OpenAPI document and its viewers, served by axum.
 
 mod errors;
+pub mod server;
 mod wire;
 
 pub use errors::ApiError;
