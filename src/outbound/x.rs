@@ -115,7 +115,7 @@ struct FollowPage {
     errors: Vec<Problem>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct ListedUser {
     id: String,
 }
@@ -129,6 +129,7 @@ struct Meta {
 }
 
 /// Why a follow list gave no answer.
+#[derive(Debug)]
 enum ListError {
     /// The list is private: its owner is a protected account.
     Private,
@@ -156,7 +157,8 @@ impl FollowPage {
             (Some(meta), None) if meta.result_count == Some(0) => Ok((Vec::new(), meta.next_token)),
             (Some(meta), None) => Err(unreadable(format_args!(
                 "a page of {} users lists none",
-                meta.result_count.map_or_else(|| "an unknown number of".to_owned(), |n| n.to_string())
+                meta.result_count
+                    .map_or_else(|| "an unknown number of".to_owned(), |n| n.to_string())
             ))
             .into()),
             (None, _) if self.errors.iter().any(Problem::is_not_authorized) => {
@@ -554,6 +556,83 @@ mod tests {
             x.url(&["users", "1/../x", "following"]).as_str(),
             "http://127.0.0.1:9/2/users/1%2F..%2Fx/following"
         );
+    }
+
+    fn user(id: &str, following: u64, followers: u64, protected: bool) -> SocialUser {
+        SocialUser {
+            id: id.to_owned(),
+            username: id.to_owned(),
+            followers: Some(followers),
+            following: Some(following),
+            protected,
+        }
+    }
+
+    #[test]
+    fn lists_a_protected_account_keeps_private_are_never_planned() {
+        // 0 protected, 1 and 2 not: 0 -> 1 only from 1's followers, 1 -> 0 only from 1's
+        // following; 0 and 3 both protected: no list tells.
+        let users = [
+            user("a", 1, 1, true),
+            user("b", 10, 10, false),
+            user("c", 1, 5000, false),
+            user("d", 1, 1, true),
+        ];
+        let reads = plan_reads(&users, &[(0, 1), (1, 0), (0, 3), (3, 0), (2, 1)]);
+        assert_eq!(
+            reads,
+            BTreeMap::from([
+                ((1, List::Following), vec![0]),
+                ((1, List::Followers), vec![0, 2]),
+            ]),
+            "2 -> 1 rides on 1's followers, read anyway for 0 -> 1, not on 2's own list"
+        );
+    }
+
+    #[test]
+    fn the_cheaper_kind_of_list_is_read_when_both_can_be() {
+        let users = [user("a", 5000, 1, false), user("b", 5000, 1, false)];
+        assert_eq!(
+            plan_reads(&users, &[(0, 1), (1, 0)]),
+            BTreeMap::from([
+                ((0, List::Followers), vec![1]),
+                ((1, List::Followers), vec![0]),
+            ])
+        );
+    }
+
+    fn page(body: &str) -> Result<(Vec<ListedUser>, Option<String>), ListError> {
+        serde_json::from_str::<FollowPage>(body).unwrap().read()
+    }
+
+    #[test]
+    fn a_page_is_read_only_when_it_says_it_is_one() {
+        let (users, next) = page(r#"{"meta": {"result_count": 0}}"#).ok().unwrap();
+        assert!(users.is_empty() && next.is_none());
+        let (users, next) =
+            page(r#"{"data": [{"id": "1"}], "meta": {"result_count": 1, "next_token": "t"}}"#)
+                .ok()
+                .unwrap();
+        assert_eq!((users.len(), next.as_deref()), (1, Some("t")));
+        assert!(matches!(
+            page(
+                r#"{"errors": [{"title": "Authorization Error", "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"}]}"#
+            ),
+            Err(ListError::Private)
+        ));
+        for body in [
+            r#"{"title":"OK","detail":"OK","type":"about:blank","status":200}"#,
+            r#"{"meta": {"result_count": 2}}"#,
+            r#"{"data": []}"#,
+        ] {
+            assert!(
+                matches!(
+                    page(body),
+                    Err(ListError::Graph(SocialGraphError::Unavailable(_)))
+                ),
+                "{body}"
+            );
+        }
     }
 
     #[test]

@@ -363,3 +363,29 @@ fn network_prints_connections_json_and_a_graphviz_graph() {
     let out = run(dir.path(), &["history", "carol", "erin", "--json"], &[]);
     assert_eq!(json_out(&out).as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn two_protected_accounts_of_the_demo_graph_cannot_be_checked_and_are_not_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["check", "heidi", "ivan", "--demo"], &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: whether heidi follows ivan cannot be read: their twitter accounts are protected"
+    );
+    let out = run(dir.path(), &["history", "heidi", "ivan", "--demo"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "no record for heidi and ivan\n");
+
+    let out = run(
+        dir.path(),
+        &["network", "heidi", "ivan", "alice", "--json", "--demo"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        json_out(&out)["undecided"],
+        json!([{"developers": ["heidi", "ivan"],
+                "error": "whether heidi follows ivan cannot be read: their twitter accounts are protected"}])
+    );
+}

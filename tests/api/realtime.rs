@@ -144,7 +144,7 @@ async fn a_handle_that_cannot_exist_on_a_network_is_not_sent_there() {
     );
     assert_eq!(
         app.x.calls(),
-        vec!["/2/users/by?user.fields=public_metrics&usernames=alice"]
+        vec!["/2/users/by?user.fields=public_metrics,protected&usernames=alice"]
     );
 
     // foo_bar is an X username but can never be a GitHub login.
