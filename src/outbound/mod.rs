@@ -29,23 +29,41 @@ enum Bind {
     DeveloperA,
     DeveloperB,
     Before,
+    /// The oldest time the retention lets be served.
+    Since,
     /// The page's `limit` less one.
     Offset,
+    /// The time and id of the last entry of the previous chunk.
+    AfterTime,
+    AfterId,
+    /// [`HISTORY_CHUNK`].
+    Chunk,
 }
 
-/// The query for a page of a pair's history, oldest first, in the dialect `placeholder`
-/// speaks (`?` or `$n`), and what it binds. `lowest` is the backend's earliest time.
+/// Entries a whole history is read in, one short query each: a reader holds one chunk at a
+/// time whatever the history's length, and no query holds a connection for long.
+const HISTORY_CHUNK: usize = 2_000;
+
+/// The query for part of a pair's history, oldest first, in the dialect `placeholder`
+/// speaks (`?` or `$n`), and what it binds. `lowest` is the backend's earliest time. The
+/// columns are the entry's id, then its time, verdict, organisations and social graph.
+/// `since` leaves out what is older than the retention.
 ///
 /// A limited page is every entry from the time of the `limit`-th newest one on: it never
 /// splits a millisecond, so the next page, strictly before its oldest time, misses nothing
 /// (a page holds more than `limit` entries only when several share its oldest millisecond).
 /// The inner query walks the pair's index backwards and stops after `limit` rows, so a
 /// newest page costs the same on a long history as on a short one.
+///
+/// Without a limit it is one chunk of [`HISTORY_CHUNK`] entries, after the entry `after`
+/// (time, id) when given: the pair's index is sought to that position, not counted through.
 fn history_sql(
     time: &str,
     lowest: &str,
     placeholder: impl Fn(usize) -> String,
     page: crate::domain::HistoryPage,
+    since: bool,
+    after: bool,
 ) -> (String, Vec<Bind>) {
     let mut binds = Vec::new();
     let filter = |binds: &mut Vec<Bind>| {
@@ -58,9 +76,13 @@ fn history_sql(
             binds.push(Bind::Before);
             filter += &format!(" AND {time} < {}", placeholder(binds.len()));
         }
+        if since {
+            binds.push(Bind::Since);
+            filter += &format!(" AND {time} >= {}", placeholder(binds.len()));
+        }
         filter
     };
-    let columns = format!("{time}, connected, organisations, social_graph");
+    let columns = format!("id, {time}, connected, organisations, social_graph");
     let outer = filter(&mut binds);
     let sql = if page.limit.is_some() {
         let inner = filter(&mut binds);
@@ -72,9 +94,183 @@ fn history_sql(
              {lowest}) ORDER BY {time}, id"
         )
     } else {
-        format!("SELECT {columns} FROM checks WHERE {outer} ORDER BY {time}, id")
+        let mut sql = format!("SELECT {columns} FROM checks WHERE {outer}");
+        if after {
+            binds.push(Bind::AfterTime);
+            let at = placeholder(binds.len());
+            binds.push(Bind::AfterId);
+            let id = placeholder(binds.len());
+            sql += &format!(" AND ({time}, id) > ({at}, {id})");
+        }
+        binds.push(Bind::Chunk);
+        sql += &format!(" ORDER BY {time}, id LIMIT {}", placeholder(binds.len()));
+        sql
     };
     (sql, binds)
+}
+
+/// Where a chunked read has got to: the time and id of the last entry read.
+type Position = (chrono::DateTime<chrono::Utc>, i64);
+
+/// Whole histories longer than one chunk read at once by one instance: the others wait
+/// for a turn. Two per core keeps the cores busy; more would only share them.
+fn long_reads_allowed() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    (cores * 2).max(2)
+}
+
+/// How long a whole history waits for its turn before it is refused (a 503 over HTTP).
+const LONG_READ_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A turn to read a long history, shared by a register's clones.
+#[derive(Clone)]
+struct LongReads(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl LongReads {
+    fn new() -> Self {
+        Self(std::sync::Arc::new(tokio::sync::Semaphore::new(
+            long_reads_allowed(),
+        )))
+    }
+}
+
+/// The oldest time the retention lets be served, from now.
+fn retained_since(retention: Option<std::time::Duration>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let retention = chrono::Duration::from_std(retention?).ok()?;
+    chrono::Utc::now().checked_sub_signed(retention)
+}
+
+/// The history that `page` selects, from `read`, which reads the entries (with their ids)
+/// after a position, or from the start. A limited page is one query. A whole history is
+/// read [`HISTORY_CHUNK`] entries at a time, each chunk read when the one before has been
+/// consumed; when it is longer than one chunk, it first waits for a turn among
+/// [`long_reads_allowed`] (for at most [`LONG_READ_WAIT`]), before anything is yielded, so
+/// that a refusal is the first item and can still be answered with a status.
+fn history_stream<F, Fut>(
+    page: crate::domain::HistoryPage,
+    long_reads: &LongReads,
+    mut read: F,
+) -> crate::domain::HistoryStream
+where
+    F: FnMut(Option<Position>) -> Fut + Send + 'static,
+    Fut: Future<
+            Output = Result<
+                Vec<(crate::domain::RegisteredCheck, i64)>,
+                crate::domain::RegisterError,
+            >,
+        > + Send
+        + 'static,
+{
+    use crate::domain::RegisterError;
+    use futures::{StreamExt as _, TryStreamExt as _, stream};
+    let entries = |rows: Vec<(crate::domain::RegisteredCheck, i64)>| {
+        stream::iter(rows.into_iter().map(|(check, _)| Ok(check)))
+    };
+    if page.limit.is_some() {
+        return stream::once(read(None))
+            .map_ok(entries)
+            .try_flatten()
+            .boxed();
+    }
+    struct Reading<F> {
+        read: F,
+        after: Option<Position>,
+        long_reads: std::sync::Arc<tokio::sync::Semaphore>,
+        turn: Option<tokio::sync::OwnedSemaphorePermit>,
+        finished: bool,
+    }
+    let start = Reading {
+        read,
+        after: None,
+        long_reads: long_reads.0.clone(),
+        turn: None,
+        finished: false,
+    };
+    stream::try_unfold(start, |mut reading| async move {
+        if reading.finished {
+            return Ok(None);
+        }
+        let rows = (reading.read)(reading.after).await?;
+        if rows.len() < HISTORY_CHUNK {
+            reading.finished = true;
+        } else if reading.turn.is_none() {
+            let turn = reading.long_reads.clone().acquire_owned();
+            reading.turn = Some(
+                tokio::time::timeout(LONG_READ_WAIT, turn)
+                    .await
+                    .map_err(|_| {
+                        RegisterError::Unavailable(format!(
+                            "{} long histories were being read for {}",
+                            long_reads_allowed(),
+                            humantime::format_duration(LONG_READ_WAIT)
+                        ))
+                    })?
+                    .map_err(|_| RegisterError::Unavailable("the register is closing".into()))?,
+            );
+        }
+        reading.after = rows.last().map(|(check, id)| (check.registered_at, *id));
+        Ok(Some((rows, reading)))
+    })
+    .map_ok(entries)
+    .try_flatten()
+    .boxed()
+}
+
+/// Expired entries deleted by one statement: a short transaction, so that checks never
+/// wait long behind one.
+const PURGE_BATCH: u64 = 500;
+/// How often expired entries are looked for.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// The pause between two batches, for writers to get in.
+const PURGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The background deletion of expired entries; it stops when the last clone of its register
+/// is dropped.
+struct Purge(tokio::task::JoinHandle<()>);
+
+impl Drop for Purge {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Deletes the entries older than `retention` now, then every [`PURGE_EVERY`], with
+/// `delete`, which deletes at most [`PURGE_BATCH`] entries older than a time and says how
+/// many it deleted. A failure is logged and tried again at the next round.
+fn purge_in_background<F, Fut>(retention: std::time::Duration, mut delete: F) -> Purge
+where
+    F: FnMut(chrono::DateTime<chrono::Utc>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<u64, crate::domain::RegisterError>> + Send,
+{
+    Purge(tokio::spawn(async move {
+        let mut every = tokio::time::interval(PURGE_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let Some(cutoff) = retained_since(Some(retention)) else {
+                continue;
+            };
+            let mut deleted = 0;
+            loop {
+                match delete(cutoff).await {
+                    Ok(n) => {
+                        deleted += n;
+                        if n < PURGE_BATCH {
+                            break;
+                        }
+                        tokio::time::sleep(PURGE_PAUSE).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "expired register entries could not be deleted; trying again later");
+                        break;
+                    }
+                }
+            }
+            if deleted > 0 {
+                tracing::info!(deleted, retention = %humantime::format_duration(retention), "expired register entries deleted");
+            }
+        }
+    }))
 }
 
 /// A stored social graph id read back.

@@ -6,6 +6,7 @@ use connected::config::Config;
 use connected::domain::{Handle, HistoryPage, Network, Pair, Register, RegisteredCheck, Verdict};
 use connected::startup;
 use std::sync::Arc;
+use std::time::Duration;
 
 fn pair(a: &str, b: &str) -> Pair {
     Pair::new(Handle::parse(a).unwrap(), Handle::parse(b).unwrap()).unwrap()
@@ -22,8 +23,14 @@ fn connected(orgs: &[&str]) -> Verdict {
 }
 
 async fn open(url: &str) -> Arc<dyn Register> {
+    open_keeping(url, None).await
+}
+
+/// A register that keeps entries for `retention` (`None`: for ever).
+async fn open_keeping(url: &str, retention: Option<Duration>) -> Arc<dyn Register> {
     let config = Config {
         database_url: url.to_owned(),
+        register_retention: retention,
         ..Config::default()
     };
     startup::register(&config)
@@ -256,6 +263,103 @@ async fn story(register: Arc<dyn Register>) {
         writer.unwrap().unwrap();
     }
     assert_eq!(register.history(&q, all()).await.unwrap().len(), 100);
+}
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// `days` days ago, to the millisecond (what both backends keep).
+fn days_ago(days: u32) -> DateTime<Utc> {
+    let now = Utc::now() - chrono::Duration::days(days.into());
+    at(now.timestamp_millis())
+}
+
+/// Waits, for a bounded time, until `pair`'s history as `register` reads it has `len`
+/// entries, and returns it.
+async fn until_len(register: &Arc<dyn Register>, pair: &Pair, len: usize) -> Vec<RegisteredCheck> {
+    for _ in 0..300 {
+        let history = register.history(pair, all()).await.unwrap();
+        if history.len() == len {
+            return history;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the history of {pair:?} never had {len} entries");
+}
+
+/// With a retention, an older entry is never served, whole or paged, and is soon deleted by
+/// the background task; recent ones stay.
+async fn retention_story(url: &str) {
+    let everything = open(url).await;
+    // A register with a retention deletes what has expired as it starts: once this entry is
+    // gone, its first round is over and the next is a minute away.
+    let sentinel = pair("sentinel", "timer");
+    everything
+        .record(&sentinel, &Verdict::NotConnected, Network::X, days_ago(500))
+        .await
+        .unwrap();
+    let keeping = open_keeping(url, Some(400 * DAY)).await;
+    until_len(&everything, &sentinel, 0).await;
+
+    let p = pair("old", "timer");
+    let (old, kept, new) = (days_ago(401), days_ago(399), days_ago(0));
+    for (when, verdict) in [
+        (old, connected(&["acme"])),
+        (kept, Verdict::NotConnected),
+        (new, connected(&["acme"])),
+    ] {
+        keeping
+            .record(&p, &verdict, Network::X, when)
+            .await
+            .unwrap();
+    }
+    assert_eq!(everything.history(&p, all()).await.unwrap().len(), 3);
+    let times = |history: Vec<RegisteredCheck>| -> Vec<DateTime<Utc>> {
+        history.into_iter().map(|c| c.registered_at).collect()
+    };
+    let page = |limit, before| HistoryPage { limit, before };
+    assert_eq!(
+        times(keeping.history(&p, all()).await.unwrap()),
+        [kept, new]
+    );
+    assert_eq!(
+        times(keeping.history(&p, page(Some(5), None)).await.unwrap()),
+        [kept, new]
+    );
+    assert_eq!(
+        times(keeping.history(&p, page(Some(5), Some(new))).await.unwrap()),
+        [kept]
+    );
+    assert_eq!(
+        times(keeping.history(&p, page(None, Some(new))).await.unwrap()),
+        [kept]
+    );
+    assert!(
+        keeping
+            .history(&p, page(Some(1), Some(kept)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Another instance starting deletes the expired entry; the register that keeps
+    // everything then reads only the recent ones.
+    let _another = open_keeping(url, Some(400 * DAY)).await;
+    assert_eq!(times(until_len(&everything, &p, 2).await), [kept, new]);
+}
+
+#[tokio::test]
+async fn the_sqlite_register_serves_and_keeps_nothing_older_than_its_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("retention.db").display());
+    retention_story(&url).await;
+}
+
+#[tokio::test]
+async fn the_postgres_register_serves_and_keeps_nothing_older_than_its_retention() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    retention_story(&db.url).await;
 }
 
 #[tokio::test]
