@@ -5,6 +5,7 @@
 use connected_fakes as fake;
 
 mod cli;
+mod connections;
 mod docs;
 mod economy;
 mod graphs;

@@ -172,7 +172,10 @@ impl Activity {
             return Err(None);
         }
         let (deadline, expiry) = match (state.close_requested, state.head_started) {
-            (Some(asked), _) => (asked.max(state.idle_since) + CLOSE_BACKSTOP, Expiry::Closing),
+            (Some(asked), _) => (
+                asked.max(state.idle_since) + CLOSE_BACKSTOP,
+                Expiry::Closing,
+            ),
             (None, Some(started)) if !state.http2 => {
                 (started + timeouts.header_read, Expiry::SlowHead)
             }
