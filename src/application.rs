@@ -2,9 +2,9 @@
 //! runs concurrently, when to stop early, what is recorded) and own no I/O.
 
 use crate::domain::{
-    CodeHost, CodeHostError, Handle, HandleError, HistoryPage, HistoryStream, MissingUser,
-    Network, Pair, Register, RegisterError, RegisteredCheck, SameDeveloper, SocialGraph,
-    SocialGraphError, SocialUser, UnreadableFollow, Verdict, shared_organisations,
+    CodeHost, CodeHostError, Handle, HandleError, HistoryPage, HistoryStream, MissingUser, Network,
+    Pair, Register, RegisterError, RegisteredCheck, SameDeveloper, SocialGraph, SocialGraphError,
+    SocialUser, UnreadableFollow, Verdict, shared_organisations,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use futures::StreamExt;

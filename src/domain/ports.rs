@@ -111,7 +111,13 @@ impl Relationship {
 /// shorter of the follower's following and the followee's followers that can be read
 /// (unknown sizes count as endless, and so does a direction no list can tell).
 pub fn follow_cost(follower: &SocialUser, followee: &SocialUser) -> u64 {
-    let size = |private: bool, n: Option<u64>| if private { u64::MAX } else { n.unwrap_or(u64::MAX - 1) };
+    let size = |private: bool, n: Option<u64>| {
+        if private {
+            u64::MAX
+        } else {
+            n.unwrap_or(u64::MAX - 1)
+        }
+    };
     size(follower.protected, follower.following).min(size(followee.protected, followee.followers))
 }
 

@@ -193,10 +193,7 @@ impl BlueskyAppView {
             query.extend(batch.iter().map(|other| ("others", *other)));
             let url = self.url("app.bsky.graph.getRelationships", &query);
             // An unknown actor (400 ActorNotFound) follows nobody and nobody follows it.
-            let Some(answer) = self
-                .get::<Relationships>("relationships", url)
-                .await?
-            else {
+            let Some(answer) = self.get::<Relationships>("relationships", url).await? else {
                 continue;
             };
             let mut entries = 0;

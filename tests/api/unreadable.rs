@@ -56,7 +56,8 @@ const NOT_AN_ANSWER: [&str; 5] = [
 async fn a_follow_list_that_is_not_a_page_is_a_failure_not_an_empty_list() {
     for body in NOT_AN_ANSWER {
         let app = spawn_app(team()).await;
-        app.x.fail(Endpoint::FollowList, Failure::Body(body.to_owned()));
+        app.x
+            .fail(Endpoint::FollowList, Failure::Body(body.to_owned()));
         assert_a_failure_then_the_truth(&app, "twitter").await;
     }
 }
@@ -96,7 +97,8 @@ async fn an_organisation_list_of_the_wrong_shape_is_a_failure() {
         "[",
     ] {
         let app = spawn_app(team()).await;
-        app.github.fail(Endpoint::Any, Failure::Body(body.to_owned()));
+        app.github
+            .fail(Endpoint::Any, Failure::Body(body.to_owned()));
         assert_a_failure_then_the_truth(&app, "github").await;
     }
 }
@@ -111,7 +113,8 @@ async fn bluesky_answers_of_the_wrong_shape_are_failures() {
         r#"{"actor": "did:plc:2000", "relationships": []}"#,
     ] {
         let app = spawn_app_with(team(), |c| c.social_graph = Network::Bluesky).await;
-        app.bluesky.fail(Endpoint::Any, Failure::Body(body.to_owned()));
+        app.bluesky
+            .fail(Endpoint::Any, Failure::Body(body.to_owned()));
         assert_a_failure_then_the_truth(&app, "bluesky").await;
     }
 }

@@ -94,7 +94,9 @@ impl From<CheckError> for ApiError {
             ),
             // The answer exists but cannot be read: a failed dependency, not a missing user,
             // not a broken upstream, and not worth retrying until the accounts change.
-            CheckError::Unreadable(why) => Self::new(StatusCode::FAILED_DEPENDENCY, why.to_string()),
+            CheckError::Unreadable(why) => {
+                Self::new(StatusCode::FAILED_DEPENDENCY, why.to_string())
+            }
         }
     }
 }
