@@ -1,14 +1,18 @@
 //! The problem's own words: handles, pairs, verdicts, registered checks, and the ports the
 //! application needs from the outside world. Nothing here knows HTTP, SQL or JSON.
 
+mod cliques;
 mod handle;
 mod ports;
+mod team;
 
+pub use cliques::maximal_cliques;
 pub use handle::{Handle, HandleError, Pair, SameDeveloper};
 pub use ports::{
     CodeHost, CodeHostError, HistoryStream, Interrupted, Register, RegisterError, Relationship,
-    SocialGraph, SocialGraphError, SocialUser, follow_cost,
+    SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
 };
+pub use team::{Team, TeamError};
 
 use chrono::{DateTime, Utc};
 use std::fmt;

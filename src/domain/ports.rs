@@ -24,6 +24,13 @@ pub enum CodeHostError {
 /// The code host: who belongs to which organisations.
 #[async_trait]
 pub trait CodeHost: Send + Sync + 'static {
+    /// Whether a handle can be a user of the code host at all; one that cannot is reported
+    /// missing without asking.
+    fn accepts(&self, handle: &Handle) -> bool;
+
+    /// How many [`CodeHost::organisations`] calls one request may have in flight at once.
+    fn concurrency(&self) -> usize;
+
     /// The organisations the user publicly belongs to, as the code host spells them.
     ///
     /// # Errors
@@ -107,20 +114,6 @@ impl Relationship {
     }
 }
 
-/// Users to read to settle "follower follows followee" when the graph reads lists: the
-/// shorter of the follower's following and the followee's followers that can be read
-/// (unknown sizes count as endless, and so does a direction no list can tell).
-pub fn follow_cost(follower: &SocialUser, followee: &SocialUser) -> u64 {
-    let size = |private: bool, n: Option<u64>| {
-        if private {
-            u64::MAX
-        } else {
-            n.unwrap_or(u64::MAX - 1)
-        }
-    };
-    size(follower.protected, follower.following).min(size(followee.protected, followee.followers))
-}
-
 /// The social graph: who follows whom.
 #[async_trait]
 pub trait SocialGraph: Send + Sync + 'static {
@@ -131,7 +124,8 @@ pub trait SocialGraph: Send + Sync + 'static {
     /// missing without asking.
     fn accepts(&self, handle: &Handle) -> bool;
 
-    /// Looks up several users at once; the answer has one entry per handle, in order, `None`
+    /// Looks up several users at once, in as few calls as the graph allows (it batches them
+    /// as its API takes them); the answer has one entry per handle, in order, `None`
     /// for a user that does not exist (or is suspended).
     ///
     /// # Errors
@@ -140,19 +134,12 @@ pub trait SocialGraph: Send + Sync + 'static {
     async fn users(&self, handles: &[&Handle])
     -> Result<Vec<Option<SocialUser>>, SocialGraphError>;
 
-    /// Whether `follower` follows `followee`, reading as little as possible.
-    ///
-    /// # Errors
-    /// `RateLimited` and `Unavailable` when the graph could not answer; `Protected` when
-    /// no list that would tell can be read.
-    async fn follows(
-        &self,
-        follower: &SocialUser,
-        followee: &SocialUser,
-    ) -> Result<bool, SocialGraphError>;
+    /// Whether the graph answers one pair at a time (no list to read once for many), so that
+    /// a caller that keeps answers should keep each pair's as it comes.
+    fn pair_by_pair(&self) -> bool;
 
-    /// Whether the two follow each other, asking as little as possible. By default the
-    /// cheaper direction first, and the other only when the first holds.
+    /// Whether the two follow each other, asking as little as possible (once one direction
+    /// is known not to hold, the other need not be asked).
     ///
     /// # Errors
     /// `RateLimited` and `Unavailable` when the graph could not answer; `Protected` when a
@@ -161,25 +148,15 @@ pub trait SocialGraph: Send + Sync + 'static {
         &self,
         a: &SocialUser,
         b: &SocialUser,
-    ) -> Result<Relationship, SocialGraphError> {
-        let a_first = follow_cost(a, b) <= follow_cost(b, a);
-        let (first, second) = if a_first { (a, b) } else { (b, a) };
-        let mut known = Relationship {
-            forward: Some(self.follows(first, second).await?),
-            backward: None,
-        };
-        if known.forward == Some(true) {
-            known.backward = Some(self.follows(second, first).await?);
-        }
-        Ok(if a_first { known } else { known.reversed() })
-    }
+    ) -> Result<Relationship, SocialGraphError>;
 
     /// The relationships of several pairs of `users` (indices into it), each completed from
     /// what is already `known` of it (one entry per pair) until it tells whether it is
     /// mutual, or left unsettled when the follows that would tell cannot be read
-    /// ([`SocialGraphError::Protected`]: the pair has no answer, the others still do). By
-    /// default one pair at a time; a graph that reads lists answers them all with each list
-    /// read at most once, and only for the directions still unknown.
+    /// ([`SocialGraphError::Protected`]: the pair has no answer, the others still do). A
+    /// graph that reads lists answers them all with each list read at most once, and only
+    /// for the directions still unknown; one that answers pair by pair may use
+    /// [`relationships_one_by_one`].
     ///
     /// # Errors
     /// [`Interrupted`] when the graph stopped answering part way: what it had learned by then
@@ -189,21 +166,32 @@ pub trait SocialGraph: Send + Sync + 'static {
         users: &[SocialUser],
         pairs: &[(usize, usize)],
         known: &[Relationship],
-    ) -> Result<Vec<Relationship>, Interrupted> {
-        let mut known = Relationship::for_each_of(pairs.len(), known);
-        for i in 0..pairs.len() {
-            if known[i].settled() {
-                continue;
-            }
-            let (a, b) = pairs[i];
-            match self.relationship(&users[a], &users[b]).await {
-                Ok(relationship) => known[i] = relationship,
-                Err(SocialGraphError::Protected { .. }) => {}
-                Err(error) => return Err(Interrupted { known, error }),
-            }
+    ) -> Result<Vec<Relationship>, Interrupted>;
+}
+
+/// [`SocialGraph::relationships`] for a graph that answers pair by pair: each pair not yet
+/// settled asked in turn, stopping at the first failure.
+///
+/// # Errors
+/// [`Interrupted`] with what was learned before the failure.
+pub async fn relationships_one_by_one<G: SocialGraph + ?Sized>(
+    graph: &G,
+    users: &[SocialUser],
+    pairs: &[(usize, usize)],
+    known: &[Relationship],
+) -> Result<Vec<Relationship>, Interrupted> {
+    let mut known = Relationship::for_each_of(pairs.len(), known);
+    for (i, &(a, b)) in pairs.iter().enumerate() {
+        if known[i].settled() {
+            continue;
         }
-        Ok(known)
+        match graph.relationship(&users[a], &users[b]).await {
+            Ok(relationship) => known[i] = relationship,
+            Err(SocialGraphError::Protected { .. }) => {}
+            Err(error) => return Err(Interrupted { known, error }),
+        }
     }
+    Ok(known)
 }
 
 /// Relationships asked for in bulk whose answers stopped part way.

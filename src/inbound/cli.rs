@@ -3,7 +3,7 @@
 
 use crate::application::{self, CheckError, Connections, Freshness, TeamNetwork};
 use crate::config::{self, Config, Upstreams};
-use crate::domain::{HistoryPage, Network, Register};
+use crate::domain::{HistoryPage, Network, Register, Team};
 use crate::inbound::http::{ApiDoc, ApiError, ErrorsBody, NetworkBody, RegisterEntry, VerdictBody};
 use crate::outbound::cache::CacheSettings;
 use crate::secret::Secret;
@@ -149,7 +149,7 @@ enum Command {
     /// Who in a team is fully connected to whom (every pair is recorded).
     Network {
         /// 2 to 100 developers.
-        #[arg(required = true, num_args = 2..=100)]
+        #[arg(required = true, num_args = Team::SIZE)]
         developers: Vec<String>,
         /// Print the answer as JSON, as the REST API does.
         #[arg(long, conflicts_with = "dot")]

@@ -281,12 +281,8 @@ impl SocialGraph for BlueskyAppView {
         Ok(actors.iter().map(|a| found.get(a).cloned()).collect())
     }
 
-    async fn follows(
-        &self,
-        follower: &SocialUser,
-        followee: &SocialUser,
-    ) -> Result<bool, SocialGraphError> {
-        Ok(self.relationship(follower, followee).await?.forward == Some(true))
+    fn pair_by_pair(&self) -> bool {
+        false
     }
 
     /// Both directions in one call.

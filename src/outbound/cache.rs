@@ -345,6 +345,14 @@ impl CachedCodeHost {
 
 #[async_trait]
 impl CodeHost for CachedCodeHost {
+    fn accepts(&self, handle: &Handle) -> bool {
+        self.inner.accepts(handle)
+    }
+
+    fn concurrency(&self) -> usize {
+        self.inner.concurrency()
+    }
+
     async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
         let load = async {
             if let Some(retry_after) = self.limits.blocked(GITHUB).await {
@@ -571,6 +579,10 @@ impl SocialGraph for CachedSocialGraph {
         self.inner.accepts(handle)
     }
 
+    fn pair_by_pair(&self) -> bool {
+        self.inner.pair_by_pair()
+    }
+
     async fn users(
         &self,
         handles: &[&Handle],
@@ -669,19 +681,6 @@ impl SocialGraph for CachedSocialGraph {
         Ok(users)
     }
 
-    async fn follows(
-        &self,
-        follower: &SocialUser,
-        followee: &SocialUser,
-    ) -> Result<bool, SocialGraphError> {
-        let known = self.relationship(follower, followee).await?;
-        match known.forward {
-            Some(follows) => Ok(follows),
-            // The reverse did not hold, so the graph stopped before this direction.
-            None => self.guarded(self.inner.follows(follower, followee)).await,
-        }
-    }
-
     async fn relationship(
         &self,
         a: &SocialUser,
@@ -754,7 +753,7 @@ impl SocialGraph for CachedSocialGraph {
                 .cache(self.relationships.name, result);
         }
 
-        if self.inner.network() == Network::GitHub {
+        if self.inner.pair_by_pair() {
             // A graph asked pair by pair: each pair through the cache, a few at once, so that
             // every answer is kept as it comes and a request cut short by its deadline leaves
             // its progress behind.
@@ -844,6 +843,14 @@ mod tests {
 
     #[async_trait]
     impl CodeHost for Counting {
+        fn accepts(&self, _: &Handle) -> bool {
+            true
+        }
+
+        fn concurrency(&self) -> usize {
+            1
+        }
+
         async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             self.inner.organisations(user).await

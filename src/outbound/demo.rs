@@ -8,7 +8,8 @@
 //! derived from the user's position in the file's sorted handles.
 
 use crate::domain::{
-    CodeHost, CodeHostError, Handle, Network, SocialGraph, SocialGraphError, SocialUser,
+    CodeHost, CodeHostError, Handle, Interrupted, Network, Relationship, SocialGraph,
+    SocialGraphError, SocialUser, relationships_one_by_one,
 };
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -188,6 +189,16 @@ impl DemoGraph {
 
 #[async_trait]
 impl CodeHost for DemoGraph {
+    /// The demo graph stands in for GitHub.
+    fn accepts(&self, handle: &Handle) -> bool {
+        handle.is_github_login()
+    }
+
+    /// Nothing to wait for: all in memory.
+    fn concurrency(&self) -> usize {
+        64
+    }
+
     async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
         self.orgs
             .get(user.key())
@@ -217,7 +228,34 @@ impl SocialGraph for DemoGraph {
             .collect())
     }
 
-    async fn follows(
+    fn pair_by_pair(&self) -> bool {
+        true
+    }
+
+    async fn relationship(
+        &self,
+        a: &SocialUser,
+        b: &SocialUser,
+    ) -> Result<Relationship, SocialGraphError> {
+        Ok(Relationship {
+            forward: Some(self.follows(a, b)?),
+            backward: Some(self.follows(b, a)?),
+        })
+    }
+
+    async fn relationships(
+        &self,
+        users: &[SocialUser],
+        pairs: &[(usize, usize)],
+        known: &[Relationship],
+    ) -> Result<Vec<Relationship>, Interrupted> {
+        relationships_one_by_one(self, users, pairs, known).await
+    }
+}
+
+impl DemoGraph {
+    /// Whether `follower` follows `followee`.
+    fn follows(
         &self,
         follower: &SocialUser,
         followee: &SocialUser,
@@ -276,8 +314,8 @@ mod tests {
         assert_eq!(alice.id, "7");
         assert_eq!((alice.following, bob.followers), (Some(1), Some(1)));
         assert!(users[2].is_none());
-        assert!(graph.follows(&alice, &bob).await.unwrap());
-        assert!(!graph.follows(&bob, &alice).await.unwrap());
+        assert!(graph.follows(&alice, &bob).unwrap());
+        assert!(!graph.follows(&bob, &alice).unwrap());
     }
 
     #[test]

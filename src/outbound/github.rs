@@ -2,7 +2,8 @@
 
 use super::http::{self, describe_transport};
 use crate::domain::{
-    CodeHost, CodeHostError, Handle, Network, SocialGraph, SocialGraphError, SocialUser,
+    CodeHost, CodeHostError, Handle, Interrupted, Network, Relationship, SocialGraph,
+    SocialGraphError, SocialUser, relationships_one_by_one,
 };
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
@@ -242,8 +243,20 @@ fn rate_limit(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
     (status == StatusCode::TOO_MANY_REQUESTS).then(|| Duration::from_secs(60))
 }
 
+/// GitHub calls in flight at once for one request: GitHub asks clients not to hammer it
+/// (its secondary rate limits punish concurrency).
+const CONCURRENCY: usize = 8;
+
 #[async_trait]
 impl CodeHost for GitHubRest {
+    fn accepts(&self, handle: &Handle) -> bool {
+        handle.is_github_login()
+    }
+
+    fn concurrency(&self) -> usize {
+        CONCURRENCY
+    }
+
     async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
         let mut url = self.orgs_url(user.as_str());
         let mut organisations = Vec::new();
@@ -292,6 +305,38 @@ impl SocialGraph for GitHubRest {
             .collect())
     }
 
+    fn pair_by_pair(&self) -> bool {
+        true
+    }
+
+    /// One direction, and the other only when the first holds.
+    async fn relationship(
+        &self,
+        a: &SocialUser,
+        b: &SocialUser,
+    ) -> Result<Relationship, SocialGraphError> {
+        let mut known = Relationship {
+            forward: Some(self.follows(a, b).await?),
+            backward: None,
+        };
+        if known.forward == Some(true) {
+            known.backward = Some(self.follows(b, a).await?);
+        }
+        Ok(known)
+    }
+
+    async fn relationships(
+        &self,
+        users: &[SocialUser],
+        pairs: &[(usize, usize)],
+        known: &[Relationship],
+    ) -> Result<Vec<Relationship>, Interrupted> {
+        relationships_one_by_one(self, users, pairs, known).await
+    }
+}
+
+impl GitHubRest {
+    /// Whether `follower` follows `followee`: `GET /users/{a}/following/{b}`.
     async fn follows(
         &self,
         follower: &SocialUser,

@@ -250,84 +250,39 @@ impl SocialGraph for XApi {
         handle.is_x_username()
     }
 
+    fn pair_by_pair(&self) -> bool {
+        false
+    }
+
+    /// Up to 100 users a call, X's maximum.
     async fn users(
         &self,
         handles: &[&Handle],
     ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
-        let mut url = self.url(&["users", "by"]);
-        let names = handles
-            .iter()
-            .map(|h| h.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
-        url.query_pairs_mut()
-            .append_pair("usernames", &names)
-            .append_pair("user.fields", "public_metrics,protected");
-        // Missing and suspended users are not HTTP errors: they come back in `errors`. A user
-        // is missing only when `errors` says so; one the answer does not mention at all is a
-        // failure, never "no such user".
-        let answer: UsersBy = self.get("users_by", url).await?;
-        if answer.data.is_none() && answer.errors.is_none() {
-            return Err(unreadable("neither users nor errors"));
+        let mut users = Vec::with_capacity(handles.len());
+        for batch in handles.chunks(LOOKUP_BATCH) {
+            users.extend(self.users_by(batch).await?);
         }
-        let (data, errors) = (
-            answer.data.unwrap_or_default(),
-            answer.errors.unwrap_or_default(),
-        );
-        handles
-            .iter()
-            .map(|handle| {
-                let name = handle.as_str();
-                if let Some(u) = data.iter().find(|u| u.username.eq_ignore_ascii_case(name)) {
-                    return Ok(Some(SocialUser {
-                        id: u.id.clone(),
-                        username: u.username.clone(),
-                        followers: u.public_metrics.as_ref().map(|m| m.followers_count),
-                        following: u.public_metrics.as_ref().map(|m| m.following_count),
-                        protected: u.protected,
-                    }));
-                }
-                match errors.iter().find(|p| p.names(name)) {
-                    Some(problem) if problem.is_missing_user() => Ok(None),
-                    Some(problem) => Err(unreadable(format_args!(
-                        "an error about {name}: {}",
-                        problem.summary()
-                    ))),
-                    None => Err(unreadable(format_args!("{name} is not mentioned"))),
-                }
-            })
-            .collect()
+        Ok(users)
     }
 
-    async fn follows(
+    /// The cheaper direction first (the shorter list that can be read), and the other only
+    /// when the first holds.
+    async fn relationship(
         &self,
-        follower: &SocialUser,
-        followee: &SocialUser,
-    ) -> Result<bool, SocialGraphError> {
-        // X bills every user a list returns: read the shorter of the follower's following
-        // and the followee's followers, of those a protected account does not keep private.
-        // Even an empty-looking list is read: counts lag behind follows, and a verdict must
-        // rest on the list itself.
-        let mut lists = [
-            (List::Following, follower, followee),
-            (List::Followers, followee, follower),
-        ];
-        lists.sort_by_key(|&(list, owner, _)| list.size(owner).unwrap_or(u64::MAX));
-        for (list, owner, wanted) in lists {
-            if owner.protected {
-                continue;
-            }
-            match self.read_list(&owner.id, list, &[wanted.id.as_str()]).await {
-                Ok(found) => return Ok(!found.is_empty()),
-                // Protected since it was looked up: the other list may still tell.
-                Err(ListError::Private) => {}
-                Err(ListError::Graph(error)) => return Err(error),
-            }
+        a: &SocialUser,
+        b: &SocialUser,
+    ) -> Result<Relationship, SocialGraphError> {
+        let a_first = follow_cost(a, b) <= follow_cost(b, a);
+        let (first, second) = if a_first { (a, b) } else { (b, a) };
+        let mut known = Relationship {
+            forward: Some(self.follows(first, second).await?),
+            backward: None,
+        };
+        if known.forward == Some(true) {
+            known.backward = Some(self.follows(second, first).await?);
         }
-        Err(SocialGraphError::Protected {
-            follower: follower.id.clone(),
-            followee: followee.id.clone(),
-        })
+        Ok(if a_first { known } else { known.reversed() })
     }
 
     /// Each follow list read at most once: for the pairs' every user, either its `following`
@@ -485,8 +440,106 @@ impl List {
 
 /// Follow lists read at once for one request.
 const LIST_CONCURRENCY: usize = 4;
+/// Users per lookup, X's maximum.
+const LOOKUP_BATCH: usize = 100;
+
+/// Users to read to settle "follower follows followee": the shorter of the follower's
+/// following and the followee's followers that can be read (unknown sizes count as endless,
+/// and so does a direction no list can tell).
+fn follow_cost(follower: &SocialUser, followee: &SocialUser) -> u64 {
+    let size = |owner: &SocialUser, list: List| {
+        if owner.protected {
+            u64::MAX
+        } else {
+            list.size(owner).unwrap_or(u64::MAX - 1)
+        }
+    };
+    size(follower, List::Following).min(size(followee, List::Followers))
+}
 
 impl XApi {
+    /// One `/2/users/by` call.
+    async fn users_by(
+        &self,
+        handles: &[&Handle],
+    ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
+        let mut url = self.url(&["users", "by"]);
+        let names = handles
+            .iter()
+            .map(|h| h.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        url.query_pairs_mut()
+            .append_pair("usernames", &names)
+            .append_pair("user.fields", "public_metrics,protected");
+        // Missing and suspended users are not HTTP errors: they come back in `errors`. A user
+        // is missing only when `errors` says so; one the answer does not mention at all is a
+        // failure, never "no such user".
+        let answer: UsersBy = self.get("users_by", url).await?;
+        if answer.data.is_none() && answer.errors.is_none() {
+            return Err(unreadable("neither users nor errors"));
+        }
+        let (data, errors) = (
+            answer.data.unwrap_or_default(),
+            answer.errors.unwrap_or_default(),
+        );
+        handles
+            .iter()
+            .map(|handle| {
+                let name = handle.as_str();
+                if let Some(u) = data.iter().find(|u| u.username.eq_ignore_ascii_case(name)) {
+                    return Ok(Some(SocialUser {
+                        id: u.id.clone(),
+                        username: u.username.clone(),
+                        followers: u.public_metrics.as_ref().map(|m| m.followers_count),
+                        following: u.public_metrics.as_ref().map(|m| m.following_count),
+                        protected: u.protected,
+                    }));
+                }
+                match errors.iter().find(|p| p.names(name)) {
+                    Some(problem) if problem.is_missing_user() => Ok(None),
+                    Some(problem) => Err(unreadable(format_args!(
+                        "an error about {name}: {}",
+                        problem.summary()
+                    ))),
+                    None => Err(unreadable(format_args!("{name} is not mentioned"))),
+                }
+            })
+            .collect()
+    }
+
+    /// Whether `follower` follows `followee`: one list read.
+    async fn follows(
+        &self,
+        follower: &SocialUser,
+        followee: &SocialUser,
+    ) -> Result<bool, SocialGraphError> {
+        // X bills every user a list returns: read the shorter of the follower's following
+        // and the followee's followers, of those a protected account does not keep private.
+        // Even an empty-looking list is read: counts lag behind follows, and a verdict must
+        // rest on the list itself.
+        let mut lists = [
+            (List::Following, follower, followee),
+            (List::Followers, followee, follower),
+        ];
+        lists.sort_by_key(|&(list, owner, _)| list.size(owner).unwrap_or(u64::MAX));
+        for (list, owner, wanted) in lists {
+            if owner.protected {
+                continue;
+            }
+            match self.read_list(&owner.id, list, &[wanted.id.as_str()]).await {
+                Ok(found) => return Ok(!found.is_empty()),
+                // Protected since it was looked up: the other list may still tell.
+                Err(ListError::Private) => {}
+                Err(ListError::Graph(error)) => return Err(error),
+            }
+        }
+        Err(SocialGraphError::Protected {
+            follower: follower.id.clone(),
+            followee: followee.id.clone(),
+        })
+    }
+
     /// [`XApi::read_list`] for the user at `index`, owning what it needs.
     async fn read_for(
         &self,

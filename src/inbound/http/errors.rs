@@ -56,7 +56,7 @@ impl From<CheckError> for ApiError {
         match error {
             CheckError::BadHandle(e) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
             CheckError::SameDeveloper(e) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
-            CheckError::BadTeam(message) => Self::new(StatusCode::BAD_REQUEST, message),
+            CheckError::BadTeam(e) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
             CheckError::MissingUsers(missing) => Self {
                 status: StatusCode::BAD_REQUEST,
                 body: ErrorsBody {

@@ -1,7 +1,7 @@
 //! The wire types of the REST API: what goes over HTTP, converted from the domain at the edge.
 
-use crate::application::{TEAM_SIZE, TeamNetwork};
-use crate::domain::{Handle, RegisteredCheck, Verdict};
+use crate::application::TeamNetwork;
+use crate::domain::{Handle, RegisteredCheck, Team, Verdict};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, Type};
@@ -102,7 +102,7 @@ pub const HANDLE_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
 
 /// Entries a team's body may hold at most, duplicates included: the use case refuses more
 /// before reading any (ten times the largest team, so a list with repeats still fits).
-pub const MAX_TEAM_ENTRIES: usize = *TEAM_SIZE.end() * 10;
+pub const MAX_TEAM_ENTRIES: usize = Team::MAX_ENTRIES;
 
 /// A handle as the server accepts it. `maxLength` counts code points, as
 /// [`Handle::MAX_LEN`] does.
@@ -121,13 +121,13 @@ fn handle_schema() -> Object {
 fn team_developers() -> Array {
     ArrayBuilder::new()
         .items(handle_schema())
-        .min_items(Some(*TEAM_SIZE.start()))
+        .min_items(Some(*Team::SIZE.start()))
         .max_items(Some(MAX_TEAM_ENTRIES))
         .description(Some(format!(
             "{} to {} different developers' handles; the same handle twice (ignoring case) \
              counts once; at most {MAX_TEAM_ENTRIES} entries",
-            TEAM_SIZE.start(),
-            TEAM_SIZE.end()
+            Team::SIZE.start(),
+            Team::SIZE.end()
         )))
         .build()
 }

@@ -1,0 +1,131 @@
+//! Round one of every use case that asks the upstreams: who exists where, with their
+//! organisations and social-graph users; and upstream failures in the use cases' words.
+
+use super::{CheckError, Networks};
+use crate::domain::{CodeHostError, Handle, MissingUser, Network, SocialGraphError, SocialUser};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What round one learned of some developers, in their order: their organisations and their
+/// social-graph users (`None` where missing), and every missing (developer, network) in the
+/// contract's order.
+pub(super) struct Known {
+    pub(super) organisations: Vec<Option<Vec<String>>>,
+    pub(super) users: Vec<Option<SocialUser>>,
+    pub(super) missing: Vec<MissingUser>,
+}
+
+/// Round one, concurrently: every developer's organisations (a not-found is the existence
+/// check) and batched lookups on the social graph. A handle that cannot be a user on a
+/// network is not sent there: it is missing without asking.
+pub(super) async fn round_one(
+    networks: &Networks,
+    developers: &[&Handle],
+) -> Result<Known, CheckError> {
+    let social_network = networks.social_graph.network();
+    let owned: Vec<Handle> = developers.iter().map(|dev| (*dev).clone()).collect();
+    let organisations = futures::stream::iter(owned.into_iter().map(|dev| {
+        let code_host = Arc::clone(&networks.code_host);
+        async move {
+            if !code_host.accepts(&dev) {
+                return Err(CodeHostError::NotFound);
+            }
+            code_host.organisations(&dev).await
+        }
+    }))
+    .buffered(networks.code_host.concurrency())
+    .collect::<Vec<_>>();
+    let social = async {
+        let valid: Vec<&Handle> = developers
+            .iter()
+            .copied()
+            .filter(|h| networks.social_graph.accepts(h))
+            .collect();
+        let users = networks.social_graph.users(&valid).await?;
+        let found: HashMap<String, SocialUser> = valid
+            .iter()
+            .zip(users)
+            .filter_map(|(handle, user)| Some((handle.key().to_owned(), user?)))
+            .collect();
+        Ok::<_, SocialGraphError>(found)
+    };
+    let (organisations, social) = tokio::join!(organisations, social);
+
+    // An upstream that failed is reported as what it is, never as a missing user; a rate
+    // limit first, since it tells the caller when to come back.
+    let mut failures: Vec<CheckError> = organisations
+        .iter()
+        .filter_map(code_host_failure)
+        .chain(
+            social
+                .as_ref()
+                .err()
+                .map(|e| social_graph_failure(social_network, e)),
+        )
+        .collect();
+    if !failures.is_empty() {
+        failures.sort_by_key(|e| !matches!(e, CheckError::RateLimited { .. }));
+        return Err(failures.swap_remove(0));
+    }
+    let mut found = social.map_err(|e| social_graph_failure(social_network, &e))?;
+
+    let mut known = Known {
+        organisations: Vec::with_capacity(developers.len()),
+        users: Vec::with_capacity(developers.len()),
+        missing: Vec::new(),
+    };
+    for (dev, orgs) in developers.iter().zip(organisations) {
+        let orgs = orgs.ok();
+        let user = found.remove(dev.key());
+        if orgs.is_none() {
+            known.missing.push(MissingUser {
+                developer: dev.to_string(),
+                network: Network::GitHub,
+            });
+        }
+        // On GitHub's own follow graph, a missing user is already reported once.
+        if user.is_none() && social_network != Network::GitHub {
+            known.missing.push(MissingUser {
+                developer: dev.to_string(),
+                network: social_network,
+            });
+        }
+        known.organisations.push(orgs);
+        known.users.push(user);
+    }
+    Ok(known)
+}
+
+fn code_host_failure<T>(result: &Result<T, CodeHostError>) -> Option<CheckError> {
+    match result {
+        Ok(_) | Err(CodeHostError::NotFound) => None,
+        Err(CodeHostError::RateLimited { retry_after }) => Some(CheckError::RateLimited {
+            network: Network::GitHub,
+            retry_after: *retry_after,
+        }),
+        Err(CodeHostError::Unavailable(reason)) => Some(CheckError::Unavailable {
+            network: Network::GitHub,
+            reason: reason.clone(),
+        }),
+    }
+}
+
+pub(super) fn social_graph_failure(network: Network, error: &SocialGraphError) -> CheckError {
+    match error {
+        SocialGraphError::RateLimited { retry_after } => CheckError::RateLimited {
+            network,
+            retry_after: *retry_after,
+        },
+        SocialGraphError::Unavailable(reason) => CheckError::Unavailable {
+            network,
+            reason: reason.clone(),
+        },
+        // Only a pair's own follows can be unreadable: where it is not asked for, it is an
+        // answer that makes no sense.
+        SocialGraphError::Protected { .. } => CheckError::Unavailable {
+            network,
+            reason: format!("it answered something not asked: {error}"),
+        },
+    }
+}

@@ -1,0 +1,197 @@
+//! A team's network: who in it is fully connected to whom.
+
+use super::facts::{round_one, social_graph_failure};
+use super::{CheckError, Connections, Freshness, Networks, now};
+use crate::domain::{
+    Handle, MissingUser, Pair, SocialUser, Team, UnreadableFollow, Verdict, maximal_cliques,
+    shared_organisations,
+};
+use std::collections::HashMap;
+
+/// Two developers of a team who are fully connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// As the team gave them, in the team's order.
+    pub developers: [String; 2],
+    pub organisations: Vec<String>,
+}
+
+/// Who in a team is fully connected to whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamNetwork {
+    /// The team as given, duplicates (ignoring case) folded into their first spelling.
+    pub developers: Vec<String>,
+    /// Every missing (developer, network), in the team's order: these developers are left
+    /// out of the rest.
+    pub missing: Vec<MissingUser>,
+    pub connections: Vec<Connection>,
+    /// The largest sets in which every two are fully connected, largest first.
+    pub groups: Vec<Vec<String>>,
+    /// Whether there were more groups than are listed.
+    pub groups_truncated: bool,
+    /// Pairs that share an organisation but whose follows cannot be read (protected
+    /// accounts): they have no verdict, and nothing is recorded for them.
+    pub undecided: Vec<Undecided>,
+}
+
+/// A pair of a team without a verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecided {
+    /// As the team gave them, in the team's order.
+    pub developers: [String; 2],
+    pub why: UnreadableFollow,
+}
+
+impl Connections {
+    /// Who in a team is fully connected to whom, with work that grows with the team, not
+    /// with its pairs: each developer's organisations once, the social graph's lookups in
+    /// batches, and the follows only among developers who share an organisation with
+    /// someone. Every pair's verdict is recorded, all in one transaction.
+    ///
+    /// # Errors
+    /// `BadHandle`, `BadTeam`, or an upstream or register failure: then nothing is recorded.
+    pub async fn network(
+        &self,
+        team: &[String],
+        freshness: Freshness,
+    ) -> Result<TeamNetwork, CheckError> {
+        let team = Team::parse(team)?;
+        let developers = team.developers();
+        let networks = match freshness {
+            Freshness::Cached => &self.cached,
+            Freshness::Fresh => &self.fresh,
+        };
+        let social_graph = networks.social_graph.network();
+        let facts = self.in_time(team_facts(networks, developers)).await?;
+        let name = |i: usize| developers[facts.present[i]].to_string();
+
+        // Every pair of present developers with a verdict gets it, recorded together.
+        let mut verdicts = Vec::new();
+        let mut connections = Vec::new();
+        for a in 0..facts.present.len() {
+            for b in a + 1..facts.present.len() {
+                if facts.undecided.contains_key(&(a, b)) {
+                    continue;
+                }
+                let (first, second) =
+                    (&developers[facts.present[a]], &developers[facts.present[b]]);
+                let verdict = match facts.connected.get(&(a, b)) {
+                    Some(organisations) => {
+                        connections.push(Connection {
+                            developers: [first.to_string(), second.to_string()],
+                            organisations: organisations.clone(),
+                        });
+                        Verdict::Connected {
+                            organisations: organisations.clone(),
+                        }
+                    }
+                    None => Verdict::NotConnected,
+                };
+                verdicts.push((Pair::new(first.clone(), second.clone())?, verdict));
+            }
+        }
+        self.register
+            .record_all(&verdicts, social_graph, now())
+            .await?;
+
+        let links: Vec<(usize, usize)> = facts.connected.keys().copied().collect();
+        let (cliques, groups_truncated) = maximal_cliques(facts.present.len(), &links, MAX_GROUPS);
+        let groups = cliques
+            .into_iter()
+            .map(|group| group.into_iter().map(name).collect())
+            .collect();
+        let mut undecided: Vec<_> = facts.undecided.into_iter().collect();
+        undecided.sort_by_key(|(pair, _)| *pair);
+        Ok(TeamNetwork {
+            developers: developers.iter().map(ToString::to_string).collect(),
+            missing: facts.missing,
+            connections,
+            groups,
+            groups_truncated,
+            undecided: undecided
+                .into_iter()
+                .map(|((a, b), why)| Undecided {
+                    developers: [name(a), name(b)],
+                    why,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Groups reported at most.
+const MAX_GROUPS: usize = 1000;
+
+/// What the upstreams tell of a team: who is missing, and among the others (`present`,
+/// indices into the team) which pairs are fully connected (with their organisations) and
+/// which cannot be decided (protected accounts). Pairs are indices into `present`.
+struct TeamFacts {
+    missing: Vec<MissingUser>,
+    present: Vec<usize>,
+    connected: HashMap<(usize, usize), Vec<String>>,
+    undecided: HashMap<(usize, usize), UnreadableFollow>,
+}
+
+/// Every upstream call a team's network needs, and nothing else (no recording): the part a
+/// deadline bounds.
+async fn team_facts(networks: &Networks, developers: &[Handle]) -> Result<TeamFacts, CheckError> {
+    let social_graph = networks.social_graph.network();
+    let refs: Vec<&Handle> = developers.iter().collect();
+    let known = round_one(networks, &refs).await?;
+
+    // Those present everywhere, with their facts.
+    let present: Vec<(usize, &Vec<String>, SocialUser)> = known
+        .organisations
+        .iter()
+        .zip(&known.users)
+        .enumerate()
+        .filter_map(|(i, (orgs, user))| Some((i, orgs.as_ref()?, user.clone()?)))
+        .collect();
+    let people: Vec<SocialUser> = present.iter().map(|(_, _, user)| user.clone()).collect();
+    let mut shared: HashMap<(usize, usize), Vec<String>> = HashMap::new();
+    for a in 0..present.len() {
+        for b in a + 1..present.len() {
+            let organisations = shared_organisations(present[a].1, present[b].1);
+            if !organisations.is_empty() {
+                shared.insert((a, b), organisations);
+            }
+        }
+    }
+    let mut candidates: Vec<(usize, usize)> = shared.keys().copied().collect();
+    candidates.sort_unstable();
+    let relationships = networks
+        .social_graph
+        .relationships(&people, &candidates, &[])
+        .await
+        .map_err(|interrupted| social_graph_failure(social_graph, &interrupted.error))?;
+    let mut connected = HashMap::new();
+    let mut undecided = HashMap::new();
+    for (&(a, b), relationship) in candidates.iter().zip(relationships) {
+        if relationship.mutual() {
+            if let Some(organisations) = shared.remove(&(a, b)) {
+                connected.insert((a, b), organisations);
+            }
+        } else if !relationship.settled() {
+            // Only a follow that cannot be read leaves a pair unsettled in an answer.
+            let (follower, followee) = if relationship.forward.is_none() {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            undecided.insert(
+                (a, b),
+                UnreadableFollow {
+                    follower: developers[present[follower].0].to_string(),
+                    followee: developers[present[followee].0].to_string(),
+                    network: social_graph,
+                },
+            );
+        }
+    }
+    Ok(TeamFacts {
+        missing: known.missing,
+        present: present.iter().map(|(i, _, _)| *i).collect(),
+        connected,
+        undecided,
+    })
+}
