@@ -1,0 +1,140 @@
+//! The code host, cached.
+
+use super::CacheSettings;
+use super::limits::{GITHUB, RateLimitMemory};
+use super::tier::Tier;
+use crate::domain::{CodeHost, CodeHostError, Handle};
+use crate::metrics::Metrics;
+use crate::outbound::shared::SharedStore;
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// The code host behind a cache of who belongs to which organisations.
+#[derive(Clone)]
+pub struct CachedCodeHost {
+    inner: Arc<dyn CodeHost>,
+    organisations: Arc<Tier<Option<Vec<String>>>>,
+    limits: RateLimitMemory,
+    settings: CacheSettings,
+    fresh: bool,
+}
+
+impl CachedCodeHost {
+    pub fn new(
+        inner: Arc<dyn CodeHost>,
+        settings: CacheSettings,
+        shared: Option<SharedStore>,
+        limits: RateLimitMemory,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            inner,
+            organisations: Arc::new(Tier::new("github_orgs", settings, shared, metrics)),
+            limits,
+            settings,
+            fresh: false,
+        }
+    }
+
+    /// The same cache, read past: every call goes upstream and refreshes what is kept.
+    pub fn fresh(&self) -> Self {
+        Self {
+            fresh: true,
+            ..self.clone()
+        }
+    }
+}
+
+#[async_trait]
+impl CodeHost for CachedCodeHost {
+    fn accepts(&self, handle: &Handle) -> bool {
+        self.inner.accepts(handle)
+    }
+
+    fn concurrency(&self) -> usize {
+        self.inner.concurrency()
+    }
+
+    async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
+        let load = async {
+            match self
+                .limits
+                .guard(GITHUB, self.inner.organisations(user))
+                .await
+            {
+                Ok(orgs) => Ok((Some(orgs), self.settings.ttl)),
+                Err(CodeHostError::NotFound) => Ok((None, self.settings.not_found_ttl())),
+                Err(e) => Err(e),
+            }
+        };
+        self.organisations
+            .get(user.key().to_owned(), self.fresh, load)
+            .await?
+            .ok_or(CodeHostError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbound::demo::DemoGraph;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// Counts the calls that reach the code host behind the cache.
+    struct Counting {
+        inner: DemoGraph,
+        calls: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl CodeHost for Counting {
+        fn accepts(&self, _: &Handle) -> bool {
+            true
+        }
+
+        fn concurrency(&self) -> usize {
+            1
+        }
+
+        async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.inner.organisations(user).await
+        }
+    }
+
+    fn h(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_least_recently_used_fact_is_evicted_first() {
+        let inner = Arc::new(Counting {
+            inner: DemoGraph::bundled().unwrap(),
+            calls: AtomicUsize::new(0),
+        });
+        let settings = CacheSettings {
+            ttl: Duration::from_secs(60),
+            ttl_not_found: Duration::from_secs(60),
+            max_entries: 2,
+        };
+        let cache = CachedCodeHost::new(
+            inner.clone(),
+            settings,
+            None,
+            RateLimitMemory::new(None),
+            Arc::default(),
+        );
+        // moka applies reads and writes to its order in the background: settle each step.
+        // carol, last, pushes out bob, the least recently used, not alice.
+        for user in ["alice", "bob", "alice", "carol"] {
+            cache.organisations(&h(user)).await.unwrap();
+            cache.organisations.settle().await;
+        }
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 3);
+        cache.organisations(&h("alice")).await.unwrap();
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 3, "alice stayed");
+        cache.organisations(&h("bob")).await.unwrap();
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 4, "bob was evicted");
+    }
+}

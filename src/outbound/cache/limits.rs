@@ -1,0 +1,156 @@
+//! What the upstreams said of their rate limits, remembered until they reset.
+
+use super::tier::now_ms;
+use crate::domain::{CodeHostError, Interrupted, Network, SocialGraphError};
+use crate::outbound::shared::SharedStore;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// "Rate limited until T", per upstream endpoint, in process and in Redis when configured.
+#[derive(Clone)]
+pub struct RateLimitMemory {
+    local: Arc<Mutex<HashMap<&'static str, i64>>>,
+    shared: Option<SharedStore>,
+}
+
+impl RateLimitMemory {
+    pub fn new(shared: Option<SharedStore>) -> Self {
+        Self {
+            local: Arc::default(),
+            shared,
+        }
+    }
+
+    fn name(scope: &str) -> String {
+        format!("ratelimit:{scope}")
+    }
+
+    /// How long `scope` is still rate-limited, if it is.
+    async fn blocked(&self, scope: &'static str) -> Option<Duration> {
+        let now = now_ms();
+        let local = self.local.lock().ok().and_then(|l| l.get(scope).copied());
+        let until = match local {
+            Some(until) if until > now => Some(until),
+            _ => match &self.shared {
+                Some(shared) => {
+                    let bytes = shared.get(&Self::name(scope)).await?;
+                    let until: i64 = std::str::from_utf8(&bytes).ok()?.parse().ok()?;
+                    if let Ok(mut l) = self.local.lock() {
+                        l.insert(scope, until);
+                    }
+                    Some(until)
+                }
+                None => None,
+            },
+        }?;
+        (until > now).then(|| Duration::from_millis(u64::try_from(until - now).unwrap_or(0)))
+    }
+
+    /// `call`, unless `scope` is still rate-limited (then the error `blocked` makes, without
+    /// calling); a rate limit the call meets is remembered for the scope.
+    pub async fn guard_with<T, E: Limited>(
+        &self,
+        scope: &'static str,
+        blocked: impl FnOnce(Duration) -> E,
+        call: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        if let Some(wait) = self.blocked(scope).await {
+            return Err(blocked(wait));
+        }
+        let result = call.await;
+        if let Err(error) = &result
+            && let Some(wait) = error.retry_after()
+        {
+            self.remember(scope, wait).await;
+        }
+        result
+    }
+
+    /// [`RateLimitMemory::guard_with`], failing with the error's own "rate limited".
+    pub async fn guard<T, E: Limited>(
+        &self,
+        scope: &'static str,
+        call: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        self.guard_with(scope, E::rate_limited, call).await
+    }
+
+    /// Remembers that `scope` answered "rate limited" for `wait`.
+    async fn remember(&self, scope: &'static str, wait: Duration) {
+        let wait = wait.min(Duration::from_secs(3600));
+        if wait.is_zero() {
+            return;
+        }
+        let until = now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+        if let Ok(mut local) = self.local.lock() {
+            local.insert(scope, until);
+        }
+        if let Some(shared) = &self.shared {
+            shared
+                .set(&Self::name(scope), until.to_string().into_bytes(), wait)
+                .await;
+        }
+    }
+}
+
+pub(super) const GITHUB: &str = "github";
+
+/// Rate-limit scopes of a social graph's two kinds of call. GitHub's limit is one per token,
+/// whichever endpoint, so its follow graph shares the code host's scope.
+pub(super) fn scopes(network: Network) -> (&'static str, &'static str) {
+    match network {
+        Network::GitHub => (GITHUB, GITHUB),
+        Network::X => ("x:lookup", "x:follows"),
+        Network::Bluesky => ("bluesky", "bluesky"),
+    }
+}
+
+/// A failure that may be a rate limit.
+pub trait Limited {
+    /// How long to wait, when it is a rate limit.
+    fn retry_after(&self) -> Option<Duration>;
+    /// The rate limit itself.
+    fn rate_limited(retry_after: Duration) -> Self;
+}
+
+impl Limited for CodeHostError {
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            CodeHostError::RateLimited { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    fn rate_limited(retry_after: Duration) -> Self {
+        CodeHostError::RateLimited { retry_after }
+    }
+}
+
+impl Limited for SocialGraphError {
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SocialGraphError::RateLimited { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    fn rate_limited(retry_after: Duration) -> Self {
+        SocialGraphError::RateLimited { retry_after }
+    }
+}
+
+impl Limited for Interrupted {
+    fn retry_after(&self) -> Option<Duration> {
+        self.error.retry_after()
+    }
+
+    /// Nothing learned: blocked before asking.
+    fn rate_limited(retry_after: Duration) -> Self {
+        Interrupted {
+            known: Vec::new(),
+            error: SocialGraphError::RateLimited { retry_after },
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! Caches of upstream facts, as decorators that implement the same ports: a GitHub user's
+//! organisations, an X user's id and counts, whether one X user follows another. Not the
+//! verdicts: a verdict is always decided again from facts, fresh or cached.
+//!
+//! Each fact lives in process (moka: bounded, least recently used out, and concurrent loads
+//! of one key share one upstream call) and, when Redis is configured, in Redis too, so one
+//! instance reuses what another fetched. Failures are never cached; a not-found is, for its
+//! own shorter time. A rate limit is remembered until it resets, and calls that would hit it
+//! fail at once without being made.
+
+mod code_host;
+mod limits;
+mod social_graph;
+mod tier;
+
+pub use code_host::CachedCodeHost;
+pub use limits::RateLimitMemory;
+pub use social_graph::CachedSocialGraph;
+
+use std::time::Duration;
+
+/// How long facts are kept and how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSettings {
+    /// Found facts; zero disables the cache.
+    pub ttl: Duration,
+    /// Users that do not exist.
+    pub ttl_not_found: Duration,
+    /// Facts kept in process, per kind of fact.
+    pub max_entries: u64,
+}
+
+impl CacheSettings {
+    pub(super) fn not_found_ttl(&self) -> Duration {
+        if self.ttl.is_zero() {
+            Duration::ZERO
+        } else {
+            self.ttl_not_found
+        }
+    }
+}
