@@ -1,13 +1,14 @@
 //! The public Bluesky AppView as the social graph: no credentials, and one call answers both
 //! directions of a follow.
 
-use super::http::{self, describe_status, describe_transport};
+use super::upstream::{Refusal, Upstream, too_many_requests};
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
-use crate::metrics::{Metrics, Outcome};
+use crate::metrics::Metrics;
 use async_trait::async_trait;
 use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -21,22 +22,21 @@ const PROFILES_BATCH: usize = 25;
 const RELATIONSHIPS_BATCH: usize = 30;
 
 /// The Bluesky AppView (`app.bsky.actor.getProfiles`, `app.bsky.graph.getRelationships`).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct BlueskyAppView {
-    client: reqwest::Client,
-    base: Url,
+    api: Upstream,
     suffix: String,
-    timeout: Duration,
-    metrics: Arc<Metrics>,
 }
 
-impl std::fmt::Debug for BlueskyAppView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlueskyAppView")
-            .field("base", &self.base.as_str())
-            .field("suffix", &self.suffix)
-            .finish_non_exhaustive()
+/// The AppView's refusals: a `429` with its reset in `ratelimit-reset`; an `ActorNotFound`
+/// (a `400`) is "no such actor".
+fn refusal(status: StatusCode, headers: &HeaderMap, body: &str) -> Option<Refusal> {
+    let not_found = status == StatusCode::BAD_REQUEST
+        && serde_json::from_str::<XrpcError>(body).is_ok_and(|e| e.error == "ActorNotFound");
+    if not_found {
+        return Some(Refusal::NotFound);
     }
+    too_many_requests(status, headers, "ratelimit-reset", Duration::from_secs(60))
 }
 
 /// `profiles` is required: an answer without it is not "nobody found".
@@ -98,11 +98,16 @@ impl BlueskyAppView {
             format!(".{suffix}")
         };
         Ok(Self {
-            client: http::client(timeout)?,
-            base: super::base_url(base, "BLUESKY_API_URL")?,
+            api: Upstream::new(
+                "bluesky",
+                base,
+                "BLUESKY_API_URL",
+                None,
+                timeout,
+                metrics,
+                refusal,
+            )?,
             suffix: suffix.to_lowercase(),
-            timeout,
-            metrics,
         })
     }
 
@@ -116,10 +121,7 @@ impl BlueskyAppView {
     }
 
     fn url(&self, method: &str, query: &[(&str, &str)]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().extend(["xrpc", method]);
-        }
+        let mut url = self.api.url(&["xrpc", method]);
         {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in query {
@@ -135,50 +137,7 @@ impl BlueskyAppView {
         endpoint: &'static str,
         url: Url,
     ) -> Result<Option<T>, SocialGraphError> {
-        let outcome = |outcome| self.metrics.upstream("bluesky", endpoint, outcome);
-        let response = self.client.get(url).send().await.map_err(|e| {
-            outcome(Outcome::Error);
-            SocialGraphError::Unavailable(describe_transport(&e, self.timeout))
-        })?;
-        let status = response.status();
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            outcome(Outcome::RateLimited);
-            let retry_after = http::until_reset(response.headers(), "ratelimit-reset")
-                .or_else(|| http::retry_after(response.headers()))
-                .unwrap_or(Duration::from_secs(60));
-            return Err(SocialGraphError::RateLimited { retry_after });
-        }
-        if status == StatusCode::BAD_REQUEST {
-            let text = response.text().await.unwrap_or_default();
-            let error = serde_json::from_str::<XrpcError>(&text)
-                .map(|e| e.error)
-                .unwrap_or_default();
-            if error == "ActorNotFound" {
-                outcome(Outcome::NotFound);
-                return Ok(None);
-            }
-            outcome(Outcome::Error);
-            return Err(SocialGraphError::Unavailable(format!(
-                "it answered HTTP 400 Bad Request: {}",
-                if error.is_empty() {
-                    "no reason given"
-                } else {
-                    &error
-                }
-            )));
-        }
-        if !status.is_success() {
-            outcome(Outcome::Error);
-            return Err(SocialGraphError::Unavailable(
-                describe_status(response).await,
-            ));
-        }
-        let body = response.json().await.map_err(|e| {
-            outcome(Outcome::Error);
-            SocialGraphError::Unavailable(describe_transport(&e, self.timeout))
-        })?;
-        outcome(Outcome::Ok);
-        Ok(Some(body))
+        Ok(self.api.get_json(endpoint, url).await?)
     }
 
     /// Whether `actor` follows each of `others` and each follows it, by DID.

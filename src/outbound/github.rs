@@ -1,15 +1,15 @@
 //! GitHub's REST API as the code host.
 
-use super::http::{self, describe_transport};
+use super::upstream::{self, Refusal, Reply, Upstream};
 use crate::domain::{
     CodeHost, CodeHostError, Handle, Interrupted, Network, Relationship, SocialGraph,
     SocialGraphError, SocialUser, relationships_one_by_one,
 };
-use crate::metrics::{Metrics, Outcome};
+use crate::metrics::Metrics;
 use crate::secret::Secret;
 use async_trait::async_trait;
-use reqwest::header::{ACCEPT, AUTHORIZATION, ETAG, HeaderMap, IF_NONE_MATCH, LINK};
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, ETAG, HeaderMap, HeaderName};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,11 +21,7 @@ const MAX_PAGES: usize = 50;
 /// GitHub's REST API (`GET /users/{login}/orgs`).
 #[derive(Clone)]
 pub struct GitHubRest {
-    client: reqwest::Client,
-    base: Url,
-    token: Option<Secret>,
-    timeout: Duration,
-    metrics: Arc<Metrics>,
+    api: Upstream,
     /// The last page seen at each URL with its `ETag`, to revalidate with `If-None-Match`:
     /// a `304` costs no rate limit. Bounded, least recently used first out.
     pages: moka::sync::Cache<String, Arc<StoredPage>>,
@@ -41,8 +37,7 @@ struct StoredPage {
 impl std::fmt::Debug for GitHubRest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GitHubRest")
-            .field("base", &self.base.as_str())
-            .field("token", &self.token)
+            .field("api", &self.api)
             .finish_non_exhaustive()
     }
 }
@@ -62,13 +57,22 @@ impl GitHubRest {
         metrics: Arc<Metrics>,
         revalidation_entries: u64,
     ) -> Result<Self, String> {
-        let base = super::base_url(base, "GITHUB_API_URL")?;
-        Ok(Self {
-            client: http::client(timeout)?,
+        let api = Upstream::new(
+            "github",
             base,
-            token,
+            "GITHUB_API_URL",
+            token.as_ref(),
             timeout,
             metrics,
+            refusal,
+        )?
+        .with_header(ACCEPT, "application/vnd.github+json")
+        .with_header(
+            HeaderName::from_static("x-github-api-version"),
+            "2022-11-28",
+        );
+        Ok(Self {
+            api,
             pages: moka::sync::Cache::builder()
                 .max_capacity(revalidation_entries)
                 .eviction_policy(moka::policy::EvictionPolicy::lru())
@@ -77,36 +81,9 @@ impl GitHubRest {
     }
 
     fn orgs_url(&self, login: &str) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            // Pushed as segments, so a handle is percent-encoded and can never change the path.
-            segments.pop_if_empty().extend(["users", login, "orgs"]);
-        }
+        let mut url = self.api.url(&["users", login, "orgs"]);
         url.query_pairs_mut().append_pair("per_page", "100");
         url
-    }
-
-    async fn get(
-        &self,
-        endpoint: &'static str,
-        url: Url,
-        etag: Option<&str>,
-    ) -> Result<Response, CodeHostError> {
-        let mut request = self
-            .client
-            .get(url)
-            .header(ACCEPT, "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28");
-        if let Some(token) = &self.token {
-            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
-        }
-        if let Some(etag) = etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
-        request.send().await.map_err(|e| {
-            self.metrics.upstream("github", endpoint, Outcome::Error);
-            CodeHostError::Unavailable(describe_transport(&e, self.timeout))
-        })
     }
 
     /// One page: its organisations and the next page's URL, revalidated when it was seen
@@ -114,16 +91,19 @@ impl GitHubRest {
     async fn page(&self, url: Url) -> Result<(Vec<String>, Option<Url>), CodeHostError> {
         let key = url.to_string();
         let stored = self.pages.get(&key);
-        let response = self
-            .get("orgs", url, stored.as_ref().map(|p| p.etag.as_str()))
-            .await?;
-        let status = response.status();
-        let outcome = |outcome| self.metrics.upstream("github", "orgs", outcome);
-        if status == StatusCode::NOT_MODIFIED {
-            outcome(Outcome::NotModified);
+        let etag = stored.as_ref().map(|p| p.etag.as_str());
+        let answer = match self.api.get("orgs", url, etag).await? {
+            Reply::Answer(answer) => answer,
+            Reply::NotFound => {
+                self.pages.invalidate(&key);
+                return Err(CodeHostError::NotFound);
+            }
+        };
+        let next = answer.next_link();
+        if answer.status == StatusCode::NOT_MODIFIED {
+            answer.status_only();
             // The page's body is unchanged, but a list that grew may have gained a page
             // after it: the 304's own Link header says so when it has one.
-            let next = self.next_page(response.headers());
             return match stored {
                 Some(page) => Ok((
                     page.organisations.clone(),
@@ -134,34 +114,12 @@ impl GitHubRest {
                 )),
             };
         }
-        if status == StatusCode::NOT_FOUND {
-            outcome(Outcome::NotFound);
-            self.pages.invalidate(&key);
-            return Err(CodeHostError::NotFound);
-        }
-        if !status.is_success() {
-            return Err(match refusal(response).await {
-                Refusal::RateLimited(retry_after) => {
-                    outcome(Outcome::RateLimited);
-                    CodeHostError::RateLimited { retry_after }
-                }
-                Refusal::Other(reason) => {
-                    outcome(Outcome::Error);
-                    CodeHostError::Unavailable(reason)
-                }
-            });
-        }
-        let next = self.next_page(response.headers());
-        let etag = response
-            .headers()
+        let etag = answer
+            .headers
             .get(ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let page: Vec<Organisation> = response.json().await.map_err(|e| {
-            outcome(Outcome::Error);
-            CodeHostError::Unavailable(describe_transport(&e, self.timeout))
-        })?;
-        outcome(Outcome::Ok);
+        let page: Vec<Organisation> = answer.json()?;
         let organisations: Vec<String> = page.into_iter().map(|o| o.login).collect();
         // A full last page is not kept for revalidation: should the list grow by one, this
         // page would not change (so GitHub would answer 304) while a new page appeared.
@@ -178,47 +136,23 @@ impl GitHubRest {
         }
         Ok((organisations, next))
     }
-
-    /// The `rel="next"` link, followed only while it stays on the configured origin so the
-    /// token is never sent elsewhere.
-    fn next_page(&self, headers: &HeaderMap) -> Option<Url> {
-        let link = headers.get(LINK)?.to_str().ok()?;
-        let next = link.split(',').find_map(|part| {
-            let (target, params) = part.split_once(';')?;
-            let is_next = params
-                .split(';')
-                .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"));
-            is_next.then(|| target.trim().trim_start_matches('<').trim_end_matches('>'))
-        })?;
-        let next = self.base.join(next).ok()?;
-        (next.origin() == self.base.origin()).then_some(next)
-    }
 }
 
-/// How GitHub refused a request.
-enum Refusal {
-    RateLimited(Duration),
-    Other(String),
-}
-
-/// A non-2xx answer: a rate limit by its headers, or a secondary rate limit said only in the
-/// body (GitHub asks for a minute's wait then, and may ban a client that keeps going), or
-/// anything else in words.
-async fn refusal(response: Response) -> Refusal {
-    let status = response.status();
-    if let Some(wait) = rate_limit(status, response.headers()) {
-        return Refusal::RateLimited(wait);
+/// GitHub's refusals: `404` is "no such user" (or, for a follow, "does not follow"); a rate
+/// limit by its headers, or a secondary rate limit said only in a `403`'s body (GitHub asks
+/// for a minute's wait then, and may ban a client that keeps going).
+fn refusal(status: StatusCode, headers: &HeaderMap, body: &str) -> Option<Refusal> {
+    if status == StatusCode::NOT_FOUND {
+        return Some(Refusal::NotFound);
     }
-    let text = response.text().await.unwrap_or_default();
+    if let Some(wait) = rate_limit(status, headers) {
+        return Some(Refusal::RateLimited(wait));
+    }
     let limited = matches!(
         status,
         StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
-    ) && text.to_ascii_lowercase().contains("rate limit");
-    if limited {
-        Refusal::RateLimited(Duration::from_secs(60))
-    } else {
-        Refusal::Other(http::describe(status, &text))
-    }
+    ) && body.to_ascii_lowercase().contains("rate limit");
+    limited.then(|| Refusal::RateLimited(Duration::from_secs(60)))
 }
 
 /// GitHub's rate limits: 403 or 429 with `x-ratelimit-remaining: 0` (reset in
@@ -231,12 +165,12 @@ fn rate_limit(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
     let exhausted = headers
         .get("x-ratelimit-remaining")
         .is_some_and(|v| v.as_bytes() == b"0");
-    if let Some(wait) = http::retry_after(headers) {
+    if let Some(wait) = upstream::retry_after(headers) {
         return Some(wait);
     }
     if exhausted {
         return Some(
-            http::until_reset(headers, "x-ratelimit-reset").unwrap_or(Duration::from_secs(60)),
+            upstream::until_reset(headers, "x-ratelimit-reset").unwrap_or(Duration::from_secs(60)),
         );
     }
     // GitHub's advice for a secondary limit without headers: wait at least a minute.
@@ -336,50 +270,23 @@ impl SocialGraph for GitHubRest {
 }
 
 impl GitHubRest {
-    /// Whether `follower` follows `followee`: `GET /users/{a}/following/{b}`.
+    /// Whether `follower` follows `followee`: `GET /users/{a}/following/{b}`, `204` yes,
+    /// `404` no.
     async fn follows(
         &self,
         follower: &SocialUser,
         followee: &SocialUser,
     ) -> Result<bool, SocialGraphError> {
-        let mut url = self.base.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().extend([
-                "users",
-                &follower.username,
-                "following",
-                &followee.username,
-            ]);
-        }
-        let outcome = |outcome| self.metrics.upstream("github", "following", outcome);
-        let response = self
-            .get("following", url, None)
-            .await
-            .map_err(|e| match e {
-                CodeHostError::Unavailable(reason) => SocialGraphError::Unavailable(reason),
-                CodeHostError::RateLimited { retry_after } => {
-                    SocialGraphError::RateLimited { retry_after }
-                }
-                CodeHostError::NotFound => SocialGraphError::Unavailable("not found".to_owned()),
-            })?;
-        let status = response.status();
-        if status == StatusCode::NO_CONTENT {
-            outcome(Outcome::Ok);
-            return Ok(true);
-        }
-        if status == StatusCode::NOT_FOUND {
-            outcome(Outcome::NotFound);
-            return Ok(false);
-        }
-        match refusal(response).await {
-            Refusal::RateLimited(retry_after) => {
-                outcome(Outcome::RateLimited);
-                Err(SocialGraphError::RateLimited { retry_after })
+        let url = self
+            .api
+            .url(&["users", &follower.username, "following", &followee.username]);
+        match self.api.get("following", url, None).await? {
+            Reply::NotFound => Ok(false),
+            Reply::Answer(answer) if answer.status == StatusCode::NO_CONTENT => {
+                answer.status_only();
+                Ok(true)
             }
-            Refusal::Other(reason) => {
-                outcome(Outcome::Error);
-                Err(SocialGraphError::Unavailable(reason))
-            }
+            Reply::Answer(answer) => Err(answer.unexpected().into()),
         }
     }
 }
@@ -410,29 +317,28 @@ mod tests {
     }
 
     #[test]
-    fn the_next_link_is_followed_only_on_the_same_origin() {
-        let gh = github();
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            LINK,
-            HeaderValue::from_static(
-                "<http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=2>; rel=\"next\", <http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=3>; rel=\"last\"",
+    fn a_secondary_limit_said_only_in_the_body_is_a_rate_limit() {
+        let headers = HeaderMap::new();
+        assert_eq!(
+            refusal(
+                StatusCode::FORBIDDEN,
+                &headers,
+                r#"{"message": "You have exceeded a secondary rate limit."}"#
             ),
+            Some(Refusal::RateLimited(Duration::from_secs(60)))
         );
         assert_eq!(
-            gh.next_page(&headers).unwrap().as_str(),
-            "http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=2"
+            refusal(
+                StatusCode::FORBIDDEN,
+                &headers,
+                r#"{"message": "Forbidden"}"#
+            ),
+            None
         );
-        headers.insert(
-            LINK,
-            HeaderValue::from_static("<https://evil.example/x>; rel=\"next\""),
+        assert_eq!(
+            refusal(StatusCode::NOT_FOUND, &headers, ""),
+            Some(Refusal::NotFound)
         );
-        assert_eq!(gh.next_page(&headers), None);
-        headers.insert(
-            LINK,
-            HeaderValue::from_static("<http://127.0.0.1:9/api/x>; rel=\"prev\""),
-        );
-        assert_eq!(gh.next_page(&headers), None);
     }
 
     #[test]

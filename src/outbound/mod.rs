@@ -5,10 +5,10 @@ pub mod bluesky;
 pub mod cache;
 pub mod demo;
 pub mod github;
-pub mod http;
 pub mod postgres;
 pub mod shared;
 pub mod sqlite;
+pub mod upstream;
 pub mod x;
 
 /// An upstream origin from configuration, checked to be http(s).

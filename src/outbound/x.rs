@@ -1,15 +1,15 @@
 //! X API v2 as the social graph.
 
-use super::http::{self, describe_status, describe_transport};
+use super::upstream::{Refusal, Upstream, too_many_requests};
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
-use crate::metrics::{Metrics, Outcome};
+use crate::metrics::Metrics;
 use crate::secret::Secret;
 use async_trait::async_trait;
 use futures::StreamExt;
-use reqwest::header::AUTHORIZATION;
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -23,22 +23,21 @@ const PAGE_SIZE: u32 = 1000;
 const MAX_PAGES: usize = 1000;
 
 /// X API v2 (`/2/users/by`, `/2/users/:id/following|followers`).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct XApi {
-    client: reqwest::Client,
-    base: Url,
-    token: Secret,
-    timeout: Duration,
+    api: Upstream,
     metrics: Arc<Metrics>,
 }
 
-impl std::fmt::Debug for XApi {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XApi")
-            .field("base", &self.base.as_str())
-            .field("token", &self.token)
-            .finish_non_exhaustive()
-    }
+/// X's refusals: a `429` with its reset in `x-rate-limit-reset` (its windows are 15
+/// minutes); X says "not found" inside a `200`, never with a status.
+fn refusal(status: StatusCode, headers: &HeaderMap, _: &str) -> Option<Refusal> {
+    too_many_requests(
+        status,
+        headers,
+        "x-rate-limit-reset",
+        Duration::from_secs(15 * 60),
+    )
 }
 
 #[derive(Deserialize)]
@@ -183,20 +182,23 @@ impl XApi {
         metrics: Arc<Metrics>,
     ) -> Result<Self, String> {
         Ok(Self {
-            client: http::client(timeout)?,
-            base: super::base_url(base, "TWITTER_API_URL")?,
-            token,
-            timeout,
+            api: Upstream::new(
+                "x",
+                base,
+                "TWITTER_API_URL",
+                Some(&token),
+                timeout,
+                Arc::clone(&metrics),
+                refusal,
+            )?,
             metrics,
         })
     }
 
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().push("2").extend(segments);
-        }
-        url
+        let mut path = vec!["2"];
+        path.extend_from_slice(segments);
+        self.api.url(&path)
     }
 
     /// One call to `endpoint` (a metrics label), its failures put in the port's words.
@@ -205,38 +207,10 @@ impl XApi {
         endpoint: &'static str,
         url: Url,
     ) -> Result<T, SocialGraphError> {
-        let outcome = |outcome| self.metrics.upstream("x", endpoint, outcome);
-        let response: Response = self
-            .client
-            .get(url)
-            .header(AUTHORIZATION, format!("Bearer {}", self.token.expose()))
-            .send()
-            .await
-            .map_err(|e| {
-                outcome(Outcome::Error);
-                SocialGraphError::Unavailable(describe_transport(&e, self.timeout))
-            })?;
-        let status = response.status();
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            outcome(Outcome::RateLimited);
-            let retry_after = http::until_reset(response.headers(), "x-rate-limit-reset")
-                .or_else(|| http::retry_after(response.headers()))
-                // X's windows are 15 minutes.
-                .unwrap_or(Duration::from_secs(15 * 60));
-            return Err(SocialGraphError::RateLimited { retry_after });
-        }
-        if !status.is_success() {
-            outcome(Outcome::Error);
-            return Err(SocialGraphError::Unavailable(
-                describe_status(response).await,
-            ));
-        }
-        let body = response.json().await.map_err(|e| {
-            outcome(Outcome::Error);
-            SocialGraphError::Unavailable(describe_transport(&e, self.timeout))
-        })?;
-        outcome(Outcome::Ok);
-        Ok(body)
+        self.api
+            .get_json(endpoint, url)
+            .await?
+            .ok_or_else(|| SocialGraphError::Unavailable("it answered 404 Not Found".to_owned()))
     }
 }
 

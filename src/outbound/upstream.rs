@@ -1,0 +1,497 @@
+//! The one upstream client every API adapter configures: it sends with the API's credentials
+//! and timeout, counts each call, reads rate limits through the API's own reader, bounds and
+//! decodes answers, and puts failures in words a user understands. An adapter keeps only
+//! what is its own: URLs, wire types, and how its API says "rate limited" or "not found".
+
+use crate::metrics::{Metrics, Outcome};
+use crate::secret::Secret;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, IF_NONE_MATCH, LINK};
+use reqwest::{Response, StatusCode};
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use url::Url;
+
+/// Sent to every upstream; GitHub refuses requests without one.
+pub const USER_AGENT: &str = concat!("connected/", env!("CARGO_PKG_VERSION"));
+
+/// The largest answer read: a full page of a follow list is about 100 KB; anything far
+/// larger is not an answer, and is not held in memory.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// The longest wait a rate limit is believed for: a reset further out is a misread header
+/// (milliseconds for seconds, say), not a reason to stop asking for a day.
+const LONGEST_WAIT: Duration = Duration::from_secs(3600);
+
+/// Why an upstream call gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The API refuses calls for this long.
+    RateLimited(Duration),
+    /// Anything else, in words (never with a secret).
+    Unavailable(String),
+}
+
+impl From<Failure> for crate::domain::SocialGraphError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::RateLimited(retry_after) => Self::RateLimited { retry_after },
+            Failure::Unavailable(reason) => Self::Unavailable(reason),
+        }
+    }
+}
+
+impl From<Failure> for crate::domain::CodeHostError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::RateLimited(retry_after) => Self::RateLimited { retry_after },
+            Failure::Unavailable(reason) => Self::Unavailable(reason),
+        }
+    }
+}
+
+/// How an API refused a call, beyond a plain failure: read by the API's own reader from the
+/// status, the headers and the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    RateLimited(Duration),
+    /// The API's "no such thing" (GitHub's 404, Bluesky's `ActorNotFound`).
+    NotFound,
+}
+
+/// An API's reader of refusals: `None` for a status that is neither a rate limit nor a
+/// not-found (a failure then).
+pub type RefusalReader = fn(StatusCode, &HeaderMap, &str) -> Option<Refusal>;
+
+/// What a call brought back.
+pub enum Reply<'a> {
+    /// A 2xx or a 304, for the adapter to read.
+    Answer(Answer<'a>),
+    NotFound,
+}
+
+/// A successful answer: its status, headers and body (bounded). Reading it counts the call.
+pub struct Answer<'a> {
+    upstream: &'a Upstream,
+    endpoint: &'static str,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer<'_> {
+    /// The body as `T`; JSON that is not `T` (another shape, `null`, cut short) is a
+    /// failure, never an empty answer.
+    ///
+    /// # Errors
+    /// [`Failure::Unavailable`] when the body is not `T`.
+    pub fn json<T: DeserializeOwned>(self) -> Result<T, Failure> {
+        match serde_json::from_slice(&self.body) {
+            Ok(value) => {
+                self.upstream.count(self.endpoint, Outcome::Ok);
+                Ok(value)
+            }
+            Err(_) => {
+                self.upstream.count(self.endpoint, Outcome::Error);
+                Err(Failure::Unavailable(
+                    "its answer could not be read".to_owned(),
+                ))
+            }
+        }
+    }
+
+    /// The answer taken by its status alone (a `204`, a `304`).
+    pub fn status_only(self) -> StatusCode {
+        let outcome = if self.status == StatusCode::NOT_MODIFIED {
+            Outcome::NotModified
+        } else {
+            Outcome::Ok
+        };
+        self.upstream.count(self.endpoint, outcome);
+        self.status
+    }
+
+    /// A success that is not the one asked for (a `200` where a `204` belongs): a failure.
+    pub fn unexpected(self) -> Failure {
+        self.upstream.count(self.endpoint, Outcome::Error);
+        Failure::Unavailable(describe(self.status, &String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The `rel="next"` link, followed only while it stays on the API's origin, so the
+    /// credentials are never sent elsewhere.
+    pub fn next_link(&self) -> Option<Url> {
+        self.upstream.next_link(&self.headers)
+    }
+}
+
+/// One API: its origin, credentials, fixed headers, timeout and refusal reader.
+#[derive(Clone)]
+pub struct Upstream {
+    client: reqwest::Client,
+    base: Url,
+    /// Marked sensitive, so the HTTP client never shows it.
+    authorization: Option<HeaderValue>,
+    headers: HeaderMap,
+    timeout: Duration,
+    metrics: Arc<Metrics>,
+    /// The network's name in metrics (`github`, `x`, `bluesky`).
+    network: &'static str,
+    refusal: RefusalReader,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("network", &self.network)
+            .field("base", &self.base.as_str())
+            .field("authorized", &self.authorization.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Upstream {
+    /// A client for the API at `base` (the setting `variable` names it in messages).
+    ///
+    /// # Errors
+    /// A message when the base URL is not an http(s) URL, the token cannot be a header, or
+    /// the client cannot be built.
+    pub fn new(
+        network: &'static str,
+        base: &str,
+        variable: &str,
+        token: Option<&Secret>,
+        timeout: Duration,
+        metrics: Arc<Metrics>,
+        refusal: RefusalReader,
+    ) -> Result<Self, String> {
+        let authorization = match token {
+            None => None,
+            Some(token) => {
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                    .map_err(|_| format!("the token for {variable} is not a valid header"))?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+        };
+        Ok(Self {
+            client: client(timeout)?,
+            base: super::base_url(base, variable)?,
+            authorization,
+            headers: HeaderMap::new(),
+            timeout,
+            metrics,
+            network,
+            refusal,
+        })
+    }
+
+    /// Sends `name: value` on every call.
+    #[must_use]
+    pub fn with_header(mut self, name: HeaderName, value: &'static str) -> Self {
+        self.headers.insert(name, HeaderValue::from_static(value));
+        self
+    }
+
+    /// The API's origin.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The origin with these path segments appended, each percent-encoded, so that a handle
+    /// can never change which URL is called.
+    pub fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    fn count(&self, endpoint: &'static str, outcome: Outcome) {
+        self.metrics.upstream(self.network, endpoint, outcome);
+    }
+
+    /// `GET url` (a call to `endpoint`, as metrics name it), conditional on `etag` when
+    /// given.
+    ///
+    /// # Errors
+    /// [`Failure::RateLimited`] when the API's reader says so; [`Failure::Unavailable`] for
+    /// a transport failure, an answer over the size bound, or any other refusal.
+    pub async fn get(
+        &self,
+        endpoint: &'static str,
+        url: Url,
+        etag: Option<&str>,
+    ) -> Result<Reply<'_>, Failure> {
+        let mut request = self.client.get(url).headers(self.headers.clone());
+        if let Some(authorization) = &self.authorization {
+            request = request.header(AUTHORIZATION, authorization.clone());
+        }
+        if let Some(etag) = etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        let failed = |reason: String| {
+            self.count(endpoint, Outcome::Error);
+            Failure::Unavailable(reason)
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| failed(describe_transport(&e, self.timeout)))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = read_bounded(response)
+            .await
+            .map_err(|e| failed(e.unwrap_or_else(|e| describe_transport(&e, self.timeout))))?;
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            return Ok(Reply::Answer(Answer {
+                upstream: self,
+                endpoint,
+                status,
+                headers,
+                body,
+            }));
+        }
+        let text = String::from_utf8_lossy(&body);
+        match (self.refusal)(status, &headers, &text) {
+            Some(Refusal::RateLimited(wait)) => {
+                self.count(endpoint, Outcome::RateLimited);
+                Err(Failure::RateLimited(
+                    wait.clamp(Duration::from_secs(1), LONGEST_WAIT),
+                ))
+            }
+            Some(Refusal::NotFound) => {
+                self.count(endpoint, Outcome::NotFound);
+                Ok(Reply::NotFound)
+            }
+            None => Err(failed(describe(status, &text))),
+        }
+    }
+
+    /// [`Upstream::get`] of a JSON answer: `None` for the API's not-found.
+    ///
+    /// # Errors
+    /// As [`Upstream::get`], and when the body is not `T`.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        url: Url,
+    ) -> Result<Option<T>, Failure> {
+        match self.get(endpoint, url, None).await? {
+            Reply::Answer(answer) => answer.json().map(Some),
+            Reply::NotFound => Ok(None),
+        }
+    }
+
+    fn next_link(&self, headers: &HeaderMap) -> Option<Url> {
+        let link = headers.get(LINK)?.to_str().ok()?;
+        let next = link.split(',').find_map(|part| {
+            let (target, params) = part.split_once(';')?;
+            let is_next = params
+                .split(';')
+                .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"));
+            is_next.then(|| target.trim().trim_start_matches('<').trim_end_matches('>'))
+        })?;
+        let next = self.base.join(next).ok()?;
+        (next.origin() == self.base.origin()).then_some(next)
+    }
+}
+
+/// The body, up to [`MAX_BODY`]: `Err(Ok(words))` when it is larger, `Err(Err(_))` when it
+/// cannot be read.
+async fn read_bounded(mut response: Response) -> Result<Vec<u8>, Result<String, reqwest::Error>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Err)? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(Ok(format!(
+                "its answer is larger than {} MiB",
+                MAX_BODY / (1024 * 1024)
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A client for one upstream: rustls, kept-alive connections, the whole-request timeout.
+fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(64)
+        // Redirects would carry the token to wherever they point.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// A transport failure in words: a timeout, a refused connection, an unreadable body.
+fn describe_transport(error: &reqwest::Error, timeout: Duration) -> String {
+    if error.is_timeout() {
+        format!("no answer within {}", humantime::format_duration(timeout))
+    } else if error.is_connect() {
+        "cannot connect".to_owned()
+    } else if error.is_decode() || error.is_body() {
+        "its answer could not be read".to_owned()
+    } else {
+        "the request failed".to_owned()
+    }
+}
+
+/// The wait until a Unix-seconds reset time in a header, if the header is there: at least a
+/// second (a reset already past means the clocks differ, not that the limit is gone) and at
+/// most an hour.
+pub fn until_reset(headers: &HeaderMap, name: &str) -> Option<Duration> {
+    let reset: u64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(reset.saturating_sub(now).max(1)).min(LONGEST_WAIT))
+}
+
+/// A `Retry-After` in seconds, if given.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let secs: u64 = headers
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(secs.max(1)).min(LONGEST_WAIT))
+}
+
+/// The usual reader of a `429`: the wait from the API's reset header (Unix seconds), else
+/// from `Retry-After`, else `default`.
+pub fn too_many_requests(
+    status: StatusCode,
+    headers: &HeaderMap,
+    reset_header: &str,
+    default: Duration,
+) -> Option<Refusal> {
+    (status == StatusCode::TOO_MANY_REQUESTS).then(|| {
+        Refusal::RateLimited(
+            until_reset(headers, reset_header)
+                .or_else(|| retry_after(headers))
+                .unwrap_or(default),
+        )
+    })
+}
+
+/// A non-2xx status and its body in words, with the upstream's own message where it gave
+/// one.
+pub fn describe(status: StatusCode, text: &str) -> String {
+    let detail = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|body| {
+            ["message", "detail", "title", "error"]
+                .iter()
+                .find_map(|key| body.get(key).and_then(|v| v.as_str()).map(str::to_owned))
+        })
+        .map(|d| d.chars().take(200).collect::<String>());
+    let code = match status.canonical_reason() {
+        Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
+    };
+    match (status, detail) {
+        (StatusCode::UNAUTHORIZED, _) => format!("it rejected the credentials ({code})"),
+        (_, Some(detail)) if !detail.is_empty() => format!("it answered {code}: {detail}"),
+        _ => format!("it answered {code}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn never(_: StatusCode, _: &HeaderMap, _: &str) -> Option<Refusal> {
+        None
+    }
+
+    fn upstream(base: &str) -> Upstream {
+        Upstream::new(
+            "github",
+            base,
+            "GITHUB_API_URL",
+            Some(&Secret::new("ghp_hush")),
+            Duration::from_secs(1),
+            Arc::default(),
+            never,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_reset_in_the_past_means_a_second_and_one_far_off_an_hour() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
+        assert_eq!(
+            until_reset(&headers, "x-ratelimit-reset"),
+            Some(Duration::from_secs(1))
+        );
+        headers.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_static("99999999999999"),
+        );
+        assert_eq!(
+            until_reset(&headers, "x-ratelimit-reset"),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(until_reset(&headers, "x-rate-limit-reset"), None);
+    }
+
+    #[test]
+    fn a_reset_in_the_future_is_the_wait() {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-rate-limit-reset",
+            HeaderValue::from_str(&(now + 120).to_string()).unwrap(),
+        );
+        let wait = until_reset(&headers, "x-rate-limit-reset").unwrap();
+        assert!((119..=120).contains(&wait.as_secs()), "{wait:?}");
+    }
+
+    #[test]
+    fn paths_are_built_from_encoded_segments() {
+        let api = upstream("http://127.0.0.1:9/api/");
+        assert_eq!(
+            api.url(&["users", "../../admin?x=1#y", "orgs"]).as_str(),
+            "http://127.0.0.1:9/api/users/..%2F..%2Fadmin%3Fx=1%23y/orgs"
+        );
+    }
+
+    #[test]
+    fn the_next_link_is_followed_only_on_the_same_origin() {
+        let api = upstream("http://127.0.0.1:9/api/");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            LINK,
+            HeaderValue::from_static(
+                "<http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=2>; rel=\"next\", <http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=3>; rel=\"last\"",
+            ),
+        );
+        assert_eq!(
+            api.next_link(&headers).unwrap().as_str(),
+            "http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=2"
+        );
+        headers.insert(
+            LINK,
+            HeaderValue::from_static("<https://evil.example/x>; rel=\"next\""),
+        );
+        assert_eq!(api.next_link(&headers), None);
+        headers.insert(
+            LINK,
+            HeaderValue::from_static("<http://127.0.0.1:9/api/x>; rel=\"prev\""),
+        );
+        assert_eq!(api.next_link(&headers), None);
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        assert!(!format!("{:?}", upstream("https://api.github.com")).contains("ghp_hush"));
+    }
+}
