@@ -10,10 +10,12 @@ as schemathesis makes it. Negative cases are left as generated: they must be ref
 Who exists is the other fact no schema can state: a realtime check of a developer missing on
 a network is a 400 ("... is not a valid user in github"), as the API promises. So a positive
 realtime case names two developers of the demo graph that `serve --demo` answers from
-(present on both networks, not protected), spelt with the generated case's letter case; and
+(present on both networks, not protected), chosen and letter-cased from the generated
+values; and
 half the register's positive cases do too, so that recorded entries are read back and their
-schema checked. Arbitrary handles stay in the register's other half and in every negative
-case.
+schema checked. Arbitrary handles stay in the register's other half, in every team and in
+every negative case. Nor is a body's size a schema keyword: a positive team is kept under the
+endpoint's documented 64 KiB (its 413).
 
 Loaded with SCHEMATHESIS_HOOKS=.ci/schemathesis_hooks.py (schemathesis 4's documented way);
 `map_case` runs in the coverage and fuzzing phases alike.
