@@ -6,8 +6,8 @@ mod wire;
 
 pub use errors::ApiError;
 pub use wire::{
-    ConnectionBody, ErrorsBody, NetworkBody, RegisterEntry, StatusBody, TeamRequest,
-    UndecidedBody, VerdictBody,
+    ConnectionBody, ErrorsBody, NetworkBody, RegisterEntry, StatusBody, TeamRequest, UndecidedBody,
+    VerdictBody,
 };
 
 use crate::application::{Connections, Freshness};
