@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Measures the register endpoint on the release binary with the demo graph:
-#   1. a pair with 10 recorded checks, whole history, `wrk -t2 -c50`;
-#   2. a pair with 100,000 recorded checks, newest page (`?limit=50`), `wrk -t2 -c50`.
+#   0. /healthz, `wrk -t2 -c50`, for scale: the same run, the same machine load;
+#   1. a pair with 20 recorded checks, whole history, `wrk -t2 -c50`;
+#   2. a pair with 300,000 recorded checks, newest page (`?limit=50`), `wrk -t2 -c50`;
+#   3. eight clients reading that whole history at once (curl): each answer's count, the time
+#      and the server's peak resident memory (VmHWM) before and after.
 # BACKEND=sqlite (default: a fresh file) or BACKEND=postgres (a fresh database on
 # $TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres, dropped after).
-# Needs wrk (Debian: apt-get install wrk) and, for PostgreSQL, psql.
+# Needs wrk (Debian: apt-get install wrk), curl, python3 and, for PostgreSQL, psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +16,9 @@ duration="${DURATION:-10s}"
 port="${PORT:-5099}"
 admin="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-cargo build --release --locked --quiet
+# BINARY=path measures another build (an older one, say) instead of building this tree's.
+binary="${BINARY:-./target/release/connected}"
+[ -n "${BINARY:-}" ] || cargo build --release --locked --quiet
 
 work=$(mktemp -d)
 db_name="connected_bench_$$"
@@ -34,32 +39,54 @@ case "$backend" in
 esac
 
 DATABASE_URL="$database" RUST_LOG=warn \
-    ./target/release/connected serve --demo --listen-addr "127.0.0.1:$port" &
+    "$binary" serve --demo --listen-addr "127.0.0.1:$port" &
 server=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 
-for _ in $(seq 10); do curl -fs "http://127.0.0.1:$port/connected/realtime/alice/bob" >/dev/null; done
+for _ in $(seq 20); do curl -fs "http://127.0.0.1:$port/connected/realtime/alice/bob" >/dev/null; done
 
-# 100,000 checks of one pair, written straight into the table the service reads.
+# 300,000 checks of one pair, written straight into the table the service reads.
 if [ "$backend" = sqlite ]; then
     python3 - "$work/bench.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.executemany(
     "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations) VALUES ('alice','erin',?,1,'[\"acme\"]')",
-    ((1_600_000_000_000 + i,) for i in range(100_000)))
+    ((1_600_000_000_000 + i,) for i in range(300_000)))
 db.commit()
 PY
 else
     psql "$database" -qc "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations)
         SELECT 'alice', 'erin', timestamptz '2020-09-13 12:26:40+00' + i * interval '1 millisecond', true, '{acme}'
-        FROM generate_series(1, 100000) AS i" >/dev/null
+        FROM generate_series(1, 300000) AS i" >/dev/null
 fi
 
-echo "== $backend: GET /connected/register/alice/bob (10 entries), wrk -t2 -c50 -d$duration"
-wrk -t2 -c50 -d"$duration" --latency "http://127.0.0.1:$port/connected/register/alice/bob"
+rate() { awk '/^Requests\/sec/ {printf "%.0f", $2}' "$1"; }
+echo "== $backend: GET /healthz, wrk -t2 -c50 -d$duration"
+wrk -t2 -c50 -d"$duration" --latency "http://127.0.0.1:$port/healthz" | tee "$work/healthz.txt"
 echo
-echo "== $backend: GET /connected/register/alice/erin?limit=50 (newest page of 100,000), wrk -t2 -c50 -d$duration"
+echo "== $backend: GET /connected/register/alice/bob (20 entries), wrk -t2 -c50 -d$duration"
+wrk -t2 -c50 -d"$duration" --latency "http://127.0.0.1:$port/connected/register/alice/bob" | tee "$work/register.txt"
+echo
+echo "== $backend: register $(rate "$work/register.txt") requests/s, /healthz $(rate "$work/healthz.txt"): $(awk -v r="$(rate "$work/register.txt")" -v h="$(rate "$work/healthz.txt")" 'BEGIN {printf "%.2f", r / h}') of /healthz"
+echo
+echo "== $backend: GET /connected/register/alice/erin?limit=50 (newest page of 300,000), wrk -t2 -c50 -d$duration"
 wrk -t2 -c50 -d"$duration" --latency "http://127.0.0.1:$port/connected/register/alice/erin?limit=50"
 echo
-echo "== $backend: peak resident memory of the server: $(grep VmHWM /proc/$server/status | awk '{print $2, $3}')"
+peak() { grep VmHWM "/proc/$server/status" | awk '{print $2, $3}'; }
+echo "== $backend: peak resident memory of the server before the whole reads: $(peak)"
+echo "== $backend: 8 clients at once, GET /connected/register/alice/erin (the whole 300,000)"
+started=$(date +%s.%N)
+readers=()
+for i in $(seq 8); do
+    curl -fsS -o "$work/whole.$i.json" "http://127.0.0.1:$port/connected/register/alice/erin" &
+    readers+=($!)
+done
+wait "${readers[@]}"
+finished=$(date +%s.%N)
+for i in $(seq 8); do
+    python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))), end=" ")' "$work/whole.$i.json"
+    rm -f "$work/whole.$i.json"
+done
+echo "entries in each answer; all 8 in $(awk -v a="$started" -v b="$finished" 'BEGIN {printf "%.1f", b - a}') s"
+echo "== $backend: peak resident memory of the server after them: $(peak)"

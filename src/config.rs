@@ -96,9 +96,10 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen_addr", &self.listen_addr)
             .field("database_url", &redact_url(&self.database_url))
-            .field("github_api_url", &self.github_api_url)
+            // A proxy in front of an upstream may be given with credentials in its URL.
+            .field("github_api_url", &redact_url(&self.github_api_url))
             .field("github_token", &self.github_token)
-            .field("twitter_api_url", &self.twitter_api_url)
+            .field("twitter_api_url", &redact_url(&self.twitter_api_url))
             .field("twitter_bearer_token", &self.twitter_bearer_token)
             .field("upstream_timeout", &self.upstream_timeout)
             .field("upstreams", &self.upstreams)
@@ -113,7 +114,7 @@ impl std::fmt::Debug for Config {
             .field("redis_url", &self.redis_url)
             .field("redis_prefix", &self.redis_prefix)
             .field("social_graph", &self.social_graph)
-            .field("bluesky_api_url", &self.bluesky_api_url)
+            .field("bluesky_api_url", &redact_url(&self.bluesky_api_url))
             .field("bluesky_handle_suffix", &self.bluesky_handle_suffix)
             .field("register_retention", &self.register_retention)
             .finish()
@@ -162,12 +163,22 @@ mod tests {
         let config = Config {
             github_token: Some(Secret::new("ghp_abcdef")),
             twitter_bearer_token: Some(Secret::new("AAAAbearer")),
-            database_url: "postgres://app:pg-password@db/connected".into(),
+            database_url: "postgres://app:pg-password@db/connected?sslpassword=key-password".into(),
             redis_url: Some(Secret::new("redis://:redis-password@cache:6379")),
+            github_api_url: "https://proxy-user:proxy-password@proxy/github".into(),
+            twitter_api_url: "https://proxy/x?api_key=proxy-key".into(),
             ..Config::default()
         };
         let shown = format!("{config:?}");
-        for secret in ["ghp_abcdef", "AAAAbearer", "pg-password", "redis-password"] {
+        for secret in [
+            "ghp_abcdef",
+            "AAAAbearer",
+            "pg-password",
+            "key-password",
+            "redis-password",
+            "proxy-password",
+            "proxy-key",
+        ] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
         assert_eq!(config.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);

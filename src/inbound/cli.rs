@@ -89,9 +89,9 @@ struct Settings {
     #[arg(long, env = "BLUESKY_HANDLE_SUFFIX", default_value = config::DEFAULT_BLUESKY_HANDLE_SUFFIX, global = true, hide_env_values = true)]
     bluesky_handle_suffix: String,
     /// How long register entries are kept (400d, 1y, ...): older ones are no longer served
-    /// and are deleted in the background. Unset keeps them for ever.
-    #[arg(long, env = "REGISTER_RETENTION", value_parser = parse_duration, global = true, hide_env_values = true)]
-    register_retention: Option<std::time::Duration>,
+    /// and are deleted in the background. Unset or empty keeps them for ever.
+    #[arg(long, env = "REGISTER_RETENTION", value_parser = parse_retention, global = true, hide_env_values = true)]
+    register_retention: Option<Retention>,
     /// Every Redis key starts with this.
     #[arg(long, env = "REDIS_PREFIX", default_value = config::DEFAULT_REDIS_PREFIX, global = true, hide_env_values = true)]
     redis_prefix: String,
@@ -119,6 +119,17 @@ fn parse_max_connections(raw: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(e) => Err(format!("{e} (write a count such as 10000)")),
     }
+}
+
+/// A retention as written: empty, as `.env.example` leaves it, keeps everything.
+#[derive(Debug, Clone, Copy)]
+struct Retention(Option<std::time::Duration>);
+
+fn parse_retention(raw: &str) -> Result<Retention, String> {
+    if raw.trim().is_empty() {
+        return Ok(Retention(None));
+    }
+    parse_duration(raw).map(|retention| Retention(Some(retention)))
 }
 
 fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
@@ -218,7 +229,7 @@ impl Settings {
             social_graph: self.social_graph,
             bluesky_api_url: self.bluesky_api_url,
             bluesky_handle_suffix: self.bluesky_handle_suffix,
-            register_retention: self.register_retention,
+            register_retention: self.register_retention.and_then(|r| r.0),
         }
     }
 }

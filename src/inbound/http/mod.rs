@@ -6,8 +6,8 @@ mod wire;
 
 pub use errors::ApiError;
 pub use wire::{
-    ConnectionBody, ErrorsBody, NetworkBody, RegisterEntry, StatusBody, TeamRequest,
-    UndecidedBody, VerdictBody,
+    ConnectionBody, ErrorsBody, NetworkBody, RegisterEntry, StatusBody, TeamRequest, UndecidedBody,
+    VerdictBody,
 };
 
 use crate::application::{Connections, Freshness};
@@ -24,7 +24,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures::{StreamExt as _, TryStreamExt as _};
+use futures::{FutureExt as _, StreamExt as _, TryStreamExt as _};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
@@ -266,39 +266,37 @@ async fn register(
 const ENTRIES_PER_WRITE: usize = 256;
 
 /// A whole history, streamed into the body as it is read: the JSON array the limited page
-/// gives, without ever holding more than a chunk of it. The first entry is read before the
-/// status is chosen, so an empty history is still a `404 []` and a register that cannot be
-/// read a `503`. A failure after that can only cut the body short: the closing `]` is never
-/// sent and the connection is aborted, so a client cannot take the part for the whole.
-async fn whole_history(mut history: HistoryStream) -> Result<Response, ApiError> {
-    let first = match history.next().await {
-        None => {
-            return Ok((StatusCode::NOT_FOUND, Json(Vec::<RegisterEntry>::new())).into_response());
-        }
-        Some(Err(e)) => return Err(errors::logged(e.into())),
-        Some(Ok(first)) => first,
+/// gives, without ever holding more than a chunk of it. The first entries are read before
+/// the status is chosen, so an empty history is still a `404 []` and a register that cannot
+/// be read a `503`; a history read in one go is sent whole, with its length. A failure after
+/// the status can only cut the body short: the closing `]` is never sent and the connection
+/// is aborted, so a client cannot take the part for the whole.
+async fn whole_history(history: HistoryStream) -> Result<Response, ApiError> {
+    let mut chunks = history.ready_chunks(ENTRIES_PER_WRITE);
+    let Some(first) = chunks.next().await else {
+        return Ok((StatusCode::NOT_FOUND, Json(Vec::<RegisterEntry>::new())).into_response());
     };
     let mut opening = b"[".to_vec();
-    write_entry(&mut opening, &first).map_err(|e| errors::logged(e.into()))?;
+    write_entries(&mut opening, first, true).map_err(|e| errors::logged(e.into()))?;
+    let json = [(header::CONTENT_TYPE, "application/json")];
+    let next = match chunks.next().now_or_never() {
+        Some(None) => {
+            opening.push(b']');
+            return Ok((json, opening).into_response());
+        }
+        Some(Some(entries)) => Some(entries),
+        None => None,
+    };
     let span = tracing::Span::current();
-    let rest = history
-        .ready_chunks(ENTRIES_PER_WRITE)
-        .map(move |entries| {
-            let mut bytes = Vec::with_capacity(entries.len() * 128);
-            for entry in entries {
-                let written = entry.and_then(|check| {
-                    bytes.push(b',');
-                    write_entry(&mut bytes, &check)
-                });
-                if let Err(e) = written {
-                    span.in_scope(|| {
-                        tracing::error!(error = %e, "the register failed part way through a history: the answer was cut");
-                    });
-                    return Err(e);
-                }
-            }
-            Ok(bytes)
-        });
+    let rest = futures::stream::iter(next).chain(chunks).map(move |entries| {
+        let mut bytes: Vec<u8> = Vec::with_capacity(entries.len() * 128);
+        write_entries(&mut bytes, entries, false).inspect_err(|e| {
+            span.in_scope(|| {
+                tracing::error!(error = %e, "the register failed part way through a history: the answer was cut");
+            });
+        })?;
+        Ok::<_, RegisterError>(bytes)
+    });
     let body = futures::stream::once(async { Ok(opening) })
         .chain(rest)
         .chain(futures::stream::once(async { Ok(b"]".to_vec()) }))
@@ -310,17 +308,26 @@ async fn whole_history(mut history: HistoryStream) -> Result<Response, ApiError>
             });
             async move { next }
         });
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        axum::body::Body::from_stream(body),
-    )
-        .into_response())
+    Ok((json, axum::body::Body::from_stream(body)).into_response())
 }
 
-/// One entry of a history, as JSON, at the end of `bytes`.
-fn write_entry(bytes: &mut Vec<u8>, check: &RegisteredCheck) -> Result<(), RegisterError> {
-    serde_json::to_writer(bytes, &RegisterEntry::from(check))
-        .map_err(|e| RegisterError::Unavailable(format!("an entry cannot be written: {e}")))
+/// Entries of a history, as JSON, at the end of `bytes`, each after a comma unless it is
+/// the array's `first`.
+fn write_entries(
+    bytes: &mut Vec<u8>,
+    entries: Vec<Result<RegisteredCheck, RegisterError>>,
+    mut first: bool,
+) -> Result<(), RegisterError> {
+    for entry in entries {
+        let check = entry?;
+        if !first {
+            bytes.push(b',');
+        }
+        first = false;
+        serde_json::to_writer(&mut *bytes, &RegisterEntry::from(&check))
+            .map_err(|e| RegisterError::Unavailable(format!("an entry cannot be written: {e}")))?;
+    }
+    Ok(())
 }
 
 /// The register's query: both optional.
