@@ -1,0 +1,103 @@
+//! The world the fakes describe: who is where, in which organisations, following whom.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Who is where, who belongs to what and who follows whom.
+#[derive(Clone, Default)]
+pub struct Graph {
+    /// lower-cased login → (login as GitHub spells it, id, organisations)
+    pub(crate) github: BTreeMap<String, (String, u64, Vec<String>)>,
+    /// lower-cased username → (username, id)
+    pub(crate) x: BTreeMap<String, (String, String)>,
+    /// follower id → followee ids, oldest first; filler ids are users nobody knows.
+    pub(crate) following: HashMap<String, Vec<String>>,
+    /// followee id → extra follower ids (filler), so a followers list can be long.
+    pub(crate) extra_followers: HashMap<String, Vec<String>>,
+    /// X ids of protected accounts: their own follow lists cannot be read with an app-only
+    /// token.
+    pub(crate) protected: HashSet<String>,
+}
+
+impl Graph {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A developer on both networks with these organisations, following these users.
+    pub fn dev(self, name: &str, orgs: &[&str], follows: &[&str]) -> Self {
+        self.github(name, orgs).x(name, follows)
+    }
+
+    /// A GitHub user only.
+    pub fn github(mut self, login: &str, orgs: &[&str]) -> Self {
+        let id = 100 + self.github.len() as u64;
+        self.github.insert(
+            login.to_lowercase(),
+            (
+                login.to_owned(),
+                id,
+                orgs.iter().map(|s| s.to_string()).collect(),
+            ),
+        );
+        self
+    }
+
+    /// An X user only, following these usernames (added to X if new).
+    pub fn x(mut self, username: &str, follows: &[&str]) -> Self {
+        let id = self.x_id(username);
+        for followee in follows {
+            let followee = self.x_id(followee);
+            self.following.entry(id.clone()).or_default().push(followee);
+        }
+        self
+    }
+
+    fn x_id(&mut self, username: &str) -> String {
+        let next = format!("{}", 2000 + self.x.len());
+        self.x
+            .entry(username.to_lowercase())
+            .or_insert_with(|| (username.to_owned(), next))
+            .1
+            .clone()
+    }
+
+    /// Makes `username` follow `n` more unknown accounts, placed before its real follows
+    /// (so a real follow sits on a later page).
+    pub fn pad_following(mut self, username: &str, n: usize) -> Self {
+        let id = self.x_id(username);
+        let filler = (0..n).map(|i| format!("9{id}{i:07}"));
+        let list = self.following.entry(id.clone()).or_default();
+        let real = std::mem::take(list);
+        list.extend(filler);
+        list.extend(real);
+        self
+    }
+
+    /// Makes `username` a protected account on X (added to X if new).
+    pub fn protect(mut self, username: &str) -> Self {
+        let id = self.x_id(username);
+        self.protected.insert(id);
+        self
+    }
+
+    /// Gives `username` `n` more unknown followers, placed before its real followers.
+    pub fn pad_followers(mut self, username: &str, n: usize) -> Self {
+        let id = self.x_id(username);
+        let filler = (0..n).map(|i| format!("8{id}{i:07}")).collect();
+        self.extra_followers.insert(id, filler);
+        self
+    }
+
+    pub(crate) fn followers(&self, id: &str) -> Vec<String> {
+        let mut list = self.extra_followers.get(id).cloned().unwrap_or_default();
+        let mut followers: Vec<&String> = self
+            .following
+            .iter()
+            .filter(|(_, followees)| followees.iter().any(|f| f == id))
+            .map(|(follower, _)| follower)
+            .collect();
+        followers.sort();
+        list.extend(followers.into_iter().cloned());
+        list
+    }
+}
