@@ -224,6 +224,7 @@ async fn two_instances_under_load_lose_nothing_record_nothing_twice_and_stop_cle
     // one is answered, A exits 0. First, GitHub's rate limit resets.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     x.fail(Endpoint::Any, Failure::Hang(Duration::from_millis(300)));
+    let calls_before = x.call_count();
     let in_flight: Vec<_> = (0..64)
         .map(|n| (a.base.clone(), pairs[n % pairs.len()].clone()))
         .collect();
@@ -234,7 +235,12 @@ async fn two_instances_under_load_lose_nothing_record_nothing_twice_and_stop_cle
             .unwrap();
         async move { fire(&client, in_flight, 64, true).await }
     });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // SIGTERM once every one of them is being served (its X lookup has arrived, and hangs),
+    // so "accepted before SIGTERM" holds however loaded the machine is.
+    let waiting = Instant::now();
+    while x.call_count() < calls_before + 64 && waiting.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     signal(&a.child, "-TERM");
     let drained = draining.await.unwrap();
     assert!(

@@ -29,6 +29,11 @@ pub use connection::Timeouts;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
+/// The largest HTTP/1 request head read (a larger one is answered 431). hyper's default,
+/// about 400 KiB, lets each of `MAX_CONNECTIONS` clients hold that much memory with one
+/// invented method or header; HTTP/2 heads are held to 16 KiB already.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// How connections are served.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -264,7 +269,8 @@ impl Task {
         let service = TrackedService::new(self.router, Arc::clone(&self.activity));
         // No timer is given to hyper, so its own header timeout stays off: ours is in
         // `Activity`.
-        let builder = Builder::new(TokioExecutor::new());
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder.http1().max_buf_size(MAX_HEAD_BYTES);
         let connection = builder.serve_connection(io, service);
         tokio::pin!(connection);
         let mut stop_seen = false;
