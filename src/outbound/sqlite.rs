@@ -467,4 +467,33 @@ mod tests {
         assert_eq!(mode, "wal");
         register.ping().await.unwrap();
     }
+
+    #[tokio::test]
+    async fn the_table_refuses_what_postgresql_refuses() {
+        let register = SqliteRegister::connect("sqlite::memory:").await.unwrap();
+        let insert = |connected: bool, organisations: &'static str, graph: &'static str| {
+            sqlx::query(
+                "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph) \
+                 VALUES ('a', 'b', 1, ?, ?, ?)",
+            )
+            .bind(connected)
+            .bind(organisations)
+            .bind(graph)
+            .execute(&register.pool)
+        };
+        assert!(insert(true, r#"["acme"]"#, "x").await.is_ok());
+        assert!(insert(false, "[]", "bluesky").await.is_ok());
+        for (connected, organisations, graph) in [
+            (true, "[]", "x"),
+            (false, r#"["acme"]"#, "x"),
+            (true, "acme", "x"),
+            (true, r#"{"a": 1}"#, "x"),
+            (false, "[]", "mastodon"),
+        ] {
+            assert!(
+                insert(connected, organisations, graph).await.is_err(),
+                "{connected} {organisations} {graph}"
+            );
+        }
+    }
 }
