@@ -36,8 +36,6 @@ enum Bind {
     /// The time and id of the last entry of the previous chunk.
     AfterTime,
     AfterId,
-    /// [`HISTORY_CHUNK`].
-    Chunk,
 }
 
 /// Entries a whole history is read in, one short query each: a reader holds one chunk at a
@@ -102,8 +100,9 @@ fn history_sql(
             let id = placeholder(binds.len());
             sql += &format!(" AND ({time}, id) > ({at}, {id})");
         }
-        binds.push(Bind::Chunk);
-        sql += &format!(" ORDER BY {time}, id LIMIT {}", placeholder(binds.len()));
+        // A constant, and written as one: SQLite plans a bound LIMIT for its value, so a
+        // statement with one is parsed again each time it is run.
+        sql += &format!(" ORDER BY {time}, id LIMIT {HISTORY_CHUNK}");
         sql
     };
     (sql, binds)

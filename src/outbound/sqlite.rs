@@ -18,6 +18,8 @@ use tokio::sync::{mpsc, oneshot};
 pub struct SqliteRegister {
     pool: SqlitePool,
     writer: mpsc::Sender<Pending>,
+    /// Where histories are read from; `None` for an in-memory database, read through the pool.
+    readers: Option<Arc<Readers>>,
     long_reads: super::LongReads,
     /// Entries older than this are neither served nor kept.
     retention: Option<Duration>,
@@ -200,8 +202,12 @@ impl SqliteRegister {
             .foreign_keys(true);
         // An in-memory database lives in one connection: the pool must not open a second.
         let max = if in_memory { 1 } else { 8 };
+        let reader_options = options.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
+            // A local file does not hang up: a ping before each use would only cost a round
+            // trip to the connection's thread.
+            .test_before_acquire(false)
             .min_connections(if in_memory { 1 } else { 0 })
             .idle_timeout(if in_memory {
                 None
@@ -221,11 +227,19 @@ impl SqliteRegister {
             .run(&pool)
             .await
             .map_err(|e| RegisterError::Unavailable(format!("cannot migrate {url}: {e}")))?;
+        let readers = if in_memory {
+            None
+        } else {
+            Some(Arc::new(Readers::open(&reader_options).await.map_err(
+                |e| RegisterError::Unavailable(format!("cannot open {url}: {e}")),
+            )?))
+        };
         let (writer, queue) = mpsc::channel(MAX_CALLERS * 16);
         tokio::spawn(write_batches(pool.clone(), queue));
         Ok(Self {
             pool,
             writer,
+            readers,
             long_reads: super::LongReads::new(),
             retention: None,
             _purge: None,
@@ -249,6 +263,44 @@ impl SqliteRegister {
     }
 }
 
+/// Connections that only read histories, held outside the pool. Each SQLite connection
+/// lives on a thread of its own, so every use is a round trip to it; the pool adds two more
+/// (a ping when a connection is taken, another when it is given back, in a task of its
+/// own), which made a short history cost three times what its query does. A file database
+/// in WAL mode never makes a reader wait for a writer, so these are only ever busy reading.
+struct Readers {
+    connections: Vec<tokio::sync::Mutex<sqlx::SqliteConnection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Readers {
+    async fn open(options: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
+        use sqlx::ConnectOptions as _;
+        // Two per core: one reading a long chunk leaves another free for short reads.
+        let count = super::long_reads_allowed();
+        let mut connections = Vec::with_capacity(count);
+        for _ in 0..count {
+            connections.push(tokio::sync::Mutex::new(options.connect().await?));
+        }
+        Ok(Self {
+            connections,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// A free connection if there is one, else the next in turn once it is free.
+    async fn get(&self) -> tokio::sync::MutexGuard<'_, sqlx::SqliteConnection> {
+        let count = self.connections.len();
+        let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..count {
+            if let Ok(connection) = self.connections[(start + i) % count].try_lock() {
+                return connection;
+            }
+        }
+        self.connections[start % count].lock().await
+    }
+}
+
 /// Deletes at most [`super::PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
 async fn purge(pool: &SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError> {
     sqlx::query(
@@ -265,7 +317,7 @@ async fn purge(pool: &SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, Register
 
 /// One query of a pair's history (see [`super::history_sql`]): the entries with their ids.
 async fn read_history(
-    pool: &SqlitePool,
+    reader: impl sqlx::SqliteExecutor<'_>,
     (a, b): (&str, &str),
     page: HistoryPage,
     since: Option<DateTime<Utc>>,
@@ -289,12 +341,9 @@ async fn read_history(
             super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
             super::Bind::AfterTime => query.bind(after.map(|(at, _)| at.timestamp_millis())),
             super::Bind::AfterId => query.bind(after.map(|(_, id)| id)),
-            super::Bind::Chunk => {
-                query.bind(i64::try_from(super::HISTORY_CHUNK).unwrap_or(i64::MAX))
-            }
         };
     }
-    let rows = query.fetch_all(pool).await.map_err(unavailable)?;
+    let rows = query.fetch_all(reader).await.map_err(unavailable)?;
     rows.iter()
         .map(|row| {
             let id: i64 = row.try_get(0).map_err(unavailable)?;
@@ -366,9 +415,19 @@ impl Register for SqliteRegister {
         let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
         let since = super::retained_since(self.retention);
         let pool = self.pool.clone();
+        let readers = self.readers.clone();
         super::history_stream(page, &self.long_reads, move |after| {
-            let (pool, key) = (pool.clone(), Arc::clone(&key));
-            async move { read_history(&pool, (&key.0, &key.1), page, since, after).await }
+            let (pool, readers, key) = (pool.clone(), readers.clone(), Arc::clone(&key));
+            async move {
+                let pair = (key.0.as_str(), key.1.as_str());
+                match &readers {
+                    Some(readers) => {
+                        let mut reader = readers.get().await;
+                        read_history(&mut *reader, pair, page, since, after).await
+                    }
+                    None => read_history(&pool, pair, page, since, after).await,
+                }
+            }
         })
     }
 
