@@ -157,18 +157,34 @@ pub async fn serve(
             timeouts: limits.timeouts,
             stopping: stopping.clone(),
         };
-        let open = Arc::clone(&open);
+        let registered = Registered {
+            open: Arc::clone(&open),
+            id,
+        };
         let alive = alive_rx.clone();
         tokio::spawn(async move {
+            let _registered = registered;
+            let _alive = alive;
             task.run(stream).await;
-            open.remove(id);
-            drop(alive);
         });
     }
     drop(listener);
     drop(alive_rx);
     alive.closed().await;
     Ok(())
+}
+
+/// A connection counted in [`Open`] until its task ends, however it ends (a handler's panic
+/// unwinds through here too).
+struct Registered {
+    open: Arc<Open>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.open.remove(self.id);
+    }
 }
 
 /// Waits until there is room for one more connection, closing the longest idle one at the
