@@ -7,6 +7,7 @@ pub mod demo;
 pub mod github;
 pub mod http;
 pub mod postgres;
+mod recent;
 pub mod shared;
 pub mod sqlite;
 pub mod x;
@@ -40,7 +41,7 @@ enum Bind {
 
 /// Entries a whole history is read in, one short query each: a reader holds one chunk at a
 /// time whatever the history's length, and no query holds a connection for long.
-const HISTORY_CHUNK: usize = 2_000;
+pub(super) const HISTORY_CHUNK: usize = 2_000;
 
 /// The query for part of a pair's history, oldest first, in the dialect `placeholder`
 /// speaks (`?` or `$n`), and what it binds. `lowest` is the backend's earliest time. The

@@ -1,12 +1,13 @@
 //! The register in SQLite: the embedded default, one file, no set-up.
 
+use super::recent::RecentHistories;
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row as _, SqlitePool};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -20,6 +21,8 @@ pub struct SqliteRegister {
     writer: mpsc::Sender<Pending>,
     /// Where histories are read from; `None` for an in-memory database, read through the pool.
     readers: Option<Arc<Readers>>,
+    /// Short histories read, until their pair is written again.
+    recent: Arc<RecentHistories>,
     long_reads: super::LongReads,
     /// Entries older than this are neither served nor kept.
     retention: Option<Duration>,
@@ -97,7 +100,11 @@ const MAX_CALLERS: usize = 256;
 /// Rows per INSERT statement: well under SQLite's limit of bound values.
 const ROWS_PER_STATEMENT: usize = 256;
 
-async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
+async fn write_batches(
+    pool: SqlitePool,
+    recent: Arc<RecentHistories>,
+    mut queue: mpsc::Receiver<Pending>,
+) {
     let mut batch = Vec::with_capacity(MAX_CALLERS);
     while queue.recv_many(&mut batch, MAX_CALLERS).await > 0 {
         batch.retain(Pending::take);
@@ -106,6 +113,12 @@ async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
         }
         let rows: Vec<&Row> = batch.iter().flat_map(|p| &p.rows).collect();
         let result = insert(&pool, &rows).await;
+        if result.is_ok() {
+            recent.written(
+                rows.iter()
+                    .map(|r| (r.developer_a.as_str(), r.developer_b.as_str())),
+            );
+        }
         for pending in batch.drain(..) {
             let _ = pending.done.send(result.clone());
         }
@@ -235,11 +248,18 @@ impl SqliteRegister {
             )?))
         };
         let (writer, queue) = mpsc::channel(MAX_CALLERS * 16);
-        tokio::spawn(write_batches(pool.clone(), queue));
+        let wal = (!in_memory).then(|| {
+            let mut wal = reader_options.get_filename().as_os_str().to_owned();
+            wal.push("-wal");
+            std::path::PathBuf::from(wal)
+        });
+        let recent = Arc::new(RecentHistories::new(wal));
+        tokio::spawn(write_batches(pool.clone(), Arc::clone(&recent), queue));
         Ok(Self {
             pool,
             writer,
             readers,
+            recent,
             long_reads: super::LongReads::new(),
             retention: None,
             _purge: None,
@@ -315,7 +335,17 @@ async fn purge(pool: &SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, Register
     .map_err(unavailable)
 }
 
+/// Separates the fields of one entry, and the entries, in a history read as one value:
+/// control characters, which neither a number, a social graph's name nor a JSON array (which
+/// escapes them) can hold.
+const FIELD: char = '\u{1f}';
+const ENTRY: char = '\u{1e}';
+
 /// One query of a pair's history (see [`super::history_sql`]): the entries with their ids.
+///
+/// SQLite hands each row of a result from its connection's thread to ours, one wake-up each,
+/// which cost more than the reading itself: the page comes back as one value instead,
+/// joined in SQL and split here.
 async fn read_history(
     reader: impl sqlx::SqliteExecutor<'_>,
     (a, b): (&str, &str),
@@ -331,7 +361,14 @@ async fn read_history(
         since.is_some(),
         after.is_some(),
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let sql = format!(
+        "SELECT group_concat(\
+             id || char(31) || registered_at_ms || char(31) || connected || char(31) || \
+             social_graph || char(31) || organisations, \
+             char(30) ORDER BY registered_at_ms, id) \
+         FROM ({sql})"
+    );
+    let mut query = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql));
     for bind in binds {
         query = match bind {
             super::Bind::DeveloperA => query.bind(a),
@@ -343,33 +380,39 @@ async fn read_history(
             super::Bind::AfterId => query.bind(after.map(|(_, id)| id)),
         };
     }
-    let rows = query.fetch_all(reader).await.map_err(unavailable)?;
-    rows.iter()
-        .map(|row| {
-            let id: i64 = row.try_get(0).map_err(unavailable)?;
-            let ms: i64 = row.try_get(1).map_err(unavailable)?;
-            let connected: bool = row.try_get(2).map_err(unavailable)?;
-            let organisations: &str = row.try_get(3).map_err(unavailable)?;
-            let social_graph: &str = row.try_get(4).map_err(unavailable)?;
-            let registered_at = DateTime::from_timestamp_millis(ms).ok_or_else(|| {
-                RegisterError::Unavailable(format!("stored time {ms} is out of range"))
-            })?;
-            let verdict = if connected {
-                let organisations = serde_json::from_str(organisations).map_err(|e| {
-                    RegisterError::Unavailable(format!("stored organisations are unreadable: {e}"))
-                })?;
-                Verdict::Connected { organisations }
-            } else {
-                Verdict::NotConnected
-            };
-            let check = RegisteredCheck {
-                registered_at,
-                verdict,
-                social_graph: super::stored_network(social_graph)?,
-            };
-            Ok((check, id))
-        })
-        .collect()
+    let joined = query.fetch_one(reader).await.map_err(unavailable)?;
+    joined.as_deref().map_or(Ok(Vec::new()), |joined| {
+        joined.split(ENTRY).map(entry).collect()
+    })
+}
+
+/// One entry of a history read as one value.
+fn entry(text: &str) -> Result<(RegisteredCheck, i64), RegisterError> {
+    let unreadable =
+        || RegisterError::Unavailable(format!("a stored entry is unreadable: {text:?}"));
+    let mut fields = text.splitn(5, FIELD);
+    let mut next = || fields.next().ok_or_else(unreadable);
+    let id: i64 = next()?.parse().map_err(|_| unreadable())?;
+    let ms: i64 = next()?.parse().map_err(|_| unreadable())?;
+    let connected = next()? == "1";
+    let social_graph = next()?;
+    let organisations = next()?;
+    let registered_at = DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| RegisterError::Unavailable(format!("stored time {ms} is out of range")))?;
+    let verdict = if connected {
+        let organisations = serde_json::from_str(organisations).map_err(|e| {
+            RegisterError::Unavailable(format!("stored organisations are unreadable: {e}"))
+        })?;
+        Verdict::Connected { organisations }
+    } else {
+        Verdict::NotConnected
+    };
+    let check = RegisteredCheck {
+        registered_at,
+        verdict,
+        social_graph: super::stored_network(social_graph)?,
+    };
+    Ok((check, id))
 }
 
 fn unavailable(e: sqlx::Error) -> RegisterError {
@@ -416,17 +459,30 @@ impl Register for SqliteRegister {
         let since = super::retained_since(self.retention);
         let pool = self.pool.clone();
         let readers = self.readers.clone();
+        let recent = Arc::clone(&self.recent);
+        // Only a whole history, from its start, is kept.
+        let whole = page.limit.is_none() && page.before.is_none();
         super::history_stream(page, &self.long_reads, move |after| {
             let (pool, readers, key) = (pool.clone(), readers.clone(), Arc::clone(&key));
+            let recent = Arc::clone(&recent);
             async move {
                 let pair = (key.0.as_str(), key.1.as_str());
-                match &readers {
+                let from_start = whole && after.is_none();
+                if from_start && let Some(rows) = recent.get(pair, since) {
+                    return Ok(rows);
+                }
+                let seen = recent.before_read();
+                let rows = match &readers {
                     Some(readers) => {
                         let mut reader = readers.get().await;
                         read_history(&mut *reader, pair, page, since, after).await
                     }
                     None => read_history(&pool, pair, page, since, after).await,
+                }?;
+                if from_start && rows.len() < super::HISTORY_CHUNK {
+                    recent.keep(pair, &rows, seen);
                 }
+                Ok(rows)
             }
         })
     }
