@@ -6,6 +6,7 @@ pub mod cache;
 pub mod demo;
 pub mod github;
 pub mod postgres;
+mod recent;
 pub mod shared;
 pub mod sqlite;
 pub mod upstream;
@@ -36,13 +37,11 @@ enum Bind {
     /// The time and id of the last entry of the previous chunk.
     AfterTime,
     AfterId,
-    /// [`HISTORY_CHUNK`].
-    Chunk,
 }
 
 /// Entries a whole history is read in, one short query each: a reader holds one chunk at a
 /// time whatever the history's length, and no query holds a connection for long.
-const HISTORY_CHUNK: usize = 2_000;
+pub(super) const HISTORY_CHUNK: usize = 2_000;
 
 /// The query for part of a pair's history, oldest first, in the dialect `placeholder`
 /// speaks (`?` or `$n`), and what it binds. `lowest` is the backend's earliest time. The
@@ -102,8 +101,9 @@ fn history_sql(
             let id = placeholder(binds.len());
             sql += &format!(" AND ({time}, id) > ({at}, {id})");
         }
-        binds.push(Bind::Chunk);
-        sql += &format!(" ORDER BY {time}, id LIMIT {}", placeholder(binds.len()));
+        // A constant, and written as one: SQLite plans a bound LIMIT for its value, so a
+        // statement with one is parsed again each time it is run.
+        sql += &format!(" ORDER BY {time}, id LIMIT {HISTORY_CHUNK}");
         sql
     };
     (sql, binds)

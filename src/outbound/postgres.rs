@@ -168,9 +168,6 @@ async fn read_history(
             super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
             super::Bind::AfterTime => query.bind(after.map(|(at, _)| at)),
             super::Bind::AfterId => query.bind(after.map(|(_, id)| id)),
-            super::Bind::Chunk => {
-                query.bind(i64::try_from(super::HISTORY_CHUNK).unwrap_or(i64::MAX))
-            }
         };
     }
     let rows = query.fetch_all(pool).await.map_err(unavailable)?;

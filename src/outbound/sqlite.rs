@@ -1,12 +1,13 @@
 //! The register in SQLite: the embedded default, one file, no set-up.
 
+use super::recent::RecentHistories;
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row as _, SqlitePool};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -18,6 +19,10 @@ use tokio::sync::{mpsc, oneshot};
 pub struct SqliteRegister {
     pool: SqlitePool,
     writer: mpsc::Sender<Pending>,
+    /// Where histories are read from; `None` for an in-memory database, read through the pool.
+    readers: Option<Arc<Readers>>,
+    /// Short histories read, until their pair is written again.
+    recent: Arc<RecentHistories>,
     long_reads: super::LongReads,
     /// Entries older than this are neither served nor kept.
     retention: Option<Duration>,
@@ -95,7 +100,11 @@ const MAX_CALLERS: usize = 256;
 /// Rows per INSERT statement: well under SQLite's limit of bound values.
 const ROWS_PER_STATEMENT: usize = 256;
 
-async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
+async fn write_batches(
+    pool: SqlitePool,
+    recent: Arc<RecentHistories>,
+    mut queue: mpsc::Receiver<Pending>,
+) {
     let mut batch = Vec::with_capacity(MAX_CALLERS);
     while queue.recv_many(&mut batch, MAX_CALLERS).await > 0 {
         batch.retain(Pending::take);
@@ -104,6 +113,12 @@ async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
         }
         let rows: Vec<&Row> = batch.iter().flat_map(|p| &p.rows).collect();
         let result = insert(&pool, &rows).await;
+        if result.is_ok() {
+            recent.written(
+                rows.iter()
+                    .map(|r| (r.developer_a.as_str(), r.developer_b.as_str())),
+            );
+        }
         for pending in batch.drain(..) {
             let _ = pending.done.send(result.clone());
         }
@@ -200,8 +215,12 @@ impl SqliteRegister {
             .foreign_keys(true);
         // An in-memory database lives in one connection: the pool must not open a second.
         let max = if in_memory { 1 } else { 8 };
+        let reader_options = options.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
+            // A local file does not hang up: a ping before each use would only cost a round
+            // trip to the connection's thread.
+            .test_before_acquire(false)
             .min_connections(if in_memory { 1 } else { 0 })
             .idle_timeout(if in_memory {
                 None
@@ -221,11 +240,26 @@ impl SqliteRegister {
             .run(&pool)
             .await
             .map_err(|e| RegisterError::Unavailable(format!("cannot migrate {url}: {e}")))?;
+        let readers = if in_memory {
+            None
+        } else {
+            Some(Arc::new(Readers::open(&reader_options).await.map_err(
+                |e| RegisterError::Unavailable(format!("cannot open {url}: {e}")),
+            )?))
+        };
         let (writer, queue) = mpsc::channel(MAX_CALLERS * 16);
-        tokio::spawn(write_batches(pool.clone(), queue));
+        let wal = (!in_memory).then(|| {
+            let mut wal = reader_options.get_filename().as_os_str().to_owned();
+            wal.push("-wal");
+            std::path::PathBuf::from(wal)
+        });
+        let recent = Arc::new(RecentHistories::new(wal));
+        tokio::spawn(write_batches(pool.clone(), Arc::clone(&recent), queue));
         Ok(Self {
             pool,
             writer,
+            readers,
+            recent,
             long_reads: super::LongReads::new(),
             retention: None,
             _purge: None,
@@ -249,6 +283,44 @@ impl SqliteRegister {
     }
 }
 
+/// Connections that only read histories, held outside the pool. Each SQLite connection
+/// lives on a thread of its own, so every use is a round trip to it; the pool adds two more
+/// (a ping when a connection is taken, another when it is given back, in a task of its
+/// own), which made a short history cost three times what its query does. A file database
+/// in WAL mode never makes a reader wait for a writer, so these are only ever busy reading.
+struct Readers {
+    connections: Vec<tokio::sync::Mutex<sqlx::SqliteConnection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Readers {
+    async fn open(options: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
+        use sqlx::ConnectOptions as _;
+        // Two per core: one reading a long chunk leaves another free for short reads.
+        let count = super::long_reads_allowed();
+        let mut connections = Vec::with_capacity(count);
+        for _ in 0..count {
+            connections.push(tokio::sync::Mutex::new(options.connect().await?));
+        }
+        Ok(Self {
+            connections,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// A free connection if there is one, else the next in turn once it is free.
+    async fn get(&self) -> tokio::sync::MutexGuard<'_, sqlx::SqliteConnection> {
+        let count = self.connections.len();
+        let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..count {
+            if let Ok(connection) = self.connections[(start + i) % count].try_lock() {
+                return connection;
+            }
+        }
+        self.connections[start % count].lock().await
+    }
+}
+
 /// Deletes at most [`super::PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
 async fn purge(pool: &SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError> {
     sqlx::query(
@@ -263,9 +335,19 @@ async fn purge(pool: &SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, Register
     .map_err(unavailable)
 }
 
+/// Separates the fields of one entry, and the entries, in a history read as one value:
+/// control characters, which neither a number, a social graph's name nor a JSON array (which
+/// escapes them) can hold.
+const FIELD: char = '\u{1f}';
+const ENTRY: char = '\u{1e}';
+
 /// One query of a pair's history (see [`super::history_sql`]): the entries with their ids.
+///
+/// SQLite hands each row of a result from its connection's thread to ours, one wake-up each,
+/// which cost more than the reading itself: the page comes back as one value instead,
+/// joined in SQL and split here.
 async fn read_history(
-    pool: &SqlitePool,
+    reader: impl sqlx::SqliteExecutor<'_>,
     (a, b): (&str, &str),
     page: HistoryPage,
     since: Option<DateTime<Utc>>,
@@ -279,7 +361,14 @@ async fn read_history(
         since.is_some(),
         after.is_some(),
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let sql = format!(
+        "SELECT group_concat(\
+             id || char(31) || registered_at_ms || char(31) || connected || char(31) || \
+             social_graph || char(31) || organisations, \
+             char(30) ORDER BY registered_at_ms, id) \
+         FROM ({sql})"
+    );
+    let mut query = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql));
     for bind in binds {
         query = match bind {
             super::Bind::DeveloperA => query.bind(a),
@@ -289,38 +378,41 @@ async fn read_history(
             super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
             super::Bind::AfterTime => query.bind(after.map(|(at, _)| at.timestamp_millis())),
             super::Bind::AfterId => query.bind(after.map(|(_, id)| id)),
-            super::Bind::Chunk => {
-                query.bind(i64::try_from(super::HISTORY_CHUNK).unwrap_or(i64::MAX))
-            }
         };
     }
-    let rows = query.fetch_all(pool).await.map_err(unavailable)?;
-    rows.iter()
-        .map(|row| {
-            let id: i64 = row.try_get(0).map_err(unavailable)?;
-            let ms: i64 = row.try_get(1).map_err(unavailable)?;
-            let connected: bool = row.try_get(2).map_err(unavailable)?;
-            let organisations: &str = row.try_get(3).map_err(unavailable)?;
-            let social_graph: &str = row.try_get(4).map_err(unavailable)?;
-            let registered_at = DateTime::from_timestamp_millis(ms).ok_or_else(|| {
-                RegisterError::Unavailable(format!("stored time {ms} is out of range"))
-            })?;
-            let verdict = if connected {
-                let organisations = serde_json::from_str(organisations).map_err(|e| {
-                    RegisterError::Unavailable(format!("stored organisations are unreadable: {e}"))
-                })?;
-                Verdict::Connected { organisations }
-            } else {
-                Verdict::NotConnected
-            };
-            let check = RegisteredCheck {
-                registered_at,
-                verdict,
-                social_graph: super::stored_network(social_graph)?,
-            };
-            Ok((check, id))
-        })
-        .collect()
+    let joined = query.fetch_one(reader).await.map_err(unavailable)?;
+    joined.as_deref().map_or(Ok(Vec::new()), |joined| {
+        joined.split(ENTRY).map(entry).collect()
+    })
+}
+
+/// One entry of a history read as one value.
+fn entry(text: &str) -> Result<(RegisteredCheck, i64), RegisterError> {
+    let unreadable =
+        || RegisterError::Unavailable(format!("a stored entry is unreadable: {text:?}"));
+    let mut fields = text.splitn(5, FIELD);
+    let mut next = || fields.next().ok_or_else(unreadable);
+    let id: i64 = next()?.parse().map_err(|_| unreadable())?;
+    let ms: i64 = next()?.parse().map_err(|_| unreadable())?;
+    let connected = next()? == "1";
+    let social_graph = next()?;
+    let organisations = next()?;
+    let registered_at = DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| RegisterError::Unavailable(format!("stored time {ms} is out of range")))?;
+    let verdict = if connected {
+        let organisations = serde_json::from_str(organisations).map_err(|e| {
+            RegisterError::Unavailable(format!("stored organisations are unreadable: {e}"))
+        })?;
+        Verdict::Connected { organisations }
+    } else {
+        Verdict::NotConnected
+    };
+    let check = RegisteredCheck {
+        registered_at,
+        verdict,
+        social_graph: super::stored_network(social_graph)?,
+    };
+    Ok((check, id))
 }
 
 fn unavailable(e: sqlx::Error) -> RegisterError {
@@ -366,9 +458,32 @@ impl Register for SqliteRegister {
         let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
         let since = super::retained_since(self.retention);
         let pool = self.pool.clone();
+        let readers = self.readers.clone();
+        let recent = Arc::clone(&self.recent);
+        // Only a whole history, from its start, is kept.
+        let whole = page.limit.is_none() && page.before.is_none();
         super::history_stream(page, &self.long_reads, move |after| {
-            let (pool, key) = (pool.clone(), Arc::clone(&key));
-            async move { read_history(&pool, (&key.0, &key.1), page, since, after).await }
+            let (pool, readers, key) = (pool.clone(), readers.clone(), Arc::clone(&key));
+            let recent = Arc::clone(&recent);
+            async move {
+                let pair = (key.0.as_str(), key.1.as_str());
+                let from_start = whole && after.is_none();
+                if from_start && let Some(rows) = recent.get(pair, since) {
+                    return Ok(rows);
+                }
+                let seen = recent.before_read();
+                let rows = match &readers {
+                    Some(readers) => {
+                        let mut reader = readers.get().await;
+                        read_history(&mut *reader, pair, page, since, after).await
+                    }
+                    None => read_history(&pool, pair, page, since, after).await,
+                }?;
+                if from_start && rows.len() < super::HISTORY_CHUNK {
+                    recent.keep(pair, &rows, seen);
+                }
+                Ok(rows)
+            }
         })
     }
 

@@ -96,3 +96,56 @@ async fn pairs_do_not_leak_into_each_other() {
     );
     assert_eq!(app.register("bob", "carol").await.status, 404);
 }
+
+#[tokio::test]
+async fn an_answer_recorded_by_another_process_on_the_same_file_is_served_at_once() {
+    use connected::domain::{Handle, Network, Pair, Register, Verdict};
+    use connected::outbound::sqlite::SqliteRegister;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("shared.db").display());
+    let graph = Graph::new()
+        .dev("alice", &["acme"], &["bob"])
+        .dev("bob", &["acme"], &["alice"]);
+    let app = crate::helpers::spawn_app_with(graph, {
+        let url = url.clone();
+        move |c| c.database_url = url
+    })
+    .await;
+    assert_eq!(app.realtime("alice", "bob").await.status, 200);
+    // Read twice, so the service has the short history at hand.
+    for _ in 0..2 {
+        assert_eq!(
+            app.register("alice", "bob")
+                .await
+                .body
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+    // `connected check` on the same file, as another process would.
+    let other = SqliteRegister::connect(&url).await.unwrap();
+    let pair = Pair::new(
+        Handle::parse("alice").unwrap(),
+        Handle::parse("bob").unwrap(),
+    )
+    .unwrap();
+    other
+        .record(
+            &pair,
+            &Verdict::NotConnected,
+            Network::X,
+            connected::application::now(),
+        )
+        .await
+        .unwrap();
+    let history = app.register("bob", "alice").await;
+    assert_eq!(
+        history.body.as_array().unwrap().len(),
+        2,
+        "{}",
+        history.body
+    );
+    assert_eq!(history.body[1]["connected"], json!(false));
+}

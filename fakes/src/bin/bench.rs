@@ -401,7 +401,7 @@ async fn main() {
         .dev("lou", &["acme"], &["kim"]);
     let (github, x) = fakes(graph).await;
     let service = Service::start(&options, &github, &x).await;
-    for _ in 0..10 {
+    for _ in 0..20 {
         check(&client, &service.base, "kim", "lou").await;
     }
     check(&client, &service.base, "ivy", "jon").await;
@@ -424,19 +424,30 @@ async fn main() {
             if meets { "holds" } else { "MISSED" }
         ),
     });
+    // /healthz in the same run gives the register's figure a scale that does not depend on
+    // how busy the machine is.
+    let (_, _, healthz, _) = hammer(&format!("{}/healthz", service.base), options.duration).await;
     let (p50, p99, rate, tool) = hammer(
         &format!("{}/connected/register/kim/lou", service.base),
         options.duration,
     )
     .await;
+    let ratio = rate.parse::<f64>().unwrap_or(0.0) / healthz.parse::<f64>().unwrap_or(f64::NAN);
     rows.push(Row {
-        scenario: format!("6b. register, 10 entries ({tool})"),
+        scenario: format!("6b. register, 20 entries ({tool})"),
         calls: "0".into(),
         users_read: "0".into(),
         p50,
         p99,
         rate,
-        target: "—".into(),
+        target: format!(
+            "≥ a third of /healthz ({healthz} requests/s in the same run): {ratio:.2} ({})",
+            if ratio >= 1.0 / 3.0 {
+                "holds"
+            } else {
+                "MISSED"
+            }
+        ),
     });
     let peak = service.peak_memory_mb().unwrap_or(f64::NAN);
     rows.push(Row {

@@ -208,6 +208,14 @@ impl Activity {
     }
 }
 
+#[cfg(test)]
+impl Activity {
+    /// A request in flight, as hyper starts one.
+    pub fn start_request_for_test(self: &Arc<Self>) -> impl Drop {
+        self.request_started(Version::HTTP_11)
+    }
+}
+
 /// A request in flight, from its head read to its response body dropped (sent, or the
 /// connection gone). A connection with one is never closed by a timeout or the cap.
 struct InFlight(Arc<Activity>);

@@ -157,18 +157,34 @@ pub async fn serve(
             timeouts: limits.timeouts,
             stopping: stopping.clone(),
         };
-        let open = Arc::clone(&open);
+        let registered = Registered {
+            open: Arc::clone(&open),
+            id,
+        };
         let alive = alive_rx.clone();
         tokio::spawn(async move {
+            let _registered = registered;
+            let _alive = alive;
             task.run(stream).await;
-            open.remove(id);
-            drop(alive);
         });
     }
     drop(listener);
     drop(alive_rx);
     alive.closed().await;
     Ok(())
+}
+
+/// A connection counted in [`Open`] until its task ends, however it ends (a handler's panic
+/// unwinds through here too).
+struct Registered {
+    open: Arc<Open>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.open.remove(self.id);
+    }
 }
 
 /// Waits until there is room for one more connection, closing the longest idle one at the
@@ -295,5 +311,46 @@ impl Task {
                 },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_accepts_back_off_up_to_a_second_and_start_again_after_a_success() {
+        let mut accepting = Accepting::new();
+        let emfile = io::Error::other("Too many open files");
+        let pauses: Vec<_> = (0..9).map(|_| accepting.failed(&emfile)).collect();
+        assert_eq!(pauses[0], ACCEPT_BACKOFF);
+        assert_eq!(pauses[1], ACCEPT_BACKOFF * 2);
+        assert_eq!(pauses[8], ACCEPT_BACKOFF_MAX);
+        assert!(matches!(accepting.failing_since, Some((_, 9))));
+        accepting.succeeded();
+        assert!(accepting.failing_since.is_none());
+        assert_eq!(accepting.failed(&emfile), ACCEPT_BACKOFF);
+    }
+
+    #[tokio::test]
+    async fn at_the_cap_the_longest_idle_connection_is_closed_and_a_busy_one_never() {
+        let open = Open::new();
+        let busy = Arc::new(Activity::new(Arc::clone(&open.freed)));
+        let _in_flight = busy.start_request_for_test();
+        open.add(Arc::clone(&busy));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let older = Arc::new(Activity::new(Arc::clone(&open.freed)));
+        open.add(Arc::clone(&older));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let newer = Arc::new(Activity::new(Arc::clone(&open.freed)));
+        open.add(Arc::clone(&newer));
+
+        assert!(open.close_longest_idle());
+        assert_eq!((open.len(), older.idle_since()), (2, None));
+        assert!(newer.idle_since().is_some());
+        assert!(open.close_longest_idle());
+        assert_eq!(newer.idle_since(), None);
+        assert!(!open.close_longest_idle(), "the busy connection was chosen");
+        assert_eq!(open.len(), 1);
     }
 }
