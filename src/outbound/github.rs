@@ -194,8 +194,18 @@ impl CodeHost for GitHubRest {
     async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
         let mut url = self.orgs_url(user.as_str());
         let mut organisations = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let (page, next) = self.page(url).await?;
+        for number in 0..MAX_PAGES {
+            // Only the first page says whether the user exists: a later one not found is
+            // a list that changed under the reading, not a missing user.
+            let (page, next) = match self.page(url).await {
+                Err(CodeHostError::NotFound) if number > 0 => {
+                    return Err(CodeHostError::Unavailable(format!(
+                        "page {} of the organisation list of {user} was not found",
+                        number + 1
+                    )));
+                }
+                answer => answer?,
+            };
             organisations.extend(page);
             match next {
                 Some(next) => url = next,

@@ -42,26 +42,31 @@ impl std::fmt::Debug for PostgresRegister {
 const WRITE_TIME: Duration = Duration::from_secs(5);
 
 impl PostgresRegister {
-    /// One INSERT in a transaction, within the write timeout. Given up before its commit, it
-    /// is rolled back: an answer of "the register is unavailable" then leaves nothing behind
-    /// (a plain INSERT, cut once sent, could still commit after the caller was told it
-    /// failed).
+    /// One INSERT in a transaction. Getting a connection and running the INSERT are bounded
+    /// by the write timeout: given up there, the transaction is rolled back, and "the
+    /// register is unavailable" leaves nothing behind (a plain INSERT, cut once sent, could
+    /// still commit after the caller was told it failed). The COMMIT, once sent, is waited
+    /// for, however long: cut then, it could still take effect, and an answer of "nothing
+    /// recorded" would be a lie.
     async fn write(
         &self,
         insert: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
     ) -> Result<(), RegisterError> {
-        let write = async {
+        let prepared = async {
             let mut transaction = self.pool.begin().await?;
             insert.execute(&mut *transaction).await?;
-            transaction.commit().await
+            Ok::<_, sqlx::Error>(transaction)
         };
-        match tokio::time::timeout(self.write_timeout, write).await {
-            Ok(result) => result.map_err(unavailable),
-            Err(_) => Err(RegisterError::Unavailable(format!(
-                "no write within {}",
-                humantime::format_duration(self.write_timeout)
-            ))),
-        }
+        let transaction = match tokio::time::timeout(self.write_timeout, prepared).await {
+            Ok(result) => result.map_err(unavailable)?,
+            Err(_) => {
+                return Err(RegisterError::Unavailable(format!(
+                    "no write within {}",
+                    humantime::format_duration(self.write_timeout)
+                )));
+            }
+        };
+        transaction.commit().await.map_err(unavailable)
     }
 }
 

@@ -1,14 +1,15 @@
 //! Short histories a SQLite register has read, kept in memory while nothing has been written
 //! to the database since: reading one again would only pay for the hand-off to SQLite's
 //! thread and back. This register's own writes forget their pairs; a write from anywhere
-//! else (the command line on the same file, another process) changes the write-ahead log,
-//! whose size and time every kept history is checked against before it is served.
+//! else (the command line on the same file, another process) changes the header of the
+//! write-ahead log's index, which SQLite rewrites on every commit (its change counter, last
+//! frame and checksums): every kept history is checked against it before it is served.
 
 use crate::domain::RegisteredCheck;
 use chrono::{DateTime, Utc};
+use std::io::Read as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
 /// A history as read: each entry with its id.
 pub(super) type Rows = Vec<(RegisteredCheck, i64)>;
@@ -18,8 +19,10 @@ pub(super) const LONGEST_KEPT: usize = 100;
 /// Entries kept in all, least recently used out first (a few megabytes).
 const ENTRIES_KEPT: u64 = 50_000;
 
-/// What the write-ahead log looked like (its size and last change), if there is one.
-type Stamp = Option<(u64, SystemTime)>;
+/// The bytes of the write-ahead log index's header that SQLite changes on every commit: the
+/// first copy of `WalIndexHdr` (its change counter at offset 8, the last frame, the salts
+/// and checksums). `None` when it cannot be read.
+type Stamp = Option<[u8; 48]>;
 
 /// What a read must hand back to keep what it read.
 #[derive(Clone)]
@@ -33,14 +36,14 @@ pub(super) struct RecentHistories {
     /// Counts this register's writes: a read that began before one does not keep what it
     /// read.
     writes: Mutex<u64>,
-    /// The database's write-ahead log; `None` for a database in memory, which only this
-    /// register can write.
-    wal: Option<PathBuf>,
+    /// The database's write-ahead log index (`…-shm`); `None` for a database in memory,
+    /// which only this register can write.
+    index: Option<PathBuf>,
 }
 
 impl RecentHistories {
-    /// For the database whose write-ahead log is `wal`.
-    pub(super) fn new(wal: Option<PathBuf>) -> Self {
+    /// For the database whose write-ahead log index is `index`.
+    pub(super) fn new(index: Option<PathBuf>) -> Self {
         Self {
             kept: moka::sync::Cache::builder()
                 .max_capacity(ENTRIES_KEPT)
@@ -50,13 +53,22 @@ impl RecentHistories {
                 .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .build(),
             writes: Mutex::new(0),
-            wal,
+            index,
         }
     }
 
     fn stamp(&self) -> Stamp {
-        let metadata = std::fs::metadata(self.wal.as_ref()?).ok()?;
-        Some((metadata.len(), metadata.modified().ok()?))
+        let mut header = [0; 48];
+        std::fs::File::open(self.index.as_ref()?)
+            .and_then(|mut file| file.read_exact(&mut header))
+            .ok()?;
+        Some(header)
+    }
+
+    /// Whether what was read under `stamp` can be trusted now: always for a database in
+    /// memory; for a file, only when the index could be read then and is unchanged now.
+    fn unchanged(&self, stamp: &Stamp) -> bool {
+        self.index.is_none() || (stamp.is_some() && *stamp == self.stamp())
     }
 
     /// The whole history kept for the pair `(a, b)`, without the entries older than `since`,
@@ -64,7 +76,7 @@ impl RecentHistories {
     pub(super) fn get(&self, (a, b): (&str, &str), since: Option<DateTime<Utc>>) -> Option<Rows> {
         let kept = self.kept.get(&(a.to_owned(), b.to_owned()))?;
         let (rows, stamp) = kept.as_ref();
-        if *stamp != self.stamp() {
+        if !self.unchanged(stamp) {
             return None;
         }
         Some(
@@ -88,7 +100,7 @@ impl RecentHistories {
     /// this register wrote since (it may not be in what was read) or the history is long. A
     /// write from elsewhere since is caught when it is served.
     pub(super) fn keep(&self, (a, b): (&str, &str), rows: &Rows, seen: Seen) {
-        if rows.len() > LONGEST_KEPT {
+        if rows.len() > LONGEST_KEPT || (self.index.is_some() && seen.stamp.is_none()) {
             return;
         }
         let writes = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
@@ -153,16 +165,24 @@ mod tests {
     }
 
     #[test]
-    fn a_write_from_elsewhere_is_seen_in_the_write_ahead_log() {
+    fn a_write_from_elsewhere_is_seen_in_the_index_of_the_write_ahead_log() {
         let dir = tempfile::tempdir().unwrap();
-        let wal = dir.path().join("register.db-wal");
-        std::fs::write(&wal, b"frames").unwrap();
-        let recent = RecentHistories::new(Some(wal.clone()));
+        let index = dir.path().join("register.db-shm");
+        let mut header = [0_u8; 64];
+        std::fs::write(&index, header).unwrap();
+        let recent = RecentHistories::new(Some(index.clone()));
         let seen = recent.before_read();
         recent.keep(("a", "b"), &rows(1), seen);
         assert!(recent.get(("a", "b"), None).is_some());
-        std::fs::write(&wal, b"frames and one more").unwrap();
+        // A commit elsewhere: the change counter moves, the size does not.
+        header[8] = 1;
+        std::fs::write(&index, header).unwrap();
         assert!(recent.get(("a", "b"), None).is_none());
+        // Nothing is kept, or served, when the index cannot be read.
+        std::fs::remove_file(&index).unwrap();
+        let seen = recent.before_read();
+        recent.keep(("a", "c"), &rows(1), seen);
+        assert!(recent.get(("a", "c"), None).is_none());
     }
 
     #[test]

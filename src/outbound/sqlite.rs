@@ -248,12 +248,12 @@ impl SqliteRegister {
             )?))
         };
         let (writer, queue) = mpsc::channel(MAX_CALLERS * 16);
-        let wal = (!in_memory).then(|| {
-            let mut wal = reader_options.get_filename().as_os_str().to_owned();
-            wal.push("-wal");
-            std::path::PathBuf::from(wal)
+        let index = (!in_memory).then(|| {
+            let mut index = reader_options.get_filename().as_os_str().to_owned();
+            index.push("-shm");
+            std::path::PathBuf::from(index)
         });
-        let recent = Arc::new(RecentHistories::new(wal));
+        let recent = Arc::new(RecentHistories::new(index));
         tokio::spawn(write_batches(pool.clone(), Arc::clone(&recent), queue));
         Ok(Self {
             pool,

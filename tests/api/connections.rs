@@ -264,3 +264,30 @@ async fn http2_with_prior_knowledge_is_served() {
     assert_eq!(response.version(), reqwest::Version::HTTP_2);
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn a_request_body_sent_a_byte_a_second_is_cut_at_the_header_timeout() {
+    let app = spawn_app_with(pair(), |c| c.header_read_timeout = Duration::from_secs(1)).await;
+    let mut stream = connect(&app).await;
+    stream
+        .write_all(
+            b"POST /connected/network HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 1000\r\n\r\n{\"developers\": [",
+        )
+        .await
+        .unwrap();
+    // A byte a second, for longer than the timeout: the body never completes.
+    let trickle = async {
+        for _ in 0..10 {
+            sleep(Duration::from_secs(1)).await;
+            if stream.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    };
+    let _ = timeout(Duration::from_millis(2500), trickle).await;
+    // The server answered (a 400: the body could not be read in time) and let go.
+    let answer = closed_within(&mut stream, Duration::from_secs(5)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+}

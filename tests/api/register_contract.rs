@@ -263,6 +263,40 @@ async fn story(register: Arc<dyn Register>) {
         writer.unwrap().unwrap();
     }
     assert_eq!(register.history(&q, all()).await.unwrap().len(), 100);
+
+    // A team's verdicts, all at once: every pair kept with its own verdict and organisations,
+    // in their order, under the same time and graph; none at all is a no-op.
+    let team = [
+        (pair("Hal", "ida"), connected(&["b-org", "A-org"])),
+        (pair("hal", "jon"), Verdict::NotConnected),
+        (pair("jon", "ida"), connected(&["solo"])),
+    ];
+    register
+        .record_all(&team, Network::Bluesky, at(60_000))
+        .await
+        .unwrap();
+    for (team_pair, verdict) in &team {
+        assert_eq!(
+            register.history(team_pair, all()).await.unwrap(),
+            vec![RegisteredCheck {
+                registered_at: at(60_000),
+                verdict: verdict.clone(),
+                social_graph: Network::Bluesky
+            }]
+        );
+    }
+    register
+        .record_all(&[], Network::X, at(61_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        register
+            .history(&pair("hal", "ida"), all())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 const DAY: Duration = Duration::from_secs(86_400);

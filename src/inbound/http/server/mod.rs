@@ -113,6 +113,11 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    // A request body, too, must arrive within the header timeout: a body trickled a byte at
+    // a time would otherwise hold its connection, busy and so never shed, for ever.
+    let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        limits.timeouts.header_read,
+    ));
     let (stop, stopping) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
