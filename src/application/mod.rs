@@ -12,7 +12,7 @@ pub use network::{Connection, TeamNetwork, Undecided};
 
 use crate::domain::{
     CodeHost, Handle, HandleError, MissingUser, Network, Pair, Register, RegisterError,
-    SameDeveloper, SocialGraph, TeamError, UnreadableFollow,
+    SameDeveloper, SocialGraph, TeamError, UnreadableFollow, retry_after_secs,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
@@ -47,6 +47,37 @@ pub enum CheckError {
     /// Not a team: a bad entry, or too few or too many developers.
     #[error("{0}")]
     BadTeam(#[from] TeamError),
+}
+
+impl CheckError {
+    /// What the caller is told, one message per problem: the same words over HTTP and on the
+    /// command line. Internal detail (a register's own error, say) is left out; it is for the
+    /// log.
+    #[must_use]
+    pub fn public_messages(&self) -> Vec<String> {
+        match self {
+            Self::MissingUsers(missing) => missing.iter().map(ToString::to_string).collect(),
+            Self::RateLimited {
+                network,
+                retry_after,
+            } => vec![format!(
+                "{network} rate limit exceeded; retry after {} s",
+                retry_after_secs(*retry_after)
+            )],
+            Self::Register(_) => vec![
+                "the register is unavailable; nothing was recorded, try again later".to_owned(),
+            ],
+            Self::TimedOut(deadline) => vec![format!(
+                "the upstreams did not answer within {}; try again later",
+                humantime::format_duration(*deadline)
+            )],
+            Self::BadHandle(_)
+            | Self::SameDeveloper(_)
+            | Self::BadTeam(_)
+            | Self::Unavailable { .. }
+            | Self::Unreadable(_) => vec![self.to_string()],
+        }
+    }
 }
 
 /// Whether a check may use what is cached about the developers.

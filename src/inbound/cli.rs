@@ -4,7 +4,7 @@
 use crate::application::{self, CheckError, Connections, Freshness, TeamNetwork};
 use crate::config::{self, Config, Upstreams};
 use crate::domain::{HistoryPage, Network, Register, Team};
-use crate::inbound::http::{ApiDoc, ApiError, ErrorsBody, NetworkBody, RegisterEntry, VerdictBody};
+use crate::inbound::http::{ApiDoc, ErrorsBody, NetworkBody, RegisterEntry, VerdictBody};
 use crate::outbound::cache::CacheSettings;
 use crate::secret::Secret;
 use crate::startup::{self, Application};
@@ -366,7 +366,9 @@ fn exit_code(error: &CheckError) -> ExitCode {
 
 fn print_error(error: CheckError, json: bool) -> ExitCode {
     let code = exit_code(&error);
-    let body: ErrorsBody = ApiError::from(error).into_body();
+    let body = ErrorsBody {
+        errors: error.public_messages(),
+    };
     if json {
         println!(
             "{}",

@@ -1,5 +1,5 @@
-//! Domain errors to status codes and public messages. Internal detail is logged once here,
-//! inside the request's span, and never sent to the client.
+//! Domain errors to status codes, with the messages each error gives of itself. Internal
+//! detail is logged once here, inside the request's span, and never sent to the client.
 
 use super::wire::ErrorsBody;
 use crate::application::CheckError;
@@ -52,59 +52,31 @@ pub fn logged(error: CheckError) -> ApiError {
 }
 
 impl From<CheckError> for ApiError {
+    /// The error's status; its words are the error's own ([`CheckError::public_messages`]).
     fn from(error: CheckError) -> Self {
-        match error {
-            CheckError::BadHandle(e) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
-            CheckError::SameDeveloper(e) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
-            CheckError::BadTeam(e) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
-            CheckError::MissingUsers(missing) => Self {
-                status: StatusCode::BAD_REQUEST,
-                body: ErrorsBody {
-                    errors: missing.iter().map(ToString::to_string).collect(),
-                },
-                retry_after: None,
-            },
-            CheckError::RateLimited {
-                network,
-                retry_after,
-            } => {
-                let secs = retry_after_secs(retry_after);
-                Self {
-                    status: StatusCode::SERVICE_UNAVAILABLE,
-                    body: ErrorsBody::one(format!(
-                        "{network} rate limit exceeded; retry after {secs} s"
-                    )),
-                    retry_after: Some(secs),
-                }
-            }
-            CheckError::Unavailable { network, reason } => Self::new(
-                StatusCode::BAD_GATEWAY,
-                format!("{network} is unavailable: {reason}"),
-            ),
-            CheckError::Register(_) => Self::new(
+        let (status, retry_after) = match &error {
+            CheckError::BadHandle(_)
+            | CheckError::SameDeveloper(_)
+            | CheckError::BadTeam(_)
+            | CheckError::MissingUsers(_) => (StatusCode::BAD_REQUEST, None),
+            CheckError::RateLimited { retry_after, .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "the register is unavailable; nothing was recorded, try again later",
+                Some(retry_after_secs(*retry_after)),
             ),
-            CheckError::TimedOut(deadline) => Self::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                format!(
-                    "the upstreams did not answer within {}; try again later",
-                    humantime::format_duration(deadline)
-                ),
-            ),
+            CheckError::Unavailable { .. } => (StatusCode::BAD_GATEWAY, None),
+            CheckError::Register(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+            CheckError::TimedOut(_) => (StatusCode::GATEWAY_TIMEOUT, None),
             // The answer exists but cannot be read: a failed dependency, not a missing user,
             // not a broken upstream, and not worth retrying until the accounts change.
-            CheckError::Unreadable(why) => {
-                Self::new(StatusCode::FAILED_DEPENDENCY, why.to_string())
-            }
+            CheckError::Unreadable(_) => (StatusCode::FAILED_DEPENDENCY, None),
+        };
+        Self {
+            status,
+            body: ErrorsBody {
+                errors: error.public_messages(),
+            },
+            retry_after,
         }
-    }
-}
-
-impl ApiError {
-    /// The public body, for the command line's output.
-    pub fn into_body(self) -> ErrorsBody {
-        self.body
     }
 }
 
