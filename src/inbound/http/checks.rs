@@ -1,0 +1,164 @@
+//! The checks: one pair now, or a whole team's network.
+
+use super::{
+    ApiError, ErrorsBody, NetworkBody, Pair, TeamRequest, VerdictBody, developers, errors,
+};
+use crate::application::{Connections, Freshness};
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// Checks now, on GitHub and X, whether two developers are fully connected, and records the
+/// answer.
+#[utoipa::path(
+    get,
+    path = "/connected/realtime/{dev1}/{dev2}",
+    tag = "connected",
+    params(
+        // The bounds are `Handle::parse`'s (wire::HANDLE_PATTERN; a test holds them equal).
+        ("dev1" = String, Path, min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$",
+         description = "A developer's handle, the same on GitHub and X (case-insensitive): 1 to 100 characters, no control character"),
+        ("dev2" = String, Path, min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$",
+         description = "Another developer's handle (not the same as dev1, ignoring case)"),
+        ("Cache-Control" = Option<String>, Header,
+         description = "`no-cache`: ask GitHub and X again instead of using cached facts (what is read refreshes the cache)"),
+    ),
+    responses(
+        (status = 200, description = "Fully connected; the organisations both belong to", body = VerdictBody,
+         example = json!({"connected": true, "organisations": ["acme", "Zeta-Org"]})),
+        (status = 404, description = "Both exist everywhere but are not fully connected", body = VerdictBody,
+         example = json!({"connected": false})),
+        (status = 400, description = "A developer does not exist on a network (one message per developer and network, in the order dev1-github, dev1-twitter, dev2-github, dev2-twitter), or the same developer twice", body = ErrorsBody,
+         example = json!({"errors": ["dev1 is not a valid user in github", "dev1 is not a valid user in twitter", "dev2 is not a valid user in twitter"]})),
+        (status = 424, description = "They share an organisation, but whether they follow each other cannot be read: both are protected accounts, whose follow lists the social graph keeps private; nothing recorded", body = ErrorsBody,
+         example = json!({"errors": ["whether alice follows bob cannot be read: their twitter accounts are protected"]})),
+        (status = 502, description = "An upstream failed (timeout, 5xx, unreadable answer, rejected credentials); nothing recorded", body = ErrorsBody,
+         example = json!({"errors": ["github is unavailable: no answer within 10s"]})),
+        (status = 503, description = "An upstream is rate-limited, or the register is unavailable; nothing recorded", body = ErrorsBody,
+         headers(("Retry-After" = u64, description = "Seconds until the upstream's rate limit resets")),
+         example = json!({"errors": ["twitter rate limit exceeded; retry after 120 s"]})),
+        (status = 504, description = "The upstreams together took longer than REQUEST_TIMEOUT", body = ErrorsBody,
+         example = json!({"errors": ["the upstreams did not answer within 1m; try again later"]})),
+    )
+)]
+pub(super) async fn realtime(
+    State(connections): State<Connections>,
+    path: Pair,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (dev1, dev2) = developers(path)?;
+    let check = connections
+        .check_with(&dev1, &dev2, freshness(&headers))
+        .await
+        .map_err(errors::logged)?;
+    let status = if check.verdict.is_connected() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    Ok((status, Json(VerdictBody::from(&check.verdict))).into_response())
+}
+
+/// A team's body is small: 100 handles of at most 100 characters.
+pub(super) const TEAM_BODY_LIMIT: usize = 64 * 1024;
+
+/// Who in a team is fully connected to whom, in one request: each developer's organisations
+/// once, X's lookups in batches of 100, each follow list read at most once and only for
+/// developers who share an organisation with someone. Every pair's verdict is recorded.
+#[utoipa::path(
+    post,
+    path = "/connected/network",
+    tag = "connected",
+    request_body = TeamRequest,
+    params(("Cache-Control" = Option<String>, Header,
+            description = "`no-cache`: ask GitHub and X again instead of using cached facts")),
+    responses(
+        (status = 200, description = "The team's connections and groups; developers missing on a network are listed in `errors` and left out; pairs whose follows cannot be read (protected accounts) are listed in `undecided` and not recorded", body = NetworkBody),
+        (status = 400, description = "Unreadable JSON, an unusable handle, or not 2 to 100 different developers", body = ErrorsBody),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorsBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorsBody),
+        (status = 422, description = "The JSON is not `{\"developers\": [\"...\"]}`", body = ErrorsBody),
+        (status = 502, description = "An upstream failed; nothing recorded", body = ErrorsBody),
+        (status = 504, description = "The upstreams together took longer than REQUEST_TIMEOUT", body = ErrorsBody),
+        (status = 503, description = "An upstream is rate-limited (with `Retry-After`), or the register is unavailable; nothing recorded", body = ErrorsBody,
+         headers(("Retry-After" = u64, description = "Seconds until the upstream's rate limit resets"))),
+    )
+)]
+pub(super) async fn network(
+    State(connections): State<Connections>,
+    headers: HeaderMap,
+    body: Result<Json<TeamRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(team) = body.map_err(unreadable_team)?;
+    let network = connections
+        .network(&team.developers, freshness(&headers))
+        .await
+        .map_err(errors::logged)?;
+    Ok(Json(NetworkBody::from(&network)).into_response())
+}
+
+/// Why a team's body cannot be read, in the API's words, with the rejection's status.
+fn unreadable_team(rejection: JsonRejection) -> ApiError {
+    let message = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            "the body must be JSON, sent with Content-Type: application/json".to_owned()
+        }
+        JsonRejection::JsonDataError(e) => {
+            format!(
+                "the body must be {{\"developers\": [\"handle\", ...]}}: {}",
+                e.body_text()
+            )
+        }
+        JsonRejection::JsonSyntaxError(e) => {
+            format!("the body is not valid JSON: {}", e.body_text())
+        }
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the body is larger than {} KiB", TEAM_BODY_LIMIT / 1024)
+        }
+        other => other.body_text(),
+    };
+    ApiError::new(rejection.status(), message)
+}
+
+/// `Cache-Control: no-cache` asks for facts read now.
+fn freshness(headers: &HeaderMap) -> Freshness {
+    let no_cache = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|directive| directive.trim().eq_ignore_ascii_case("no-cache"));
+    if no_cache {
+        Freshness::Fresh
+    } else {
+        Freshness::Cached
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::inbound::http::testing::{app, get};
+    use crate::outbound::sqlite::SqliteRegister;
+    use axum::http::StatusCode;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_check_answers_from_the_graph_and_is_recorded() {
+        let register = Arc::new(SqliteRegister::connect("sqlite::memory:").await.unwrap());
+        let app = app(register).await;
+        let (status, body) = get(app.clone(), "/connected/realtime/alice/bob").await;
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::OK,
+                json!({"connected": true, "organisations": ["acme", "Zeta-Org"]})
+            )
+        );
+        let (status, body) = get(app, "/connected/register/Bob/Alice").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body.as_array().unwrap().len(), 1);
+    }
+}

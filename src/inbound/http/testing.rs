@@ -1,0 +1,67 @@
+//! What the router's tests share: the app over the demo graph, a register that cannot be
+//! reached, and a GET read as JSON.
+
+use super::router;
+use crate::application::Connections;
+use crate::domain::{
+    HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+};
+use crate::outbound::demo::DemoGraph;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, Utc};
+use futures::StreamExt as _;
+use serde_json::Value;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// A register whose storage is gone.
+pub struct Unreachable;
+
+#[async_trait::async_trait]
+impl Register for Unreachable {
+    async fn record(
+        &self,
+        _: &Pair,
+        _: &Verdict,
+        _: Network,
+        _: DateTime<Utc>,
+    ) -> Result<RegisteredCheck, RegisterError> {
+        Err(RegisterError::Unavailable("disk I/O error".into()))
+    }
+    async fn record_all(
+        &self,
+        _: &[(Pair, Verdict)],
+        _: Network,
+        _: DateTime<Utc>,
+    ) -> Result<(), RegisterError> {
+        Err(RegisterError::Unavailable("disk I/O error".into()))
+    }
+    fn stream_history(&self, _: &Pair, _: HistoryPage) -> HistoryStream {
+        futures::stream::iter([Err(RegisterError::Unavailable("disk I/O error".into()))]).boxed()
+    }
+    async fn ping(&self) -> Result<(), RegisterError> {
+        Err(RegisterError::Unavailable("disk I/O error".into()))
+    }
+}
+
+pub async fn app(register: Arc<dyn Register>) -> Router {
+    let graph = Arc::new(DemoGraph::bundled().unwrap());
+    router(
+        Connections::new(graph.clone(), graph, register),
+        Arc::default(),
+    )
+}
+
+pub async fn get(app: Router, uri: &str) -> (StatusCode, Value) {
+    let response = app
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
