@@ -1,0 +1,250 @@
+//! What each command does, and how its answers and errors are printed.
+
+use crate::application::{self, CheckError, Connections, Freshness, TeamNetwork};
+use crate::config::Config;
+use crate::domain::{HistoryPage, Register};
+use crate::inbound::http::{ErrorsBody, NetworkBody, RegisterEntry, VerdictBody};
+use crate::startup::{self, Application};
+use futures::StreamExt as _;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+pub(super) async fn serve(config: Config) -> ExitCode {
+    let app = match Application::build(&config).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    tracing::info!(address = %app.local_addr(), upstreams = ?config.upstreams, "listening");
+    match app.run_until_stopped(startup::shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the server stopped: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn exit_code(error: &CheckError) -> ExitCode {
+    match error {
+        CheckError::BadHandle(_)
+        | CheckError::SameDeveloper(_)
+        | CheckError::MissingUsers(_)
+        | CheckError::BadTeam(_) => ExitCode::from(2),
+        CheckError::RateLimited { .. }
+        | CheckError::Unavailable { .. }
+        | CheckError::TimedOut(_)
+        | CheckError::Register(_) => ExitCode::from(3),
+        CheckError::Unreadable(_) => ExitCode::from(4),
+    }
+}
+
+fn print_error(error: CheckError, json: bool) -> ExitCode {
+    let code = exit_code(&error);
+    let body = ErrorsBody {
+        errors: error.public_messages(),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&body).unwrap_or_default()
+        );
+    } else {
+        for message in &body.errors {
+            eprintln!("error: {message}");
+        }
+    }
+    code
+}
+
+pub(super) async fn check(
+    connections: &Connections,
+    dev1: &str,
+    dev2: &str,
+    json: bool,
+) -> ExitCode {
+    let check = match connections.check(dev1, dev2).await {
+        Ok(check) => check,
+        Err(e) => return print_error(e, json),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&VerdictBody::from(&check.verdict)).unwrap_or_default()
+        );
+    } else if check.verdict.is_connected() {
+        println!(
+            "{dev1} and {dev2} are fully connected: they follow each other and share {}",
+            check.verdict.organisations().join(", ")
+        );
+    } else {
+        println!("{dev1} and {dev2} are not fully connected");
+    }
+    if check.verdict.is_connected() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+pub(super) async fn history(
+    register: &dyn Register,
+    dev1: &str,
+    dev2: &str,
+    json: bool,
+) -> ExitCode {
+    let mut history = match application::history(register, dev1, dev2, HistoryPage::default()) {
+        Ok(history) => history,
+        Err(e) => return print_error(e, json),
+    };
+    // Printed as read, so that a long history never has to fit in memory.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut printed = 0_usize;
+    while let Some(check) = history.next().await {
+        let check = match check {
+            Ok(check) => check,
+            Err(e) if printed == 0 => return print_error(e.into(), json),
+            Err(e) => {
+                // Whatever was printed stays; the JSON is left unclosed, so it cannot pass
+                // for the whole history.
+                let _ = out.flush();
+                eprintln!("error: {e}");
+                return ExitCode::from(3);
+            }
+        };
+        let entry = RegisterEntry::from(&check);
+        let line = if json {
+            // The layout of serde_json's pretty printer for the whole array.
+            let pretty = serde_json::to_string_pretty(&entry).unwrap_or_default();
+            let indented = pretty.replace('\n', "\n  ");
+            let before = if printed == 0 { "[\n  " } else { ",\n  " };
+            format!("{before}{indented}")
+        } else {
+            // The time, the social graph that decided, the answer.
+            let at = format!("{}  {:<7}", entry.registered_at, entry.social_graph);
+            match entry.organisations {
+                Some(orgs) => format!("{at}  connected      {}\n", orgs.join(", ")),
+                None => format!("{at}  not connected\n"),
+            }
+        };
+        if out.write_all(line.as_bytes()).is_err() {
+            return ExitCode::from(3);
+        }
+        printed += 1;
+    }
+    let end = match (json, printed) {
+        (true, 0) => "[]\n".to_owned(),
+        (true, _) => "\n]\n".to_owned(),
+        (false, 0) => format!("no record for {dev1} and {dev2}\n"),
+        (false, _) => String::new(),
+    };
+    if out
+        .write_all(end.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        return ExitCode::from(3);
+    }
+    ExitCode::SUCCESS
+}
+
+pub(super) async fn healthcheck(mut address: SocketAddr, timeout: std::time::Duration) -> ExitCode {
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{address}/healthz");
+    let answer = match reqwest::Client::builder().timeout(timeout).build() {
+        Ok(client) => client.get(&url).send().await,
+        Err(e) => {
+            eprintln!("unhealthy: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match answer {
+        Ok(response) if response.status().is_success() => ExitCode::SUCCESS,
+        Ok(response) => {
+            eprintln!("unhealthy: {url} answered {}", response.status());
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {url}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub(super) async fn network(
+    connections: &Connections,
+    developers: &[String],
+    json: bool,
+    dot: bool,
+) -> ExitCode {
+    let network = match connections.network(developers, Freshness::Cached).await {
+        Ok(network) => network,
+        Err(e) => return print_error(e, json),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&NetworkBody::from(&network)).unwrap_or_default()
+        );
+        return ExitCode::SUCCESS;
+    }
+    for missing in &network.missing {
+        eprintln!("error: {missing}");
+    }
+    for undecided in &network.undecided {
+        eprintln!("error: {}", undecided.why);
+    }
+    if dot {
+        print!("{}", graphviz(&network));
+        return ExitCode::SUCCESS;
+    }
+    if network.connections.is_empty() {
+        println!("no two of them are fully connected");
+    }
+    for connection in &network.connections {
+        let [a, b] = &connection.developers;
+        println!(
+            "{a} and {b} are fully connected: {}",
+            connection.organisations.join(", ")
+        );
+    }
+    for group in &network.groups {
+        println!("group: {}", group.join(", "));
+    }
+    ExitCode::SUCCESS
+}
+
+/// The network in Graphviz's DOT language: every developer present a node, every connection
+/// an edge labelled with the shared organisations.
+fn graphviz(network: &TeamNetwork) -> String {
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let missing: std::collections::HashSet<&str> = network
+        .missing
+        .iter()
+        .map(|m| m.developer.as_str())
+        .collect();
+    let mut out = String::from("graph connected {\n  node [shape=box];\n");
+    for developer in network
+        .developers
+        .iter()
+        .filter(|d| !missing.contains(d.as_str()))
+    {
+        out += &format!("  {};\n", quote(developer));
+    }
+    for connection in &network.connections {
+        let [a, b] = &connection.developers;
+        out += &format!(
+            "  {} -- {} [label={}];\n",
+            quote(a),
+            quote(b),
+            quote(&connection.organisations.join(", "))
+        );
+    }
+    out += "}\n";
+    out
+}

@@ -1,0 +1,181 @@
+//! The command line: `serve`, `check` and `history`, with configuration from flags, then the
+//! environment, then a `.env` file, then defaults.
+
+mod commands;
+mod settings;
+
+use crate::application::Connections;
+use crate::config::{self, Config};
+use crate::domain::Team;
+use crate::inbound::http::ApiDoc;
+use crate::startup;
+use clap::{Parser, Subcommand};
+use commands::{check, healthcheck, history, network, serve};
+use settings::{Settings, parse_duration};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use utoipa::OpenApi;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "connected",
+    version,
+    about = "Whether two developers are fully connected: they follow each other on X and share a GitHub organisation",
+    after_help = "Tokens are read from the environment (or .env) only: GITHUB_TOKEN, TWITTER_BEARER_TOKEN.\n\
+                  Exit codes of check: 0 connected, 1 not connected, 2 bad input or unknown users, 3 upstream or register failure, 4 the follows cannot be read (protected accounts)."
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the REST API.
+    Serve {
+        /// Where to listen.
+        #[arg(long, env = "LISTEN_ADDR", default_value = config::DEFAULT_LISTEN_ADDR, hide_env_values = true)]
+        listen_addr: SocketAddr,
+    },
+    /// Check two developers now (the answer is recorded in the register).
+    Check {
+        dev1: String,
+        dev2: String,
+        /// Print the answer as JSON, as the REST API does.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who in a team is fully connected to whom (every pair is recorded).
+    Network {
+        /// 2 to 100 developers.
+        #[arg(required = true, num_args = Team::SIZE)]
+        developers: Vec<String>,
+        /// Print the answer as JSON, as the REST API does.
+        #[arg(long, conflicts_with = "dot")]
+        json: bool,
+        /// Print a Graphviz graph: developers as nodes, connections as edges labelled with
+        /// their shared organisations.
+        #[arg(long)]
+        dot: bool,
+    },
+    /// Print the REST API's OpenAPI document (as served at /openapi.json).
+    Openapi,
+    /// Exit 0 when the local server answers /healthz (for container health checks).
+    Healthcheck {
+        /// The server's address (its LISTEN_ADDR; 0.0.0.0 is asked on 127.0.0.1).
+        #[arg(long, env = "LISTEN_ADDR", default_value = config::DEFAULT_LISTEN_ADDR, hide_env_values = true)]
+        listen_addr: SocketAddr,
+        /// Give up after this long.
+        #[arg(long, default_value = "3s", value_parser = parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// Print every recorded answer for two developers, oldest first.
+    History {
+        dev1: String,
+        dev2: String,
+        /// Print the history as JSON, as the REST API does.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    // A .env file fills in what the environment does not set; a missing file is fine.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let default_log = if matches!(cli.command, Command::Serve { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_logging(default_log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+        // sqlx logs the value of a DATABASE_URL parameter it does not know, and
+        // `?sslpassword=…` is one: whatever RUST_LOG says, that line is never written.
+        .add_directive(
+            "sqlx_postgres::options::parse=error"
+                .parse()
+                .expect("a constant directive parses"), // ok: a constant
+        );
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Healthcheck {
+            listen_addr,
+            timeout,
+        } => healthcheck(listen_addr, timeout).await,
+        Command::Network {
+            developers,
+            json,
+            dot,
+        } => {
+            let Some(connections) = connect(&cli.settings.config(None)).await else {
+                return ExitCode::from(3);
+            };
+            network(&connections, &developers, json, dot).await
+        }
+        Command::Openapi => match ApiDoc::openapi().to_pretty_json() {
+            Ok(doc) => {
+                println!("{doc}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(3)
+            }
+        },
+        Command::Serve { listen_addr } => serve(cli.settings.config(Some(listen_addr))).await,
+        Command::Check { dev1, dev2, json } => {
+            let Some(connections) = connect(&cli.settings.config(None)).await else {
+                return ExitCode::from(3);
+            };
+            check(&connections, &dev1, &dev2, json).await
+        }
+        Command::History { dev1, dev2, json } => {
+            // Reading the register needs neither upstream nor a token.
+            let config = cli.settings.config(None);
+            match startup::register(&config).await {
+                Ok(register) => history(register.as_ref(), &dev1, &dev2, json).await,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
+    }
+}
+
+async fn connect(config: &Config) -> Option<Connections> {
+    match startup::connections(config, &Arc::default()).await {
+        Ok(connections) => Some(connections),
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The settings every command takes: flags, then the environment, then a `.env` file,
+//! then defaults; tokens from the environment only.
+
+use crate::config::{self, Config, Upstreams};
+use crate::domain::Network;
+use crate::outbound::cache::CacheSettings;
+use crate::secret::Secret;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub(super) struct Settings {
+    /// The register: sqlite://FILE (created if missing) or postgres://USER:PASSWORD@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
+    database_url: String,
+    /// GitHub REST origin.
+    #[arg(long, env = "GITHUB_API_URL", default_value = config::DEFAULT_GITHUB_API_URL, global = true, hide_env_values = true)]
+    github_api_url: String,
+    /// X API origin, without /2.
+    #[arg(long, env = "TWITTER_API_URL", default_value = config::DEFAULT_TWITTER_API_URL, global = true, hide_env_values = true)]
+    twitter_api_url: String,
+    /// Whole-request timeout for each upstream call (500ms, 2s, ...).
+    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true, hide_env_values = true)]
+    upstream_timeout: std::time::Duration,
+    /// PostgreSQL pool size per instance (default: four per core, 4 to 64).
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = config::default_database_max_connections(), global = true, hide_env_values = true)]
+    database_max_connections: u32,
+    /// How long to wait for a PostgreSQL connection (start-up, each request, readiness).
+    #[arg(long, env = "DATABASE_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true, hide_env_values = true)]
+    database_connect_timeout: std::time::Duration,
+    /// How long requests in flight may take to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration, global = true, hide_env_values = true)]
+    shutdown_grace: std::time::Duration,
+    /// The most a check or a team's network may take over HTTP, all upstream calls together.
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "60s", value_parser = parse_duration, global = true, hide_env_values = true)]
+    request_timeout: std::time::Duration,
+    /// How long a client has to send a request head, from its first byte (from the
+    /// connection's start for the first request); slower ones are disconnected.
+    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true, hide_env_values = true)]
+    header_read_timeout: std::time::Duration,
+    /// How long a connection with no request in flight stays open (keep it longer than the
+    /// idle timeout of a load balancer in front).
+    #[arg(long, env = "IDLE_TIMEOUT", default_value = "75s", value_parser = parse_duration, global = true, hide_env_values = true)]
+    idle_timeout: std::time::Duration,
+    /// Open client connections at most (lowered to fit the open-file limit); at the cap, the
+    /// connection idle the longest is closed to let a new one in.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = config::DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections, global = true, hide_env_values = true)]
+    max_connections: usize,
+    /// How long upstream facts are cached (0 turns the cache off).
+    #[arg(long, env = "CACHE_TTL", default_value = "10m", value_parser = parse_duration_or_zero, global = true, hide_env_values = true)]
+    cache_ttl: std::time::Duration,
+    /// How long "no such user" is cached.
+    #[arg(long, env = "CACHE_TTL_NOT_FOUND", default_value = "1m", value_parser = parse_duration_or_zero, global = true, hide_env_values = true)]
+    cache_ttl_not_found: std::time::Duration,
+    /// Upstream facts kept in process, per kind (least recently used out first).
+    #[arg(long, env = "CACHE_MAX_ENTRIES", default_value_t = config::DEFAULT_CACHE_MAX_ENTRIES, global = true, hide_env_values = true)]
+    cache_max_entries: u64,
+    /// Whose follows count: x, github (GitHub's own follow graph) or bluesky.
+    #[arg(long, env = "SOCIAL_GRAPH", default_value = "x", value_parser = parse_social_graph, global = true, hide_env_values = true)]
+    social_graph: Network,
+    /// Bluesky AppView origin.
+    #[arg(long, env = "BLUESKY_API_URL", default_value = config::DEFAULT_BLUESKY_API_URL, global = true, hide_env_values = true)]
+    bluesky_api_url: String,
+    /// Appended to a handle without a dot to make a Bluesky handle.
+    #[arg(long, env = "BLUESKY_HANDLE_SUFFIX", default_value = config::DEFAULT_BLUESKY_HANDLE_SUFFIX, global = true, hide_env_values = true)]
+    bluesky_handle_suffix: String,
+    /// How long register entries are kept (400d, 1y, ...): older ones are no longer served
+    /// and are deleted in the background. Unset or empty keeps them for ever.
+    #[arg(long, env = "REGISTER_RETENTION", value_parser = parse_retention, global = true, hide_env_values = true)]
+    register_retention: Option<Retention>,
+    /// Every Redis key starts with this.
+    #[arg(long, env = "REDIS_PREFIX", default_value = config::DEFAULT_REDIS_PREFIX, global = true, hide_env_values = true)]
+    redis_prefix: String,
+    /// Use a social graph from a JSON file instead of the real APIs (the bundled example when
+    /// no file is given). Put it after the developers, or write --demo=FILE.
+    #[arg(long, value_name = "GRAPH.json", num_args = 0..=1, global = true, hide_env_values = true)]
+    demo: Option<Option<PathBuf>>,
+}
+
+fn parse_social_graph(raw: &str) -> Result<Network, String> {
+    Network::from_id(&raw.trim().to_lowercase())
+        .ok_or_else(|| format!("{raw:?} is not a social graph: use x, github or bluesky"))
+}
+
+fn parse_duration_or_zero(raw: &str) -> Result<std::time::Duration, String> {
+    if raw.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    humantime::parse_duration(raw).map_err(|e| format!("{e} (write 0, 30s, 10m, ...)"))
+}
+
+fn parse_max_connections(raw: &str) -> Result<usize, String> {
+    match raw.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e} (write a count such as 10000)")),
+    }
+}
+
+/// A retention as written: empty, as `.env.example` leaves it, keeps everything.
+#[derive(Debug, Clone, Copy)]
+struct Retention(Option<std::time::Duration>);
+
+fn parse_retention(raw: &str) -> Result<Retention, String> {
+    if raw.trim().is_empty() {
+        return Ok(Retention(None));
+    }
+    parse_duration(raw).map(|retention| Retention(Some(retention)))
+}
+
+pub(super) fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
+    let duration =
+        humantime::parse_duration(raw).map_err(|e| format!("{e} (write 500ms, 2s, 1m, ...)"))?;
+    if duration.is_zero() {
+        return Err("must be longer than zero".to_owned());
+    }
+    Ok(duration)
+}
+
+fn secret_from_env(name: &str) -> Option<Secret> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(Secret::new)
+}
+
+impl Settings {
+    pub(super) fn config(self, listen_addr: Option<SocketAddr>) -> Config {
+        Config {
+            listen_addr: listen_addr.unwrap_or(Config::default().listen_addr),
+            database_url: self.database_url,
+            github_api_url: self.github_api_url,
+            github_token: secret_from_env("GITHUB_TOKEN"),
+            twitter_api_url: self.twitter_api_url,
+            twitter_bearer_token: secret_from_env("TWITTER_BEARER_TOKEN"),
+            upstream_timeout: self.upstream_timeout,
+            upstreams: match self.demo {
+                None => Upstreams::Real,
+                Some(file) => Upstreams::Demo(file),
+            },
+            database_max_connections: self.database_max_connections,
+            database_connect_timeout: self.database_connect_timeout,
+            shutdown_grace: self.shutdown_grace,
+            request_timeout: self.request_timeout,
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
+            cache: CacheSettings {
+                ttl: self.cache_ttl,
+                ttl_not_found: self.cache_ttl_not_found,
+                max_entries: self.cache_max_entries,
+            },
+            redis_url: secret_from_env("REDIS_URL"),
+            redis_prefix: self.redis_prefix,
+            social_graph: self.social_graph,
+            bluesky_api_url: self.bluesky_api_url,
+            bluesky_handle_suffix: self.bluesky_handle_suffix,
+            register_retention: self.register_retention.and_then(|r| r.0),
+        }
+    }
+}
