@@ -1,6 +1,7 @@
 //! The register in SQLite: the embedded default, one file, no set-up.
 
 use super::recent::RecentHistories;
+use super::register_sql::Bind;
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
@@ -23,10 +24,10 @@ pub struct SqliteRegister {
     readers: Option<Arc<Readers>>,
     /// Short histories read, until their pair is written again.
     recent: Arc<RecentHistories>,
-    long_reads: super::LongReads,
+    long_reads: super::history::LongReads,
     /// Entries older than this are neither served nor kept.
     retention: Option<Duration>,
-    _purge: Option<Arc<super::Purge>>,
+    _purge: Option<Arc<super::retention::Purge>>,
 }
 
 /// One row of the register.
@@ -260,7 +261,7 @@ impl SqliteRegister {
             writer,
             readers,
             recent,
-            long_reads: super::LongReads::new(),
+            long_reads: super::history::LongReads::new(),
             retention: None,
             _purge: None,
         })
@@ -274,10 +275,13 @@ impl SqliteRegister {
         self.retention = retention;
         self._purge = retention.map(|retention| {
             let pool = self.pool.clone();
-            Arc::new(super::purge_in_background(retention, move |cutoff| {
-                let pool = pool.clone();
-                async move { purge(&pool, cutoff).await }
-            }))
+            Arc::new(super::retention::purge_in_background(
+                retention,
+                move |cutoff| {
+                    let pool = pool.clone();
+                    async move { purge(&pool, cutoff).await }
+                },
+            ))
         });
         self
     }
@@ -297,7 +301,7 @@ impl Readers {
     async fn open(options: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
         use sqlx::ConnectOptions as _;
         // Two per core: one reading a long chunk leaves another free for short reads.
-        let count = super::long_reads_allowed();
+        let count = super::history::long_reads_allowed();
         let mut connections = Vec::with_capacity(count);
         for _ in 0..count {
             connections.push(tokio::sync::Mutex::new(options.connect().await?));
@@ -321,14 +325,14 @@ impl Readers {
     }
 }
 
-/// Deletes at most [`super::PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
+/// Deletes at most [`super::retention::PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
 async fn purge(pool: &SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError> {
     sqlx::query(
         "DELETE FROM checks WHERE id IN \
          (SELECT id FROM checks WHERE registered_at_ms < ? ORDER BY registered_at_ms LIMIT ?)",
     )
     .bind(cutoff.timestamp_millis())
-    .bind(i64::try_from(super::PURGE_BATCH).unwrap_or(i64::MAX))
+    .bind(i64::try_from(super::retention::PURGE_BATCH).unwrap_or(i64::MAX))
     .execute(pool)
     .await
     .map(|done| done.rows_affected())
@@ -341,7 +345,7 @@ async fn purge(pool: &SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, Register
 const FIELD: char = '\u{1f}';
 const ENTRY: char = '\u{1e}';
 
-/// One query of a pair's history (see [`super::history_sql`]): the entries with their ids.
+/// One query of a pair's history (see [`super::register_sql::history_sql`]): the entries with their ids.
 ///
 /// SQLite hands each row of a result from its connection's thread to ours, one wake-up each,
 /// which cost more than the reading itself: the page comes back as one value instead,
@@ -351,9 +355,9 @@ async fn read_history(
     (a, b): (&str, &str),
     page: HistoryPage,
     since: Option<DateTime<Utc>>,
-    after: Option<super::Position>,
+    after: Option<super::register_sql::Position>,
 ) -> Result<Vec<(RegisteredCheck, i64)>, RegisterError> {
-    let (sql, binds) = super::history_sql(
+    let (sql, binds) = super::register_sql::history_sql(
         "registered_at_ms",
         "-9223372036854775808",
         |_| "?".to_owned(),
@@ -371,13 +375,13 @@ async fn read_history(
     let mut query = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql));
     for bind in binds {
         query = match bind {
-            super::Bind::DeveloperA => query.bind(a),
-            super::Bind::DeveloperB => query.bind(b),
-            super::Bind::Before => query.bind(page.before.map(|before| before.timestamp_millis())),
-            super::Bind::Since => query.bind(since.map(|since| since.timestamp_millis())),
-            super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
-            super::Bind::AfterTime => query.bind(after.map(|(at, _)| at.timestamp_millis())),
-            super::Bind::AfterId => query.bind(after.map(|(_, id)| id)),
+            Bind::DeveloperA => query.bind(a),
+            Bind::DeveloperB => query.bind(b),
+            Bind::Before => query.bind(page.before.map(|before| before.timestamp_millis())),
+            Bind::Since => query.bind(since.map(|since| since.timestamp_millis())),
+            Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
+            Bind::AfterTime => query.bind(after.map(|(at, _)| at.timestamp_millis())),
+            Bind::AfterId => query.bind(after.map(|(_, id)| id)),
         };
     }
     let joined = query.fetch_one(reader).await.map_err(unavailable)?;
@@ -410,7 +414,7 @@ fn entry(text: &str) -> Result<(RegisteredCheck, i64), RegisterError> {
     let check = RegisteredCheck {
         registered_at,
         verdict,
-        social_graph: super::stored_network(social_graph)?,
+        social_graph: super::register_sql::stored_network(social_graph)?,
     };
     Ok((check, id))
 }
@@ -456,13 +460,13 @@ impl Register for SqliteRegister {
     fn stream_history(&self, pair: &Pair, page: HistoryPage) -> HistoryStream {
         let (a, b) = pair.key();
         let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
-        let since = super::retained_since(self.retention);
+        let since = super::retention::retained_since(self.retention);
         let pool = self.pool.clone();
         let readers = self.readers.clone();
         let recent = Arc::clone(&self.recent);
         // Only a whole history, from its start, is kept.
         let whole = page.limit.is_none() && page.before.is_none();
-        super::history_stream(page, &self.long_reads, move |after| {
+        super::history::history_stream(page, &self.long_reads, move |after| {
             let (pool, readers, key) = (pool.clone(), readers.clone(), Arc::clone(&key));
             let recent = Arc::clone(&recent);
             async move {
@@ -479,7 +483,7 @@ impl Register for SqliteRegister {
                     }
                     None => read_history(&pool, pair, page, since, after).await,
                 }?;
-                if from_start && rows.len() < super::HISTORY_CHUNK {
+                if from_start && rows.len() < super::register_sql::HISTORY_CHUNK {
                     recent.keep(pair, &rows, seen);
                 }
                 Ok(rows)
