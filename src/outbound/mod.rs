@@ -7,7 +7,6 @@ pub mod demo;
 pub mod github;
 mod history;
 pub mod postgres;
-mod recent;
 mod register_sql;
 mod retention;
 pub mod shared;
