@@ -1,17 +1,20 @@
 //! Fake GitHub and X servers over real HTTP, speaking their real wire formats: pagination by
 //! `Link` header and `pagination_token`, rate-limit headers on every answer, errors in each
-//! API's own shape. Each fake counts the calls it receives.
+//! API's own shape. Each fake counts the calls it receives. And `connected serve` itself,
+//! started on a port of its own choosing and waited for until ready.
 
 mod bluesky;
 mod github;
 mod graph;
 mod server;
+mod service;
 mod x;
 
 pub use bluesky::bluesky;
 pub use github::github;
 pub use graph::Graph;
 pub use server::{Endpoint, Failure, Fake};
+pub use service::{Service, ServiceCommand};
 pub use x::{X_TOKEN, x};
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,6 +1,7 @@
 //! The register in PostgreSQL: production, shared by several instances.
 
 use super::redact_url;
+use super::register_sql::Bind;
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
@@ -26,10 +27,10 @@ pub struct PostgresRegister {
     ping_timeout: Duration,
     /// The most a write may take, from asking for a connection to its commit.
     write_timeout: Duration,
-    long_reads: super::LongReads,
+    long_reads: super::history::LongReads,
     /// Entries older than this are neither served nor kept.
     retention: Option<Duration>,
-    _purge: Option<Arc<super::Purge>>,
+    _purge: Option<Arc<super::retention::Purge>>,
 }
 
 impl std::fmt::Debug for PostgresRegister {
@@ -103,7 +104,7 @@ impl PostgresRegister {
             pool,
             ping_timeout: settings.connect_timeout.min(Duration::from_secs(2)),
             write_timeout: settings.connect_timeout + WRITE_TIME,
-            long_reads: super::LongReads::new(),
+            long_reads: super::history::LongReads::new(),
             retention: None,
             _purge: None,
         })
@@ -118,10 +119,13 @@ impl PostgresRegister {
         self.retention = retention;
         self._purge = retention.map(|retention| {
             let pool = self.pool.clone();
-            Arc::new(super::purge_in_background(retention, move |cutoff| {
-                let pool = pool.clone();
-                async move { purge(&pool, cutoff).await }
-            }))
+            Arc::new(super::retention::purge_in_background(
+                retention,
+                move |cutoff| {
+                    let pool = pool.clone();
+                    async move { purge(&pool, cutoff).await }
+                },
+            ))
         });
         self
     }
@@ -132,7 +136,7 @@ impl PostgresRegister {
     }
 }
 
-/// Deletes at most [`super::PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
+/// Deletes at most [`super::retention::PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
 async fn purge(pool: &PgPool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError> {
     sqlx::query(
         "DELETE FROM checks WHERE id IN \
@@ -140,22 +144,22 @@ async fn purge(pool: &PgPool, cutoff: DateTime<Utc>) -> Result<u64, RegisterErro
           FOR UPDATE SKIP LOCKED)",
     )
     .bind(cutoff)
-    .bind(i64::try_from(super::PURGE_BATCH).unwrap_or(i64::MAX))
+    .bind(i64::try_from(super::retention::PURGE_BATCH).unwrap_or(i64::MAX))
     .execute(pool)
     .await
     .map(|done| done.rows_affected())
     .map_err(unavailable)
 }
 
-/// One query of a pair's history (see [`super::history_sql`]): the entries with their ids.
+/// One query of a pair's history (see [`super::register_sql::history_sql`]): the entries with their ids.
 async fn read_history(
     pool: &PgPool,
     (a, b): (&str, &str),
     page: HistoryPage,
     since: Option<DateTime<Utc>>,
-    after: Option<super::Position>,
+    after: Option<super::register_sql::Position>,
 ) -> Result<Vec<(RegisteredCheck, i64)>, RegisterError> {
-    let (sql, binds) = super::history_sql(
+    let (sql, binds) = super::register_sql::history_sql(
         "registered_at",
         "'-infinity'::timestamptz",
         |n| format!("${n}"),
@@ -166,13 +170,13 @@ async fn read_history(
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for bind in binds {
         query = match bind {
-            super::Bind::DeveloperA => query.bind(a),
-            super::Bind::DeveloperB => query.bind(b),
-            super::Bind::Before => query.bind(page.before),
-            super::Bind::Since => query.bind(since),
-            super::Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
-            super::Bind::AfterTime => query.bind(after.map(|(at, _)| at)),
-            super::Bind::AfterId => query.bind(after.map(|(_, id)| id)),
+            Bind::DeveloperA => query.bind(a),
+            Bind::DeveloperB => query.bind(b),
+            Bind::Before => query.bind(page.before),
+            Bind::Since => query.bind(since),
+            Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
+            Bind::AfterTime => query.bind(after.map(|(at, _)| at)),
+            Bind::AfterId => query.bind(after.map(|(_, id)| id)),
         };
     }
     let rows = query.fetch_all(pool).await.map_err(unavailable)?;
@@ -190,7 +194,7 @@ async fn read_history(
                 } else {
                     Verdict::NotConnected
                 },
-                social_graph: super::stored_network(social_graph)?,
+                social_graph: super::register_sql::stored_network(social_graph)?,
             };
             Ok((check, id))
         })
@@ -266,9 +270,9 @@ impl Register for PostgresRegister {
     fn stream_history(&self, pair: &Pair, page: HistoryPage) -> HistoryStream {
         let (a, b) = pair.key();
         let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
-        let since = super::retained_since(self.retention);
+        let since = super::retention::retained_since(self.retention);
         let pool = self.pool.clone();
-        super::history_stream(page, &self.long_reads, move |after| {
+        super::history::history_stream(page, &self.long_reads, move |after| {
             let (pool, key) = (pool.clone(), Arc::clone(&key));
             async move { read_history(&pool, (&key.0, &key.1), page, since, after).await }
         })

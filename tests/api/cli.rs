@@ -245,36 +245,17 @@ async fn sigterm_lets_the_requests_in_flight_finish_and_exits_cleanly() {
     // The check will be in flight for a second and a half when the signal arrives.
     x.fail(Endpoint::Lookup, Failure::Hang(Duration::from_millis(1500)));
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
     let database = format!("sqlite://{}", dir.path().join("register.db").display());
-    let mut server = tokio::process::Command::new(BIN)
-        .args(["serve", "--listen-addr", &address])
+    let mut server = fake::ServiceCommand::new(BIN)
         .current_dir(dir.path())
-        .env_clear()
         .env("GITHUB_API_URL", &github.url)
         .env("TWITTER_API_URL", &x.url)
         .env("TWITTER_BEARER_TOKEN", X_TOKEN)
         .env("DATABASE_URL", &database)
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+        .start()
+        .await;
     let client = reqwest::Client::new();
-    let base = format!("http://{address}");
-    let mut up = false;
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "the server did not come up");
+    let base = server.base.clone();
 
     let in_flight = tokio::spawn({
         let client = client.clone();

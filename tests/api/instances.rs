@@ -1,59 +1,28 @@
 //! Several instances on one PostgreSQL database, under load, stopped and killed: nothing
 //! answered is lost, nothing is recorded twice, nothing failed is recorded.
 
-use crate::fake::{self, Endpoint, Failure, Graph, X_TOKEN};
+use crate::fake::{self, Endpoint, Failure, Graph, Service, ServiceCommand, X_TOKEN};
 use crate::postgres::TestDatabase;
 use futures::StreamExt;
 use sqlx::Connection;
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_connected");
 
-struct Instance {
-    base: String,
-    child: Child,
-}
-
-async fn start(github: &str, x: &str, database: &str) -> Instance {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir();
-    let child = Command::new(BIN)
-        .args(["serve", "--listen-addr", &format!("127.0.0.1:{port}")])
-        .current_dir(dir)
-        .env_clear()
+async fn start(github: &str, x: &str, database: &str) -> Service {
+    ServiceCommand::new(BIN)
         .env("GITHUB_API_URL", github)
         .env("TWITTER_API_URL", x)
         .env("TWITTER_BEARER_TOKEN", X_TOKEN)
         .env("DATABASE_URL", database)
         .env("SHUTDOWN_GRACE", "10s")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
-            && r.status() == 200
-        {
-            return Instance { base, child };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("instance on port {port} did not become ready");
+        .start()
+        .await
 }
 
-fn signal(child: &Child, name: &str) {
-    let pid = child.id().expect("still running").to_string();
+fn signal(instance: &Service, name: &str) {
+    let pid = instance.id().expect("still running").to_string();
     assert!(
         std::process::Command::new("kill")
             .args([name, &pid])
@@ -241,7 +210,7 @@ async fn two_instances_under_load_lose_nothing_record_nothing_twice_and_stop_cle
     while x.call_count() < calls_before + 64 && waiting.elapsed() < Duration::from_secs(20) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    signal(&a.child, "-TERM");
+    signal(&a, "-TERM");
     let drained = draining.await.unwrap();
     assert!(
         drained
@@ -250,7 +219,7 @@ async fn two_instances_under_load_lose_nothing_record_nothing_twice_and_stop_cle
         "a request accepted before SIGTERM went unanswered: {:?}",
         drained.iter().find(|r| r.is_err())
     );
-    let exit = tokio::time::timeout(Duration::from_secs(12), a.child.wait())
+    let exit = tokio::time::timeout(Duration::from_secs(12), a.wait())
         .await
         .expect("A exits within the grace period")
         .unwrap();
@@ -271,9 +240,9 @@ async fn two_instances_under_load_lose_nothing_record_nothing_twice_and_stop_cle
         async move { fire(&client, doomed, 8, true).await }
     });
     tokio::time::sleep(Duration::from_millis(700)).await;
-    signal(&b.child, "-KILL");
+    signal(&b, "-KILL");
     let killed = killing.await.unwrap();
-    let _ = b.child.wait().await;
+    let _ = b.wait().await;
 
     // The register against what was answered.
     let stored = recorded(&db.url).await;

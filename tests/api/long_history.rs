@@ -1,10 +1,8 @@
 //! A pair with a long history, read whole by several clients at once from the real binary:
 //! every answer is complete, and the server's memory does not grow with the history.
 
+use crate::fake::{Service, ServiceCommand};
 use crate::postgres::TestDatabase;
-use std::process::Stdio;
-use std::time::Duration;
-use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_connected");
 
@@ -16,57 +14,24 @@ const READERS: usize = 8;
 /// JSON is about 20 MB, so holding it once per reader would be several times this.
 const PEAK_LIMIT_KB: u64 = 100 * 1024;
 
-struct Server {
-    base: String,
-    child: Child,
+/// The real binary on `database`, with the demo graph.
+async fn start(database: &str) -> Service {
+    ServiceCommand::new(BIN)
+        .arg("--demo")
+        .env("DATABASE_URL", database)
+        .start()
+        .await
 }
 
-impl Server {
-    async fn start(database: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(BIN)
-            .args([
-                "serve",
-                "--demo",
-                "--listen-addr",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .current_dir(std::env::temp_dir())
-            .env_clear()
-            .env("DATABASE_URL", database)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        for _ in 0..300 {
-            if let Ok(r) = client.get(format!("{base}/readyz")).send().await
-                && r.status() == 200
-            {
-                return Self { base, child };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server on port {port} did not become ready");
-    }
-
-    /// A line of /proc/PID/status, in kB.
-    fn status_kb(&self, field: &str) -> u64 {
-        let pid = self.child.id().expect("the server is running");
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(field))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {field} in {status}"))
-    }
+/// A line of /proc/PID/status of `server`, in kB.
+fn status_kb(server: &Service, field: &str) -> u64 {
+    let pid = server.id().expect("the server is running");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in {status}"))
 }
 
 /// `ENTRIES` checks of alice and erin, written straight into the table in one statement.
@@ -102,7 +67,7 @@ async fn execute(database: &str, sql: &str) {
 
 async fn story(database: &str) {
     // The server migrates the database as it starts; the history is written after.
-    let server = Server::start(database).await;
+    let server = start(database).await;
     fill(database).await;
     let client = reqwest::Client::new();
     let url = format!("{}/connected/register/erin/alice", server.base);
@@ -136,7 +101,7 @@ async fn story(database: &str) {
     for reader in futures::future::join_all(readers).await {
         reader.unwrap();
     }
-    let peak = server.status_kb("VmHWM:");
+    let peak = status_kb(&server, "VmHWM:");
     eprintln!(
         "{READERS} whole reads of {ENTRIES} entries: the server's peak resident memory was {peak} kB"
     );

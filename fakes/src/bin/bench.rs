@@ -10,12 +10,10 @@
 //! Scenario 6 uses `wrk` when it is installed (Debian: `apt-get install wrk`) and a built-in
 //! load generator otherwise. Nothing leaves the machine.
 
-use connected_fakes::{self as fake, Fake, Graph, X_TOKEN};
+use connected_fakes::{self as fake, Fake, Graph, ServiceCommand, X_TOKEN};
 use futures::StreamExt;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tokio::process::{Child, Command};
 
 struct Options {
     binary: PathBuf,
@@ -53,7 +51,7 @@ fn options() -> Options {
 
 /// One `connected serve` with a fresh register and an empty cache.
 struct Service {
-    child: Child,
+    service: fake::Service,
     base: String,
     _dir: tempfile::TempDir,
 }
@@ -61,14 +59,13 @@ struct Service {
 impl Service {
     async fn start(options: &Options, github: &Fake, x: &Fake) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(&options.binary)
-            .args(["serve", "--listen-addr", &format!("127.0.0.1:{port}")])
+        assert!(
+            options.binary.exists(),
+            "cannot run {}: it does not exist (build it with cargo build --release)",
+            options.binary.display()
+        );
+        let service = ServiceCommand::new(&options.binary)
             .current_dir(dir.path())
-            .env_clear()
             .env("GITHUB_API_URL", &github.url)
             .env("TWITTER_API_URL", &x.url)
             .env("TWITTER_BEARER_TOKEN", X_TOKEN)
@@ -76,40 +73,20 @@ impl Service {
                 "DATABASE_URL",
                 format!("sqlite://{}", dir.path().join("bench.db").display()),
             )
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run {}: {e} (build it with cargo build --release)",
-                    options.binary.display()
-                )
-            });
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        for _ in 0..200 {
-            if client
-                .get(format!("{base}/readyz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return Self {
-                    child,
-                    base,
-                    _dir: dir,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+            .log_level("error")
+            .show_log(true)
+            .start()
+            .await;
+        Self {
+            base: service.base.clone(),
+            service,
+            _dir: dir,
         }
-        panic!("the service did not become ready");
     }
 
     /// Peak resident memory so far, in MB.
     fn peak_memory_mb(&self) -> Option<f64> {
-        let pid = self.child.id()?;
+        let pid = self.service.id()?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
         let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -1,0 +1,67 @@
+//! How long the register keeps its entries: the oldest time served, and the background
+//! deletion of what has expired, shared by both registers.
+
+/// The oldest time the retention lets be served, from now.
+pub(super) fn retained_since(
+    retention: Option<std::time::Duration>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let retention = chrono::Duration::from_std(retention?).ok()?;
+    chrono::Utc::now().checked_sub_signed(retention)
+}
+
+/// Expired entries deleted by one statement: a short transaction, so that checks never
+/// wait long behind one.
+pub(super) const PURGE_BATCH: u64 = 500;
+/// How often expired entries are looked for.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// The pause between two batches, for writers to get in.
+const PURGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The background deletion of expired entries; it stops when the last clone of its register
+/// is dropped.
+pub(super) struct Purge(tokio::task::JoinHandle<()>);
+
+impl Drop for Purge {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Deletes the entries older than `retention` now, then every [`PURGE_EVERY`], with
+/// `delete`, which deletes at most [`PURGE_BATCH`] entries older than a time and says how
+/// many it deleted. A failure is logged and tried again at the next round.
+pub(super) fn purge_in_background<F, Fut>(retention: std::time::Duration, mut delete: F) -> Purge
+where
+    F: FnMut(chrono::DateTime<chrono::Utc>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<u64, crate::domain::RegisterError>> + Send,
+{
+    Purge(tokio::spawn(async move {
+        let mut every = tokio::time::interval(PURGE_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let Some(cutoff) = retained_since(Some(retention)) else {
+                continue;
+            };
+            let mut deleted = 0;
+            loop {
+                match delete(cutoff).await {
+                    Ok(n) => {
+                        deleted += n;
+                        if n < PURGE_BATCH {
+                            break;
+                        }
+                        tokio::time::sleep(PURGE_PAUSE).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "expired register entries could not be deleted; trying again later");
+                        break;
+                    }
+                }
+            }
+            if deleted > 0 {
+                tracing::info!(deleted, retention = %humantime::format_duration(retention), "expired register entries deleted");
+            }
+        }
+    }))
+}

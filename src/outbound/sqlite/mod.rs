@@ -1,0 +1,356 @@
+//! The register in SQLite: the embedded default, one file, no set-up.
+
+mod readers;
+mod recent;
+mod writer;
+
+use crate::domain::{
+    HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+};
+use crate::outbound::history::{LongReads, history_stream};
+use crate::outbound::register_sql::HISTORY_CHUNK;
+use crate::outbound::retention::{PURGE_BATCH, Purge, purge_in_background, retained_since};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use readers::{Readers, read_history};
+use recent::RecentHistories;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use writer::{BUSY_TIMEOUT, Row, Writer};
+
+/// The register kept in a SQLite database.
+#[derive(Clone)]
+pub struct SqliteRegister {
+    pool: SqlitePool,
+    writer: Writer,
+    /// Where histories are read from; `None` for an in-memory database, read through the pool.
+    readers: Option<Arc<Readers>>,
+    /// Short histories read, until their pair is written again.
+    recent: Arc<RecentHistories>,
+    long_reads: LongReads,
+    /// Entries older than this are neither served nor kept.
+    retention: Option<Duration>,
+    _purge: Option<Arc<Purge>>,
+}
+
+impl std::fmt::Debug for SqliteRegister {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteRegister").finish_non_exhaustive()
+    }
+}
+
+impl SqliteRegister {
+    /// Opens (creating if missing) the database at `url` (`sqlite://connected.db`,
+    /// `sqlite::memory:`), switches it to WAL and runs the embedded migrations.
+    ///
+    /// # Errors
+    /// [`RegisterError::Unavailable`] when the file cannot be opened or migrated.
+    pub async fn connect(url: &str) -> Result<Self, RegisterError> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = connect_options(url, in_memory)?;
+        let reader_options = options.clone();
+        let pool = pool_options(in_memory)
+            .connect_with(options)
+            .await
+            .map_err(|e| RegisterError::Unavailable(format!("cannot open {url}: {e}")))?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| RegisterError::Unavailable(format!("cannot migrate {url}: {e}")))?;
+        let readers = if in_memory {
+            None
+        } else {
+            Some(Arc::new(Readers::open(&reader_options).await.map_err(
+                |e| RegisterError::Unavailable(format!("cannot open {url}: {e}")),
+            )?))
+        };
+        let index = (!in_memory).then(|| {
+            let mut index = reader_options.get_filename().as_os_str().to_owned();
+            index.push("-shm");
+            std::path::PathBuf::from(index)
+        });
+        let recent = Arc::new(RecentHistories::new(index));
+        let writer = Writer::start(pool.clone(), Arc::clone(&recent));
+        Ok(Self {
+            pool,
+            writer,
+            readers,
+            recent,
+            long_reads: LongReads::new(),
+            retention: None,
+            _purge: None,
+        })
+    }
+
+    /// The same register keeping entries for `retention` only (`None`: for ever): older
+    /// ones are no longer served, and are deleted in the background, a few hundred per
+    /// statement.
+    #[must_use]
+    pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention;
+        self._purge = retention.map(|retention| {
+            let pool = self.pool.clone();
+            Arc::new(purge_in_background(retention, move |cutoff| {
+                let pool = pool.clone();
+                async move { purge(&pool, cutoff).await }
+            }))
+        });
+        self
+    }
+}
+
+/// How every connection to the database at `url` is opened.
+fn connect_options(url: &str, in_memory: bool) -> Result<SqliteConnectOptions, RegisterError> {
+    Ok(SqliteConnectOptions::from_str(url)
+        .map_err(|e| RegisterError::Unavailable(format!("bad SQLite URL: {e}")))?
+        .create_if_missing(true)
+        .journal_mode(if in_memory {
+            SqliteJournalMode::Memory
+        } else {
+            SqliteJournalMode::Wal
+        })
+        // WAL with NORMAL is durable against a crashed process (what matters to a
+        // service); only a power loss can take the last transactions.
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true))
+}
+
+/// The pool that writes, migrates and reads an in-memory database.
+fn pool_options(in_memory: bool) -> SqlitePoolOptions {
+    // An in-memory database lives in one connection: the pool must not open a second.
+    let max = if in_memory { 1 } else { 8 };
+    SqlitePoolOptions::new()
+        .max_connections(max)
+        // A local file does not hang up: a ping before each use would only cost a round
+        // trip to the connection's thread.
+        .test_before_acquire(false)
+        .min_connections(if in_memory { 1 } else { 0 })
+        .idle_timeout(if in_memory {
+            None
+        } else {
+            Some(Duration::from_secs(600))
+        })
+        .max_lifetime(if in_memory {
+            None
+        } else {
+            Some(Duration::from_secs(1800))
+        })
+        .acquire_timeout(Duration::from_secs(5))
+}
+
+/// Deletes at most [`PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
+async fn purge(pool: &SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError> {
+    sqlx::query(
+        "DELETE FROM checks WHERE id IN \
+         (SELECT id FROM checks WHERE registered_at_ms < ? ORDER BY registered_at_ms LIMIT ?)",
+    )
+    .bind(cutoff.timestamp_millis())
+    .bind(i64::try_from(PURGE_BATCH).unwrap_or(i64::MAX))
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(unavailable)
+}
+
+fn unavailable(e: sqlx::Error) -> RegisterError {
+    RegisterError::Unavailable(e.to_string())
+}
+
+#[async_trait]
+impl Register for SqliteRegister {
+    async fn record(
+        &self,
+        pair: &Pair,
+        verdict: &Verdict,
+        social_graph: Network,
+        at: DateTime<Utc>,
+    ) -> Result<RegisteredCheck, RegisterError> {
+        self.writer
+            .write(vec![Row::new(pair, verdict, social_graph, at)?])
+            .await?;
+        Ok(RegisteredCheck {
+            registered_at: at,
+            verdict: verdict.clone(),
+            social_graph,
+        })
+    }
+
+    async fn record_all(
+        &self,
+        verdicts: &[(Pair, Verdict)],
+        social_graph: Network,
+        at: DateTime<Utc>,
+    ) -> Result<(), RegisterError> {
+        let rows = verdicts
+            .iter()
+            .map(|(pair, verdict)| Row::new(pair, verdict, social_graph, at))
+            .collect::<Result<Vec<_>, _>>()?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.writer.write(rows).await
+    }
+
+    fn stream_history(&self, pair: &Pair, page: HistoryPage) -> HistoryStream {
+        let (a, b) = pair.key();
+        let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
+        let since = retained_since(self.retention);
+        let pool = self.pool.clone();
+        let readers = self.readers.clone();
+        let recent = Arc::clone(&self.recent);
+        // Only a whole history, from its start, is kept.
+        let whole = page.limit.is_none() && page.before.is_none();
+        history_stream(page, &self.long_reads, move |after| {
+            let (pool, readers, key) = (pool.clone(), readers.clone(), Arc::clone(&key));
+            let recent = Arc::clone(&recent);
+            async move {
+                let pair = (key.0.as_str(), key.1.as_str());
+                let from_start = whole && after.is_none();
+                if from_start && let Some(rows) = recent.get(pair, since) {
+                    return Ok(rows);
+                }
+                let seen = recent.before_read();
+                let rows = match &readers {
+                    Some(readers) => {
+                        let mut reader = readers.get().await;
+                        read_history(&mut *reader, pair, page, since, after).await
+                    }
+                    None => read_history(&pool, pair, page, since, after).await,
+                }?;
+                if from_start && rows.len() < HISTORY_CHUNK {
+                    recent.keep(pair, &rows, seen);
+                }
+                Ok(rows)
+            }
+        })
+    }
+
+    async fn ping(&self) -> Result<(), RegisterError> {
+        if self.writer.has_stopped() {
+            return Err(RegisterError::Unavailable(
+                "the register's writer has stopped".to_owned(),
+            ));
+        }
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Handle, Network};
+
+    fn pair(a: &str, b: &str) -> Pair {
+        Pair::new(Handle::parse(a).unwrap(), Handle::parse(b).unwrap()).unwrap()
+    }
+
+    fn at(ms: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(ms).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_pair_reads_back_oldest_first_whatever_its_order_and_case() {
+        let register = SqliteRegister::connect("sqlite::memory:").await.unwrap();
+        let connected = Verdict::Connected {
+            organisations: vec!["acme".into(), "Zeta".into()],
+        };
+        register
+            .record(
+                &pair("Bob", "alice"),
+                &Verdict::NotConnected,
+                Network::X,
+                at(2_000),
+            )
+            .await
+            .unwrap();
+        register
+            .record(&pair("alice", "bob"), &connected, Network::X, at(1_000))
+            .await
+            .unwrap();
+        register
+            .record(
+                &pair("alice", "carol"),
+                &connected,
+                Network::GitHub,
+                at(1_500),
+            )
+            .await
+            .unwrap();
+        let history = register
+            .history(&pair("BOB", "Alice"), HistoryPage::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            history,
+            vec![
+                RegisteredCheck {
+                    registered_at: at(1_000),
+                    verdict: connected,
+                    social_graph: Network::X
+                },
+                RegisteredCheck {
+                    registered_at: at(2_000),
+                    verdict: Verdict::NotConnected,
+                    social_graph: Network::X
+                },
+            ]
+        );
+        assert!(
+            register
+                .history(&pair("bob", "carol"), HistoryPage::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_database_is_created_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("register.db").display());
+        let register = SqliteRegister::connect(&url).await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&register.pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        register.ping().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_table_refuses_what_postgresql_refuses() {
+        let register = SqliteRegister::connect("sqlite::memory:").await.unwrap();
+        let insert = |connected: bool, organisations: &'static str, graph: &'static str| {
+            sqlx::query(
+                "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph) \
+                 VALUES ('a', 'b', 1, ?, ?, ?)",
+            )
+            .bind(connected)
+            .bind(organisations)
+            .bind(graph)
+            .execute(&register.pool)
+        };
+        assert!(insert(true, r#"["acme"]"#, "x").await.is_ok());
+        assert!(insert(false, "[]", "bluesky").await.is_ok());
+        for (connected, organisations, graph) in [
+            (true, "[]", "x"),
+            (false, r#"["acme"]"#, "x"),
+            (true, "acme", "x"),
+            (true, r#"{"a": 1}"#, "x"),
+            (false, "[]", "mastodon"),
+        ] {
+            assert!(
+                insert(connected, organisations, graph).await.is_err(),
+                "{connected} {organisations} {graph}"
+            );
+        }
+    }
+}
