@@ -67,7 +67,10 @@ example = (root / ".env.example").read_text()
 variables = set(re.findall(r"^([A-Z_]+)=", example, re.M))
 for var in variables:
     check(f"`{var}`" in readme, f"the README documents {var}")
-for var in re.findall(r"env = \"([A-Z_]+)\"", (root / "src/inbound/cli.rs").read_text()):
+command_line = "".join(path.read_text() for path in sorted((root / "src/inbound/cli").glob("*.rs")))
+flags = re.findall(r"env = \"([A-Z_]+)\"", command_line)
+check(flags, "the command line's settings are found (src/inbound/cli/*.rs)")
+for var in flags:
     check(var in variables, f".env.example lists {var}")
 
 if problems:
