@@ -41,6 +41,83 @@ pub fn default_database_max_connections() -> u32 {
     u32::try_from(cores * 4).unwrap_or(u32::MAX).clamp(4, 64)
 }
 
+/// A duration setting longer than zero, written as `500ms`, `2s`, `10m`: parsed once, and
+/// shown the same way (in help, as a default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeout(pub Duration);
+
+impl std::str::FromStr for Timeout {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let duration = humantime::parse_duration(raw)
+            .map_err(|e| format!("{e} (write 500ms, 2s, 1m, ...)"))?;
+        if duration.is_zero() {
+            return Err("must be longer than zero".to_owned());
+        }
+        Ok(Self(duration))
+    }
+}
+
+impl std::fmt::Display for Timeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        humantime::format_duration(self.0).fmt(f)
+    }
+}
+
+/// How long something is kept: a duration, or `0` for not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ttl(pub Duration);
+
+impl std::str::FromStr for Ttl {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        if raw.trim() == "0" {
+            return Ok(Self(Duration::ZERO));
+        }
+        humantime::parse_duration(raw)
+            .map(Self)
+            .map_err(|e| format!("{e} (write 0, 30s, 10m, ...)"))
+    }
+}
+
+impl std::fmt::Display for Ttl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_zero() {
+            f.write_str("0")
+        } else {
+            humantime::format_duration(self.0).fmt(f)
+        }
+    }
+}
+
+/// The secrets, read from the environment (or `.env`) only, never from flags, so that they
+/// appear in no process listing or shell history; an empty value is no value.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    pub github_token: Option<Secret>,
+    pub twitter_bearer_token: Option<Secret>,
+    pub redis_url: Option<Secret>,
+}
+
+impl Secrets {
+    /// `GITHUB_TOKEN`, `TWITTER_BEARER_TOKEN` and `REDIS_URL`.
+    pub fn from_env() -> Self {
+        let read = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(Secret::new)
+        };
+        Self {
+            github_token: read("GITHUB_TOKEN"),
+            twitter_bearer_token: read("TWITTER_BEARER_TOKEN"),
+            redis_url: read("REDIS_URL"),
+        }
+    }
+}
+
 /// Where the answers come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Upstreams {
@@ -182,5 +259,20 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
         assert_eq!(config.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);
+    }
+
+    #[test]
+    fn durations_read_and_show_as_written() {
+        let timeout: Timeout = "1m 15s".parse().unwrap();
+        assert_eq!(timeout, Timeout(Duration::from_secs(75)));
+        assert_eq!(Timeout(DEFAULT_REQUEST_TIMEOUT).to_string(), "1m");
+        assert!("0".parse::<Timeout>().is_err());
+        assert!("soon".parse::<Timeout>().is_err());
+        let off: Ttl = "0".parse().unwrap();
+        assert_eq!(
+            (off, off.to_string()),
+            (Ttl(Duration::ZERO), "0".to_owned())
+        );
+        assert_eq!(Ttl(DEFAULT_CACHE_TTL).to_string(), "10m");
     }
 }

@@ -11,7 +11,7 @@ use crate::inbound::http::ApiDoc;
 use crate::startup;
 use clap::{Parser, Subcommand};
 use commands::{check, healthcheck, history, network, serve};
-use settings::{Settings, parse_duration};
+use settings::Settings;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -69,8 +69,8 @@ enum Command {
         #[arg(long, env = "LISTEN_ADDR", default_value = config::DEFAULT_LISTEN_ADDR, hide_env_values = true)]
         listen_addr: SocketAddr,
         /// Give up after this long.
-        #[arg(long, default_value = "3s", value_parser = parse_duration)]
-        timeout: std::time::Duration,
+        #[arg(long, default_value_t = config::Timeout(std::time::Duration::from_secs(3)))]
+        timeout: config::Timeout,
     },
     /// Print every recorded answer for two developers, oldest first.
     History {
@@ -128,7 +128,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Healthcheck {
             listen_addr,
             timeout,
-        } => healthcheck(listen_addr, timeout).await,
+        } => healthcheck(listen_addr, timeout.0).await,
         Command::Network {
             developers,
             json,

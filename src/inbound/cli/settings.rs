@@ -4,7 +4,6 @@
 use crate::config::{self, Config, Upstreams};
 use crate::domain::Network;
 use crate::outbound::cache::CacheSettings;
-use crate::secret::Secret;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,38 +20,38 @@ pub(super) struct Settings {
     #[arg(long, env = "TWITTER_API_URL", default_value = config::DEFAULT_TWITTER_API_URL, global = true, hide_env_values = true)]
     twitter_api_url: String,
     /// Whole-request timeout for each upstream call (500ms, 2s, ...).
-    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true, hide_env_values = true)]
-    upstream_timeout: std::time::Duration,
+    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value_t = config::Timeout(config::DEFAULT_UPSTREAM_TIMEOUT), global = true, hide_env_values = true)]
+    upstream_timeout: config::Timeout,
     /// PostgreSQL pool size per instance (default: four per core, 4 to 64).
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = config::default_database_max_connections(), global = true, hide_env_values = true)]
     database_max_connections: u32,
     /// How long to wait for a PostgreSQL connection (start-up, each request, readiness).
-    #[arg(long, env = "DATABASE_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true, hide_env_values = true)]
-    database_connect_timeout: std::time::Duration,
+    #[arg(long, env = "DATABASE_CONNECT_TIMEOUT", default_value_t = config::Timeout(config::DEFAULT_DATABASE_CONNECT_TIMEOUT), global = true, hide_env_values = true)]
+    database_connect_timeout: config::Timeout,
     /// How long requests in flight may take to finish after SIGTERM or Ctrl-C.
-    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration, global = true, hide_env_values = true)]
-    shutdown_grace: std::time::Duration,
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value_t = config::Timeout(config::DEFAULT_SHUTDOWN_GRACE), global = true, hide_env_values = true)]
+    shutdown_grace: config::Timeout,
     /// The most a check or a team's network may take over HTTP, all upstream calls together.
-    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "60s", value_parser = parse_duration, global = true, hide_env_values = true)]
-    request_timeout: std::time::Duration,
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = config::Timeout(config::DEFAULT_REQUEST_TIMEOUT), global = true, hide_env_values = true)]
+    request_timeout: config::Timeout,
     /// How long a client has to send a request head, from its first byte (from the
     /// connection's start for the first request); slower ones are disconnected.
-    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true, hide_env_values = true)]
-    header_read_timeout: std::time::Duration,
+    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value_t = config::Timeout(config::DEFAULT_HEADER_READ_TIMEOUT), global = true, hide_env_values = true)]
+    header_read_timeout: config::Timeout,
     /// How long a connection with no request in flight stays open (keep it longer than the
     /// idle timeout of a load balancer in front).
-    #[arg(long, env = "IDLE_TIMEOUT", default_value = "75s", value_parser = parse_duration, global = true, hide_env_values = true)]
-    idle_timeout: std::time::Duration,
+    #[arg(long, env = "IDLE_TIMEOUT", default_value_t = config::Timeout(config::DEFAULT_IDLE_TIMEOUT), global = true, hide_env_values = true)]
+    idle_timeout: config::Timeout,
     /// Open client connections at most (lowered to fit the open-file limit); at the cap, the
     /// connection idle the longest is closed to let a new one in.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = config::DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections, global = true, hide_env_values = true)]
     max_connections: usize,
     /// How long upstream facts are cached (0 turns the cache off).
-    #[arg(long, env = "CACHE_TTL", default_value = "10m", value_parser = parse_duration_or_zero, global = true, hide_env_values = true)]
-    cache_ttl: std::time::Duration,
+    #[arg(long, env = "CACHE_TTL", default_value_t = config::Ttl(config::DEFAULT_CACHE_TTL), global = true, hide_env_values = true)]
+    cache_ttl: config::Ttl,
     /// How long "no such user" is cached.
-    #[arg(long, env = "CACHE_TTL_NOT_FOUND", default_value = "1m", value_parser = parse_duration_or_zero, global = true, hide_env_values = true)]
-    cache_ttl_not_found: std::time::Duration,
+    #[arg(long, env = "CACHE_TTL_NOT_FOUND", default_value_t = config::Ttl(config::DEFAULT_CACHE_TTL_NOT_FOUND), global = true, hide_env_values = true)]
+    cache_ttl_not_found: config::Ttl,
     /// Upstream facts kept in process, per kind (least recently used out first).
     #[arg(long, env = "CACHE_MAX_ENTRIES", default_value_t = config::DEFAULT_CACHE_MAX_ENTRIES, global = true, hide_env_values = true)]
     cache_max_entries: u64,
@@ -83,13 +82,6 @@ fn parse_social_graph(raw: &str) -> Result<Network, String> {
         .ok_or_else(|| format!("{raw:?} is not a social graph: use x, github or bluesky"))
 }
 
-fn parse_duration_or_zero(raw: &str) -> Result<std::time::Duration, String> {
-    if raw.trim() == "0" {
-        return Ok(std::time::Duration::ZERO);
-    }
-    humantime::parse_duration(raw).map_err(|e| format!("{e} (write 0, 30s, 10m, ...)"))
-}
-
 fn parse_max_connections(raw: &str) -> Result<usize, String> {
     match raw.trim().parse::<usize>() {
         Ok(0) => Err("must be at least 1".to_owned()),
@@ -106,52 +98,38 @@ fn parse_retention(raw: &str) -> Result<Retention, String> {
     if raw.trim().is_empty() {
         return Ok(Retention(None));
     }
-    parse_duration(raw).map(|retention| Retention(Some(retention)))
-}
-
-pub(super) fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
-    let duration =
-        humantime::parse_duration(raw).map_err(|e| format!("{e} (write 500ms, 2s, 1m, ...)"))?;
-    if duration.is_zero() {
-        return Err("must be longer than zero".to_owned());
-    }
-    Ok(duration)
-}
-
-fn secret_from_env(name: &str) -> Option<Secret> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .map(Secret::new)
+    raw.parse::<config::Timeout>()
+        .map(|retention| Retention(Some(retention.0)))
 }
 
 impl Settings {
     pub(super) fn config(self, listen_addr: Option<SocketAddr>) -> Config {
+        let secrets = config::Secrets::from_env();
         Config {
             listen_addr: listen_addr.unwrap_or(Config::default().listen_addr),
             database_url: self.database_url,
             github_api_url: self.github_api_url,
-            github_token: secret_from_env("GITHUB_TOKEN"),
+            github_token: secrets.github_token,
             twitter_api_url: self.twitter_api_url,
-            twitter_bearer_token: secret_from_env("TWITTER_BEARER_TOKEN"),
-            upstream_timeout: self.upstream_timeout,
+            twitter_bearer_token: secrets.twitter_bearer_token,
+            upstream_timeout: self.upstream_timeout.0,
             upstreams: match self.demo {
                 None => Upstreams::Real,
                 Some(file) => Upstreams::Demo(file),
             },
             database_max_connections: self.database_max_connections,
-            database_connect_timeout: self.database_connect_timeout,
-            shutdown_grace: self.shutdown_grace,
-            request_timeout: self.request_timeout,
-            header_read_timeout: self.header_read_timeout,
-            idle_timeout: self.idle_timeout,
+            database_connect_timeout: self.database_connect_timeout.0,
+            shutdown_grace: self.shutdown_grace.0,
+            request_timeout: self.request_timeout.0,
+            header_read_timeout: self.header_read_timeout.0,
+            idle_timeout: self.idle_timeout.0,
             max_connections: self.max_connections,
             cache: CacheSettings {
-                ttl: self.cache_ttl,
-                ttl_not_found: self.cache_ttl_not_found,
+                ttl: self.cache_ttl.0,
+                ttl_not_found: self.cache_ttl_not_found.0,
                 max_entries: self.cache_max_entries,
             },
-            redis_url: secret_from_env("REDIS_URL"),
+            redis_url: secrets.redis_url,
             redis_prefix: self.redis_prefix,
             social_graph: self.social_graph,
             bluesky_api_url: self.bluesky_api_url,
