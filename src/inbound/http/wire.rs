@@ -100,10 +100,6 @@ pub struct TeamRequest {
 /// (Unicode's `Cc`, which is what `char::is_control` tests).
 pub const HANDLE_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
 
-/// Entries a team's body may hold at most, duplicates included: the use case refuses more
-/// before reading any (ten times the largest team, so a list with repeats still fits).
-pub const MAX_TEAM_ENTRIES: usize = Team::MAX_ENTRIES;
-
 /// A handle as the server accepts it. `maxLength` counts code points, as
 /// [`Handle::MAX_LEN`] does.
 fn handle_schema() -> Object {
@@ -122,12 +118,13 @@ fn team_developers() -> Array {
     ArrayBuilder::new()
         .items(handle_schema())
         .min_items(Some(*Team::SIZE.start()))
-        .max_items(Some(MAX_TEAM_ENTRIES))
+        .max_items(Some(Team::MAX_ENTRIES))
         .description(Some(format!(
             "{} to {} different developers' handles; the same handle twice (ignoring case) \
-             counts once; at most {MAX_TEAM_ENTRIES} entries",
+             counts once; at most {} entries",
             Team::SIZE.start(),
-            Team::SIZE.end()
+            Team::SIZE.end(),
+            Team::MAX_ENTRIES
         )))
         .build()
 }

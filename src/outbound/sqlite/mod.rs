@@ -29,7 +29,7 @@ pub struct SqliteRegister {
     /// Where histories are read from; `None` for an in-memory database, read through the pool.
     readers: Option<Arc<Readers>>,
     /// Short histories read, until their pair is written again.
-    recent: Arc<RecentHistories>,
+    recent: Option<Arc<RecentHistories>>,
     long_reads: LongReads,
     /// Entries older than this are neither served nor kept.
     retention: Option<Duration>,
@@ -67,13 +67,13 @@ impl SqliteRegister {
                 |e| RegisterError::Unavailable(format!("cannot open {url}: {e}")),
             )?))
         };
-        let index = (!in_memory).then(|| {
+        // A database in memory has no write-ahead log to check against: nothing is kept.
+        let recent = (!in_memory).then(|| {
             let mut index = reader_options.get_filename().as_os_str().to_owned();
             index.push("-shm");
-            std::path::PathBuf::from(index)
+            Arc::new(RecentHistories::new(std::path::PathBuf::from(index)))
         });
-        let recent = Arc::new(RecentHistories::new(index));
-        let writer = Writer::start(pool.clone(), Arc::clone(&recent));
+        let writer = Writer::start(pool.clone());
         Ok(Self {
             pool,
             writer,
@@ -201,19 +201,19 @@ impl Register for SqliteRegister {
         let since = retained_since(self.retention);
         let pool = self.pool.clone();
         let readers = self.readers.clone();
-        let recent = Arc::clone(&self.recent);
         // Only a whole history, from its start, is kept.
         let whole = page.limit.is_none() && page.before.is_none();
+        let recent = self.recent.clone().filter(|_| whole);
         history_stream(page, &self.long_reads, move |after| {
             let (pool, readers, key) = (pool.clone(), readers.clone(), Arc::clone(&key));
-            let recent = Arc::clone(&recent);
+            // Kept and served: a whole history's first chunk, which is all of a short one.
+            let recent = recent.clone().filter(|_| after.is_none());
             async move {
                 let pair = (key.0.as_str(), key.1.as_str());
-                let from_start = whole && after.is_none();
-                if from_start && let Some(rows) = recent.get(pair, since) {
+                if let Some(rows) = recent.as_ref().and_then(|r| r.get(pair, since)) {
                     return Ok(rows);
                 }
-                let seen = recent.before_read();
+                let seen = recent.as_ref().and_then(|r| r.stamp());
                 let rows = match &readers {
                     Some(readers) => {
                         let mut reader = readers.get().await;
@@ -221,7 +221,7 @@ impl Register for SqliteRegister {
                     }
                     None => read_history(&pool, pair, page, since, after).await,
                 }?;
-                if from_start && rows.len() < HISTORY_CHUNK {
+                if let Some(recent) = recent.filter(|_| rows.len() < HISTORY_CHUNK) {
                     recent.keep(pair, &rows, seen);
                 }
                 Ok(rows)

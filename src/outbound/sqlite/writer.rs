@@ -1,7 +1,6 @@
 //! The register's one writer: every write waits in its queue, and those that arrive while a
 //! transaction commits share the next one (group commit).
 
-use super::recent::RecentHistories;
 use super::unavailable;
 use crate::domain::{Network, Pair, RegisterError, Verdict};
 use chrono::{DateTime, Utc};
@@ -88,10 +87,10 @@ const ROWS_PER_STATEMENT: usize = 256;
 pub(super) struct Writer(mpsc::Sender<Pending>);
 
 impl Writer {
-    /// Starts the writer on `pool`; what it commits, it tells `recent`.
-    pub(super) fn start(pool: SqlitePool, recent: Arc<RecentHistories>) -> Self {
+    /// Starts the writer on `pool`.
+    pub(super) fn start(pool: SqlitePool) -> Self {
         let (writer, queue) = mpsc::channel(MAX_CALLERS * 16);
-        tokio::spawn(write_batches(pool, recent, queue));
+        tokio::spawn(write_batches(pool, queue));
         Self(writer)
     }
 
@@ -138,11 +137,7 @@ impl Writer {
     }
 }
 
-async fn write_batches(
-    pool: SqlitePool,
-    recent: Arc<RecentHistories>,
-    mut queue: mpsc::Receiver<Pending>,
-) {
+async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_CALLERS);
     while queue.recv_many(&mut batch, MAX_CALLERS).await > 0 {
         batch.retain(Pending::take);
@@ -151,12 +146,6 @@ async fn write_batches(
         }
         let rows: Vec<&Row> = batch.iter().flat_map(|p| &p.rows).collect();
         let result = insert(&pool, &rows).await;
-        if result.is_ok() {
-            recent.written(
-                rows.iter()
-                    .map(|r| (r.developer_a.as_str(), r.developer_b.as_str())),
-            );
-        }
         for pending in batch.drain(..) {
             let _ = pending.done.send(result.clone());
         }
