@@ -2,7 +2,7 @@
 //! directory, then defaults (the command line in `inbound::cli` reads them in that order).
 
 use crate::outbound::cache::CacheSettings;
-use crate::outbound::redact_url;
+use crate::outbound::{PoolSettings, redact_url};
 use crate::secret::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,6 +30,7 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
 pub const DEFAULT_CACHE_TTL_NOT_FOUND: Duration = Duration::from_secs(60);
 pub const DEFAULT_CACHE_MAX_ENTRIES: u64 = 100_000;
+pub const DEFAULT_GITHUB_ETAG_ENTRIES: u64 = 100_000;
 pub const DEFAULT_REDIS_PREFIX: &str = "connected:";
 pub const DEFAULT_BLUESKY_API_URL: &str = "https://public.api.bsky.app";
 pub const DEFAULT_BLUESKY_HANDLE_SUFFIX: &str = ".bsky.social";
@@ -138,10 +139,8 @@ pub struct Config {
     pub twitter_bearer_token: Option<Secret>,
     pub upstream_timeout: Duration,
     pub upstreams: Upstreams,
-    /// Pool size for PostgreSQL (SQLite has its own small pool).
-    pub database_max_connections: u32,
-    /// How long to wait for a database connection, at start-up and after.
-    pub database_connect_timeout: Duration,
+    /// The register's connection pool.
+    pub database: PoolSettings,
     /// How long in-flight requests may take to finish after SIGTERM or Ctrl-C.
     pub shutdown_grace: Duration,
     /// The most a check or a team's network may take, all upstream calls together.
@@ -155,6 +154,8 @@ pub struct Config {
     pub max_connections: usize,
     /// How long upstream facts are kept, and how many.
     pub cache: CacheSettings,
+    /// GitHub organisation pages kept with their `ETag`, to revalidate them.
+    pub github_etag_entries: u64,
     /// Redis, to share the cache and the rate-limit memory between instances.
     pub redis_url: Option<Secret>,
     /// Every Redis key starts with this.
@@ -180,14 +181,14 @@ impl std::fmt::Debug for Config {
             .field("twitter_bearer_token", &self.twitter_bearer_token)
             .field("upstream_timeout", &self.upstream_timeout)
             .field("upstreams", &self.upstreams)
-            .field("database_max_connections", &self.database_max_connections)
-            .field("database_connect_timeout", &self.database_connect_timeout)
+            .field("database", &self.database)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("request_timeout", &self.request_timeout)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
             .field("cache", &self.cache)
+            .field("github_etag_entries", &self.github_etag_entries)
             .field("redis_url", &self.redis_url)
             .field("redis_prefix", &self.redis_prefix)
             .field("social_graph", &self.social_graph)
@@ -209,8 +210,10 @@ impl Default for Config {
             twitter_bearer_token: None,
             upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
             upstreams: Upstreams::Real,
-            database_max_connections: default_database_max_connections(),
-            database_connect_timeout: DEFAULT_DATABASE_CONNECT_TIMEOUT,
+            database: PoolSettings {
+                max_connections: default_database_max_connections(),
+                connect_timeout: DEFAULT_DATABASE_CONNECT_TIMEOUT,
+            },
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
@@ -221,6 +224,7 @@ impl Default for Config {
                 ttl_not_found: DEFAULT_CACHE_TTL_NOT_FOUND,
                 max_entries: DEFAULT_CACHE_MAX_ENTRIES,
             },
+            github_etag_entries: DEFAULT_GITHUB_ETAG_ENTRIES,
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
             social_graph: crate::domain::Network::X,

@@ -8,7 +8,7 @@ use crate::inbound::http;
 use crate::metrics::Metrics;
 use crate::outbound::bluesky::BlueskyAppView;
 use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, RateLimitMemory};
-use crate::outbound::postgres::{PoolSettings, PostgresRegister};
+use crate::outbound::postgres::PostgresRegister;
 use crate::outbound::shared::SharedStore;
 use crate::outbound::{demo::DemoGraph, github::GitHubRest, sqlite::SqliteRegister, x::XApi};
 use std::future::Future;
@@ -32,88 +32,108 @@ pub async fn connections(
     let register = register(config).await?;
     let connections = match &config.upstreams {
         Upstreams::Demo(file) => {
-            let graph = match file {
-                None => DemoGraph::bundled(),
-                Some(path) => {
-                    let text = std::fs::read_to_string(path).map_err(|e| {
-                        StartupError(format!(
-                            "cannot read the demo graph {}: {e}",
-                            path.display()
-                        ))
-                    })?;
-                    DemoGraph::from_json(&text)
-                }
-            }
-            .map_err(|e| StartupError(e.to_string()))?;
-            let graph = Arc::new(graph);
+            let graph = Arc::new(demo_graph(file.as_deref())?);
             Connections::new(graph.clone(), graph, register)
         }
-        Upstreams::Real => {
-            let github = Arc::new(
-                GitHubRest::new(
-                    &config.github_api_url,
-                    config.github_token.clone(),
-                    config.upstream_timeout,
-                    Arc::clone(metrics),
-                    config.cache.max_entries,
-                )
-                .map_err(StartupError)?,
-            );
-            let social: Arc<dyn SocialGraph> = match config.social_graph {
-                Network::X => {
-                    let token = config.twitter_bearer_token.clone().ok_or_else(|| {
-                        StartupError(
-                            "TWITTER_BEARER_TOKEN is not set: the X API needs an app-only bearer token \
-                             (or try the bundled demo graph with --demo, or SOCIAL_GRAPH=github or bluesky)"
-                                .to_owned(),
-                        )
-                    })?;
-                    Arc::new(
-                        XApi::new(
-                            &config.twitter_api_url,
-                            token,
-                            config.upstream_timeout,
-                            Arc::clone(metrics),
-                        )
-                        .map_err(StartupError)?,
-                    )
-                }
-                Network::GitHub => github.clone(),
-                Network::Bluesky => Arc::new(
-                    BlueskyAppView::new(
-                        &config.bluesky_api_url,
-                        &config.bluesky_handle_suffix,
-                        config.upstream_timeout,
-                        Arc::clone(metrics),
-                    )
-                    .map_err(StartupError)?,
-                ),
-            };
-            let shared = match &config.redis_url {
-                Some(url) => Some(
-                    SharedStore::new(url.expose(), &config.redis_prefix).map_err(StartupError)?,
-                ),
-                None => None,
-            };
-            let limits = RateLimitMemory::new(shared.clone());
-            let code_host = CachedCodeHost::new(
-                github,
-                config.cache,
-                shared.clone(),
-                limits.clone(),
-                Arc::clone(metrics),
-            );
-            let social =
-                CachedSocialGraph::new(social, config.cache, shared, limits, Arc::clone(metrics));
-            Connections::new(
-                Arc::new(code_host.clone()),
-                Arc::new(social.clone()),
-                register,
-            )
-            .with_fresh(Arc::new(code_host.fresh()), Arc::new(social.fresh()))
-        }
+        Upstreams::Real => real_connections(config, metrics, register)?,
     };
     Ok(connections.with_deadline(config.request_timeout))
+}
+
+/// The demo graph in `file`, or the bundled one.
+fn demo_graph(file: Option<&std::path::Path>) -> Result<DemoGraph, StartupError> {
+    match file {
+        None => DemoGraph::bundled(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                StartupError(format!(
+                    "cannot read the demo graph {}: {e}",
+                    path.display()
+                ))
+            })?;
+            DemoGraph::from_json(&text)
+        }
+    }
+    .map_err(|e| StartupError(e.to_string()))
+}
+
+/// The real upstreams, each behind its cache, sharing one rate-limit memory (and Redis, when
+/// configured).
+fn real_connections(
+    config: &Config,
+    metrics: &Arc<Metrics>,
+    register: Arc<dyn Register>,
+) -> Result<Connections, StartupError> {
+    let github = Arc::new(
+        GitHubRest::new(
+            &config.github_api_url,
+            config.github_token.clone(),
+            config.upstream_timeout,
+            Arc::clone(metrics),
+            config.github_etag_entries,
+        )
+        .map_err(StartupError)?,
+    );
+    let social = social_graph(config, metrics, &github)?;
+    let shared = match &config.redis_url {
+        Some(url) => {
+            Some(SharedStore::new(url.expose(), &config.redis_prefix).map_err(StartupError)?)
+        }
+        None => None,
+    };
+    let limits = RateLimitMemory::new(shared.clone());
+    let code_host = CachedCodeHost::new(
+        github,
+        config.cache,
+        shared.clone(),
+        limits.clone(),
+        Arc::clone(metrics),
+    );
+    let social = CachedSocialGraph::new(social, config.cache, shared, limits, Arc::clone(metrics));
+    Ok(Connections::new(
+        Arc::new(code_host.clone()),
+        Arc::new(social.clone()),
+        register,
+    )
+    .with_fresh(Arc::new(code_host.fresh()), Arc::new(social.fresh())))
+}
+
+/// The social graph the configuration names; GitHub's is the code host's own client.
+fn social_graph(
+    config: &Config,
+    metrics: &Arc<Metrics>,
+    github: &Arc<GitHubRest>,
+) -> Result<Arc<dyn SocialGraph>, StartupError> {
+    Ok(match config.social_graph {
+        Network::X => {
+            let token = config.twitter_bearer_token.clone().ok_or_else(|| {
+                StartupError(
+                    "TWITTER_BEARER_TOKEN is not set: the X API needs an app-only bearer token \
+                     (or try the bundled demo graph with --demo, or SOCIAL_GRAPH=github or bluesky)"
+                        .to_owned(),
+                )
+            })?;
+            Arc::new(
+                XApi::new(
+                    &config.twitter_api_url,
+                    token,
+                    config.upstream_timeout,
+                    Arc::clone(metrics),
+                )
+                .map_err(StartupError)?,
+            )
+        }
+        Network::GitHub => github.clone(),
+        Network::Bluesky => Arc::new(
+            BlueskyAppView::new(
+                &config.bluesky_api_url,
+                &config.bluesky_handle_suffix,
+                config.upstream_timeout,
+                Arc::clone(metrics),
+            )
+            .map_err(StartupError)?,
+        ),
+    })
 }
 
 /// The register the database URL's scheme names (`sqlite:` or `postgres:`/`postgresql:`),
@@ -126,23 +146,17 @@ pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError
     let scheme = url.split(':').next().unwrap_or_default();
     let register: Arc<dyn Register> = match scheme {
         "sqlite" => Arc::new(
-            SqliteRegister::connect(url)
+            SqliteRegister::connect(url, config.database)
                 .await
                 .map_err(|e| StartupError(e.to_string()))?
                 .with_retention(config.register_retention),
         ),
-        "postgres" | "postgresql" => {
-            let settings = PoolSettings {
-                max_connections: config.database_max_connections,
-                connect_timeout: config.database_connect_timeout,
-            };
-            Arc::new(
-                PostgresRegister::connect(url, settings)
-                    .await
-                    .map_err(|e| StartupError(e.to_string()))?
-                    .with_retention(config.register_retention),
-            )
-        }
+        "postgres" | "postgresql" => Arc::new(
+            PostgresRegister::connect(url, config.database)
+                .await
+                .map_err(|e| StartupError(e.to_string()))?
+                .with_retention(config.register_retention),
+        ),
         // Without a scheme the "scheme" is the whole value, perhaps a password pasted into
         // the wrong variable: it is not repeated.
         _ if url::Url::parse(url).is_err() => {

@@ -24,8 +24,24 @@ pub(super) async fn round_one(
     developers: &[&Handle],
 ) -> Result<Known, CheckError> {
     let social_network = networks.social_graph.network();
+    let (organisations, social) = tokio::join!(
+        organisations_of(networks, developers),
+        social_users_of(networks, developers)
+    );
+    if let Some(failure) = first_failure(&organisations, social.as_ref().err(), social_network) {
+        return Err(failure);
+    }
+    let found = social.map_err(|e| social_graph_failure(social_network, &e))?;
+    Ok(known(developers, organisations, found, social_network))
+}
+
+/// Every developer's organisations, as many asked at once as the code host allows.
+async fn organisations_of(
+    networks: &Networks,
+    developers: &[&Handle],
+) -> Vec<Result<Vec<String>, CodeHostError>> {
     let owned: Vec<Handle> = developers.iter().map(|dev| (*dev).clone()).collect();
-    let organisations = futures::stream::iter(owned.into_iter().map(|dev| {
+    futures::stream::iter(owned.into_iter().map(|dev| {
         let code_host = Arc::clone(&networks.code_host);
         async move {
             if !code_host.accepts(&dev) {
@@ -35,41 +51,51 @@ pub(super) async fn round_one(
         }
     }))
     .buffered(networks.code_host.concurrency())
-    .collect::<Vec<_>>();
-    let social = async {
-        let valid: Vec<&Handle> = developers
-            .iter()
-            .copied()
-            .filter(|h| networks.social_graph.accepts(h))
-            .collect();
-        let users = networks.social_graph.users(&valid).await?;
-        let found: HashMap<String, SocialUser> = valid
-            .iter()
-            .zip(users)
-            .filter_map(|(handle, user)| Some((handle.key().to_owned(), user?)))
-            .collect();
-        Ok::<_, SocialGraphError>(found)
-    };
-    let (organisations, social) = tokio::join!(organisations, social);
+    .collect()
+    .await
+}
 
-    // An upstream that failed is reported as what it is, never as a missing user; a rate
-    // limit first, since it tells the caller when to come back.
+/// The social-graph users of the developers found there, by handle key.
+async fn social_users_of(
+    networks: &Networks,
+    developers: &[&Handle],
+) -> Result<HashMap<String, SocialUser>, SocialGraphError> {
+    let valid: Vec<&Handle> = developers
+        .iter()
+        .copied()
+        .filter(|h| networks.social_graph.accepts(h))
+        .collect();
+    let users = networks.social_graph.users(&valid).await?;
+    Ok(valid
+        .iter()
+        .zip(users)
+        .filter_map(|(handle, user)| Some((handle.key().to_owned(), user?)))
+        .collect())
+}
+
+/// The failure to report, if an upstream failed: reported as what it is, never as a missing
+/// user; a rate limit first, since it tells the caller when to come back.
+fn first_failure(
+    organisations: &[Result<Vec<String>, CodeHostError>],
+    social: Option<&SocialGraphError>,
+    social_network: Network,
+) -> Option<CheckError> {
     let mut failures: Vec<CheckError> = organisations
         .iter()
         .filter_map(code_host_failure)
-        .chain(
-            social
-                .as_ref()
-                .err()
-                .map(|e| social_graph_failure(social_network, e)),
-        )
+        .chain(social.map(|e| social_graph_failure(social_network, e)))
         .collect();
-    if !failures.is_empty() {
-        failures.sort_by_key(|e| !matches!(e, CheckError::RateLimited { .. }));
-        return Err(failures.swap_remove(0));
-    }
-    let mut found = social.map_err(|e| social_graph_failure(social_network, &e))?;
+    failures.sort_by_key(|e| !matches!(e, CheckError::RateLimited { .. }));
+    (!failures.is_empty()).then(|| failures.swap_remove(0))
+}
 
+/// What round one learned, once no upstream failed.
+fn known(
+    developers: &[&Handle],
+    organisations: Vec<Result<Vec<String>, CodeHostError>>,
+    mut found: HashMap<String, SocialUser>,
+    social_network: Network,
+) -> Known {
     let mut known = Known {
         organisations: Vec::with_capacity(developers.len()),
         users: Vec::with_capacity(developers.len()),
@@ -94,7 +120,7 @@ pub(super) async fn round_one(
         known.organisations.push(orgs);
         known.users.push(user);
     }
-    Ok(known)
+    known
 }
 
 fn code_host_failure<T>(result: &Result<T, CodeHostError>) -> Option<CheckError> {

@@ -63,19 +63,32 @@ impl Connections {
         };
         let social_graph = networks.social_graph.network();
         let facts = self.in_time(team_facts(networks, developers)).await?;
-        let name = |i: usize| developers[facts.present[i]].to_string();
+        let (verdicts, connections) = facts.verdicts(developers)?;
+        self.register
+            .record_all(&verdicts, social_graph, now())
+            .await?;
+        Ok(facts.into_network(developers, connections))
+    }
+}
 
-        // Every pair of present developers with a verdict gets it, recorded together.
+/// Pairs with their verdicts, to record.
+type Verdicts = Vec<(Pair, Verdict)>;
+
+impl TeamFacts {
+    /// Every pair of present developers with a verdict, and the connections among them.
+    fn verdicts(
+        &self,
+        developers: &[Handle],
+    ) -> Result<(Verdicts, Vec<Connection>), CheckError> {
         let mut verdicts = Vec::new();
         let mut connections = Vec::new();
-        for a in 0..facts.present.len() {
-            for b in a + 1..facts.present.len() {
-                if facts.undecided.contains_key(&(a, b)) {
+        for a in 0..self.present.len() {
+            for b in a + 1..self.present.len() {
+                if self.undecided.contains_key(&(a, b)) {
                     continue;
                 }
-                let (first, second) =
-                    (&developers[facts.present[a]], &developers[facts.present[b]]);
-                let verdict = match facts.connected.get(&(a, b)) {
+                let (first, second) = (&developers[self.present[a]], &developers[self.present[b]]);
+                let verdict = match self.connected.get(&(a, b)) {
                     Some(organisations) => {
                         connections.push(Connection {
                             developers: [first.to_string(), second.to_string()],
@@ -90,21 +103,23 @@ impl Connections {
                 verdicts.push((Pair::new(first.clone(), second.clone())?, verdict));
             }
         }
-        self.register
-            .record_all(&verdicts, social_graph, now())
-            .await?;
+        Ok((verdicts, connections))
+    }
 
-        let links: Vec<(usize, usize)> = facts.connected.keys().copied().collect();
-        let (cliques, groups_truncated) = maximal_cliques(facts.present.len(), &links, MAX_GROUPS);
+    /// The answer: the connections given, the groups they make, the undecided pairs.
+    fn into_network(self, developers: &[Handle], connections: Vec<Connection>) -> TeamNetwork {
+        let name = |i: usize| developers[self.present[i]].to_string();
+        let links: Vec<(usize, usize)> = self.connected.keys().copied().collect();
+        let (cliques, groups_truncated) = maximal_cliques(self.present.len(), &links, MAX_GROUPS);
         let groups = cliques
             .into_iter()
             .map(|group| group.into_iter().map(name).collect())
             .collect();
-        let mut undecided: Vec<_> = facts.undecided.into_iter().collect();
+        let mut undecided: Vec<_> = self.undecided.into_iter().collect();
         undecided.sort_by_key(|(pair, _)| *pair);
-        Ok(TeamNetwork {
+        TeamNetwork {
             developers: developers.iter().map(ToString::to_string).collect(),
-            missing: facts.missing,
+            missing: self.missing,
             connections,
             groups,
             groups_truncated,
@@ -115,7 +130,7 @@ impl Connections {
                     why,
                 })
                 .collect(),
-        })
+        }
     }
 }
 
@@ -148,15 +163,7 @@ async fn team_facts(networks: &Networks, developers: &[Handle]) -> Result<TeamFa
         .filter_map(|(i, (orgs, user))| Some((i, orgs.as_ref()?, user.clone()?)))
         .collect();
     let people: Vec<SocialUser> = present.iter().map(|(_, _, user)| user.clone()).collect();
-    let mut shared: HashMap<(usize, usize), Vec<String>> = HashMap::new();
-    for a in 0..present.len() {
-        for b in a + 1..present.len() {
-            let organisations = shared_organisations(present[a].1, present[b].1);
-            if !organisations.is_empty() {
-                shared.insert((a, b), organisations);
-            }
-        }
-    }
+    let mut shared = shared_pairs(&present);
     let mut candidates: Vec<(usize, usize)> = shared.keys().copied().collect();
     candidates.sort_unstable();
     let relationships = networks
@@ -194,4 +201,21 @@ async fn team_facts(networks: &Networks, developers: &[Handle]) -> Result<TeamFa
         connected,
         undecided,
     })
+}
+
+/// The pairs of present developers (indices into `present`) who share an organisation, with
+/// the organisations they share.
+fn shared_pairs(
+    present: &[(usize, &Vec<String>, SocialUser)],
+) -> HashMap<(usize, usize), Vec<String>> {
+    let mut shared = HashMap::new();
+    for a in 0..present.len() {
+        for b in a + 1..present.len() {
+            let organisations = shared_organisations(present[a].1, present[b].1);
+            if !organisations.is_empty() {
+                shared.insert((a, b), organisations);
+            }
+        }
+    }
+    shared
 }

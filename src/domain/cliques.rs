@@ -1,5 +1,7 @@
 //! Groups in a graph: the maximal sets in which every two are linked.
 
+use std::collections::BTreeSet;
+
 /// The maximal cliques of two or more among `n` nodes linked by `links`, each sorted, largest
 /// first (then in node order), at most `limit` of them, and whether there were more (a graph
 /// built to have exponentially many gets the first ones found, not a search that never
@@ -9,66 +11,78 @@ pub fn maximal_cliques(
     links: &[(usize, usize)],
     limit: usize,
 ) -> (Vec<Vec<usize>>, bool) {
-    use std::collections::BTreeSet;
     let mut adjacent: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
     for &(a, b) in links {
         adjacent[a].insert(b);
         adjacent[b].insert(a);
     }
-    fn extend(
-        adjacent: &[BTreeSet<usize>],
-        clique: &mut Vec<usize>,
-        mut candidates: BTreeSet<usize>,
-        mut excluded: BTreeSet<usize>,
-        found: &mut Vec<Vec<usize>>,
-        limit: usize,
-    ) {
-        // One past the limit, to know that there were more.
-        if found.len() > limit {
-            return;
-        }
-        if candidates.is_empty() && excluded.is_empty() {
-            if clique.len() >= 2 {
-                let mut group = clique.clone();
-                group.sort_unstable();
-                found.push(group);
-            }
-            return;
-        }
-        let pivot = candidates
-            .union(&excluded)
-            .max_by_key(|&&u| adjacent[u].intersection(&candidates).count())
-            .copied();
-        let Some(pivot) = pivot else { return };
-        let to_try: Vec<usize> = candidates.difference(&adjacent[pivot]).copied().collect();
-        for v in to_try {
-            clique.push(v);
-            extend(
-                adjacent,
-                clique,
-                candidates.intersection(&adjacent[v]).copied().collect(),
-                excluded.intersection(&adjacent[v]).copied().collect(),
-                found,
-                limit,
-            );
-            clique.pop();
-            candidates.remove(&v);
-            excluded.insert(v);
-        }
-    }
-    let mut found = Vec::new();
-    extend(
-        &adjacent,
-        &mut Vec::new(),
-        (0..n).collect(),
-        BTreeSet::new(),
-        &mut found,
+    let mut search = Search {
+        adjacent,
+        clique: Vec::new(),
+        found: Vec::new(),
         limit,
-    );
+    };
+    search.extend((0..n).collect(), BTreeSet::new());
+    let mut found = search.found;
     found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     let more = found.len() > limit;
     found.truncate(limit);
     (found, more)
+}
+
+/// One Bron–Kerbosch search: the graph, the clique being grown, the cliques found.
+struct Search {
+    adjacent: Vec<BTreeSet<usize>>,
+    clique: Vec<usize>,
+    found: Vec<Vec<usize>>,
+    limit: usize,
+}
+
+impl Search {
+    /// Every maximal clique that extends the current one with some of `candidates` and none
+    /// of `excluded`.
+    fn extend(&mut self, mut candidates: BTreeSet<usize>, mut excluded: BTreeSet<usize>) {
+        // One past the limit, to know that there were more.
+        if self.found.len() > self.limit {
+            return;
+        }
+        if candidates.is_empty() && excluded.is_empty() {
+            if self.clique.len() >= 2 {
+                let mut group = self.clique.clone();
+                group.sort_unstable();
+                self.found.push(group);
+            }
+            return;
+        }
+        let Some(pivot) = self.pivot(&candidates, &excluded) else {
+            return;
+        };
+        let to_try: Vec<usize> = candidates
+            .difference(&self.adjacent[pivot])
+            .copied()
+            .collect();
+        for v in to_try {
+            let next_candidates = candidates
+                .intersection(&self.adjacent[v])
+                .copied()
+                .collect();
+            let next_excluded = excluded.intersection(&self.adjacent[v]).copied().collect();
+            self.clique.push(v);
+            self.extend(next_candidates, next_excluded);
+            self.clique.pop();
+            candidates.remove(&v);
+            excluded.insert(v);
+        }
+    }
+
+    /// The node with the most neighbours among the candidates: its neighbours need not be
+    /// tried first.
+    fn pivot(&self, candidates: &BTreeSet<usize>, excluded: &BTreeSet<usize>) -> Option<usize> {
+        candidates
+            .union(excluded)
+            .max_by_key(|&&u| self.adjacent[u].intersection(candidates).count())
+            .copied()
+    }
 }
 
 #[cfg(test)]

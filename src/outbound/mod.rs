@@ -14,6 +14,22 @@ pub mod sqlite;
 pub mod upstream;
 pub mod x;
 
+/// How a register's pool of database connections is sized and waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Connections at most (SQLite's writing pool; a database in memory always has one).
+    pub max_connections: u32,
+    /// How long to wait for a connection: at start-up, for each request, for readiness.
+    pub connect_timeout: std::time::Duration,
+}
+
+impl PoolSettings {
+    /// How long an unused connection stays open.
+    const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+    /// How long a connection is used before it is replaced by a new one.
+    const MAX_LIFETIME: std::time::Duration = std::time::Duration::from_secs(1800);
+}
+
 /// An upstream origin from configuration, checked to be http(s).
 fn base_url(raw: &str, variable: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(raw).map_err(|e| format!("{variable} is not a URL: {e}"))?;

@@ -1,7 +1,8 @@
 //! The register in PostgreSQL: production, shared by several instances.
 
-use super::redact_url;
 use super::register_sql::Bind;
+use super::retention::{PURGE_BATCH, Retention};
+use super::{PoolSettings, redact_url};
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
@@ -13,13 +14,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Pool settings for a shared database.
-#[derive(Debug, Clone, Copy)]
-pub struct PoolSettings {
-    pub max_connections: u32,
-    pub connect_timeout: Duration,
-}
-
 /// The register kept in a PostgreSQL database.
 #[derive(Clone)]
 pub struct PostgresRegister {
@@ -29,8 +23,7 @@ pub struct PostgresRegister {
     write_timeout: Duration,
     long_reads: super::history::LongReads,
     /// Entries older than this are neither served nor kept.
-    retention: Option<Duration>,
-    _purge: Option<Arc<super::retention::Purge>>,
+    retention: Retention,
 }
 
 impl std::fmt::Debug for PostgresRegister {
@@ -91,8 +84,8 @@ impl PostgresRegister {
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections.max(1))
             .acquire_timeout(settings.connect_timeout)
-            .idle_timeout(Duration::from_secs(600))
-            .max_lifetime(Duration::from_secs(1800))
+            .idle_timeout(PoolSettings::IDLE_TIMEOUT)
+            .max_lifetime(PoolSettings::MAX_LIFETIME)
             .connect_with(options)
             .await
             .map_err(|e| RegisterError::Unavailable(format!("cannot connect to {shown}: {e}")))?;
@@ -105,8 +98,7 @@ impl PostgresRegister {
             ping_timeout: settings.connect_timeout.min(Duration::from_secs(2)),
             write_timeout: settings.connect_timeout + WRITE_TIME,
             long_reads: super::history::LongReads::new(),
-            retention: None,
-            _purge: None,
+            retention: Retention::default(),
         })
     }
 
@@ -116,17 +108,7 @@ impl PostgresRegister {
     /// deleting.
     #[must_use]
     pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
-        self.retention = retention;
-        self._purge = retention.map(|retention| {
-            let pool = self.pool.clone();
-            Arc::new(super::retention::purge_in_background(
-                retention,
-                move |cutoff| {
-                    let pool = pool.clone();
-                    async move { purge(&pool, cutoff).await }
-                },
-            ))
-        });
+        self.retention = Retention::start(retention, self.pool.clone(), purge);
         self
     }
 
@@ -136,16 +118,16 @@ impl PostgresRegister {
     }
 }
 
-/// Deletes at most [`super::retention::PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
-async fn purge(pool: &PgPool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError> {
+/// Deletes at most [`PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
+async fn purge(pool: PgPool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError> {
     sqlx::query(
         "DELETE FROM checks WHERE id IN \
          (SELECT id FROM checks WHERE registered_at < $1 ORDER BY registered_at LIMIT $2 \
           FOR UPDATE SKIP LOCKED)",
     )
     .bind(cutoff)
-    .bind(i64::try_from(super::retention::PURGE_BATCH).unwrap_or(i64::MAX))
-    .execute(pool)
+    .bind(i64::try_from(PURGE_BATCH).unwrap_or(i64::MAX))
+    .execute(&pool)
     .await
     .map(|done| done.rows_affected())
     .map_err(unavailable)
@@ -270,7 +252,7 @@ impl Register for PostgresRegister {
     fn stream_history(&self, pair: &Pair, page: HistoryPage) -> HistoryStream {
         let (a, b) = pair.key();
         let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
-        let since = super::retention::retained_since(self.retention);
+        let since = self.retention.since();
         let pool = self.pool.clone();
         super::history::history_stream(page, &self.long_reads, move |after| {
             let (pool, key) = (pool.clone(), Arc::clone(&key));

@@ -1,6 +1,42 @@
 //! How long the register keeps its entries: the oldest time served, and the background
 //! deletion of what has expired, shared by both registers.
 
+use std::sync::Arc;
+
+/// How long a register keeps its entries, and the background deletion of older ones while
+/// the register lives.
+#[derive(Clone, Default)]
+pub(super) struct Retention {
+    keep: Option<std::time::Duration>,
+    _purge: Option<Arc<Purge>>,
+}
+
+impl Retention {
+    /// Entries kept for `keep` (`None`: for ever); when limited, `delete(pool, cutoff)`
+    /// deletes at most [`PURGE_BATCH`] entries older than `cutoff`, in the background, until
+    /// the last clone of this is dropped.
+    pub(super) fn start<P, F, Fut>(keep: Option<std::time::Duration>, pool: P, delete: F) -> Self
+    where
+        P: Clone + Send + Sync + 'static,
+        F: Fn(P, chrono::DateTime<chrono::Utc>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<u64, crate::domain::RegisterError>> + Send,
+    {
+        Self {
+            keep,
+            _purge: keep.map(|keep| {
+                Arc::new(purge_in_background(keep, move |cutoff| {
+                    delete(pool.clone(), cutoff)
+                }))
+            }),
+        }
+    }
+
+    /// The oldest time served, from now.
+    pub(super) fn since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        retained_since(self.keep)
+    }
+}
+
 /// The oldest time the retention lets be served, from now.
 pub(super) fn retained_since(
     retention: Option<std::time::Duration>,
@@ -19,7 +55,7 @@ const PURGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The background deletion of expired entries; it stops when the last clone of its register
 /// is dropped.
-pub(super) struct Purge(tokio::task::JoinHandle<()>);
+struct Purge(tokio::task::JoinHandle<()>);
 
 impl Drop for Purge {
     fn drop(&mut self) {
@@ -30,7 +66,7 @@ impl Drop for Purge {
 /// Deletes the entries older than `retention` now, then every [`PURGE_EVERY`], with
 /// `delete`, which deletes at most [`PURGE_BATCH`] entries older than a time and says how
 /// many it deleted. A failure is logged and tried again at the next round.
-pub(super) fn purge_in_background<F, Fut>(retention: std::time::Duration, mut delete: F) -> Purge
+fn purge_in_background<F, Fut>(retention: std::time::Duration, mut delete: F) -> Purge
 where
     F: FnMut(chrono::DateTime<chrono::Utc>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<u64, crate::domain::RegisterError>> + Send,

@@ -23,7 +23,7 @@ async fn readiness_follows_the_database_and_recovers_by_itself() {
     url.set_port(Some(proxy.addr.port())).unwrap();
     let app = spawn_app_with(pair_graph(), |c| {
         c.database_url = url.to_string();
-        c.database_connect_timeout = Duration::from_secs(1);
+        c.database.connect_timeout = Duration::from_secs(1);
     })
     .await;
     assert_eq!(app.get("/readyz").await.status, 200);

@@ -125,7 +125,9 @@ async fn an_answer_recorded_by_another_process_on_the_same_file_is_served_at_onc
         );
     }
     // `connected check` on the same file, as another process would.
-    let other = SqliteRegister::connect(&url).await.unwrap();
+    let other = SqliteRegister::connect(&url, connected::config::Config::default().database)
+        .await
+        .unwrap();
     let pair = Pair::new(
         Handle::parse("alice").unwrap(),
         Handle::parse("bob").unwrap(),

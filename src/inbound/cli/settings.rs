@@ -3,6 +3,7 @@
 
 use crate::config::{self, Config, Upstreams};
 use crate::domain::Network;
+use crate::outbound::PoolSettings;
 use crate::outbound::cache::CacheSettings;
 use clap::Args;
 use std::net::SocketAddr;
@@ -22,10 +23,11 @@ pub(super) struct Settings {
     /// Whole-request timeout for each upstream call (500ms, 2s, ...).
     #[arg(long, env = "UPSTREAM_TIMEOUT", default_value_t = config::Timeout(config::DEFAULT_UPSTREAM_TIMEOUT), global = true, hide_env_values = true)]
     upstream_timeout: config::Timeout,
-    /// PostgreSQL pool size per instance (default: four per core, 4 to 64).
+    /// Database connections per instance (default: four per core, 4 to 64); SQLite reads
+    /// through connections of its own, two per core.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = config::default_database_max_connections(), global = true, hide_env_values = true)]
     database_max_connections: u32,
-    /// How long to wait for a PostgreSQL connection (start-up, each request, readiness).
+    /// How long to wait for a database connection (start-up, each request, readiness).
     #[arg(long, env = "DATABASE_CONNECT_TIMEOUT", default_value_t = config::Timeout(config::DEFAULT_DATABASE_CONNECT_TIMEOUT), global = true, hide_env_values = true)]
     database_connect_timeout: config::Timeout,
     /// How long requests in flight may take to finish after SIGTERM or Ctrl-C.
@@ -55,6 +57,10 @@ pub(super) struct Settings {
     /// Upstream facts kept in process, per kind (least recently used out first).
     #[arg(long, env = "CACHE_MAX_ENTRIES", default_value_t = config::DEFAULT_CACHE_MAX_ENTRIES, global = true, hide_env_values = true)]
     cache_max_entries: u64,
+    /// GitHub organisation pages kept with their ETag, to revalidate them at no rate-limit
+    /// cost once their cached facts expire (least recently used out first).
+    #[arg(long, env = "GITHUB_ETAG_ENTRIES", default_value_t = config::DEFAULT_GITHUB_ETAG_ENTRIES, global = true, hide_env_values = true)]
+    github_etag_entries: u64,
     /// Whose follows count: x, github (GitHub's own follow graph) or bluesky.
     #[arg(long, env = "SOCIAL_GRAPH", default_value = "x", value_parser = parse_social_graph, global = true, hide_env_values = true)]
     social_graph: Network,
@@ -117,8 +123,10 @@ impl Settings {
                 None => Upstreams::Real,
                 Some(file) => Upstreams::Demo(file),
             },
-            database_max_connections: self.database_max_connections,
-            database_connect_timeout: self.database_connect_timeout.0,
+            database: PoolSettings {
+                max_connections: self.database_max_connections,
+                connect_timeout: self.database_connect_timeout.0,
+            },
             shutdown_grace: self.shutdown_grace.0,
             request_timeout: self.request_timeout.0,
             header_read_timeout: self.header_read_timeout.0,
@@ -129,6 +137,7 @@ impl Settings {
                 ttl_not_found: self.cache_ttl_not_found.0,
                 max_entries: self.cache_max_entries,
             },
+            github_etag_entries: self.github_etag_entries,
             redis_url: secrets.redis_url,
             redis_prefix: self.redis_prefix,
             social_graph: self.social_graph,

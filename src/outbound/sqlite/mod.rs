@@ -7,9 +7,10 @@ mod writer;
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
+use crate::outbound::PoolSettings;
 use crate::outbound::history::{LongReads, history_stream};
 use crate::outbound::register_sql::HISTORY_CHUNK;
-use crate::outbound::retention::{PURGE_BATCH, Purge, purge_in_background, retained_since};
+use crate::outbound::retention::{PURGE_BATCH, Retention};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use readers::{Readers, read_history};
@@ -32,8 +33,7 @@ pub struct SqliteRegister {
     recent: Option<Arc<RecentHistories>>,
     long_reads: LongReads,
     /// Entries older than this are neither served nor kept.
-    retention: Option<Duration>,
-    _purge: Option<Arc<Purge>>,
+    retention: Retention,
 }
 
 impl std::fmt::Debug for SqliteRegister {
@@ -48,11 +48,11 @@ impl SqliteRegister {
     ///
     /// # Errors
     /// [`RegisterError::Unavailable`] when the file cannot be opened or migrated.
-    pub async fn connect(url: &str) -> Result<Self, RegisterError> {
+    pub async fn connect(url: &str, settings: PoolSettings) -> Result<Self, RegisterError> {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let options = connect_options(url, in_memory)?;
         let reader_options = options.clone();
-        let pool = pool_options(in_memory)
+        let pool = pool_options(in_memory, settings)
             .connect_with(options)
             .await
             .map_err(|e| RegisterError::Unavailable(format!("cannot open {url}: {e}")))?;
@@ -80,8 +80,7 @@ impl SqliteRegister {
             readers,
             recent,
             long_reads: LongReads::new(),
-            retention: None,
-            _purge: None,
+            retention: Retention::default(),
         })
     }
 
@@ -90,14 +89,7 @@ impl SqliteRegister {
     /// statement.
     #[must_use]
     pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
-        self.retention = retention;
-        self._purge = retention.map(|retention| {
-            let pool = self.pool.clone();
-            Arc::new(purge_in_background(retention, move |cutoff| {
-                let pool = pool.clone();
-                async move { purge(&pool, cutoff).await }
-            }))
-        });
+        self.retention = Retention::start(retention, self.pool.clone(), purge);
         self
     }
 }
@@ -120,37 +112,33 @@ fn connect_options(url: &str, in_memory: bool) -> Result<SqliteConnectOptions, R
 }
 
 /// The pool that writes, migrates and reads an in-memory database.
-fn pool_options(in_memory: bool) -> SqlitePoolOptions {
+fn pool_options(in_memory: bool, settings: PoolSettings) -> SqlitePoolOptions {
     // An in-memory database lives in one connection: the pool must not open a second.
-    let max = if in_memory { 1 } else { 8 };
+    let max = if in_memory {
+        1
+    } else {
+        settings.max_connections.max(1)
+    };
     SqlitePoolOptions::new()
         .max_connections(max)
         // A local file does not hang up: a ping before each use would only cost a round
         // trip to the connection's thread.
         .test_before_acquire(false)
         .min_connections(if in_memory { 1 } else { 0 })
-        .idle_timeout(if in_memory {
-            None
-        } else {
-            Some(Duration::from_secs(600))
-        })
-        .max_lifetime(if in_memory {
-            None
-        } else {
-            Some(Duration::from_secs(1800))
-        })
-        .acquire_timeout(Duration::from_secs(5))
+        .idle_timeout((!in_memory).then_some(PoolSettings::IDLE_TIMEOUT))
+        .max_lifetime((!in_memory).then_some(PoolSettings::MAX_LIFETIME))
+        .acquire_timeout(settings.connect_timeout)
 }
 
 /// Deletes at most [`PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
-async fn purge(pool: &SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError> {
+async fn purge(pool: SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError> {
     sqlx::query(
         "DELETE FROM checks WHERE id IN \
          (SELECT id FROM checks WHERE registered_at_ms < ? ORDER BY registered_at_ms LIMIT ?)",
     )
     .bind(cutoff.timestamp_millis())
     .bind(i64::try_from(PURGE_BATCH).unwrap_or(i64::MAX))
-    .execute(pool)
+    .execute(&pool)
     .await
     .map(|done| done.rows_affected())
     .map_err(unavailable)
@@ -198,7 +186,7 @@ impl Register for SqliteRegister {
     fn stream_history(&self, pair: &Pair, page: HistoryPage) -> HistoryStream {
         let (a, b) = pair.key();
         let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
-        let since = retained_since(self.retention);
+        let since = self.retention.since();
         let pool = self.pool.clone();
         let readers = self.readers.clone();
         // Only a whole history, from its start, is kept.
@@ -258,7 +246,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_pair_reads_back_oldest_first_whatever_its_order_and_case() {
-        let register = SqliteRegister::connect("sqlite::memory:").await.unwrap();
+        let register =
+            SqliteRegister::connect("sqlite::memory:", crate::config::Config::default().database)
+                .await
+                .unwrap();
         let connected = Verdict::Connected {
             organisations: vec!["acme".into(), "Zeta".into()],
         };
@@ -316,7 +307,9 @@ mod tests {
     async fn a_file_database_is_created_in_wal_mode() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("register.db").display());
-        let register = SqliteRegister::connect(&url).await.unwrap();
+        let register = SqliteRegister::connect(&url, crate::config::Config::default().database)
+            .await
+            .unwrap();
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(&register.pool)
             .await
@@ -327,7 +320,10 @@ mod tests {
 
     #[tokio::test]
     async fn the_table_refuses_what_postgresql_refuses() {
-        let register = SqliteRegister::connect("sqlite::memory:").await.unwrap();
+        let register =
+            SqliteRegister::connect("sqlite::memory:", crate::config::Config::default().database)
+                .await
+                .unwrap();
         let insert = |connected: bool, organisations: &'static str, graph: &'static str| {
             sqlx::query(
                 "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph) \

@@ -127,30 +127,7 @@ pub async fn serve(
     let (alive, alive_rx) = watch::channel(());
     let open = Arc::new(Open::new());
     let mut accepting = Accepting::new();
-    loop {
-        let mut stop_rx = stopping.clone();
-        let stream = tokio::select! {
-            biased;
-            () = stopped(&mut stop_rx) => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    accepting.succeeded();
-                    stream
-                }
-                Err(e) if is_connection_error(&e) => continue,
-                Err(e) => {
-                    // Out of file descriptors, most likely: an idle connection's is the one
-                    // to give back.
-                    open.close_longest_idle();
-                    let pause = accepting.failed(&e);
-                    let mut stop_rx = stopping.clone();
-                    tokio::select! {
-                        () = stopped(&mut stop_rx) => break,
-                        () = tokio::time::sleep(pause) => continue,
-                    }
-                }
-            },
-        };
+    while let Some(stream) = accept(&listener, &mut accepting, &open, &stopping).await {
         if !make_room(&open, limits.max_connections, &stopping).await {
             break;
         }
@@ -177,6 +154,41 @@ pub async fn serve(
     drop(alive_rx);
     alive.closed().await;
     Ok(())
+}
+
+/// The next connection, or `None` once stopping. A failed accept is retried: at once when
+/// the failure was the client's, after a growing pause otherwise.
+async fn accept(
+    listener: &TcpListener,
+    accepting: &mut Accepting,
+    open: &Open,
+    stopping: &watch::Receiver<bool>,
+) -> Option<TcpStream> {
+    loop {
+        let mut stop_rx = stopping.clone();
+        tokio::select! {
+            biased;
+            () = stopped(&mut stop_rx) => return None,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    accepting.succeeded();
+                    return Some(stream);
+                }
+                Err(e) if is_connection_error(&e) => {}
+                Err(e) => {
+                    // Out of file descriptors, most likely: an idle connection's is the one
+                    // to give back.
+                    open.close_longest_idle();
+                    let pause = accepting.failed(&e);
+                    let mut stop_rx = stopping.clone();
+                    tokio::select! {
+                        () = stopped(&mut stop_rx) => return None,
+                        () = tokio::time::sleep(pause) => {}
+                    }
+                }
+            },
+        }
+    }
 }
 
 /// A connection counted in [`Open`] until its task ends, however it ends (a handler's panic
