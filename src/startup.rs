@@ -3,6 +3,7 @@
 
 use crate::application::Connections;
 use crate::config::{Config, Upstreams};
+use crate::domain::access::ApiKeys;
 use crate::domain::{Network, Register, SocialGraph};
 use crate::inbound::http;
 use crate::metrics::Metrics;
@@ -136,42 +137,61 @@ fn social_graph(
     })
 }
 
-/// The register the database URL's scheme names (`sqlite:` or `postgres:`/`postgresql:`),
+/// The register the database URL's scheme names, migrated and ready.
+///
+/// # Errors
+/// As [`storage`].
+pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError> {
+    Ok(storage(config).await?.register)
+}
+
+/// What the service keeps in its database: the register, and the API keys beside it.
+#[derive(Clone)]
+pub struct Storage {
+    pub register: Arc<dyn Register>,
+    pub keys: Arc<dyn ApiKeys>,
+}
+
+/// The storage the database URL's scheme names (`sqlite:` or `postgres:`/`postgresql:`),
 /// migrated and ready.
 ///
 /// # Errors
 /// [`StartupError`] when the scheme is unsupported or the database cannot be opened.
-pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError> {
+pub async fn storage(config: &Config) -> Result<Storage, StartupError> {
     let url = config.database_url.as_str();
     let scheme = url.split(':').next().unwrap_or_default();
-    let register: Arc<dyn Register> = match scheme {
-        "sqlite" => Arc::new(
-            SqliteRegister::connect(url, config.database)
+    let opened = |e: crate::domain::RegisterError| StartupError(e.to_string());
+    match scheme {
+        "sqlite" => {
+            let register = SqliteRegister::connect(url, config.database)
                 .await
-                .map_err(|e| StartupError(e.to_string()))?
-                .with_retention(config.register_retention),
-        ),
-        "postgres" | "postgresql" => Arc::new(
-            PostgresRegister::connect(url, config.database)
+                .map_err(opened)?
+                .with_retention(config.register_retention);
+            Ok(Storage {
+                keys: Arc::new(register.keys()),
+                register: Arc::new(register),
+            })
+        }
+        "postgres" | "postgresql" => {
+            let register = PostgresRegister::connect(url, config.database)
                 .await
-                .map_err(|e| StartupError(e.to_string()))?
-                .with_retention(config.register_retention),
-        ),
+                .map_err(opened)?
+                .with_retention(config.register_retention);
+            Ok(Storage {
+                keys: Arc::new(register.keys()),
+                register: Arc::new(register),
+            })
+        }
         // Without a scheme the "scheme" is the whole value, perhaps a password pasted into
         // the wrong variable: it is not repeated.
-        _ if url::Url::parse(url).is_err() => {
-            return Err(StartupError(
-                "DATABASE_URL is not a URL: use sqlite://FILE or postgres://USER@HOST/DATABASE"
-                    .to_owned(),
-            ));
-        }
-        _ => {
-            return Err(StartupError(format!(
-                "DATABASE_URL has an unsupported scheme {scheme:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE"
-            )));
-        }
-    };
-    Ok(register)
+        _ if url::Url::parse(url).is_err() => Err(StartupError(
+            "DATABASE_URL is not a URL: use sqlite://FILE or postgres://USER@HOST/DATABASE"
+                .to_owned(),
+        )),
+        _ => Err(StartupError(format!(
+            "DATABASE_URL has an unsupported scheme {scheme:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE"
+        ))),
+    }
 }
 
 /// File descriptors kept for everything but client connections: the database pool, upstream

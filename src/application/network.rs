@@ -76,10 +76,7 @@ type Verdicts = Vec<(Pair, Verdict)>;
 
 impl TeamFacts {
     /// Every pair of present developers with a verdict, and the connections among them.
-    fn verdicts(
-        &self,
-        developers: &[Handle],
-    ) -> Result<(Verdicts, Vec<Connection>), CheckError> {
+    fn verdicts(&self, developers: &[Handle]) -> Result<(Verdicts, Vec<Connection>), CheckError> {
         let mut verdicts = Vec::new();
         let mut connections = Vec::new();
         for a in 0..self.present.len() {

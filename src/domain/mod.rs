@@ -1,6 +1,7 @@
 //! The problem's own words: handles, pairs, verdicts, registered checks, and the ports the
 //! application needs from the outside world. Nothing here knows HTTP, SQL or JSON.
 
+pub mod access;
 mod cliques;
 mod handle;
 mod ports;

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod demo;
 pub mod github;
 mod history;
+mod keys_sql;
 pub mod postgres;
 mod register_sql;
 mod retention;

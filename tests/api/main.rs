@@ -11,6 +11,7 @@ mod economy;
 mod graphs;
 mod helpers;
 mod instances;
+mod keys_contract;
 mod long_history;
 mod network;
 mod openapi;

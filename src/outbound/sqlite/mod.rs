@@ -1,5 +1,6 @@
 //! The register in SQLite: the embedded default, one file, no set-up.
 
+mod keys;
 mod readers;
 mod recent;
 mod writer;
@@ -13,6 +14,7 @@ use crate::outbound::register_sql::HISTORY_CHUNK;
 use crate::outbound::retention::{PURGE_BATCH, Retention};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+pub use keys::SqliteKeys;
 use readers::{Readers, read_history};
 use recent::RecentHistories;
 use sqlx::SqlitePool;
@@ -82,6 +84,11 @@ impl SqliteRegister {
             long_reads: LongReads::new(),
             retention: Retention::default(),
         })
+    }
+
+    /// The API keys kept in the same database.
+    pub fn keys(&self) -> SqliteKeys {
+        SqliteKeys::new(self.pool.clone())
     }
 
     /// The same register keeping entries for `retention` only (`None`: for ever): older

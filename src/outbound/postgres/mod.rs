@@ -1,13 +1,16 @@
 //! The register in PostgreSQL: production, shared by several instances.
 
-use super::register_sql::Bind;
-use super::retention::{PURGE_BATCH, Retention};
-use super::{PoolSettings, redact_url};
+mod keys;
+
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
+use crate::outbound::register_sql::Bind;
+use crate::outbound::retention::{PURGE_BATCH, Retention};
+use crate::outbound::{PoolSettings, redact_url};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+pub use keys::PostgresKeys;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 use std::str::FromStr;
@@ -21,7 +24,7 @@ pub struct PostgresRegister {
     ping_timeout: Duration,
     /// The most a write may take, from asking for a connection to its commit.
     write_timeout: Duration,
-    long_reads: super::history::LongReads,
+    long_reads: crate::outbound::history::LongReads,
     /// Entries older than this are neither served nor kept.
     retention: Retention,
 }
@@ -97,7 +100,7 @@ impl PostgresRegister {
             pool,
             ping_timeout: settings.connect_timeout.min(Duration::from_secs(2)),
             write_timeout: settings.connect_timeout + WRITE_TIME,
-            long_reads: super::history::LongReads::new(),
+            long_reads: crate::outbound::history::LongReads::new(),
             retention: Retention::default(),
         })
     }
@@ -110,6 +113,11 @@ impl PostgresRegister {
     pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
         self.retention = Retention::start(retention, self.pool.clone(), purge);
         self
+    }
+
+    /// The API keys kept in the same database.
+    pub fn keys(&self) -> PostgresKeys {
+        PostgresKeys::new(self.pool.clone())
     }
 
     /// The pool, for tests and tools that look inside.
@@ -133,15 +141,15 @@ async fn purge(pool: PgPool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError
     .map_err(unavailable)
 }
 
-/// One query of a pair's history (see [`super::register_sql::history_sql`]): the entries with their ids.
+/// One query of a pair's history (see [`crate::outbound::register_sql::history_sql`]): the entries with their ids.
 async fn read_history(
     pool: &PgPool,
     (a, b): (&str, &str),
     page: HistoryPage,
     since: Option<DateTime<Utc>>,
-    after: Option<super::register_sql::Position>,
+    after: Option<crate::outbound::register_sql::Position>,
 ) -> Result<Vec<(RegisteredCheck, i64)>, RegisterError> {
-    let (sql, binds) = super::register_sql::history_sql(
+    let (sql, binds) = crate::outbound::register_sql::history_sql(
         "registered_at",
         "'-infinity'::timestamptz",
         |n| format!("${n}"),
@@ -176,7 +184,7 @@ async fn read_history(
                 } else {
                     Verdict::NotConnected
                 },
-                social_graph: super::register_sql::stored_network(social_graph)?,
+                social_graph: crate::outbound::register_sql::stored_network(social_graph)?,
             };
             Ok((check, id))
         })
@@ -254,7 +262,7 @@ impl Register for PostgresRegister {
         let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
         let since = self.retention.since();
         let pool = self.pool.clone();
-        super::history::history_stream(page, &self.long_reads, move |after| {
+        crate::outbound::history::history_stream(page, &self.long_reads, move |after| {
             let (pool, key) = (pool.clone(), Arc::clone(&key));
             async move { read_history(&pool, (&key.0, &key.1), page, since, after).await }
         })

@@ -1,0 +1,81 @@
+//! Who may ask, and how much: API keys, their scopes, their limits, and the store that keeps
+//! them.
+
+mod keys;
+mod limits;
+mod scopes;
+
+pub use keys::{
+    ApiKey, IssuedKey, KEY_PREFIX, KeyHash, KeyId, KeyName, PresentedKey, StoredKey, Usage,
+};
+pub use limits::{KeyLimits, Period, Rate, RateError};
+pub use scopes::{Scope, Scopes, ScopesError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Why the key store could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeysError {
+    #[error("a key named {0:?} exists already")]
+    NameTaken(String),
+    #[error("no key is named or has the id {0:?}")]
+    NotFound(String),
+    #[error("{0:?} is one key's name and another's id: revoke by the id")]
+    Ambiguous(String),
+    #[error("the key store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A key with what it spent today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyReport {
+    pub key: ApiKey,
+    pub today: Usage,
+}
+
+/// The API keys, kept in the register's database so that every instance sharing it shares
+/// them.
+#[async_trait]
+pub trait ApiKeys: Send + Sync + 'static {
+    /// Keeps a new key.
+    ///
+    /// # Errors
+    /// [`KeysError::NameTaken`] when another key has its name (revoked ones included);
+    /// [`KeysError::Unavailable`] when it could not be written.
+    async fn create(&self, key: &ApiKey, hash: &KeyHash) -> Result<(), KeysError>;
+
+    /// The key with this public id, revoked or not.
+    ///
+    /// # Errors
+    /// [`KeysError::Unavailable`] when the store cannot be read.
+    async fn find(&self, id: &KeyId) -> Result<Option<StoredKey>, KeysError>;
+
+    /// Every key, oldest first, with what it spent on `day`.
+    ///
+    /// # Errors
+    /// [`KeysError::Unavailable`] when the store cannot be read.
+    async fn list(&self, day: NaiveDate) -> Result<Vec<KeyReport>, KeysError>;
+
+    /// Revokes the key with this name or id (once: a revoked key stays revoked at its first
+    /// revocation's time), and returns it.
+    ///
+    /// # Errors
+    /// [`KeysError::NotFound`], [`KeysError::Ambiguous`] when one key has it as its name and
+    /// another as its id, or [`KeysError::Unavailable`].
+    async fn revoke(&self, name_or_id: &str, at: DateTime<Utc>) -> Result<ApiKey, KeysError>;
+
+    /// Adds what keys spent to their use of the UTC day of `at`, and marks them used at
+    /// `at`.
+    ///
+    /// # Errors
+    /// [`KeysError::Unavailable`] when it could not be written; then none was.
+    async fn record_use(&self, uses: &[(KeyId, Usage)], at: DateTime<Utc>)
+    -> Result<(), KeysError>;
+
+    /// Whether any key can be used (one not revoked).
+    ///
+    /// # Errors
+    /// [`KeysError::Unavailable`] when the store cannot be read.
+    async fn any_usable(&self) -> Result<bool, KeysError>;
+}
