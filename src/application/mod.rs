@@ -5,9 +5,11 @@
 mod check;
 mod facts;
 mod history;
+mod keys;
 mod network;
 
 pub use history::history;
+pub use keys::{KeyError, create_key, list_keys, revoke_key};
 pub use network::{Connection, TeamNetwork, Undecided};
 
 use crate::domain::{

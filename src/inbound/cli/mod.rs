@@ -2,6 +2,7 @@
 //! environment, then a `.env` file, then defaults.
 
 mod commands;
+mod keys;
 mod settings;
 
 use crate::application::Connections;
@@ -11,6 +12,7 @@ use crate::inbound::http::ApiDoc;
 use crate::startup;
 use clap::{Parser, Subcommand};
 use commands::{check, healthcheck, history, network, serve};
+use keys::{KeysCommand, keys};
 use settings::Settings;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -79,6 +81,11 @@ enum Command {
         /// Print the history as JSON, as the REST API does.
         #[arg(long)]
         json: bool,
+    },
+    /// Manage the API keys kept in the database DATABASE_URL names.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
 }
 
@@ -156,16 +163,24 @@ async fn run(cli: Cli) -> ExitCode {
             };
             check(&connections, &dev1, &dev2, json).await
         }
-        Command::History { dev1, dev2, json } => {
-            // Reading the register needs neither upstream nor a token.
-            let config = cli.settings.config(None);
-            match startup::register(&config).await {
-                Ok(register) => history(register.as_ref(), &dev1, &dev2, json).await,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(3)
-                }
-            }
+        // Reading the register or the keys needs neither upstream nor a token.
+        Command::History { dev1, dev2, json } => match storage(&cli.settings.config(None)).await {
+            Some(storage) => history(storage.register.as_ref(), &dev1, &dev2, json).await,
+            None => ExitCode::from(3),
+        },
+        Command::Keys { command } => match storage(&cli.settings.config(None)).await {
+            Some(storage) => keys(storage.keys.as_ref(), command).await,
+            None => ExitCode::from(3),
+        },
+    }
+}
+
+async fn storage(config: &Config) -> Option<startup::Storage> {
+    match startup::storage(config).await {
+        Ok(storage) => Some(storage),
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
         }
     }
 }

@@ -1,0 +1,60 @@
+//! Managing API keys: make one (its secret shown once), list them, revoke one.
+
+use super::now;
+use crate::domain::access::{
+    ApiKey, ApiKeys, IssuedKey, KeyLimits, KeyName, KeyReport, KeysError, Scopes,
+};
+use crate::secret::Secret;
+
+/// Why a key was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("{0}")]
+    BadName(String),
+    #[error("{0}")]
+    Store(#[from] KeysError),
+    #[error("the operating system gave no random bytes: {0}")]
+    NoRandomness(String),
+}
+
+/// A new key named `name`: stored as a hash; its secret is returned, to be shown once.
+///
+/// # Errors
+/// [`KeyError::BadName`], [`KeysError::NameTaken`], or the store's or the random source's
+/// failure.
+pub async fn create_key(
+    keys: &dyn ApiKeys,
+    name: &str,
+    scopes: Scopes,
+    limits: KeyLimits,
+) -> Result<(ApiKey, Secret), KeyError> {
+    let name = KeyName::parse(name).map_err(KeyError::BadName)?;
+    let issued = IssuedKey::generate().map_err(|e| KeyError::NoRandomness(e.to_string()))?;
+    let key = ApiKey {
+        id: issued.id,
+        name,
+        scopes,
+        limits,
+        created_at: now(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    keys.create(&key, &issued.hash).await?;
+    Ok((key, issued.key))
+}
+
+/// Every key, oldest first, with what it spent today (UTC).
+///
+/// # Errors
+/// The store's failure.
+pub async fn list_keys(keys: &dyn ApiKeys) -> Result<Vec<KeyReport>, KeysError> {
+    keys.list(now().date_naive()).await
+}
+
+/// Revokes the key with this name or id, now.
+///
+/// # Errors
+/// [`KeysError::NotFound`], [`KeysError::Ambiguous`] or the store's failure.
+pub async fn revoke_key(keys: &dyn ApiKeys, name_or_id: &str) -> Result<ApiKey, KeysError> {
+    keys.revoke(name_or_id, now()).await
+}

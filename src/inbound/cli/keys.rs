@@ -1,0 +1,200 @@
+//! `connected keys create|list|revoke`: the API keys in the database `DATABASE_URL` names.
+//! A new key is printed alone on standard output, so that `KEY=$(connected keys create ci)`
+//! works; every other message goes to standard error.
+
+use crate::application::{self, KeyError};
+use crate::domain::access::{ApiKey, ApiKeys, KeyLimits, KeyReport, KeysError, Rate, Scopes};
+use chrono::{DateTime, SecondsFormat, Utc};
+use clap::Subcommand;
+use serde::Serialize;
+use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum KeysCommand {
+    /// Make a key and print it, once: only a hash of it is kept.
+    Create {
+        /// A name for people: 1 to 64 letters, digits, '.', '_' or '-'.
+        name: String,
+        /// What it may do: check, history, network, fresh (may send Cache-Control:
+        /// no-cache), metrics.
+        #[arg(long, default_value_t = Scopes::default_for_keys(), value_parser = parse_scopes)]
+        scopes: Scopes,
+        /// Requests it may make in any such period: N/s, N/min, N/h or N/day.
+        #[arg(long, default_value_t = Rate::DEFAULT)]
+        rate: Rate,
+        /// X users (returned by lookups and follow lists) its requests may cost a UTC day.
+        #[arg(long)]
+        x_users_per_day: Option<u64>,
+        /// Calls to GitHub its requests may cost an hour.
+        #[arg(long)]
+        github_calls_per_hour: Option<u64>,
+    },
+    /// List the keys (never their secrets), with what each spent today (UTC).
+    List {
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key, by name or id: every instance refuses it within seconds.
+    Revoke { name_or_id: String },
+}
+
+fn parse_scopes(raw: &str) -> Result<Scopes, String> {
+    raw.parse::<Scopes>().map_err(|e| e.to_string())
+}
+
+pub(super) async fn keys(store: &dyn ApiKeys, command: KeysCommand) -> ExitCode {
+    match command {
+        KeysCommand::Create {
+            name,
+            scopes,
+            rate,
+            x_users_per_day,
+            github_calls_per_hour,
+        } => {
+            let limits = KeyLimits {
+                rate,
+                x_users_per_day,
+                github_calls_per_hour,
+            };
+            create(store, &name, scopes, limits).await
+        }
+        KeysCommand::List { json } => list(store, json).await,
+        KeysCommand::Revoke { name_or_id } => revoke(store, &name_or_id).await,
+    }
+}
+
+async fn create(store: &dyn ApiKeys, name: &str, scopes: Scopes, limits: KeyLimits) -> ExitCode {
+    match application::create_key(store, name, scopes, limits).await {
+        Ok((key, secret)) => {
+            println!("{}", secret.expose());
+            eprintln!(
+                "created key {} ({}) with scopes {} and rate {}: keep it now, it is not shown again",
+                key.name.as_str(),
+                key.id,
+                key.scopes,
+                key.limits.rate
+            );
+            ExitCode::SUCCESS
+        }
+        Err(KeyError::Store(e)) => failed(&e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(if matches!(e, KeyError::BadName(_)) { 2 } else { 3 })
+        }
+    }
+}
+
+async fn list(store: &dyn ApiKeys, json: bool) -> ExitCode {
+    let reports = match application::list_keys(store).await {
+        Ok(reports) => reports,
+        Err(e) => return failed(&e),
+    };
+    if json {
+        let listed: Vec<ListedKey> = reports.iter().map(ListedKey::from).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&listed).unwrap_or_default()
+        );
+    } else if reports.is_empty() {
+        eprintln!("no keys: make one with `connected keys create NAME`");
+    } else {
+        println!(
+            "{:<20} {:<12} {:<34} {:<10} {:>12} {:>12} {:<20} {:<20} {:<20} today (requests/X users/GitHub calls)",
+            "NAME", "ID", "SCOPES", "RATE", "X USERS/DAY", "GITHUB/HOUR", "CREATED", "LAST USED", "REVOKED"
+        );
+        for report in &reports {
+            let key = &report.key;
+            let cap = |value: Option<u64>| value.map_or_else(|| "-".to_owned(), |v| v.to_string());
+            println!(
+                "{:<20} {:<12} {:<34} {:<10} {:>12} {:>12} {:<20} {:<20} {:<20} {}/{}/{}",
+                key.name.as_str(),
+                key.id.as_str(),
+                key.scopes.to_string(),
+                key.limits.rate.to_string(),
+                cap(key.limits.x_users_per_day),
+                cap(key.limits.github_calls_per_hour),
+                time(Some(key.created_at)).unwrap_or_default(),
+                time(key.last_used_at).unwrap_or_else(|| "-".into()),
+                time(key.revoked_at).unwrap_or_else(|| "-".into()),
+                report.today.requests,
+                report.today.x_users,
+                report.today.github_calls,
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+async fn revoke(store: &dyn ApiKeys, name_or_id: &str) -> ExitCode {
+    match application::revoke_key(store, name_or_id).await {
+        Ok(key) => {
+            eprintln!(
+                "revoked key {} ({}) at {}",
+                key.name.as_str(),
+                key.id,
+                time(key.revoked_at).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+fn failed(error: &KeysError) -> ExitCode {
+    eprintln!("error: {error}");
+    match error {
+        KeysError::Unavailable(_) => ExitCode::from(3),
+        KeysError::NameTaken(_) | KeysError::NotFound(_) | KeysError::Ambiguous(_) => {
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn time(at: Option<DateTime<Utc>>) -> Option<String> {
+    at.map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// A key as `keys list --json` prints it.
+#[derive(Serialize)]
+struct ListedKey {
+    name: String,
+    id: String,
+    scopes: Vec<&'static str>,
+    rate: String,
+    x_users_per_day: Option<u64>,
+    github_calls_per_hour: Option<u64>,
+    created_at: String,
+    last_used_at: Option<String>,
+    revoked_at: Option<String>,
+    today: TodayUse,
+}
+
+#[derive(Serialize)]
+struct TodayUse {
+    requests: u64,
+    x_users: u64,
+    github_calls: u64,
+}
+
+impl From<&KeyReport> for ListedKey {
+    fn from(report: &KeyReport) -> Self {
+        let key: &ApiKey = &report.key;
+        Self {
+            name: key.name.as_str().to_owned(),
+            id: key.id.to_string(),
+            scopes: key.scopes.iter().map(|s| s.id()).collect(),
+            rate: key.limits.rate.to_string(),
+            x_users_per_day: key.limits.x_users_per_day,
+            github_calls_per_hour: key.limits.github_calls_per_hour,
+            created_at: time(Some(key.created_at)).unwrap_or_default(),
+            last_used_at: time(key.last_used_at),
+            revoked_at: time(key.revoked_at),
+            today: TodayUse {
+                requests: report.today.requests,
+                x_users: report.today.x_users,
+                github_calls: report.today.github_calls,
+            },
+        }
+    }
+}
