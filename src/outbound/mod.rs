@@ -3,6 +3,7 @@
 
 pub mod bluesky;
 pub mod cache;
+pub mod counters;
 pub mod demo;
 pub mod github;
 mod history;

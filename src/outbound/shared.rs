@@ -213,4 +213,24 @@ impl SharedStore {
             .run(async move { connection.pset_ex(key, value, millis).await })
             .await;
     }
+
+    /// Runs `script` on `names` (prefixed) with `args`, atomically; `None` when Redis cannot
+    /// answer or refuses it.
+    pub async fn eval<T: redis::FromRedisValue>(
+        &self,
+        script: &redis::Script,
+        names: &[String],
+        args: &[i64],
+    ) -> Option<T> {
+        let mut connection = self.connection().await?;
+        let mut invocation = script.prepare_invoke();
+        for name in names {
+            invocation.key(self.key(name));
+        }
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        self.run(async move { invocation.invoke_async(&mut connection).await })
+            .await
+    }
 }

@@ -6,6 +6,7 @@ use connected_fakes as fake;
 
 mod cli;
 mod connections;
+mod counters;
 mod docs;
 mod economy;
 mod graphs;
@@ -19,6 +20,7 @@ mod postgres;
 mod production;
 mod proxy;
 mod realtime;
+mod redis_server;
 mod refusals;
 mod register;
 mod register_contract;

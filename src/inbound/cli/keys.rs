@@ -80,7 +80,11 @@ async fn create(store: &dyn ApiKeys, name: &str, scopes: Scopes, limits: KeyLimi
         Err(KeyError::Store(e)) => failed(&e),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(if matches!(e, KeyError::BadName(_)) { 2 } else { 3 })
+            ExitCode::from(if matches!(e, KeyError::BadName(_)) {
+                2
+            } else {
+                3
+            })
         }
     }
 }
@@ -101,7 +105,15 @@ async fn list(store: &dyn ApiKeys, json: bool) -> ExitCode {
     } else {
         println!(
             "{:<20} {:<12} {:<34} {:<10} {:>12} {:>12} {:<20} {:<20} {:<20} today (requests/X users/GitHub calls)",
-            "NAME", "ID", "SCOPES", "RATE", "X USERS/DAY", "GITHUB/HOUR", "CREATED", "LAST USED", "REVOKED"
+            "NAME",
+            "ID",
+            "SCOPES",
+            "RATE",
+            "X USERS/DAY",
+            "GITHUB/HOUR",
+            "CREATED",
+            "LAST USED",
+            "REVOKED"
         );
         for report in &reports {
             let key = &report.key;

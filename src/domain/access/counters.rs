@@ -1,0 +1,98 @@
+//! Counters that every instance must agree on: a key's request rate and the spend budgets.
+
+use async_trait::async_trait;
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use std::time::Duration;
+
+/// What a request rate said of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admission {
+    /// Whether the request may go on (it is then counted).
+    pub admitted: bool,
+    /// Requests still allowed now, this one counted.
+    pub remaining: u32,
+    /// How long until a slot frees: when refused, how long to wait.
+    pub reset: Duration,
+}
+
+/// A fixed window a budget is counted in: the UTC day, or the hour, that holds a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Window {
+    start: DateTime<Utc>,
+    length: TimeDelta,
+}
+
+impl Window {
+    /// The UTC day holding `at`.
+    pub fn day(at: DateTime<Utc>) -> Self {
+        Self::of(at, TimeDelta::days(1))
+    }
+
+    /// The hour (UTC) holding `at`.
+    pub fn hour(at: DateTime<Utc>) -> Self {
+        Self::of(at, TimeDelta::hours(1))
+    }
+
+    fn of(at: DateTime<Utc>, length: TimeDelta) -> Self {
+        Self {
+            start: at.duration_trunc(length).unwrap_or(at),
+            length,
+        }
+    }
+
+    /// When the window began, in milliseconds since the epoch: what names it.
+    pub fn start_ms(&self) -> i64 {
+        self.start.timestamp_millis()
+    }
+
+    pub fn end(&self) -> DateTime<Utc> {
+        self.start + self.length
+    }
+
+    /// How long from `now` until the window ends.
+    pub fn left(&self, now: DateTime<Utc>) -> Duration {
+        (self.end() - now).to_std().unwrap_or_default()
+    }
+}
+
+/// Shared counters: a sliding window of requests per key, and budgets spent in fixed
+/// windows. They never fail: a shared store that is down gives way to this instance's own
+/// counts.
+#[async_trait]
+pub trait Counters: Send + Sync + 'static {
+    /// One request under "at most `limit` in any `period`" for `name`: counted and admitted,
+    /// or refused (and not counted).
+    async fn admit(&self, name: &str, limit: u32, period: Duration) -> Admission;
+
+    /// Takes up to `units` from the budget `name` of `limit` in `window`: all of them, what is
+    /// left when fewer are, or none.
+    async fn take(&self, name: &str, units: u64, limit: u64, window: Window) -> u64;
+
+    /// Gives back units taken in `window` but not spent.
+    async fn give_back(&self, name: &str, units: u64, window: Window);
+
+    /// What the budget `name` has spent in `window`.
+    async fn spent(&self, name: &str, window: Window) -> u64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_the_utc_day_and_the_hour() {
+        let at = DateTime::parse_from_rfc3339("2026-12-01T17:42:10.5Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let day = Window::day(at);
+        assert_eq!(day.end().to_rfc3339(), "2026-12-02T00:00:00+00:00");
+        assert_eq!(day.left(at), Duration::from_millis(22_669_500));
+        let hour = Window::hour(at);
+        assert_eq!(hour.start_ms(), at.timestamp_millis() - 2_530_500);
+        assert_eq!(hour.end().to_rfc3339(), "2026-12-01T18:00:00+00:00");
+        assert_eq!(
+            Window::day(day.end()).start_ms(),
+            day.end().timestamp_millis()
+        );
+    }
+}

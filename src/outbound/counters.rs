@@ -1,0 +1,261 @@
+//! The shared counters: in Redis when it is configured and answers (atomically, in scripts,
+//! on Redis's own clock, so that every instance counts alike), else in this process.
+
+use crate::domain::access::{Admission, Counters, Window};
+use crate::outbound::shared::SharedStore;
+use async_trait::async_trait;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn duration(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// The counters of this process alone.
+#[derive(Default)]
+pub struct LocalCounters {
+    /// The times of each name's requests still inside its period, oldest first.
+    requests: Mutex<HashMap<String, VecDeque<i64>>>,
+    /// What each budget spent, per window (by its start).
+    budgets: Mutex<HashMap<(String, i64), u64>>,
+}
+
+impl LocalCounters {
+    fn admit_at(&self, name: &str, limit: u32, period: Duration, now: i64) -> Admission {
+        let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        let times = requests.entry(name.to_owned()).or_default();
+        while times.front().is_some_and(|&t| t <= now - millis(period)) {
+            times.pop_front();
+        }
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let admitted = times.len() < limit;
+        if admitted {
+            times.push_back(now);
+        }
+        let oldest = times.front().copied().unwrap_or(now);
+        Admission {
+            admitted,
+            remaining: u32::try_from(limit.saturating_sub(times.len())).unwrap_or(u32::MAX),
+            reset: duration(oldest + millis(period) - now),
+        }
+    }
+
+    fn take_at(&self, name: &str, units: u64, limit: u64, window: Window) -> u64 {
+        let mut budgets = self.budgets.lock().unwrap_or_else(PoisonError::into_inner);
+        // Windows that ended are forgotten.
+        budgets.retain(|(_, start), _| *start >= window.start_ms());
+        let spent = budgets
+            .entry((name.to_owned(), window.start_ms()))
+            .or_default();
+        let taken = units.min(limit.saturating_sub(*spent));
+        *spent += taken;
+        taken
+    }
+
+    fn give_back_at(&self, name: &str, units: u64, window: Window) {
+        let mut budgets = self.budgets.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(spent) = budgets.get_mut(&(name.to_owned(), window.start_ms())) {
+            *spent = spent.saturating_sub(units);
+        }
+    }
+
+    fn spent_in(&self, name: &str, window: Window) -> u64 {
+        let budgets = self.budgets.lock().unwrap_or_else(PoisonError::into_inner);
+        budgets
+            .get(&(name.to_owned(), window.start_ms()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// One request under "at most ARGV[1] in any ARGV[2] ms": a sorted set of request times.
+const ADMIT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit, period = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
+local count = redis.call('ZCARD', KEYS[1])
+local admitted = 0
+if count < limit then
+  local n = redis.call('INCR', KEYS[2])
+  redis.call('ZADD', KEYS[1], now, now .. ':' .. n)
+  redis.call('PEXPIRE', KEYS[1], period)
+  redis.call('PEXPIRE', KEYS[2], period)
+  count = count + 1
+  admitted = 1
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local reset = period
+if oldest[2] then reset = tonumber(oldest[2]) + period - now end
+return {admitted, limit - count, reset}
+";
+
+/// Takes up to ARGV[1] of a budget of ARGV[2], kept until ARGV[3] ms from now.
+const TAKE: &str = r"
+local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+local take = math.min(tonumber(ARGV[1]), math.max(tonumber(ARGV[2]) - spent, 0))
+if take > 0 then
+  redis.call('INCRBY', KEYS[1], take)
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return take
+";
+
+/// Gives back ARGV[1] of a budget, never below nothing.
+const GIVE_BACK: &str = r"
+local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+local back = math.min(tonumber(ARGV[1]), spent)
+if back > 0 then redis.call('DECRBY', KEYS[1], back) end
+return back
+";
+
+/// The counters, shared through Redis when configured, this process's own otherwise or while
+/// Redis cannot answer.
+#[derive(Clone)]
+pub struct SharedCounters {
+    local: Arc<LocalCounters>,
+    shared: Option<(SharedStore, Arc<Scripts>)>,
+}
+
+struct Scripts {
+    admit: redis::Script,
+    take: redis::Script,
+    give_back: redis::Script,
+}
+
+impl SharedCounters {
+    pub fn new(shared: Option<SharedStore>) -> Self {
+        let scripts = || {
+            Arc::new(Scripts {
+                admit: redis::Script::new(ADMIT),
+                take: redis::Script::new(TAKE),
+                give_back: redis::Script::new(GIVE_BACK),
+            })
+        };
+        Self {
+            local: Arc::default(),
+            shared: shared.map(|store| (store, scripts())),
+        }
+    }
+
+    fn budget_name(name: &str, window: Window) -> String {
+        format!("budget:{name}:{}", window.start_ms())
+    }
+}
+
+#[async_trait]
+impl Counters for SharedCounters {
+    async fn admit(&self, name: &str, limit: u32, period: Duration) -> Admission {
+        if let Some((store, scripts)) = &self.shared {
+            let keys = [format!("rate:{name}"), format!("rate:{name}:n")];
+            let args = [i64::from(limit), millis(period).max(1)];
+            let answer: Option<(i64, i64, i64)> = store.eval(&scripts.admit, &keys, &args).await;
+            if let Some((admitted, remaining, reset)) = answer {
+                return Admission {
+                    admitted: admitted == 1,
+                    remaining: u32::try_from(remaining.max(0)).unwrap_or(0),
+                    reset: duration(reset),
+                };
+            }
+        }
+        self.local.admit_at(name, limit, period, now_ms())
+    }
+
+    async fn take(&self, name: &str, units: u64, limit: u64, window: Window) -> u64 {
+        if let Some((store, scripts)) = &self.shared {
+            let keys = [Self::budget_name(name, window)];
+            let keep = (window.end().timestamp_millis() - now_ms()).max(1000);
+            let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            let args = [count(units), count(limit), keep];
+            if let Some(taken) = store.eval::<i64>(&scripts.take, &keys, &args).await {
+                return u64::try_from(taken).unwrap_or(0);
+            }
+        }
+        self.local.take_at(name, units, limit, window)
+    }
+
+    async fn give_back(&self, name: &str, units: u64, window: Window) {
+        if units == 0 {
+            return;
+        }
+        if let Some((store, scripts)) = &self.shared {
+            let keys = [Self::budget_name(name, window)];
+            let args = [i64::try_from(units).unwrap_or(i64::MAX)];
+            if store
+                .eval::<i64>(&scripts.give_back, &keys, &args)
+                .await
+                .is_some()
+            {
+                return;
+            }
+        }
+        self.local.give_back_at(name, units, window);
+    }
+
+    async fn spent(&self, name: &str, window: Window) -> u64 {
+        if let Some((store, _)) = &self.shared
+            && let Some(bytes) = store.get(&Self::budget_name(name, window)).await
+        {
+            return std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+        }
+        self.local.spent_in(name, window)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    #[test]
+    fn a_rate_admits_a_burst_then_one_request_per_freed_slot() {
+        let counters = LocalCounters::default();
+        let period = Duration::from_secs(60);
+        let at = |s: i64| s * 1000;
+        for i in 0..3 {
+            let admission = counters.admit_at("k", 3, period, at(i));
+            assert!(admission.admitted);
+            assert_eq!(admission.remaining, 2 - u32::try_from(i).unwrap());
+        }
+        let refused = counters.admit_at("k", 3, period, at(10));
+        assert!(!refused.admitted);
+        assert_eq!(
+            refused.reset,
+            Duration::from_secs(50),
+            "the first slot frees at 60 s"
+        );
+        assert!(counters.admit_at("other", 3, period, at(10)).admitted);
+        assert!(counters.admit_at("k", 3, period, at(60)).admitted);
+        assert!(!counters.admit_at("k", 3, period, at(60)).admitted);
+        assert!(counters.admit_at("k", 3, period, at(61)).admitted);
+    }
+
+    #[test]
+    fn a_budget_is_never_overrun_and_takes_back_what_was_not_spent() {
+        let counters = LocalCounters::default();
+        let window = Window::day(Utc::now());
+        assert_eq!(counters.take_at("x", 1000, 1500, window), 1000);
+        assert_eq!(counters.take_at("x", 1000, 1500, window), 500);
+        assert_eq!(counters.take_at("x", 1000, 1500, window), 0);
+        counters.give_back_at("x", 300, window);
+        assert_eq!(counters.spent_in("x", window), 1200);
+        assert_eq!(counters.take_at("x", 1000, 1500, window), 300);
+        let tomorrow = Window::day(window.end());
+        assert_eq!(counters.take_at("x", 1000, 1500, tomorrow), 1000);
+        assert_eq!(counters.spent_in("x", window), 0, "yesterday is forgotten");
+    }
+}

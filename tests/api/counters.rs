@@ -1,0 +1,58 @@
+//! The shared counters on a real Redis: two instances count as one, atomically.
+
+use crate::redis_server::{RedisPrefix, redis_url};
+use chrono::Utc;
+use connected::domain::access::{Counters, Window};
+use connected::outbound::counters::SharedCounters;
+use connected::outbound::shared::SharedStore;
+use std::time::Duration;
+
+fn counters(prefix: &RedisPrefix) -> SharedCounters {
+    SharedCounters::new(Some(SharedStore::new(&redis_url(), &prefix.0).unwrap()))
+}
+
+#[tokio::test]
+async fn two_instances_share_one_rate_and_one_budget_through_redis() {
+    let Some(prefix) = RedisPrefix::new().await else {
+        return;
+    };
+    let (a, b) = (counters(&prefix), counters(&prefix));
+    let period = Duration::from_secs(60);
+    // Ten requests at once, five from each instance, against a rate of 6.
+    let asks = (0..10).map(|i| {
+        let counters = if i % 2 == 0 { a.clone() } else { b.clone() };
+        async move { counters.admit("key1", 6, period).await }
+    });
+    let admissions = futures::future::join_all(asks).await;
+    assert_eq!(admissions.iter().filter(|a| a.admitted).count(), 6);
+    let refused = admissions.iter().find(|a| !a.admitted).unwrap();
+    assert_eq!(refused.remaining, 0);
+    assert!(refused.reset > Duration::from_secs(58) && refused.reset <= period);
+    assert!(
+        a.admit("key2", 6, period).await.admitted,
+        "keys count apart"
+    );
+
+    let window = Window::day(Utc::now());
+    let takes = (0..8).map(|i| {
+        let counters = if i % 2 == 0 { a.clone() } else { b.clone() };
+        async move { counters.take("x", 300, 1500, window).await }
+    });
+    let taken: u64 = futures::future::join_all(takes).await.iter().sum();
+    assert_eq!(taken, 1500, "never more than the budget");
+    b.give_back("x", 200, window).await;
+    assert_eq!(a.spent("x", window).await, 1300);
+    assert_eq!(a.take("x", 1000, 1500, window).await, 200);
+    assert!(!prefix.keys().await.is_empty());
+}
+
+#[tokio::test]
+async fn without_redis_each_instance_counts_alone() {
+    let down = SharedStore::new("redis://127.0.0.1:1", "connected-test:").unwrap();
+    let a = SharedCounters::new(Some(down));
+    let period = Duration::from_secs(60);
+    assert!(a.admit("k", 1, period).await.admitted);
+    assert!(!a.admit("k", 1, period).await.admitted);
+    let b = SharedCounters::new(None);
+    assert!(b.admit("k", 1, period).await.admitted);
+}
