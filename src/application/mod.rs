@@ -2,12 +2,14 @@
 //! orchestrate the ports (what runs concurrently, when to stop early, what is recorded) and
 //! own no I/O. One file per use case; what they share is here.
 
+mod access;
 mod check;
 mod facts;
 mod history;
 mod keys;
 mod network;
 
+pub use access::{Access, Admitted, Refusal};
 pub use history::history;
 pub use keys::{KeyError, create_key, list_keys, revoke_key};
 pub use network::{Connection, TeamNetwork, Undecided};

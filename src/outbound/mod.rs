@@ -9,6 +9,7 @@ pub mod github;
 mod history;
 mod keys_sql;
 pub mod postgres;
+pub mod recent_keys;
 mod register_sql;
 mod retention;
 pub mod shared;

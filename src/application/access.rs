@@ -1,0 +1,180 @@
+//! Who may ask: a bearer key recognised, its scopes checked, its request rate counted, and
+//! what each key spends written down. Every refusal happens before any use case runs, so it
+//! costs no upstream call and records nothing.
+
+use super::now;
+use crate::domain::access::{
+    Admission, ApiKeys, Caller, Counters, KeyId, KeysError, PresentedKey, Rate, Scope, Usage,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+/// How often what keys spent is written to the key store.
+const USE_FLUSH_EVERY: Duration = Duration::from_secs(2);
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No key, or not a key's shape, or a key not known: who is asking is not known.
+    Unauthenticated(&'static str),
+    /// The key was revoked.
+    Revoked,
+    /// The key lacks this scope.
+    MissingScope(Scope),
+    /// The key's request rate is used up.
+    RateLimited { rate: Rate, admission: Admission },
+    /// The key store could not be read.
+    Unavailable(String),
+}
+
+/// A request let through: who asked, and where their rate stands.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    pub caller: Arc<Caller>,
+    pub rate: Rate,
+    pub admission: Admission,
+}
+
+/// The gate in front of the use cases: open, or keys required.
+#[derive(Clone)]
+pub struct Access {
+    gate: Option<Arc<Gate>>,
+}
+
+struct Gate {
+    keys: Arc<dyn ApiKeys>,
+    counters: Arc<dyn Counters>,
+    /// What keys spent since the last write to the key store.
+    unwritten: Mutex<HashMap<KeyId, Usage>>,
+}
+
+impl Access {
+    /// Everyone may ask.
+    pub fn open() -> Self {
+        Self { gate: None }
+    }
+
+    /// Only holders of a key in `keys` may ask; rates are counted in `counters`. What keys
+    /// spend is written to `keys` every few seconds while this lives.
+    pub fn with_keys(keys: Arc<dyn ApiKeys>, counters: Arc<dyn Counters>) -> Self {
+        let gate = Arc::new(Gate {
+            keys,
+            counters,
+            unwritten: Mutex::default(),
+        });
+        tokio::spawn(write_use_regularly(Arc::downgrade(&gate)));
+        Self { gate: Some(gate) }
+    }
+
+    /// Whether a key is required.
+    pub fn required(&self) -> bool {
+        self.gate.is_some()
+    }
+
+    /// Lets a request with `bearer` (the `Authorization: Bearer` value) through when its key
+    /// is known, not revoked, holds every scope in `needs` and has a request left in its rate;
+    /// `None` when the gate is open.
+    ///
+    /// # Errors
+    /// The [`Refusal`], in that order of checks.
+    pub async fn admit(
+        &self,
+        bearer: Option<&str>,
+        needs: &[Scope],
+    ) -> Result<Option<Admitted>, Refusal> {
+        let Some(gate) = &self.gate else {
+            return Ok(None);
+        };
+        let bearer = bearer.ok_or(Refusal::Unauthenticated("an API key is required"))?;
+        let presented = PresentedKey::parse(bearer)
+            .ok_or(Refusal::Unauthenticated("the API key is not valid"))?;
+        let stored = gate
+            .keys
+            .find(&presented.id)
+            .await
+            .map_err(|e| match e {
+                KeysError::Unavailable(why) => Refusal::Unavailable(why),
+                other => Refusal::Unavailable(other.to_string()),
+            })?
+            .filter(|stored| presented.matches(&stored.hash))
+            .ok_or(Refusal::Unauthenticated("the API key is not valid"))?;
+        let key = stored.key;
+        if key.revoked_at.is_some() {
+            return Err(Refusal::Revoked);
+        }
+        if let Some(&missing) = needs.iter().find(|&&scope| !key.scopes.contains(scope)) {
+            return Err(Refusal::MissingScope(missing));
+        }
+        let rate = key.limits.rate;
+        let admission = gate
+            .counters
+            .admit(
+                &format!("key:{}", key.id),
+                rate.requests,
+                rate.period.duration(),
+            )
+            .await;
+        if !admission.admitted {
+            return Err(Refusal::RateLimited { rate, admission });
+        }
+        Ok(Some(Admitted {
+            caller: Arc::new(Caller::new(key.id, key.limits)),
+            rate,
+            admission,
+        }))
+    }
+
+    /// Notes what a request let through spent, once it is done.
+    pub fn spent(&self, caller: &Caller) {
+        if let Some(gate) = &self.gate {
+            let mut unwritten = gate
+                .unwritten
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            unwritten
+                .entry(caller.id.clone())
+                .or_default()
+                .add(caller.usage());
+        }
+    }
+}
+
+/// Writes what keys spent every [`USE_FLUSH_EVERY`], until the gate is dropped. A failed
+/// write is kept and tried again with the next.
+async fn write_use_regularly(gate: Weak<Gate>) {
+    let mut every = tokio::time::interval(USE_FLUSH_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        every.tick().await;
+        let Some(gate) = gate.upgrade() else { return };
+        let uses: Vec<(KeyId, Usage)> = std::mem::take(
+            &mut *gate
+                .unwritten
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+        .into_iter()
+        .collect();
+        if uses.is_empty() {
+            continue;
+        }
+        match gate.keys.record_use(&uses, now()).await {
+            Ok(()) => failing = false,
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "what API keys spent could not be written; trying again");
+                }
+                failing = true;
+                let mut unwritten = gate
+                    .unwritten
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                for (id, usage) in uses {
+                    unwritten.entry(id).or_default().add(usage);
+                }
+            }
+        }
+    }
+}
