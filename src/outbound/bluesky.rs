@@ -294,15 +294,13 @@ mod tests {
         Handle::parse(s).unwrap()
     }
 
+    fn appview(base: &str, suffix: &str) -> BlueskyAppView {
+        BlueskyAppView::new(base, suffix, Duration::from_secs(1), Arc::default()).unwrap()
+    }
+
     #[test]
     fn a_handle_without_a_dot_lives_under_the_suffix() {
-        let appview = BlueskyAppView::new(
-            "https://public.api.bsky.app",
-            "bsky.social",
-            Duration::from_secs(1),
-            Arc::default(),
-        )
-        .unwrap();
+        let appview = appview("https://public.api.bsky.app", "bsky.social");
         assert_eq!(appview.actor(&h("Alice")), "alice.bsky.social");
         assert_eq!(appview.actor(&h("alice.example.com")), "alice.example.com");
         assert!(appview.accepts(&h("alice")));
@@ -316,14 +314,7 @@ mod tests {
 
     #[test]
     fn query_parameters_are_repeated_and_encoded() {
-        let appview = BlueskyAppView::new(
-            "http://127.0.0.1:9",
-            ".bsky.social",
-            Duration::from_secs(1),
-            Arc::default(),
-        )
-        .unwrap();
-        let url = appview.url(
+        let url = appview("http://127.0.0.1:9", ".bsky.social").url(
             "app.bsky.graph.getRelationships",
             &[
                 ("actor", "did:plc:a"),

@@ -75,12 +75,17 @@ enum IdFile {
 #[error("invalid demo graph: {0}")]
 pub struct DemoGraphError(String);
 
+/// The X users, by lower-cased handle.
+type Users = HashMap<String, SocialUser>;
+/// Whom each X user follows, by lower-cased handles.
+type Following = HashMap<String, HashSet<String>>;
+
 /// The demo graph, indexed by lower-cased handle.
 #[derive(Debug, Clone)]
 pub struct DemoGraph {
     orgs: HashMap<String, Vec<String>>,
-    users: HashMap<String, SocialUser>,
-    following: HashMap<String, HashSet<String>>,
+    users: Users,
+    following: Following,
 }
 
 impl DemoGraph {
@@ -99,91 +104,115 @@ impl DemoGraph {
     /// twice, a duplicate id, or a follow of someone not in the graph.
     pub fn from_json(text: &str) -> Result<Self, DemoGraphError> {
         let file: File = serde_json::from_str(text).map_err(|e| DemoGraphError(e.to_string()))?;
-
-        let mut orgs = HashMap::new();
-        for (login, user) in file.github.users {
-            let handle = Handle::parse(&login)
-                .map_err(|e| DemoGraphError(format!("github user {login:?}: {e}")))?;
-            if orgs.insert(handle.key().to_owned(), user.orgs).is_some() {
-                return Err(DemoGraphError(format!(
-                    "github user {login} is given twice"
-                )));
-            }
-        }
-
-        let mut users: HashMap<String, SocialUser> = HashMap::new();
-        let mut following: HashMap<String, HashSet<String>> = HashMap::new();
-        // Explicit ids first, so a derived one never takes an id the file gives.
-        let explicit: Vec<Option<String>> = file
-            .twitter
-            .users
-            .values()
-            .map(|user| match &user.id {
-                Some(IdFile::Number(n)) => Some(n.to_string()),
-                Some(IdFile::Text(s)) => Some(s.clone()),
-                None => None,
-            })
-            .collect();
-        let mut ids: HashSet<String> = HashSet::new();
-        for id in explicit.iter().flatten() {
-            if !ids.insert(id.clone()) {
-                return Err(DemoGraphError(format!("twitter id {id} is given twice")));
-            }
-        }
-        let mut next_derived = 1_000_000_u64;
-        for ((username, user), id) in file.twitter.users.iter().zip(explicit) {
-            let handle = Handle::parse(username)
-                .map_err(|e| DemoGraphError(format!("twitter user {username:?}: {e}")))?;
-            let id = match id {
-                Some(id) => id,
-                None => loop {
-                    let candidate = next_derived.to_string();
-                    next_derived += 1;
-                    if ids.insert(candidate.clone()) {
-                        break candidate;
-                    }
-                },
-            };
-            let social = SocialUser {
-                id,
-                username: username.clone(),
-                followers: Some(0),
-                following: Some(0),
-                protected: user.protected,
-            };
-            if users.insert(handle.key().to_owned(), social).is_some() {
-                return Err(DemoGraphError(format!(
-                    "twitter user {username} is given twice"
-                )));
-            }
-            let follows = user.following.iter().map(|f| f.to_lowercase()).collect();
-            following.insert(handle.key().to_owned(), follows);
-        }
-        for (follower, followees) in &following {
-            for followee in followees {
-                if !users.contains_key(followee) {
-                    return Err(DemoGraphError(format!(
-                        "twitter user {} follows {followee}, who is not among the twitter users",
-                        users[follower].username
-                    )));
-                }
-            }
-        }
-        for (follower, followees) in &following {
-            for followee in followees {
-                if let Some(user) = users.get_mut(followee) {
-                    user.followers = Some(user.followers.unwrap_or(0) + 1);
-                }
-            }
-            if let Some(user) = users.get_mut(follower) {
-                user.following = Some(followees.len() as u64);
-            }
-        }
+        let orgs = organisations(file.github)?;
+        let (mut users, following) = social_users(&file.twitter)?;
+        check_follows(&users, &following)?;
+        count_follows(&mut users, &following);
         Ok(Self {
             orgs,
             users,
             following,
         })
+    }
+}
+
+/// Each GitHub user's organisations, by lower-cased login.
+fn organisations(github: GitHubFile) -> Result<HashMap<String, Vec<String>>, DemoGraphError> {
+    let mut orgs = HashMap::new();
+    for (login, user) in github.users {
+        let handle = Handle::parse(&login)
+            .map_err(|e| DemoGraphError(format!("github user {login:?}: {e}")))?;
+        if orgs.insert(handle.key().to_owned(), user.orgs).is_some() {
+            return Err(DemoGraphError(format!(
+                "github user {login} is given twice"
+            )));
+        }
+    }
+    Ok(orgs)
+}
+
+/// Each X user's id, in the file's order: its own, else the first free one from a million
+/// on. Explicit ids are taken first, so a derived one never takes an id the file gives.
+fn twitter_ids(users: &BTreeMap<String, TwitterUserFile>) -> Result<Vec<String>, DemoGraphError> {
+    let explicit: Vec<Option<String>> = users
+        .values()
+        .map(|user| match &user.id {
+            Some(IdFile::Number(n)) => Some(n.to_string()),
+            Some(IdFile::Text(s)) => Some(s.clone()),
+            None => None,
+        })
+        .collect();
+    let mut taken: HashSet<String> = HashSet::new();
+    for id in explicit.iter().flatten() {
+        if !taken.insert(id.clone()) {
+            return Err(DemoGraphError(format!("twitter id {id} is given twice")));
+        }
+    }
+    let mut next_derived = 1_000_000_u64;
+    let mut derive = || loop {
+        let candidate = next_derived.to_string();
+        next_derived += 1;
+        if taken.insert(candidate.clone()) {
+            break candidate;
+        }
+    };
+    Ok(explicit
+        .into_iter()
+        .map(|id| id.unwrap_or_else(&mut derive))
+        .collect())
+}
+
+/// The X users (with no follows counted yet) and whom each follows, by lower-cased handle.
+fn social_users(twitter: &TwitterFile) -> Result<(Users, Following), DemoGraphError> {
+    let mut users = Users::new();
+    let mut following = Following::new();
+    for ((username, user), id) in twitter.users.iter().zip(twitter_ids(&twitter.users)?) {
+        let handle = Handle::parse(username)
+            .map_err(|e| DemoGraphError(format!("twitter user {username:?}: {e}")))?;
+        let social = SocialUser {
+            id,
+            username: username.clone(),
+            followers: Some(0),
+            following: Some(0),
+            protected: user.protected,
+        };
+        if users.insert(handle.key().to_owned(), social).is_some() {
+            return Err(DemoGraphError(format!(
+                "twitter user {username} is given twice"
+            )));
+        }
+        let follows = user.following.iter().map(|f| f.to_lowercase()).collect();
+        following.insert(handle.key().to_owned(), follows);
+    }
+    Ok((users, following))
+}
+
+/// Refuses a follow of someone who is not among the users.
+fn check_follows(users: &Users, following: &Following) -> Result<(), DemoGraphError> {
+    for (follower, followees) in following {
+        for followee in followees {
+            if !users.contains_key(followee) {
+                return Err(DemoGraphError(format!(
+                    "twitter user {} follows {followee}, who is not among the twitter users",
+                    users[follower].username
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sets each user's follow counts from the follows.
+fn count_follows(users: &mut Users, following: &Following) {
+    for (follower, followees) in following {
+        for followee in followees {
+            if let Some(user) = users.get_mut(followee) {
+                user.followers = Some(user.followers.unwrap_or(0) + 1);
+            }
+        }
+        if let Some(user) = users.get_mut(follower) {
+            user.following = Some(followees.len() as u64);
+        }
     }
 }
 

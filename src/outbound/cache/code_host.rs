@@ -13,10 +13,9 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct CachedCodeHost {
     inner: Arc<dyn CodeHost>,
-    organisations: Arc<Tier<Option<Vec<String>>>>,
+    organisations: Tier<Option<Vec<String>>>,
     limits: RateLimitMemory,
     settings: CacheSettings,
-    fresh: bool,
 }
 
 impl CachedCodeHost {
@@ -29,17 +28,16 @@ impl CachedCodeHost {
     ) -> Self {
         Self {
             inner,
-            organisations: Arc::new(Tier::new("github_orgs", settings, shared, metrics)),
+            organisations: Tier::new("github_orgs", settings, shared, metrics),
             limits,
             settings,
-            fresh: false,
         }
     }
 
     /// The same cache, read past: every call goes upstream and refreshes what is kept.
     pub fn fresh(&self) -> Self {
         Self {
-            fresh: true,
+            organisations: self.organisations.read_past(),
             ..self.clone()
         }
     }
@@ -57,18 +55,20 @@ impl CodeHost for CachedCodeHost {
 
     async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
         let load = async {
-            match self
+            let organisations = match self
                 .limits
                 .guard(GITHUB, self.inner.organisations(user))
                 .await
             {
-                Ok(orgs) => Ok((Some(orgs), self.settings.ttl)),
-                Err(CodeHostError::NotFound) => Ok((None, self.settings.not_found_ttl())),
-                Err(e) => Err(e),
-            }
+                Ok(organisations) => Some(organisations),
+                Err(CodeHostError::NotFound) => None,
+                Err(e) => return Err(e),
+            };
+            let ttl = self.settings.ttl_of(&organisations);
+            Ok((organisations, ttl))
         };
         self.organisations
-            .get(user.key().to_owned(), self.fresh, load)
+            .get(user.key().to_owned(), load)
             .await?
             .ok_or(CodeHostError::NotFound)
     }

@@ -1,6 +1,6 @@
 //! What the upstreams said of their rate limits, remembered until they reset.
 
-use super::tier::now_ms;
+use super::fact::now_ms;
 use crate::domain::{CodeHostError, Interrupted, Network, SocialGraphError};
 use crate::outbound::shared::SharedStore;
 use std::collections::HashMap;

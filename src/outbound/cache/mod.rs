@@ -9,8 +9,10 @@
 //! fail at once without being made.
 
 mod code_host;
+mod fact;
 mod limits;
 mod social_graph;
+mod stored;
 mod tier;
 
 pub use code_host::CachedCodeHost;
@@ -31,11 +33,12 @@ pub struct CacheSettings {
 }
 
 impl CacheSettings {
-    pub(super) fn not_found_ttl(&self) -> Duration {
-        if self.ttl.is_zero() {
-            Duration::ZERO
-        } else {
-            self.ttl_not_found
+    /// How long a fact is kept: a found one, or (for its own time) one that says "not found".
+    fn ttl_of<T>(&self, fact: &Option<T>) -> Duration {
+        match fact {
+            Some(_) => self.ttl,
+            None if self.ttl.is_zero() => Duration::ZERO,
+            None => self.ttl_not_found,
         }
     }
 }

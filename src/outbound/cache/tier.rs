@@ -1,77 +1,28 @@
 //! One kind of fact, kept in process and, when configured, in Redis.
 
 use super::CacheSettings;
+use super::fact::{Fact, UntilExpiry};
 use crate::metrics::Metrics;
 use crate::outbound::shared::SharedStore;
 use futures::FutureExt;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-pub(super) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// A fact and when it stops being fresh, as an absolute time so that instances sharing it
-/// agree.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Fact<V> {
-    value: V,
-    expires_at_ms: i64,
-}
-
-impl<V> Fact<V> {
-    fn new(value: V, ttl: Duration) -> Self {
-        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
-        Self {
-            value,
-            expires_at_ms: now_ms().saturating_add(ttl_ms),
-        }
-    }
-
-    fn remaining(&self) -> Duration {
-        Duration::from_millis(
-            u64::try_from(self.expires_at_ms.saturating_sub(now_ms())).unwrap_or(0),
-        )
-    }
-}
-
-struct UntilExpiry;
-
-impl<V> moka::Expiry<String, Arc<Fact<V>>> for UntilExpiry {
-    fn expire_after_create(
-        &self,
-        _: &String,
-        fact: &Arc<Fact<V>>,
-        _: std::time::Instant,
-    ) -> Option<Duration> {
-        Some(fact.remaining())
-    }
-
-    fn expire_after_update(
-        &self,
-        _: &String,
-        fact: &Arc<Fact<V>>,
-        _: std::time::Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(fact.remaining())
-    }
-}
-
-/// One kind of fact: in process, and in Redis when configured.
+/// One kind of fact: in process, and in Redis when configured. A clone shares what is kept.
+#[derive(Clone)]
 pub(super) struct Tier<V> {
-    pub(super) name: &'static str,
+    name: &'static str,
     /// False when the cache is off (a zero time to live): every call goes upstream.
     pub(super) enabled: bool,
+    /// Read past: what is kept is not read, only refreshed with what is loaded.
+    fresh: bool,
     local: moka::future::Cache<String, Arc<Fact<V>>>,
     shared: Option<SharedStore>,
-    pub(super) metrics: Arc<Metrics>,
+    metrics: Arc<Metrics>,
 }
 
 impl<V> Tier<V>
@@ -87,6 +38,7 @@ where
         Self {
             name,
             enabled: !settings.ttl.is_zero(),
+            fresh: false,
             local: moka::future::Cache::builder()
                 .max_capacity(settings.max_entries)
                 .eviction_policy(moka::policy::EvictionPolicy::lru())
@@ -94,6 +46,28 @@ where
                 .build(),
             shared,
             metrics,
+        }
+    }
+
+    /// The same facts, read past: every load goes upstream and refreshes what is kept.
+    pub(super) fn read_past(&self) -> Self {
+        Self {
+            fresh: true,
+            ..self.clone()
+        }
+    }
+
+    /// Whether what is kept is read: the cache is on and not read past.
+    fn readable(&self) -> bool {
+        self.enabled && !self.fresh
+    }
+
+    /// Counts a load made outside [`Tier::get`] and [`Tier::get_many`]: a bypass when read
+    /// past, else a miss.
+    pub(super) fn count_load(&self) {
+        if self.enabled {
+            let result = if self.fresh { "bypass" } else { "miss" };
+            self.metrics.cache(self.name, result);
         }
     }
 
@@ -117,9 +91,13 @@ where
             .collect()
     }
 
-    /// What is kept for each key, here or in Redis (counted as hits), without loading.
+    /// What is kept for each key, here or in Redis (counted as hits), without loading;
+    /// nothing when what is kept is not read.
     pub(super) async fn peek(&self, keys: &[String]) -> Vec<Option<V>> {
         let mut found: Vec<Option<V>> = vec![None; keys.len()];
+        if !self.readable() {
+            return found;
+        }
         let mut elsewhere = Vec::new();
         for (i, key) in keys.iter().enumerate() {
             match self.local.get(key).await {
@@ -164,22 +142,37 @@ where
         }
     }
 
+    /// A loaded fact for `key`, kept in Redis; moka keeps in process what its load returns.
+    async fn loaded(&self, key: &str, value: V, ttl: Duration) -> Arc<Fact<V>> {
+        let fact = Fact::new(value, ttl);
+        self.share(key, &fact, ttl).await;
+        Arc::new(fact)
+    }
+
+    /// Keeps what a load past the stores answered for `keys` (counted as a bypass), when the
+    /// cache is on.
+    async fn refresh(&self, keys: &[String], facts: &[(V, Duration)]) {
+        if self.enabled {
+            self.metrics.cache(self.name, "bypass");
+            for (key, (value, ttl)) in keys.iter().zip(facts) {
+                self.put(key, value.clone(), *ttl).await;
+            }
+        }
+    }
+
     /// The fact for `key`: from process, else from Redis, else from `load` (which says how
-    /// long its answer stays fresh). Concurrent callers for one key share one load. With
-    /// `fresh`, the stores are not read, only refreshed with what `load` returns.
-    pub(super) async fn get<E, F>(&self, key: String, fresh: bool, load: F) -> Result<V, E>
+    /// long its answer stays fresh). Concurrent callers for one key share one load. Read
+    /// past, the stores are not read, only refreshed with what `load` returns.
+    pub(super) async fn get<E, F>(&self, key: String, load: F) -> Result<V, E>
     where
         E: Clone + Send + Sync + 'static,
         F: Future<Output = Result<(V, Duration), E>> + Send,
     {
-        if !self.enabled {
-            return Ok(load.await?.0);
-        }
-        if fresh {
-            self.metrics.cache(self.name, "bypass");
-            let (value, ttl) = load.await?;
-            self.put(&key, value.clone(), ttl).await;
-            return Ok(value);
+        if !self.readable() {
+            let fact = load.await?;
+            self.refresh(std::slice::from_ref(&key), std::slice::from_ref(&fact))
+                .await;
+            return Ok(fact.0);
         }
         if let Some(fact) = self.local.get(&key).await {
             self.metrics.cache(self.name, "hit");
@@ -199,9 +192,7 @@ where
                 }
                 self.metrics.cache(self.name, "miss");
                 let (value, ttl) = load.await?;
-                let fact = Fact::new(value, ttl);
-                self.share(&key, &fact, ttl).await;
-                Ok(Arc::new(fact))
+                Ok(self.loaded(&key, value, ttl).await)
             })
             .await
             .map_err(|e: Arc<E>| (*e).clone())?;
@@ -212,62 +203,57 @@ where
     /// `load` of all the keys still missing (which answers one fact per key it is given, in
     /// order, with how long it stays fresh). A key that another caller is already loading
     /// is waited for, not loaded again; when every missing key is, `load` is not called at
-    /// all. With `fresh`, the stores are not read, only refreshed with what `load` returns
-    /// for all the keys.
+    /// all. Read past, the stores are not read, only refreshed with what `load` returns for
+    /// all the keys.
     ///
     /// # Errors
     /// `load`'s error, or one made from [`ShortAnswer`] when it answered fewer facts than
     /// it was asked for.
-    pub(super) async fn get_many<E, F, Fut>(
-        &self,
-        keys: &[String],
-        fresh: bool,
-        load: F,
-    ) -> Result<Vec<V>, E>
+    pub(super) async fn get_many<E, F, Fut>(&self, keys: &[String], load: F) -> Result<Vec<V>, E>
     where
         E: Clone + Send + Sync + From<ShortAnswer> + 'static,
         F: FnOnce(Vec<String>) -> Fut + Send,
         Fut: Future<Output = Result<Vec<(V, Duration)>, E>> + Send,
     {
-        let loaded = |asked: Vec<String>, facts: Vec<(V, Duration)>| {
-            if facts.len() == asked.len() {
-                Ok(facts)
-            } else {
-                Err(E::from(ShortAnswer {
-                    asked: asked.len(),
-                    answered: facts.len(),
-                }))
-            }
-        };
-        if !self.enabled || fresh {
-            let facts = loaded(keys.to_vec(), load(keys.to_vec()).await?)?;
-            if self.enabled {
-                self.metrics.cache(self.name, "bypass");
-                for (key, (value, ttl)) in keys.iter().zip(&facts) {
-                    self.put(key, value.clone(), *ttl).await;
-                }
-            }
+        if !self.readable() {
+            let facts = ShortAnswer::whole(keys.len(), load(keys.to_vec()).await?)?;
+            self.refresh(keys, &facts).await;
             return Ok(facts.into_iter().map(|(value, _)| value).collect());
         }
         let mut found = self.peek(keys).await;
-        let mut seen = HashSet::new();
-        let missing: Vec<String> = keys
-            .iter()
-            .zip(&found)
-            .filter(|(key, fact)| fact.is_none() && seen.insert(key.as_str()))
-            .map(|(key, _)| key.clone())
-            .collect();
+        let missing = missing(keys, &found);
         if missing.is_empty() {
             return Ok(found.into_iter().flatten().collect());
         }
-        let wanted = keys.len();
-        // One load for every missing key, started by the first of their per-key loads that
-        // runs: moka runs one load per key across callers, so a key another caller loads
-        // already is taken from that load instead.
-        let asked = missing.clone();
+        let loaded = self.load_missing(&missing, load).await?;
+        for (key, slot) in keys.iter().zip(found.iter_mut()) {
+            if slot.is_none() {
+                *slot = loaded.get(key).cloned();
+            }
+        }
+        Ok(ShortAnswer::whole(
+            keys.len(),
+            found.into_iter().flatten().collect(),
+        )?)
+    }
+
+    /// The values of the `missing` keys, by key: one load for them all, started by the first
+    /// of their per-key loads that runs. moka runs one load per key across callers, so a key
+    /// another caller loads already is taken from that load instead.
+    async fn load_missing<E, F, Fut>(
+        &self,
+        missing: &[String],
+        load: F,
+    ) -> Result<HashMap<String, V>, E>
+    where
+        E: Clone + Send + Sync + From<ShortAnswer> + 'static,
+        F: FnOnce(Vec<String>) -> Fut + Send,
+        Fut: Future<Output = Result<Vec<(V, Duration)>, E>> + Send,
+    {
+        let asked = missing.to_vec();
         let batch = async move {
             let facts = load(asked.clone()).await?;
-            loaded(asked, facts).map(Arc::new)
+            Ok::<_, E>(Arc::new(ShortAnswer::whole(asked.len(), facts)?))
         }
         .boxed()
         .shared();
@@ -275,34 +261,28 @@ where
             let batch = batch.clone();
             self.local.try_get_with(key.clone(), async move {
                 self.metrics.cache(self.name, "miss");
-                let facts = batch.await?;
-                let (value, ttl) = facts[i].clone();
-                let fact = Fact::new(value, ttl);
-                self.share(key, &fact, ttl).await;
-                Ok(Arc::new(fact))
+                let (value, ttl) = batch.await?[i].clone();
+                Ok(self.loaded(key, value, ttl).await)
             })
         });
         let facts = futures::future::join_all(loads).await;
-        let mut by_key = std::collections::HashMap::new();
+        let mut by_key = HashMap::new();
         for (key, fact) in missing.iter().zip(facts) {
             let fact = fact.map_err(|e: Arc<E>| (*e).clone())?;
-            by_key.insert(key.as_str(), fact.value.clone());
+            by_key.insert(key.clone(), fact.value.clone());
         }
-        for (key, slot) in keys.iter().zip(found.iter_mut()) {
-            if slot.is_none() {
-                *slot = by_key.get(key.as_str()).cloned();
-            }
-        }
-        let facts: Vec<V> = found.into_iter().flatten().collect();
-        if facts.len() == wanted {
-            Ok(facts)
-        } else {
-            Err(E::from(ShortAnswer {
-                asked: wanted,
-                answered: facts.len(),
-            }))
-        }
+        Ok(by_key)
     }
+}
+
+/// The keys nothing was found for, each once, in order.
+fn missing<T>(keys: &[String], found: &[Option<T>]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    keys.iter()
+        .zip(found)
+        .filter(|(key, fact)| fact.is_none() && seen.insert(key.as_str()))
+        .map(|(key, _)| key.clone())
+        .collect()
 }
 
 /// A load that answered fewer facts than it was asked for: a failure, never a fact.
@@ -310,6 +290,20 @@ where
 pub(super) struct ShortAnswer {
     pub asked: usize,
     pub answered: usize,
+}
+
+impl ShortAnswer {
+    /// `answers`, when there is one for each of the `asked`.
+    fn whole<T>(asked: usize, answers: Vec<T>) -> Result<Vec<T>, ShortAnswer> {
+        if answers.len() == asked {
+            Ok(answers)
+        } else {
+            Err(ShortAnswer {
+                asked,
+                answered: answers.len(),
+            })
+        }
+    }
 }
 
 #[cfg(test)]
@@ -357,10 +351,10 @@ mod tests {
         let tier = tier();
         let calls = AtomicUsize::new(0);
         let alone = keys(&["a"]);
-        let first = tier.get_many(&alone, false, |asked| slow_load(&calls, asked));
+        let first = tier.get_many(&alone, |asked| slow_load(&calls, asked));
         let team = async {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            tier.get_many(&keys(&["a", "b", "c", "d"]), false, |asked| {
+            tier.get_many(&keys(&["a", "b", "c", "d"]), |asked| {
                 slow_load(&calls, asked)
             })
             .await
@@ -380,13 +374,11 @@ mod tests {
         let tier = tier();
         let calls = AtomicUsize::new(0);
         let both = keys(&["a", "b"]);
-        let first = tier.get_many(&both, false, |asked| slow_load(&calls, asked));
+        let first = tier.get_many(&both, |asked| slow_load(&calls, asked));
         let second = async {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            tier.get_many(&keys(&["b", "a", "b"]), false, |asked| {
-                slow_load(&calls, asked)
-            })
-            .await
+            tier.get_many(&keys(&["b", "a", "b"]), |asked| slow_load(&calls, asked))
+                .await
         };
         let (first, second) = tokio::join!(first, second);
         assert_eq!(first.unwrap(), keys(&["A", "B"]));
@@ -394,7 +386,7 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         // Then everything is kept.
         let again = tier
-            .get_many(&keys(&["a", "b"]), false, |asked| slow_load(&calls, asked))
+            .get_many(&keys(&["a", "b"]), |asked| slow_load(&calls, asked))
             .await;
         assert_eq!(again.unwrap(), keys(&["A", "B"]));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -404,14 +396,14 @@ mod tests {
     async fn a_short_answer_is_a_failure_and_nothing_is_kept() {
         let tier = tier();
         let short = tier
-            .get_many(&keys(&["a", "b"]), false, |_| async {
+            .get_many(&keys(&["a", "b"]), |_| async {
                 Ok::<_, Failed>(vec![("A".to_owned(), Duration::from_secs(60))])
             })
             .await;
         assert!(short.is_err());
         let calls = AtomicUsize::new(0);
         let again = tier
-            .get_many(&keys(&["a", "b"]), false, |asked| slow_load(&calls, asked))
+            .get_many(&keys(&["a", "b"]), |asked| slow_load(&calls, asked))
             .await;
         assert_eq!(again.unwrap(), keys(&["A", "B"]));
         assert_eq!(calls.load(Ordering::SeqCst), 1);

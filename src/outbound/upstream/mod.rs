@@ -3,13 +3,17 @@
 //! decodes answers, and puts failures in words a user understands. An adapter keeps only
 //! what is its own: URLs, wire types, and how its API says "rate limited" or "not found".
 
+mod refusal;
+
+pub use refusal::{Refusal, RefusalReader, retry_after, too_many_requests, until_reset};
+
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, IF_NONE_MATCH, LINK};
 use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use url::Url;
 
 /// Sent to every upstream; GitHub refuses requests without one.
@@ -18,10 +22,6 @@ pub const USER_AGENT: &str = concat!("connected/", env!("CARGO_PKG_VERSION"));
 /// The largest answer read: a full page of a follow list is about 100 KB; anything far
 /// larger is not an answer, and is not held in memory.
 const MAX_BODY: usize = 8 * 1024 * 1024;
-
-/// The longest wait a rate limit is believed for: a reset further out is a misread header
-/// (milliseconds for seconds, say), not a reason to stop asking for a day.
-const LONGEST_WAIT: Duration = Duration::from_secs(3600);
 
 /// Why an upstream call gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,19 +49,6 @@ impl From<Failure> for crate::domain::CodeHostError {
         }
     }
 }
-
-/// How an API refused a call, beyond a plain failure: read by the API's own reader from the
-/// status, the headers and the body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    RateLimited(Duration),
-    /// The API's "no such thing" (GitHub's 404, Bluesky's `ActorNotFound`).
-    NotFound,
-}
-
-/// An API's reader of refusals: `None` for a status that is neither a rate limit nor a
-/// not-found (a failure then).
-pub type RefusalReader = fn(StatusCode, &HeaderMap, &str) -> Option<Refusal>;
 
 /// What a call brought back.
 pub enum Reply<'a> {
@@ -257,7 +244,7 @@ impl Upstream {
             Some(Refusal::RateLimited(wait)) => {
                 self.count(endpoint, Outcome::RateLimited);
                 Err(Failure::RateLimited(
-                    wait.clamp(Duration::from_secs(1), LONGEST_WAIT),
+                    wait.clamp(Duration::from_secs(1), refusal::LONGEST_WAIT),
                 ))
             }
             Some(Refusal::NotFound) => {
@@ -340,44 +327,6 @@ fn describe_transport(error: &reqwest::Error, timeout: Duration) -> String {
     }
 }
 
-/// The wait until a Unix-seconds reset time in a header, if the header is there: at least a
-/// second (a reset already past means the clocks differ, not that the limit is gone) and at
-/// most an hour.
-pub fn until_reset(headers: &HeaderMap, name: &str) -> Option<Duration> {
-    let reset: u64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
-    Some(Duration::from_secs(reset.saturating_sub(now).max(1)).min(LONGEST_WAIT))
-}
-
-/// A `Retry-After` in seconds, if given.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers
-        .get("retry-after")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(secs.max(1)).min(LONGEST_WAIT))
-}
-
-/// The usual reader of a `429`: the wait from the API's reset header (Unix seconds), else
-/// from `Retry-After`, else `default`.
-pub fn too_many_requests(
-    status: StatusCode,
-    headers: &HeaderMap,
-    reset_header: &str,
-    default: Duration,
-) -> Option<Refusal> {
-    (status == StatusCode::TOO_MANY_REQUESTS).then(|| {
-        Refusal::RateLimited(
-            until_reset(headers, reset_header)
-                .or_else(|| retry_after(headers))
-                .unwrap_or(default),
-        )
-    })
-}
-
 /// A non-2xx status and its body in words, with the upstream's own message where it gave
 /// one.
 pub fn describe(status: StatusCode, text: &str) -> String {
@@ -419,40 +368,6 @@ mod tests {
             never,
         )
         .unwrap()
-    }
-
-    #[test]
-    fn a_reset_in_the_past_means_a_second_and_one_far_off_an_hour() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
-        assert_eq!(
-            until_reset(&headers, "x-ratelimit-reset"),
-            Some(Duration::from_secs(1))
-        );
-        headers.insert(
-            "x-ratelimit-reset",
-            HeaderValue::from_static("99999999999999"),
-        );
-        assert_eq!(
-            until_reset(&headers, "x-ratelimit-reset"),
-            Some(Duration::from_secs(3600))
-        );
-        assert_eq!(until_reset(&headers, "x-rate-limit-reset"), None);
-    }
-
-    #[test]
-    fn a_reset_in_the_future_is_the_wait() {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-rate-limit-reset",
-            HeaderValue::from_str(&(now + 120).to_string()).unwrap(),
-        );
-        let wait = until_reset(&headers, "x-rate-limit-reset").unwrap();
-        assert!((119..=120).contains(&wait.as_secs()), "{wait:?}");
     }
 
     #[test]

@@ -1,0 +1,199 @@
+//! X API v2 as the social graph.
+
+mod lists;
+mod plan;
+mod wire;
+
+use super::upstream::{Refusal, Upstream, too_many_requests};
+use crate::domain::{
+    Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
+};
+use crate::metrics::Metrics;
+use crate::secret::Secret;
+use async_trait::async_trait;
+use plan::{complete, follow_cost, plan_reads, unknown_directions};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+use wire::UsersBy;
+
+/// Users per lookup, X's maximum.
+const LOOKUP_BATCH: usize = 100;
+
+/// X API v2 (`/2/users/by`, `/2/users/:id/following|followers`).
+#[derive(Clone, Debug)]
+pub struct XApi {
+    api: Upstream,
+    metrics: Arc<Metrics>,
+}
+
+/// X's refusals: a `429` with its reset in `x-rate-limit-reset` (its windows are 15
+/// minutes); X says "not found" inside a `200`, never with a status.
+fn refusal(status: StatusCode, headers: &HeaderMap, _: &str) -> Option<Refusal> {
+    too_many_requests(
+        status,
+        headers,
+        "x-rate-limit-reset",
+        Duration::from_secs(15 * 60),
+    )
+}
+
+impl XApi {
+    /// # Errors
+    /// A message when the base URL is not an http(s) URL or the client cannot be built.
+    pub fn new(
+        base: &str,
+        token: Secret,
+        timeout: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            api: Upstream::new(
+                "x",
+                base,
+                "TWITTER_API_URL",
+                Some(&token),
+                timeout,
+                Arc::clone(&metrics),
+                refusal,
+            )?,
+            metrics,
+        })
+    }
+
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut path = vec!["2"];
+        path.extend_from_slice(segments);
+        self.api.url(&path)
+    }
+
+    /// One call to `endpoint` (a metrics label), its failures put in the port's words.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        url: Url,
+    ) -> Result<T, SocialGraphError> {
+        self.api
+            .get_json(endpoint, url)
+            .await?
+            .ok_or_else(|| SocialGraphError::Unavailable("it answered 404 Not Found".to_owned()))
+    }
+
+    /// One `/2/users/by` call.
+    async fn users_by(
+        &self,
+        handles: &[&Handle],
+    ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
+        let mut url = self.url(&["users", "by"]);
+        let names = handles
+            .iter()
+            .map(|h| h.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        url.query_pairs_mut()
+            .append_pair("usernames", &names)
+            .append_pair("user.fields", "public_metrics,protected");
+        let answer: UsersBy = self.get("users_by", url).await?;
+        answer.read(handles)
+    }
+}
+
+#[async_trait]
+impl SocialGraph for XApi {
+    fn network(&self) -> Network {
+        Network::X
+    }
+
+    fn accepts(&self, handle: &Handle) -> bool {
+        handle.is_x_username()
+    }
+
+    fn pair_by_pair(&self) -> bool {
+        false
+    }
+
+    /// Up to 100 users a call, X's maximum.
+    async fn users(
+        &self,
+        handles: &[&Handle],
+    ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
+        let mut users = Vec::with_capacity(handles.len());
+        for batch in handles.chunks(LOOKUP_BATCH) {
+            users.extend(self.users_by(batch).await?);
+        }
+        Ok(users)
+    }
+
+    /// The cheaper direction first (the shorter list that can be read), and the other only
+    /// when the first holds.
+    async fn relationship(
+        &self,
+        a: &SocialUser,
+        b: &SocialUser,
+    ) -> Result<Relationship, SocialGraphError> {
+        let a_first = follow_cost(a, b) <= follow_cost(b, a);
+        let (first, second) = if a_first { (a, b) } else { (b, a) };
+        let mut known = Relationship {
+            forward: Some(self.follows(first, second).await?),
+            backward: None,
+        };
+        if known.forward == Some(true) {
+            known.backward = Some(self.follows(second, first).await?);
+        }
+        Ok(if a_first { known } else { known.reversed() })
+    }
+
+    /// Each follow list read at most once: for the pairs' every user, either its `following`
+    /// or its `followers` (whichever kind costs less over all of them, where both can be
+    /// read), read until every partner it is asked about has turned up or the list ends. A
+    /// direction that no readable list can tell (both accounts protected) is left unknown.
+    async fn relationships(
+        &self,
+        users: &[SocialUser],
+        pairs: &[(usize, usize)],
+        known: &[Relationship],
+    ) -> Result<Vec<Relationship>, Interrupted> {
+        let mut known = Relationship::for_each_of(pairs.len(), known);
+        let reads = plan_reads(users, &unknown_directions(&known, pairs));
+        let (follows, failure) = self.read_lists(users, &reads).await;
+        complete(&mut known, pairs, &follows);
+        match failure {
+            None => Ok(known),
+            Some(error) => Err(Interrupted { known, error }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn x(base: &str, token: &str) -> XApi {
+        XApi::new(
+            base,
+            Secret::new(token),
+            Duration::from_secs(1),
+            Arc::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn paths_are_built_from_segments() {
+        assert_eq!(
+            x("http://127.0.0.1:9", "t")
+                .url(&["users", "1/../x", "following"])
+                .as_str(),
+            "http://127.0.0.1:9/2/users/1%2F..%2Fx/following"
+        );
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let x = x("https://api.x.com", "AAAA-bearer");
+        assert!(!format!("{x:?}").contains("AAAA"));
+    }
+}

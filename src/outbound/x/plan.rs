@@ -1,0 +1,208 @@
+//! Which of X's follow lists to read. X bills every user a list returns, so each list is read
+//! at most once, the shorter kind where both can be, and never one that a protected account
+//! keeps private.
+
+use crate::domain::{Relationship, SocialUser};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Which of a user's two follow lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum List {
+    Following,
+    Followers,
+}
+
+impl List {
+    pub(super) fn path(self) -> &'static str {
+        match self {
+            List::Following => "following",
+            List::Followers => "followers",
+        }
+    }
+
+    /// How long this list of `user` is, as the lookup said.
+    pub(super) fn size(self, user: &SocialUser) -> Option<u64> {
+        match self {
+            List::Following => user.following,
+            List::Followers => user.followers,
+        }
+    }
+
+    /// A direction (follower, followee) as (the owner of the list of this kind that tells
+    /// it, the other user), and back: the pair as it is for `following`, swapped for
+    /// `followers`.
+    pub(super) fn orient(self, (first, second): (usize, usize)) -> (usize, usize) {
+        match self {
+            List::Following => (first, second),
+            List::Followers => (second, first),
+        }
+    }
+}
+
+/// The lists to read, by (owner, kind), each with the users it is read for.
+pub(super) type Reads = BTreeMap<(usize, List), Vec<usize>>;
+
+/// What the lists told, by direction (follower, followee).
+pub(super) type Follows = HashMap<(usize, usize), bool>;
+
+/// The directions (follower, followee) still unknown in the pairs not yet settled.
+pub(super) fn unknown_directions(
+    known: &[Relationship],
+    pairs: &[(usize, usize)],
+) -> Vec<(usize, usize)> {
+    let mut needed = Vec::new();
+    for (relationship, &(a, b)) in known.iter().zip(pairs) {
+        if relationship.settled() {
+            continue;
+        }
+        if relationship.forward.is_none() {
+            needed.push((a, b));
+        }
+        if relationship.backward.is_none() {
+            needed.push((b, a));
+        }
+    }
+    needed
+}
+
+/// Fills in every direction still unknown that the lists told.
+pub(super) fn complete(known: &mut [Relationship], pairs: &[(usize, usize)], follows: &Follows) {
+    for (relationship, &(a, b)) in known.iter_mut().zip(pairs) {
+        if relationship.forward.is_none() {
+            relationship.forward = follows.get(&(a, b)).copied();
+        }
+        if relationship.backward.is_none() {
+            relationship.backward = follows.get(&(b, a)).copied();
+        }
+    }
+}
+
+/// Which lists to read, each once, for every direction (follower, followee) it answers: the
+/// list that a protected account does not keep private when only one can be read; a list
+/// read anyway for the directions it also answers; and for the rest the followers'
+/// `following` or the followees' `followers`, whichever adds up shorter.
+pub(super) fn plan_reads(users: &[SocialUser], needed: &[(usize, usize)]) -> Reads {
+    let (mut reads, either) = only_readable(users, needed);
+    let either = riding_along(&mut reads, either);
+    let list = cheaper_kind(users, &either);
+    for &direction in &either {
+        let (owner, other) = list.orient(direction);
+        reads.entry((owner, list)).or_default().push(other);
+    }
+    reads
+}
+
+/// The lists to read for the directions only one list can tell (the other is a protected
+/// account's); and the directions either list can tell. Those no list tells are left out.
+fn only_readable(users: &[SocialUser], needed: &[(usize, usize)]) -> (Reads, Vec<(usize, usize)>) {
+    let mut reads = Reads::new();
+    let mut either = Vec::new();
+    for &(follower, followee) in needed {
+        let list = match (users[follower].protected, users[followee].protected) {
+            (true, true) => continue,
+            (false, true) => List::Following,
+            (true, false) => List::Followers,
+            (false, false) => {
+                either.push((follower, followee));
+                continue;
+            }
+        };
+        let (owner, other) = list.orient((follower, followee));
+        reads.entry((owner, list)).or_default().push(other);
+    }
+    (reads, either)
+}
+
+/// Adds each direction that a list already planned also tells to that list; the rest.
+fn riding_along(reads: &mut Reads, mut either: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    either.retain(|&(follower, followee)| {
+        if let Some(others) = reads.get_mut(&(follower, List::Following)) {
+            others.push(followee);
+        } else if let Some(others) = reads.get_mut(&(followee, List::Followers)) {
+            others.push(follower);
+        } else {
+            return true;
+        }
+        false
+    });
+    either
+}
+
+/// The kind of list whose owners' lists, for these directions, add up shorter (unknown
+/// sizes count as very long).
+fn cheaper_kind(users: &[SocialUser], either: &[(usize, usize)]) -> List {
+    let cost = |list: List| -> u64 {
+        let owners: BTreeSet<usize> = either.iter().map(|&d| list.orient(d).0).collect();
+        owners
+            .into_iter()
+            .map(|i| list.size(&users[i]).unwrap_or(u64::MAX / 1024))
+            .fold(0, u64::saturating_add)
+    };
+    if cost(List::Following) <= cost(List::Followers) {
+        List::Following
+    } else {
+        List::Followers
+    }
+}
+
+/// Users to read to settle "follower follows followee": the shorter of the follower's
+/// following and the followee's followers that can be read (unknown sizes count as endless,
+/// and so does a direction no list can tell).
+pub(super) fn follow_cost(follower: &SocialUser, followee: &SocialUser) -> u64 {
+    let size = |owner: &SocialUser, list: List| {
+        if owner.protected {
+            u64::MAX
+        } else {
+            list.size(owner).unwrap_or(u64::MAX - 1)
+        }
+    };
+    size(follower, List::Following).min(size(followee, List::Followers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str, following: u64, followers: u64, protected: bool) -> SocialUser {
+        SocialUser {
+            id: id.to_owned(),
+            username: id.to_owned(),
+            followers: Some(followers),
+            following: Some(following),
+            protected,
+        }
+    }
+
+    #[test]
+    fn lists_a_protected_account_keeps_private_are_never_planned() {
+        // 0 protected, 1 and 2 not: 0 -> 1 only from 1's followers, 1 -> 0 only from 1's
+        // following; 0 and 3 both protected: no list tells.
+        let users = [
+            user("a", 1, 1, true),
+            user("b", 10, 10, false),
+            user("c", 1, 5000, false),
+            user("d", 1, 1, true),
+        ];
+        let reads = plan_reads(&users, &[(0, 1), (1, 0), (0, 3), (3, 0), (2, 1)]);
+        assert_eq!(
+            reads,
+            BTreeMap::from([
+                ((1, List::Following), vec![0]),
+                ((1, List::Followers), vec![0, 2]),
+            ]),
+            "2 -> 1 rides on 1's followers, read anyway for 0 -> 1, not on 2's own list"
+        );
+    }
+
+    #[test]
+    fn the_cheaper_kind_of_list_is_read_when_both_can_be() {
+        let users = [user("a", 5000, 1, false), user("b", 5000, 1, false)];
+        assert_eq!(
+            plan_reads(&users, &[(0, 1), (1, 0)]),
+            BTreeMap::from([
+                ((0, List::Followers), vec![1]),
+                ((1, List::Followers), vec![0]),
+            ])
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! X's answers as they arrive, and how each is read: a lookup's users, a follow list's page.
+//! An answer that is JSON but not the answer asked for is a failure, never a fact.
+
+use crate::domain::{Handle, SocialGraphError, SocialUser};
+use serde::Deserialize;
+
+/// The answer of `/2/users/by`.
+#[derive(Deserialize)]
+pub(super) struct UsersBy {
+    data: Option<Vec<User>>,
+    errors: Option<Vec<Problem>>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: String,
+    username: String,
+    #[serde(default)]
+    public_metrics: Option<PublicMetrics>,
+    #[serde(default)]
+    protected: bool,
+}
+
+#[derive(Deserialize)]
+struct PublicMetrics {
+    #[serde(default)]
+    followers_count: u64,
+    #[serde(default)]
+    following_count: u64,
+}
+
+/// One entry of an answer's `errors`: X's problem details.
+#[derive(Deserialize)]
+struct Problem {
+    #[serde(default)]
+    value: Option<serde_json::Value>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    detail: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+}
+
+impl Problem {
+    /// Whether it says that the user it names does not exist or is suspended: the two ways
+    /// the lookup says "no such user".
+    fn is_missing_user(&self) -> bool {
+        self.kind.ends_with("/problems/resource-not-found") || self.title == "Forbidden"
+    }
+
+    /// Whether it says the resource is private: a protected account's own lists.
+    fn is_not_authorized(&self) -> bool {
+        self.kind.ends_with("/problems/not-authorized-for-resource")
+    }
+
+    fn names(&self, username: &str) -> bool {
+        self.value
+            .as_ref()
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|v| v.eq_ignore_ascii_case(username))
+    }
+
+    fn summary(&self) -> String {
+        let text = if self.detail.is_empty() {
+            &self.title
+        } else {
+            &self.detail
+        };
+        text.chars().take(200).collect()
+    }
+}
+
+/// One page of a follow list.
+#[derive(Deserialize)]
+pub(super) struct FollowPage {
+    data: Option<Vec<ListedUser>>,
+    meta: Option<Meta>,
+    #[serde(default)]
+    errors: Vec<Problem>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ListedUser {
+    pub(super) id: String,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    #[serde(default)]
+    result_count: Option<u64>,
+    #[serde(default)]
+    next_token: Option<String>,
+}
+
+/// Why a follow list gave no answer.
+#[derive(Debug)]
+pub(super) enum ListError {
+    /// The list is private: its owner is a protected account.
+    Private,
+    Graph(SocialGraphError),
+}
+
+impl From<SocialGraphError> for ListError {
+    fn from(error: SocialGraphError) -> Self {
+        ListError::Graph(error)
+    }
+}
+
+/// An answer that is JSON but not the answer asked for: a failure, never a fact.
+fn unreadable(what: impl std::fmt::Display) -> SocialGraphError {
+    SocialGraphError::Unavailable(format!("its answer could not be read: {what}"))
+}
+
+impl UsersBy {
+    /// One entry per handle, in order. Missing and suspended users are not HTTP errors: they
+    /// come back in `errors`. A user is missing only when `errors` says so; one the answer
+    /// does not mention at all is a failure, never "no such user".
+    pub(super) fn read(
+        self,
+        handles: &[&Handle],
+    ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
+        if self.data.is_none() && self.errors.is_none() {
+            return Err(unreadable("neither users nor errors"));
+        }
+        let (data, errors) = (
+            self.data.unwrap_or_default(),
+            self.errors.unwrap_or_default(),
+        );
+        handles
+            .iter()
+            .map(|handle| user_named(&data, &errors, handle.as_str()))
+            .collect()
+    }
+}
+
+/// The user the answer gives for `name`, `None` when its `errors` say there is none.
+fn user_named(
+    data: &[User],
+    errors: &[Problem],
+    name: &str,
+) -> Result<Option<SocialUser>, SocialGraphError> {
+    if let Some(u) = data.iter().find(|u| u.username.eq_ignore_ascii_case(name)) {
+        return Ok(Some(SocialUser {
+            id: u.id.clone(),
+            username: u.username.clone(),
+            followers: u.public_metrics.as_ref().map(|m| m.followers_count),
+            following: u.public_metrics.as_ref().map(|m| m.following_count),
+            protected: u.protected,
+        }));
+    }
+    match errors.iter().find(|p| p.names(name)) {
+        Some(problem) if problem.is_missing_user() => Ok(None),
+        Some(problem) => Err(unreadable(format_args!(
+            "an error about {name}: {}",
+            problem.summary()
+        ))),
+        None => Err(unreadable(format_args!("{name} is not mentioned"))),
+    }
+}
+
+impl FollowPage {
+    /// The users on the page and the next page's token. A page says what it is (`meta`);
+    /// `data` is absent only when the page is empty. Anything else is not an answer: a
+    /// protected account's authorisation error, or a failure.
+    pub(super) fn read(self) -> Result<(Vec<ListedUser>, Option<String>), ListError> {
+        match (self.meta, self.data) {
+            (Some(meta), Some(data)) => Ok((data, meta.next_token)),
+            (Some(meta), None) if meta.result_count == Some(0) => Ok((Vec::new(), meta.next_token)),
+            (Some(meta), None) => Err(unreadable(format_args!(
+                "a page of {} users lists none",
+                meta.result_count
+                    .map_or_else(|| "an unknown number of".to_owned(), |n| n.to_string())
+            ))
+            .into()),
+            (None, _) if self.errors.iter().any(Problem::is_not_authorized) => {
+                Err(ListError::Private)
+            }
+            (None, _) => Err(unreadable(match self.errors.first() {
+                Some(problem) => format!("no page, only an error: {}", problem.summary()),
+                None => "no page (neither `data` nor `meta`)".to_owned(),
+            })
+            .into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(body: &str) -> Result<(Vec<ListedUser>, Option<String>), ListError> {
+        serde_json::from_str::<FollowPage>(body).unwrap().read()
+    }
+
+    #[test]
+    fn a_page_is_read_only_when_it_says_it_is_one() {
+        let (users, next) = page(r#"{"meta": {"result_count": 0}}"#).ok().unwrap();
+        assert!(users.is_empty() && next.is_none());
+        let (users, next) =
+            page(r#"{"data": [{"id": "1"}], "meta": {"result_count": 1, "next_token": "t"}}"#)
+                .ok()
+                .unwrap();
+        assert_eq!((users.len(), next.as_deref()), (1, Some("t")));
+        assert!(matches!(
+            page(
+                r#"{"errors": [{"title": "Authorization Error", "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"}]}"#
+            ),
+            Err(ListError::Private)
+        ));
+        for body in [
+            r#"{"title":"OK","detail":"OK","type":"about:blank","status":200}"#,
+            r#"{"meta": {"result_count": 2}}"#,
+            r#"{"data": []}"#,
+        ] {
+            assert!(
+                matches!(
+                    page(body),
+                    Err(ListError::Graph(SocialGraphError::Unavailable(_)))
+                ),
+                "{body}"
+            );
+        }
+    }
+}
