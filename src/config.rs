@@ -7,6 +7,7 @@ use crate::secret::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use url::Url;
 
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:5000";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://connected.db";
@@ -34,6 +35,28 @@ pub const DEFAULT_GITHUB_ETAG_ENTRIES: u64 = 100_000;
 pub const DEFAULT_REDIS_PREFIX: &str = "connected:";
 pub const DEFAULT_BLUESKY_API_URL: &str = "https://public.api.bsky.app";
 pub const DEFAULT_BLUESKY_HANDLE_SUFFIX: &str = ".bsky.social";
+
+/// An upstream's origin, from the setting `variable`: an http(s) URL. The message never
+/// repeats a value that is not one (it may be a token pasted into the wrong variable), and
+/// shows one that is with its credentials hidden.
+///
+/// # Errors
+/// A message naming `variable` and what it must be.
+pub fn upstream_url(raw: &str, variable: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("{variable} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        return Err(format!(
+            "{variable} must be an http(s) URL, not {}",
+            redact_url(raw)
+        ));
+    }
+    Ok(url)
+}
+
+/// A default origin, a constant known to be one.
+fn default_url(raw: &str) -> Url {
+    upstream_url(raw, "a default").expect("the default origins are http(s) URLs") // ok: constants
+}
 
 /// Connections to a shared database per instance by default: a few per core keeps the
 /// cores busy while queries wait on the network, without crowding the server.
@@ -133,9 +156,9 @@ pub enum Upstreams {
 pub struct Config {
     pub listen_addr: SocketAddr,
     pub database_url: String,
-    pub github_api_url: String,
+    pub github_api_url: Url,
     pub github_token: Option<Secret>,
-    pub twitter_api_url: String,
+    pub twitter_api_url: Url,
     pub twitter_bearer_token: Option<Secret>,
     pub upstream_timeout: Duration,
     pub upstreams: Upstreams,
@@ -162,7 +185,7 @@ pub struct Config {
     pub redis_prefix: String,
     /// Whose follows count: X (the default), GitHub's own follow graph, or Bluesky.
     pub social_graph: crate::domain::Network,
-    pub bluesky_api_url: String,
+    pub bluesky_api_url: Url,
     /// Appended to a handle without a dot to make a Bluesky handle.
     pub bluesky_handle_suffix: String,
     /// How long register entries are kept and served; `None` keeps them for ever.
@@ -175,9 +198,12 @@ impl std::fmt::Debug for Config {
             .field("listen_addr", &self.listen_addr)
             .field("database_url", &redact_url(&self.database_url))
             // A proxy in front of an upstream may be given with credentials in its URL.
-            .field("github_api_url", &redact_url(&self.github_api_url))
+            .field("github_api_url", &redact_url(self.github_api_url.as_str()))
             .field("github_token", &self.github_token)
-            .field("twitter_api_url", &redact_url(&self.twitter_api_url))
+            .field(
+                "twitter_api_url",
+                &redact_url(self.twitter_api_url.as_str()),
+            )
             .field("twitter_bearer_token", &self.twitter_bearer_token)
             .field("upstream_timeout", &self.upstream_timeout)
             .field("upstreams", &self.upstreams)
@@ -192,7 +218,10 @@ impl std::fmt::Debug for Config {
             .field("redis_url", &self.redis_url)
             .field("redis_prefix", &self.redis_prefix)
             .field("social_graph", &self.social_graph)
-            .field("bluesky_api_url", &redact_url(&self.bluesky_api_url))
+            .field(
+                "bluesky_api_url",
+                &redact_url(self.bluesky_api_url.as_str()),
+            )
             .field("bluesky_handle_suffix", &self.bluesky_handle_suffix)
             .field("register_retention", &self.register_retention)
             .finish()
@@ -204,9 +233,9 @@ impl Default for Config {
         Self {
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
             database_url: DEFAULT_DATABASE_URL.to_owned(),
-            github_api_url: DEFAULT_GITHUB_API_URL.to_owned(),
+            github_api_url: default_url(DEFAULT_GITHUB_API_URL),
             github_token: None,
-            twitter_api_url: DEFAULT_TWITTER_API_URL.to_owned(),
+            twitter_api_url: default_url(DEFAULT_TWITTER_API_URL),
             twitter_bearer_token: None,
             upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
             upstreams: Upstreams::Real,
@@ -228,7 +257,7 @@ impl Default for Config {
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
             social_graph: crate::domain::Network::X,
-            bluesky_api_url: DEFAULT_BLUESKY_API_URL.to_owned(),
+            bluesky_api_url: default_url(DEFAULT_BLUESKY_API_URL),
             bluesky_handle_suffix: DEFAULT_BLUESKY_HANDLE_SUFFIX.to_owned(),
             register_retention: None,
         }
@@ -246,8 +275,10 @@ mod tests {
             twitter_bearer_token: Some(Secret::new("AAAAbearer")),
             database_url: "postgres://app:pg-password@db/connected?sslpassword=key-password".into(),
             redis_url: Some(Secret::new("redis://:redis-password@cache:6379")),
-            github_api_url: "https://proxy-user:proxy-password@proxy/github".into(),
-            twitter_api_url: "https://proxy/x?api_key=proxy-key".into(),
+            github_api_url: "https://proxy-user:proxy-password@proxy/github"
+                .parse()
+                .unwrap(),
+            twitter_api_url: "https://proxy/x?api_key=proxy-key".parse().unwrap(),
             ..Config::default()
         };
         let shown = format!("{config:?}");
@@ -263,6 +294,20 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
         assert_eq!(config.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);
+    }
+
+    #[test]
+    fn an_upstream_url_must_be_http_and_is_never_echoed_with_its_secrets() {
+        assert!(upstream_url("http://127.0.0.1:9/api/", "GITHUB_API_URL").is_ok());
+        let err = upstream_url("not a url s3cret", "GITHUB_API_URL").unwrap_err();
+        assert!(err.starts_with("GITHUB_API_URL is not a URL"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+        let err = upstream_url("ftp://u:s3cret@host/", "TWITTER_API_URL").unwrap_err();
+        assert!(
+            err.starts_with("TWITTER_API_URL must be an http(s) URL"),
+            "{err}"
+        );
+        assert!(!err.contains("s3cret"), "{err}");
     }
 
     #[test]

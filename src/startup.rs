@@ -67,7 +67,7 @@ fn real_connections(
 ) -> Result<Connections, StartupError> {
     let github = Arc::new(
         GitHubRest::new(
-            &config.github_api_url,
+            config.github_api_url.clone(),
             config.github_token.clone(),
             config.upstream_timeout,
             Arc::clone(metrics),
@@ -116,7 +116,7 @@ fn social_graph(
             })?;
             Arc::new(
                 XApi::new(
-                    &config.twitter_api_url,
+                    config.twitter_api_url.clone(),
                     token,
                     config.upstream_timeout,
                     Arc::clone(metrics),
@@ -127,7 +127,7 @@ fn social_graph(
         Network::GitHub => github.clone(),
         Network::Bluesky => Arc::new(
             BlueskyAppView::new(
-                &config.bluesky_api_url,
+                config.bluesky_api_url.clone(),
                 &config.bluesky_handle_suffix,
                 config.upstream_timeout,
                 Arc::clone(metrics),

@@ -87,7 +87,7 @@ impl BlueskyAppView {
     /// # Errors
     /// A message when the base URL is not an http(s) URL or the client cannot be built.
     pub fn new(
-        base: &str,
+        base: Url,
         suffix: &str,
         timeout: Duration,
         metrics: Arc<Metrics>,
@@ -98,15 +98,7 @@ impl BlueskyAppView {
             format!(".{suffix}")
         };
         Ok(Self {
-            api: Upstream::new(
-                "bluesky",
-                base,
-                "BLUESKY_API_URL",
-                None,
-                timeout,
-                metrics,
-                refusal,
-            )?,
+            api: Upstream::new("bluesky", base, None, timeout, metrics, refusal)?,
             suffix: suffix.to_lowercase(),
         })
     }
@@ -295,7 +287,13 @@ mod tests {
     }
 
     fn appview(base: &str, suffix: &str) -> BlueskyAppView {
-        BlueskyAppView::new(base, suffix, Duration::from_secs(1), Arc::default()).unwrap()
+        BlueskyAppView::new(
+            base.parse().unwrap(),
+            suffix,
+            Duration::from_secs(1),
+            Arc::default(),
+        )
+        .unwrap()
     }
 
     #[test]

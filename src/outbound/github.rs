@@ -51,26 +51,18 @@ impl GitHubRest {
     /// # Errors
     /// A message when the base URL is not an http(s) URL or the client cannot be built.
     pub fn new(
-        base: &str,
+        base: Url,
         token: Option<Secret>,
         timeout: Duration,
         metrics: Arc<Metrics>,
         revalidation_entries: u64,
     ) -> Result<Self, String> {
-        let api = Upstream::new(
-            "github",
-            base,
-            "GITHUB_API_URL",
-            token.as_ref(),
-            timeout,
-            metrics,
-            refusal,
-        )?
-        .with_header(ACCEPT, "application/vnd.github+json")
-        .with_header(
-            HeaderName::from_static("x-github-api-version"),
-            "2022-11-28",
-        );
+        let api = Upstream::new("github", base, token.as_ref(), timeout, metrics, refusal)?
+            .with_header(ACCEPT, "application/vnd.github+json")
+            .with_header(
+                HeaderName::from_static("x-github-api-version"),
+                "2022-11-28",
+            );
         Ok(Self {
             api,
             pages: moka::sync::Cache::builder()
@@ -308,7 +300,7 @@ mod tests {
 
     fn github() -> GitHubRest {
         GitHubRest::new(
-            "http://127.0.0.1:9/api/",
+            "http://127.0.0.1:9/api/".parse().unwrap(),
             None,
             Duration::from_secs(1),
             Arc::default(),
@@ -373,7 +365,7 @@ mod tests {
     #[test]
     fn debug_hides_the_token() {
         let gh = GitHubRest::new(
-            "https://api.github.com",
+            "https://api.github.com".parse().unwrap(),
             Some(Secret::new("ghp_hush")),
             Duration::from_secs(1),
             Arc::default(),

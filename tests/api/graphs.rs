@@ -97,7 +97,7 @@ async fn both_shapes_of_an_unknown_actor_answer_are_understood() {
     use connected::outbound::bluesky::BlueskyAppView;
     let bluesky = crate::fake::bluesky(pair()).await;
     let appview = BlueskyAppView::new(
-        &bluesky.url,
+        bluesky.url.parse().unwrap(),
         ".bsky.social",
         std::time::Duration::from_secs(2),
         std::sync::Arc::default(),

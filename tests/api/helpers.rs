@@ -38,11 +38,11 @@ pub async fn spawn_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> T
     let mut config = Config {
         listen_addr: "127.0.0.1:0".parse().unwrap(),
         database_url,
-        github_api_url: github.url.clone(),
+        github_api_url: github.url.parse().unwrap(),
         github_token: Some(Secret::new("ghp_test_token")),
-        twitter_api_url: x.url.clone(),
+        twitter_api_url: x.url.parse().unwrap(),
         twitter_bearer_token: Some(Secret::new(X_TOKEN)),
-        bluesky_api_url: bluesky.url.clone(),
+        bluesky_api_url: bluesky.url.parse().unwrap(),
         upstream_timeout: Duration::from_secs(5),
         upstreams: Upstreams::Real,
         ..Config::default()

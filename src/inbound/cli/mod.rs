@@ -131,47 +131,63 @@ fn init_logging(default: &str) {
 }
 
 async fn run(cli: Cli) -> ExitCode {
+    // Commands that need no configuration run whatever it holds.
     match cli.command {
         Command::Healthcheck {
             listen_addr,
             timeout,
-        } => healthcheck(listen_addr, timeout.0).await,
+        } => return healthcheck(listen_addr, timeout.0).await,
+        Command::Openapi => return openapi(),
+        _ => {}
+    }
+    let listen_addr = match cli.command {
+        Command::Serve { listen_addr } => Some(listen_addr),
+        _ => None,
+    };
+    let config = match cli.settings.config(listen_addr) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match cli.command {
+        Command::Serve { .. } => serve(config).await,
         Command::Network {
             developers,
             json,
             dot,
-        } => {
-            let Some(connections) = connect(&cli.settings.config(None)).await else {
-                return ExitCode::from(3);
-            };
-            network(&connections, &developers, json, dot).await
-        }
-        Command::Openapi => match ApiDoc::openapi().to_pretty_json() {
-            Ok(doc) => {
-                println!("{doc}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(3)
-            }
+        } => match connect(&config).await {
+            Some(connections) => network(&connections, &developers, json, dot).await,
+            None => ExitCode::from(3),
         },
-        Command::Serve { listen_addr } => serve(cli.settings.config(Some(listen_addr))).await,
-        Command::Check { dev1, dev2, json } => {
-            let Some(connections) = connect(&cli.settings.config(None)).await else {
-                return ExitCode::from(3);
-            };
-            check(&connections, &dev1, &dev2, json).await
-        }
+        Command::Check { dev1, dev2, json } => match connect(&config).await {
+            Some(connections) => check(&connections, &dev1, &dev2, json).await,
+            None => ExitCode::from(3),
+        },
         // Reading the register or the keys needs neither upstream nor a token.
-        Command::History { dev1, dev2, json } => match storage(&cli.settings.config(None)).await {
+        Command::History { dev1, dev2, json } => match storage(&config).await {
             Some(storage) => history(storage.register.as_ref(), &dev1, &dev2, json).await,
             None => ExitCode::from(3),
         },
-        Command::Keys { command } => match storage(&cli.settings.config(None)).await {
+        Command::Keys { command } => match storage(&config).await {
             Some(storage) => keys(storage.keys.as_ref(), command).await,
             None => ExitCode::from(3),
         },
+        Command::Healthcheck { .. } | Command::Openapi => ExitCode::SUCCESS,
+    }
+}
+
+fn openapi() -> ExitCode {
+    match ApiDoc::openapi().to_pretty_json() {
+        Ok(doc) => {
+            println!("{doc}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(3)
+        }
     }
 }
 

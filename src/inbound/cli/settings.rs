@@ -109,14 +109,19 @@ fn parse_retention(raw: &str) -> Result<Retention, String> {
 }
 
 impl Settings {
-    pub(super) fn config(self, listen_addr: Option<SocketAddr>) -> Config {
+    /// The configuration these settings make.
+    ///
+    /// # Errors
+    /// A message naming the setting that is wrong (an upstream origin that is not an http(s)
+    /// URL); the value is not repeated when it may hold a secret.
+    pub(super) fn config(self, listen_addr: Option<SocketAddr>) -> Result<Config, String> {
         let secrets = config::Secrets::from_env();
-        Config {
+        Ok(Config {
             listen_addr: listen_addr.unwrap_or(Config::default().listen_addr),
             database_url: self.database_url,
-            github_api_url: self.github_api_url,
+            github_api_url: config::upstream_url(&self.github_api_url, "GITHUB_API_URL")?,
             github_token: secrets.github_token,
-            twitter_api_url: self.twitter_api_url,
+            twitter_api_url: config::upstream_url(&self.twitter_api_url, "TWITTER_API_URL")?,
             twitter_bearer_token: secrets.twitter_bearer_token,
             upstream_timeout: self.upstream_timeout.0,
             upstreams: match self.demo {
@@ -141,9 +146,9 @@ impl Settings {
             redis_url: secrets.redis_url,
             redis_prefix: self.redis_prefix,
             social_graph: self.social_graph,
-            bluesky_api_url: self.bluesky_api_url,
+            bluesky_api_url: config::upstream_url(&self.bluesky_api_url, "BLUESKY_API_URL")?,
             bluesky_handle_suffix: self.bluesky_handle_suffix,
             register_retention: self.register_retention.and_then(|r| r.0),
-        }
+        })
     }
 }

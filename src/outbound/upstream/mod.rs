@@ -144,8 +144,7 @@ impl Upstream {
     /// the client cannot be built.
     pub fn new(
         network: &'static str,
-        base: &str,
-        variable: &str,
+        base: Url,
         token: Option<&Secret>,
         timeout: Duration,
         metrics: Arc<Metrics>,
@@ -155,14 +154,14 @@ impl Upstream {
             None => None,
             Some(token) => {
                 let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                    .map_err(|_| format!("the token for {variable} is not a valid header"))?;
+                    .map_err(|_| format!("the {network} token is not a valid header value"))?;
                 value.set_sensitive(true);
                 Some(value)
             }
         };
         Ok(Self {
             client: client(timeout)?,
-            base: super::base_url(base, variable)?,
+            base,
             authorization,
             headers: HeaderMap::new(),
             timeout,
@@ -360,8 +359,7 @@ mod tests {
     fn upstream(base: &str) -> Upstream {
         Upstream::new(
             "github",
-            base,
-            "GITHUB_API_URL",
+            base.parse().unwrap(),
             Some(&Secret::new("ghp_hush")),
             Duration::from_secs(1),
             Arc::default(),

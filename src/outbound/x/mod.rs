@@ -45,7 +45,7 @@ impl XApi {
     /// # Errors
     /// A message when the base URL is not an http(s) URL or the client cannot be built.
     pub fn new(
-        base: &str,
+        base: Url,
         token: Secret,
         timeout: Duration,
         metrics: Arc<Metrics>,
@@ -54,7 +54,6 @@ impl XApi {
             api: Upstream::new(
                 "x",
                 base,
-                "TWITTER_API_URL",
                 Some(&token),
                 timeout,
                 Arc::clone(&metrics),
@@ -173,7 +172,7 @@ mod tests {
 
     fn x(base: &str, token: &str) -> XApi {
         XApi::new(
-            base,
+            base.parse().unwrap(),
             Secret::new(token),
             Duration::from_secs(1),
             Arc::default(),
