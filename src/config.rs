@@ -142,6 +142,41 @@ impl Secrets {
     }
 }
 
+/// Whether callers need an API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthMode {
+    /// Open on a loopback address or with the demo graph; keys required otherwise.
+    #[default]
+    Auto,
+    /// Keys always required.
+    Keys,
+    /// Never: anyone who reaches the port may spend the upstream budgets.
+    Open,
+}
+
+impl std::str::FromStr for AuthMode {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw.trim().to_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "keys" => Ok(Self::Keys),
+            "open" => Ok(Self::Open),
+            _ => Err("use auto, keys or open".to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Keys => "keys",
+            Self::Open => "open",
+        })
+    }
+}
+
 /// Where the answers come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Upstreams {
@@ -155,6 +190,8 @@ pub enum Upstreams {
 #[derive(Clone)]
 pub struct Config {
     pub listen_addr: SocketAddr,
+    /// Whether callers need an API key.
+    pub auth: AuthMode,
     pub database_url: String,
     pub github_api_url: Url,
     pub github_token: Option<Secret>,
@@ -196,6 +233,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("listen_addr", &self.listen_addr)
+            .field("auth", &self.auth)
             .field("database_url", &redact_url(&self.database_url))
             // A proxy in front of an upstream may be given with credentials in its URL.
             .field("github_api_url", &redact_url(self.github_api_url.as_str()))
@@ -228,10 +266,26 @@ impl std::fmt::Debug for Config {
     }
 }
 
+impl Config {
+    /// Whether callers need a key: as `auth` says, and for `auto`, unless the service
+    /// listens on a loopback address only or serves the demo graph.
+    pub fn keys_required(&self) -> bool {
+        match self.auth {
+            AuthMode::Open => false,
+            AuthMode::Keys => true,
+            AuthMode::Auto => {
+                let loopback = self.listen_addr.ip().to_canonical().is_loopback();
+                !(loopback || matches!(self.upstreams, Upstreams::Demo(_)))
+            }
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
+            auth: AuthMode::Auto,
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             github_api_url: default_url(DEFAULT_GITHUB_API_URL),
             github_token: None,
@@ -308,6 +362,29 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn keys_are_required_off_loopback_unless_told_otherwise() {
+        let on = |addr: &str, auth: AuthMode, upstreams: Upstreams| Config {
+            listen_addr: addr.parse().unwrap(),
+            auth,
+            upstreams,
+            ..Config::default()
+        };
+        let real = || Upstreams::Real;
+        assert!(!on("127.0.0.1:5000", AuthMode::Auto, real()).keys_required());
+        assert!(!on("127.9.9.9:5000", AuthMode::Auto, real()).keys_required());
+        assert!(!on("[::1]:5000", AuthMode::Auto, real()).keys_required());
+        assert!(!on("[::ffff:127.0.0.1]:5000", AuthMode::Auto, real()).keys_required());
+        assert!(on("0.0.0.0:5000", AuthMode::Auto, real()).keys_required());
+        assert!(on("[::]:5000", AuthMode::Auto, real()).keys_required());
+        assert!(on("192.168.1.2:5000", AuthMode::Auto, real()).keys_required());
+        assert!(!on("0.0.0.0:5000", AuthMode::Auto, Upstreams::Demo(None)).keys_required());
+        assert!(on("127.0.0.1:5000", AuthMode::Keys, Upstreams::Demo(None)).keys_required());
+        assert!(!on("0.0.0.0:5000", AuthMode::Open, real()).keys_required());
+        assert_eq!("KEYS".parse::<AuthMode>(), Ok(AuthMode::Keys));
+        assert!("closed".parse::<AuthMode>().is_err());
     }
 
     #[test]

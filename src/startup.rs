@@ -1,13 +1,15 @@
 //! Builds the application from configuration: picks the adapters and binds the listener.
 //! `main` and the tests go through the same functions.
 
-use crate::application::Connections;
+use crate::application::{Access, Connections};
 use crate::config::{Config, Upstreams};
 use crate::domain::access::ApiKeys;
 use crate::domain::{Network, Register, SocialGraph};
 use crate::inbound::http;
 use crate::metrics::Metrics;
 use crate::outbound::bluesky::BlueskyAppView;
+use crate::outbound::counters::SharedCounters;
+use crate::outbound::recent_keys::RecentKeys;
 use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, RateLimitMemory};
 use crate::outbound::postgres::PostgresRegister;
 use crate::outbound::shared::SharedStore;
@@ -31,14 +33,56 @@ pub async fn connections(
     metrics: &Arc<Metrics>,
 ) -> Result<Connections, StartupError> {
     let register = register(config).await?;
+    wire(config, metrics, register, shared_store(config)?)
+}
+
+/// The use cases on `register` and the upstreams the configuration names.
+fn wire(
+    config: &Config,
+    metrics: &Arc<Metrics>,
+    register: Arc<dyn Register>,
+    shared: Option<SharedStore>,
+) -> Result<Connections, StartupError> {
     let connections = match &config.upstreams {
         Upstreams::Demo(file) => {
             let graph = Arc::new(demo_graph(file.as_deref())?);
             Connections::new(graph.clone(), graph, register)
         }
-        Upstreams::Real => real_connections(config, metrics, register)?,
+        Upstreams::Real => real_connections(config, metrics, register, shared)?,
     };
     Ok(connections.with_deadline(config.request_timeout))
+}
+
+/// Redis, when configured: what instances share.
+fn shared_store(config: &Config) -> Result<Option<SharedStore>, StartupError> {
+    config
+        .redis_url
+        .as_ref()
+        .map(|url| SharedStore::new(url.expose(), &config.redis_prefix).map_err(StartupError))
+        .transpose()
+}
+
+/// The gate the configuration asks for: open, or keys from `keys` with rates counted in
+/// Redis when configured. Said in the log, with what an operator must do when no key can
+/// pass.
+async fn access(
+    config: &Config,
+    keys: Arc<dyn ApiKeys>,
+    shared: Option<SharedStore>,
+) -> Access {
+    if !config.keys_required() {
+        if !config.listen_addr.ip().to_canonical().is_loopback() {
+            tracing::warn!(address = %config.listen_addr, auth = %config.auth, "API keys are not required on an address that is not loopback: anyone who reaches it spends the upstream budgets and reads the register (set AUTH=keys)");
+        }
+        return Access::open();
+    }
+    match keys.any_usable().await {
+        Ok(true) => tracing::info!(auth = %config.auth, "API keys are required"),
+        Ok(false) => tracing::warn!(auth = %config.auth, "API keys are required and none exists: every request but health, readiness and the documentation will be refused; create one with `connected keys create NAME`"),
+        Err(e) => tracing::warn!(error = %e, "API keys are required and the key store cannot be read yet"),
+    }
+    let keys: Arc<dyn ApiKeys> = Arc::new(RecentKeys::new(keys));
+    Access::with_keys(keys, Arc::new(SharedCounters::new(shared)))
 }
 
 /// The demo graph in `file`, or the bundled one.
@@ -64,6 +108,7 @@ fn real_connections(
     config: &Config,
     metrics: &Arc<Metrics>,
     register: Arc<dyn Register>,
+    shared: Option<SharedStore>,
 ) -> Result<Connections, StartupError> {
     let github = Arc::new(
         GitHubRest::new(
@@ -76,12 +121,6 @@ fn real_connections(
         .map_err(StartupError)?,
     );
     let social = social_graph(config, metrics, &github)?;
-    let shared = match &config.redis_url {
-        Some(url) => {
-            Some(SharedStore::new(url.expose(), &config.redis_prefix).map_err(StartupError)?)
-        }
-        None => None,
-    };
     let limits = RateLimitMemory::new(shared.clone());
     let code_host = CachedCodeHost::new(
         github,
@@ -213,13 +252,16 @@ impl Application {
     /// [`StartupError`] as [`connections`], or when the address cannot be bound.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let metrics = Arc::new(Metrics::new());
-        let connections = connections(config, &metrics).await?;
+        let storage = storage(config).await?;
+        let shared = shared_store(config)?;
+        let connections = wire(config, &metrics, storage.register, shared.clone())?;
+        let access = access(config, storage.keys, shared).await;
         let listener = tokio::net::TcpListener::bind(config.listen_addr)
             .await
             .map_err(|e| StartupError(format!("cannot listen on {}: {e}", config.listen_addr)))?;
         Ok(Self {
             listener,
-            router: http::router(connections, metrics),
+            router: http::router(connections, metrics, access),
             limits: http::server::Limits {
                 timeouts: http::server::Timeouts {
                     header_read: config.header_read_timeout,

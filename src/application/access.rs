@@ -16,8 +16,10 @@ const USE_FLUSH_EVERY: Duration = Duration::from_secs(2);
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// No key, or not a key's shape, or a key not known: who is asking is not known.
-    Unauthenticated(&'static str),
+    /// No key was sent.
+    NoKey,
+    /// What was sent is not a key's shape, or not a known key's.
+    InvalidKey,
     /// The key was revoked.
     Revoked,
     /// The key lacks this scope.
@@ -86,9 +88,9 @@ impl Access {
         let Some(gate) = &self.gate else {
             return Ok(None);
         };
-        let bearer = bearer.ok_or(Refusal::Unauthenticated("an API key is required"))?;
+        let bearer = bearer.ok_or(Refusal::NoKey)?;
         let presented = PresentedKey::parse(bearer)
-            .ok_or(Refusal::Unauthenticated("the API key is not valid"))?;
+            .ok_or(Refusal::InvalidKey)?;
         let stored = gate
             .keys
             .find(&presented.id)
@@ -98,7 +100,7 @@ impl Access {
                 other => Refusal::Unavailable(other.to_string()),
             })?
             .filter(|stored| presented.matches(&stored.hash))
-            .ok_or(Refusal::Unauthenticated("the API key is not valid"))?;
+            .ok_or(Refusal::InvalidKey)?;
         let key = stored.key;
         if key.revoked_at.is_some() {
             return Err(Refusal::Revoked);

@@ -11,6 +11,10 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub(super) struct Settings {
+    /// Whether callers need an API key: auto (open on a loopback address or with --demo,
+    /// keys required otherwise), keys, or open.
+    #[arg(long, env = "AUTH", default_value_t = config::AuthMode::Auto, global = true, hide_env_values = true)]
+    auth: config::AuthMode,
     /// The register: sqlite://FILE (created if missing) or postgres://USER:PASSWORD@HOST/DB.
     #[arg(long, env = "DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
     database_url: String,
@@ -118,6 +122,7 @@ impl Settings {
         let secrets = config::Secrets::from_env();
         Ok(Config {
             listen_addr: listen_addr.unwrap_or(Config::default().listen_addr),
+            auth: self.auth,
             database_url: self.database_url,
             github_api_url: config::upstream_url(&self.github_api_url, "GITHUB_API_URL")?,
             github_token: secrets.github_token,

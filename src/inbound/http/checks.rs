@@ -123,7 +123,7 @@ fn unreadable_team(rejection: JsonRejection) -> ApiError {
 }
 
 /// `Cache-Control: no-cache` asks for facts read now.
-fn freshness(headers: &HeaderMap) -> Freshness {
+pub(super) fn freshness(headers: &HeaderMap) -> Freshness {
     let no_cache = headers
         .get_all(header::CACHE_CONTROL)
         .iter()

@@ -23,6 +23,13 @@ impl ApiError {
             retry_after: None,
         }
     }
+
+    /// The same answer, telling the client to come back in `secs` seconds.
+    #[must_use]
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
 }
 
 /// Logs what went wrong upstream or in storage, once, inside the request's span; a user's

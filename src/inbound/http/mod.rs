@@ -1,6 +1,7 @@
 //! The REST API, served by axum: the router, the OpenAPI document, and what the handlers
 //! share. The handlers live beside it, one file per concern.
 
+mod access;
 mod checks;
 mod docs;
 mod errors;
@@ -18,7 +19,9 @@ pub use wire::{
     VerdictBody,
 };
 
-use crate::application::Connections;
+use crate::application::{Access, Connections};
+use crate::domain::access::Scope;
+use access::Guard;
 use crate::metrics::Metrics;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
@@ -68,22 +71,38 @@ impl FromRef<AppState> for Arc<Metrics> {
     }
 }
 
-/// The whole HTTP application for the given use cases, counting into `metrics`.
-pub fn router(connections: Connections, metrics: Arc<Metrics>) -> Router {
+/// The whole HTTP application for the given use cases, behind `access`, counting into
+/// `metrics`. Health, readiness and the documentation are always open.
+pub fn router(connections: Connections, metrics: Arc<Metrics>, access: Access) -> Router {
     let state = AppState {
         connections,
         metrics: Arc::clone(&metrics),
     };
+    let needs = |scope| {
+        let guard = Guard {
+            access: access.clone(),
+            scope,
+        };
+        middleware::from_fn_with_state(guard, access::guard)
+    };
     Router::new()
-        .route("/connected/realtime/{dev1}/{dev2}", get(realtime))
-        .route("/connected/register/{dev1}/{dev2}", get(register))
+        .route(
+            "/connected/realtime/{dev1}/{dev2}",
+            get(realtime).route_layer(needs(Scope::Check)),
+        )
+        .route(
+            "/connected/register/{dev1}/{dev2}",
+            get(register).route_layer(needs(Scope::History)),
+        )
         .route(
             "/connected/network",
-            post(network).layer(DefaultBodyLimit::max(TEAM_BODY_LIMIT)),
+            post(network)
+                .layer(DefaultBodyLimit::max(TEAM_BODY_LIMIT))
+                .route_layer(needs(Scope::Network)),
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
+        .route("/metrics", get(metrics_text).route_layer(needs(Scope::Metrics)))
         .merge(docs::routes())
         .route_layer(middleware::from_fn_with_state(metrics, ops::track))
         .fallback(fallback::not_found)

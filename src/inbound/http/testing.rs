@@ -51,6 +51,7 @@ pub async fn app(register: Arc<dyn Register>) -> Router {
     router(
         Connections::new(graph.clone(), graph, register),
         Arc::default(),
+        crate::application::Access::open(),
     )
 }
 

@@ -1,0 +1,137 @@
+//! The gate at the edge: each guarded route states the scope it needs; a request without a
+//! usable key, the scope, or a request left in its key's rate is answered here, before any
+//! use case runs. A request let through runs as its key's caller and carries the
+//! `RateLimit` / `RateLimit-Policy` fields (draft-ietf-httpapi-ratelimit-headers) back.
+
+use super::checks::freshness;
+use super::errors::ApiError;
+use crate::application::{Access, Admitted, Freshness, Refusal};
+use crate::domain::access::{Admission, Rate, Scope};
+use crate::domain::retry_after_secs;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// The realm named in `WWW-Authenticate`.
+const REALM: &str = "connected";
+static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+static RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
+/// What a guarded route needs.
+#[derive(Clone)]
+pub(super) struct Guard {
+    pub(super) access: Access,
+    pub(super) scope: Scope,
+}
+
+/// The middleware of a guarded route.
+pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    let mut needs = vec![guard.scope];
+    // Asking for facts read now spends upstream calls again: a scope of its own.
+    if freshness(request.headers()) == Freshness::Fresh {
+        needs.push(Scope::Fresh);
+    }
+    let bearer = bearer(request.headers());
+    match guard.access.admit(bearer.as_deref(), &needs).await {
+        Ok(None) => next.run(request).await,
+        Ok(Some(admitted)) => {
+            let caller = std::sync::Arc::clone(&admitted.caller);
+            let mut response = caller.clone().run(next.run(request)).await;
+            guard.access.spent(&caller);
+            rate_fields(response.headers_mut(), &admitted);
+            response
+        }
+        Err(refusal) => refused(refusal),
+    }
+}
+
+/// The key of `Authorization: Bearer <key>` (the scheme's name in any case), if sent.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, key) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| key.trim().to_owned())
+}
+
+fn rate_fields(headers: &mut HeaderMap, admitted: &Admitted) {
+    let (policy, state) = rate_values(admitted.rate, admitted.admission);
+    headers.insert(RATELIMIT_POLICY.clone(), policy);
+    headers.insert(RATELIMIT.clone(), state);
+}
+
+/// `RateLimit-Policy: "key";q=600;w=60` and `RateLimit: "key";r=599;t=12`.
+fn rate_values(rate: Rate, admission: Admission) -> (HeaderValue, HeaderValue) {
+    let policy = format!(
+        "\"key\";q={};w={}",
+        rate.requests,
+        rate.period.duration().as_secs()
+    );
+    let state = format!(
+        "\"key\";r={};t={}",
+        admission.remaining,
+        retry_after_secs(admission.reset)
+    );
+    (
+        HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("")),
+        HeaderValue::from_str(&state).unwrap_or(HeaderValue::from_static("")),
+    )
+}
+
+/// The answer to a refused request.
+fn refused(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::NoKey => challenged(
+            StatusCode::UNAUTHORIZED,
+            &format!("Bearer realm=\"{REALM}\""),
+            "an API key is required: send Authorization: Bearer <key>".to_owned(),
+        ),
+        Refusal::InvalidKey => challenged(
+            StatusCode::UNAUTHORIZED,
+            &format!("Bearer realm=\"{REALM}\", error=\"invalid_token\""),
+            "the API key is not valid".to_owned(),
+        ),
+        Refusal::Revoked => challenged(
+            StatusCode::UNAUTHORIZED,
+            &format!("Bearer realm=\"{REALM}\", error=\"invalid_token\""),
+            "the API key was revoked".to_owned(),
+        ),
+        Refusal::MissingScope(scope) => challenged(
+            StatusCode::FORBIDDEN,
+            &format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""),
+            format!("the API key lacks the scope {scope:?}", scope = scope.id()),
+        ),
+        Refusal::RateLimited { rate, admission } => {
+            let wait = retry_after_secs(admission.reset);
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("the API key's rate of {rate} is used up; retry after {wait} s"),
+            )
+            .with_retry_after(wait)
+            .into_response();
+            let (policy, state) = rate_values(rate, admission);
+            response.headers_mut().insert(RATELIMIT_POLICY.clone(), policy);
+            response.headers_mut().insert(RATELIMIT.clone(), state);
+            response
+        }
+        Refusal::Unavailable(why) => {
+            tracing::error!(error = %why, "the key store is unavailable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the API keys cannot be read; try again later",
+            )
+            .into_response()
+        }
+    }
+}
+
+fn challenged(status: StatusCode, challenge: &str, message: String) -> Response {
+    let mut response = ApiError::new(status, message).into_response();
+    if let Ok(value) = HeaderValue::from_str(challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
