@@ -88,6 +88,43 @@ impl Graph {
         self
     }
 
+    /// Whether this X id is a user of the graph.
+    pub(crate) fn knows_x_id(&self, id: &str) -> bool {
+        self.x.values().any(|(_, uid)| uid == id)
+    }
+
+    /// The X username of this id, if it is a user of the graph.
+    pub(crate) fn x_username(&self, id: &str) -> Option<&str> {
+        self.x
+            .values()
+            .find(|(_, uid)| uid == id)
+            .map(|(username, _)| username.as_str())
+    }
+
+    /// The X ids this X id follows, oldest first.
+    pub(crate) fn followees(&self, id: &str) -> &[String] {
+        self.following.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether X id `a` follows X id `b`.
+    pub(crate) fn follows(&self, a: &str, b: &str) -> bool {
+        self.followees(a).iter().any(|f| f == b)
+    }
+
+    /// Whether GitHub user `a` follows GitHub user `b`: both on GitHub, and `a` follows `b` on
+    /// X under the same handles.
+    pub(crate) fn follows_on_github(&self, a: &str, b: &str) -> bool {
+        let on_github = |h: &str| self.github.contains_key(&h.to_lowercase());
+        let x_id = |h: &str| self.x.get(&h.to_lowercase()).map(|(_, id)| id);
+        on_github(a)
+            && on_github(b)
+            && match (x_id(a), x_id(b)) {
+                (Some(a), Some(b)) => self.follows(a, b),
+                _ => false,
+            }
+    }
+
+    /// The X ids that follow this X id: the filler first, then the graph's, in id order.
     pub(crate) fn followers(&self, id: &str) -> Vec<String> {
         let mut list = self.extra_followers.get(id).cloned().unwrap_or_default();
         let mut followers: Vec<&String> = self

@@ -2,9 +2,10 @@
 //! injected into its answers.
 
 use crate::Graph;
-use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -58,6 +59,13 @@ pub(crate) struct Shared {
     /// 200 with every entry not found (today's AppView).
     pub(crate) actor_not_found_as_400: Mutex<bool>,
     pub(crate) base: Mutex<String>,
+}
+
+impl Shared {
+    /// What `read` finds in the graph as it is now.
+    pub(crate) fn with_graph<T>(&self, read: impl FnOnce(&Graph) -> T) -> T {
+        read(&self.graph.lock().unwrap())
+    }
 }
 
 /// A fake upstream server on a free loopback port.
@@ -185,6 +193,45 @@ pub(crate) async fn injected(shared: &Shared, endpoint: Endpoint) -> Option<Fail
         }
         _ => None,
     }
+}
+
+/// What a call is answered instead of what it asked for: an error, or a failure injected.
+pub(crate) struct Refusal(Box<Response>);
+
+impl From<Response> for Refusal {
+    fn from(answer: Response) -> Self {
+        Self(Box::new(answer))
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+/// `T`, or the answer that refuses the call.
+pub(crate) type Refused<T = ()> = Result<T, Refusal>;
+
+/// An answer: `Ok` as asked, `Err` refused; axum sends either.
+pub(crate) type Answer = Refused<Response>;
+
+/// Headers from names and values.
+pub(crate) fn header_map<const N: usize>(headers: [(&'static str, String); N]) -> HeaderMap {
+    headers
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                axum::http::HeaderName::from_static(name),
+                HeaderValue::from_str(&value).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// An answer with this status and these headers, and a JSON body.
+pub(crate) fn json_answer(status: StatusCode, headers: HeaderMap, body: Value) -> Response {
+    (status, headers, Json(body)).into_response()
 }
 
 /// 200 with a JSON body as given.

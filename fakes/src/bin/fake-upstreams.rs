@@ -11,36 +11,65 @@
 //! one organisation are fully connected, `dev003`/`dev004` follow each other but share
 //! nothing.
 
-use connected_fakes::{self as fake, Graph, X_TOKEN};
+use connected_fakes::{self as fake, Fake, Graph, X_TOKEN};
 use std::time::Duration;
 
-#[tokio::main]
-async fn main() {
-    let mut team = 20usize;
-    let mut latency = 0u64;
+/// What the command line asks for.
+struct Options {
+    /// How many developers.
+    team: usize,
+    /// Milliseconds each answer waits first.
+    latency: u64,
+}
+
+/// The options given, or `None` when an argument is not one (then the usage is printed).
+fn options() -> Option<Options> {
+    let mut options = Options {
+        team: 20,
+        latency: 0,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--team" => team = args.next().and_then(|n| n.parse().ok()).unwrap_or(team),
-            "--latency" => latency = args.next().and_then(|n| n.parse().ok()).unwrap_or(latency),
-            _ => {
-                println!("connected-fake-upstreams [--team N (20)] [--latency MILLISECONDS (0)]");
-                return;
-            }
+            "--team" => options.team = number(args.next()).unwrap_or(options.team),
+            "--latency" => options.latency = number(args.next()).unwrap_or(options.latency),
+            _ => return None,
         }
     }
+    Some(options)
+}
+
+fn number<T: std::str::FromStr>(arg: Option<String>) -> Option<T> {
+    arg.and_then(|n| n.parse().ok())
+}
+
+/// `team` developers (at least two) in organisations of four, each following the two before
+/// and the two after it, round the team.
+fn graph(team: usize) -> (Graph, usize) {
     let names: Vec<String> = (0..team.max(2)).map(|i| format!("dev{i:03}")).collect();
-    let mut graph = Graph::new();
     let n = names.len();
-    for (i, name) in names.iter().enumerate() {
-        let org = format!("org{}", i / 4);
-        let follows: Vec<&str> = [n - 2, n - 1, 1, 2]
-            .iter()
-            .map(|step| names[(i + step) % n].as_str())
-            .filter(|other| *other != name.as_str())
-            .collect();
-        graph = graph.dev(name, &[org.as_str()], &follows);
-    }
+    let graph = names
+        .iter()
+        .enumerate()
+        .fold(Graph::new(), |graph, (i, name)| {
+            let org = format!("org{}", i / 4);
+            let follows: Vec<&str> = [n - 2, n - 1, 1, 2]
+                .iter()
+                .map(|step| names[(i + step) % n].as_str())
+                .filter(|other| *other != name.as_str())
+                .collect();
+            graph.dev(name, &[org.as_str()], &follows)
+        });
+    (graph, n)
+}
+
+#[tokio::main]
+async fn main() {
+    let Some(Options { team, latency }) = options() else {
+        println!("connected-fake-upstreams [--team N (20)] [--latency MILLISECONDS (0)]");
+        return;
+    };
+    let (graph, n) = graph(team);
     let (github, x, bluesky) = (
         fake::github(graph.clone()).await,
         fake::x(graph.clone()).await,
@@ -50,21 +79,24 @@ async fn main() {
         upstream.set_latency(Duration::from_millis(latency));
     }
     println!(
-        "# {} developers (dev000 … dev{:03}), {latency} ms per call",
-        names.len(),
-        names.len() - 1
+        "# {n} developers (dev000 … dev{:03}), {latency} ms per call",
+        n - 1
     );
     println!("export GITHUB_API_URL={}", github.url);
     println!("export TWITTER_API_URL={}", x.url);
     println!("export TWITTER_BEARER_TOKEN={X_TOKEN}");
     println!("export BLUESKY_API_URL={}", bluesky.url);
     if tokio::signal::ctrl_c().await.is_ok() {
-        println!(
-            "# calls served: GitHub {}, X {} ({} users read from follow lists), Bluesky {}",
-            github.call_count(),
-            x.call_count(),
-            x.users_read(),
-            bluesky.call_count()
-        );
+        served(&github, &x, &bluesky);
     }
+}
+
+fn served(github: &Fake, x: &Fake, bluesky: &Fake) {
+    println!(
+        "# calls served: GitHub {}, X {} ({} users read from follow lists), Bluesky {}",
+        github.call_count(),
+        x.call_count(),
+        x.users_read(),
+        bluesky.call_count()
+    );
 }
