@@ -8,10 +8,10 @@ use crate::domain::{Network, Register, SocialGraph};
 use crate::inbound::http;
 use crate::metrics::Metrics;
 use crate::outbound::bluesky::BlueskyAppView;
-use crate::outbound::counters::SharedCounters;
-use crate::outbound::recent_keys::RecentKeys;
 use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, RateLimitMemory};
+use crate::outbound::counters::SharedCounters;
 use crate::outbound::postgres::PostgresRegister;
+use crate::outbound::recent_keys::RecentKeys;
 use crate::outbound::shared::SharedStore;
 use crate::outbound::{demo::DemoGraph, github::GitHubRest, sqlite::SqliteRegister, x::XApi};
 use std::future::Future;
@@ -65,11 +65,7 @@ fn shared_store(config: &Config) -> Result<Option<SharedStore>, StartupError> {
 /// The gate the configuration asks for: open, or keys from `keys` with rates counted in
 /// Redis when configured. Said in the log, with what an operator must do when no key can
 /// pass.
-async fn access(
-    config: &Config,
-    keys: Arc<dyn ApiKeys>,
-    shared: Option<SharedStore>,
-) -> Access {
+async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: Option<SharedStore>) -> Access {
     if !config.keys_required() {
         if !config.listen_addr.ip().to_canonical().is_loopback() {
             tracing::warn!(address = %config.listen_addr, auth = %config.auth, "API keys are not required on an address that is not loopback: anyone who reaches it spends the upstream budgets and reads the register (set AUTH=keys)");
@@ -78,8 +74,12 @@ async fn access(
     }
     match keys.any_usable().await {
         Ok(true) => tracing::info!(auth = %config.auth, "API keys are required"),
-        Ok(false) => tracing::warn!(auth = %config.auth, "API keys are required and none exists: every request but health, readiness and the documentation will be refused; create one with `connected keys create NAME`"),
-        Err(e) => tracing::warn!(error = %e, "API keys are required and the key store cannot be read yet"),
+        Ok(false) => {
+            tracing::warn!(auth = %config.auth, "API keys are required and none exists: every request but health, readiness and the documentation will be refused; create one with `connected keys create NAME`")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "API keys are required and the key store cannot be read yet")
+        }
     }
     let keys: Arc<dyn ApiKeys> = Arc::new(RecentKeys::new(keys));
     Access::with_keys(keys, Arc::new(SharedCounters::new(shared)))

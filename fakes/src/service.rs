@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, ChildStderr, Command};
@@ -16,6 +17,8 @@ const START_WAIT: Duration = Duration::from_secs(30);
 const READY_POLL: Duration = Duration::from_millis(25);
 /// The log target of the line that gives the bound address, let through whatever the level.
 const LISTENING_TARGET: &str = "connected::inbound::cli";
+/// The most of its log kept for [`Service::log`].
+const LOG_KEPT: usize = 8 << 20;
 
 /// How to start one `connected serve`: the binary, its arguments, folder and environment,
 /// nothing inherited from the caller's environment.
@@ -27,6 +30,7 @@ pub struct ServiceCommand {
     env: Vec<(String, String)>,
     log_level: String,
     show_log: bool,
+    listen_addr: String,
 }
 
 impl ServiceCommand {
@@ -39,7 +43,14 @@ impl ServiceCommand {
             env: Vec::new(),
             log_level: "error".to_owned(),
             show_log: false,
+            listen_addr: "127.0.0.1:0".to_owned(),
         }
+    }
+
+    /// Where it listens instead of `127.0.0.1:0` (`0.0.0.0:0`, say); it is asked on loopback.
+    pub fn listen_addr(mut self, address: impl Into<String>) -> Self {
+        self.listen_addr = address.into();
+        self
     }
 
     /// One more argument after `serve` (`--demo`, say).
@@ -79,7 +90,7 @@ impl ServiceCommand {
     /// half a minute.
     pub async fn start(self) -> Service {
         let mut child = Command::new(&self.binary)
-            .args(["serve", "--listen-addr", "127.0.0.1:0"])
+            .args(["serve", "--listen-addr", &self.listen_addr])
             .args(&self.args)
             .current_dir(&self.dir)
             .env_clear()
@@ -96,17 +107,24 @@ impl ServiceCommand {
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.binary.display()));
         let stderr = child.stderr.take().expect("stderr is piped");
         let (told, address) = oneshot::channel();
-        tokio::spawn(read_log(stderr, told, self.show_log));
+        let log = Arc::new(Mutex::new(String::new()));
+        tokio::spawn(read_log(stderr, told, self.show_log, Arc::clone(&log)));
         let address = match tokio::time::timeout(START_WAIT, address).await {
             Ok(Ok(Ok(address))) => address,
             Ok(Ok(Err(log))) => panic!("the service stopped before it listened:\n{log}"),
             Ok(Err(_)) => panic!("the service's log ended before it listened"),
             Err(_) => panic!("the service did not say where it listens"),
         };
+        let asked = if address.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], address.port()))
+        } else {
+            address
+        };
         let service = Service {
             address,
-            base: format!("http://{address}"),
+            base: format!("http://{asked}"),
             child,
+            log,
         };
         service.wait_until_ready().await;
         service
@@ -120,6 +138,7 @@ pub struct Service {
     /// Its origin: `http://127.0.0.1:PORT`.
     pub base: String,
     child: Child,
+    log: Arc<Mutex<String>>,
 }
 
 impl Service {
@@ -135,6 +154,12 @@ impl Service {
     /// When its status cannot be read.
     pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
         self.child.wait().await
+    }
+
+    /// Everything it has logged so far, the `listening` line and after.
+    #[must_use]
+    pub fn log(&self) -> String {
+        self.log.lock().map(|log| log.clone()).unwrap_or_default()
     }
 
     async fn wait_until_ready(&self) {
@@ -162,13 +187,18 @@ async fn read_log(
     stderr: ChildStderr,
     told: oneshot::Sender<Result<SocketAddr, String>>,
     show: bool,
+    log: Arc<Mutex<String>>,
 ) {
     let mut lines = BufReader::new(stderr).lines();
     let mut before = String::new();
     let mut told = Some(told);
     while let Ok(Some(line)) = lines.next_line().await {
+        if told.is_none() {
+            keep(&log, &line);
+        }
         match (told.take(), listening_address(&line)) {
             (Some(sender), Some(address)) => {
+                keep(&log, &line);
                 let _ = sender.send(Ok(address));
             }
             (Some(sender), None) => {
@@ -182,6 +212,16 @@ async fn read_log(
     }
     if let Some(told) = told {
         let _ = told.send(Err(before));
+    }
+}
+
+/// Adds a line to the log kept, up to [`LOG_KEPT`].
+fn keep(log: &Mutex<String>, line: &str) {
+    if let Ok(mut log) = log.lock()
+        && log.len() < LOG_KEPT
+    {
+        log.push_str(line);
+        log.push('\n');
     }
 }
 

@@ -89,8 +89,7 @@ impl Access {
             return Ok(None);
         };
         let bearer = bearer.ok_or(Refusal::NoKey)?;
-        let presented = PresentedKey::parse(bearer)
-            .ok_or(Refusal::InvalidKey)?;
+        let presented = PresentedKey::parse(bearer).ok_or(Refusal::InvalidKey)?;
         let stored = gate
             .keys
             .find(&presented.id)

@@ -12,6 +12,7 @@ mod economy;
 mod graphs;
 mod helpers;
 mod instances;
+mod keys;
 mod keys_contract;
 mod long_history;
 mod network;

@@ -5,6 +5,7 @@
 
 use super::checks::freshness;
 use super::errors::ApiError;
+use super::wire::ErrorsBody;
 use crate::application::{Access, Admitted, Freshness, Refusal};
 use crate::domain::access::{Admission, Rate, Scope};
 use crate::domain::retry_after_secs;
@@ -17,6 +18,26 @@ use axum::response::{IntoResponse, Response};
 const REALM: &str = "connected";
 static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 static RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
+/// The answers of the gate, as the OpenAPI document lists them on every guarded route (a
+/// description of answers: they are made by [`guard`]).
+#[derive(utoipa::IntoResponses)]
+pub enum Refusals {
+    #[response(status = 401, description = "No API key, or not a valid one (unknown or revoked), while keys are required",
+               headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"connected\"`, with `error=\"invalid_token\"` for a key that is not valid")),
+               example = json!({"errors": ["an API key is required: send Authorization: Bearer <key>"]}))]
+    Unauthorized(ErrorsBody),
+    #[response(status = 403, description = "The API key lacks the route's scope (or `fresh`, for `Cache-Control: no-cache`); nothing is done",
+               headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"connected\", error=\"insufficient_scope\", scope=\"...\"`")),
+               example = json!({"errors": ["the API key lacks the scope \"fresh\""]}))]
+    Forbidden(ErrorsBody),
+    #[response(status = 429, description = "The API key's request rate is used up; nothing is done",
+               headers(("Retry-After" = u64, description = "Seconds until a request is allowed again"),
+                       ("RateLimit-Policy" = String, description = "The key's rate: `\"key\";q=REQUESTS;w=SECONDS`"),
+                       ("RateLimit" = String, description = "What is left of it: `\"key\";r=REMAINING;t=SECONDS`")),
+               example = json!({"errors": ["the API key's rate of 600/min is used up; retry after 12 s"]}))]
+    TooManyRequests(ErrorsBody),
+}
 
 /// What a guarded route needs.
 #[derive(Clone)]
@@ -111,7 +132,9 @@ fn refused(refusal: Refusal) -> Response {
             .with_retry_after(wait)
             .into_response();
             let (policy, state) = rate_values(rate, admission);
-            response.headers_mut().insert(RATELIMIT_POLICY.clone(), policy);
+            response
+                .headers_mut()
+                .insert(RATELIMIT_POLICY.clone(), policy);
             response.headers_mut().insert(RATELIMIT.clone(), state);
             response
         }

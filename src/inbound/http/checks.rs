@@ -1,5 +1,6 @@
 //! The checks: one pair now, or a whole team's network.
 
+use super::access::Refusals;
 use super::{
     ApiError, ErrorsBody, NetworkBody, Pair, TeamRequest, VerdictBody, developers, errors,
 };
@@ -41,7 +42,9 @@ use axum::response::{IntoResponse, Response};
          example = json!({"errors": ["twitter rate limit exceeded; retry after 120 s"]})),
         (status = 504, description = "The upstreams together took longer than REQUEST_TIMEOUT", body = ErrorsBody,
          example = json!({"errors": ["the upstreams did not answer within 1m; try again later"]})),
-    )
+        Refusals,
+    ),
+    security((), ("bearer" = []))
 )]
 pub(super) async fn realtime(
     State(connections): State<Connections>,
@@ -84,7 +87,9 @@ pub(super) const TEAM_BODY_LIMIT: usize = 64 * 1024;
         (status = 504, description = "The upstreams together took longer than REQUEST_TIMEOUT", body = ErrorsBody),
         (status = 503, description = "An upstream is rate-limited (with `Retry-After`), or the register is unavailable; nothing recorded", body = ErrorsBody,
          headers(("Retry-After" = u64, description = "Seconds until the upstream's rate limit resets"))),
-    )
+        Refusals,
+    ),
+    security((), ("bearer" = []))
 )]
 pub(super) async fn network(
     State(connections): State<Connections>,

@@ -13,6 +13,7 @@ pub mod server;
 mod testing;
 mod wire;
 
+pub use access::Refusals;
 pub use errors::ApiError;
 pub use wire::{
     ConnectionBody, ErrorsBody, NetworkBody, RegisterEntry, StatusBody, TeamRequest, UndecidedBody,
@@ -21,8 +22,8 @@ pub use wire::{
 
 use crate::application::{Access, Connections};
 use crate::domain::access::Scope;
-use access::Guard;
 use crate::metrics::Metrics;
+use access::Guard;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, FromRef, Path};
@@ -47,10 +48,33 @@ use utoipa::OpenApi;
     ),
     paths(checks::realtime, register::register, checks::network, ops::healthz, ops::readyz, ops::metrics_text),
     components(schemas(VerdictBody, ErrorsBody, RegisterEntry, StatusBody, TeamRequest, NetworkBody, ConnectionBody, UndecidedBody)),
+    modifiers(&BearerKeys),
     tags((name = "connected", description = "Checks and their register"),
          (name = "operations", description = "Health and readiness"))
 )]
 pub struct ApiDoc;
+
+/// The bearer scheme API keys are sent with, so that a client (Swagger UI's *Authorize*)
+/// knows how to send one.
+struct BearerKeys;
+
+impl utoipa::Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("cdk_…")
+            .description(Some(
+                "An API key made by `connected keys create NAME`. Required unless the service \
+                 is open (AUTH=open, or AUTH=auto on a loopback address or with the demo graph).",
+            ))
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -102,7 +126,10 @@ pub fn router(connections: Connections, metrics: Arc<Metrics>, access: Access) -
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text).route_layer(needs(Scope::Metrics)))
+        .route(
+            "/metrics",
+            get(metrics_text).route_layer(needs(Scope::Metrics)),
+        )
         .merge(docs::routes())
         .route_layer(middleware::from_fn_with_state(metrics, ops::track))
         .fallback(fallback::not_found)

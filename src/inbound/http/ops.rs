@@ -1,6 +1,7 @@
 //! How the service is watched: liveness, readiness, the metrics and the middleware that
 //! counts requests into them.
 
+use super::access::Refusals;
 use super::{ApiError, ErrorsBody, StatusBody};
 use crate::application::Connections;
 use crate::metrics::Metrics;
@@ -15,7 +16,9 @@ use std::time::Instant;
 /// Prometheus metrics: requests, upstream calls, cache lookups, X users read.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "The metrics in the Prometheus (OpenMetrics) text format", body = String,
-               content_type = "application/openmetrics-text")))]
+               content_type = "application/openmetrics-text"),
+               Refusals),
+    security((), ("bearer" = [])))]
 pub(super) async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> Response {
     (
         [(

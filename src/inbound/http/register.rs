@@ -1,6 +1,7 @@
 //! A pair's register: its history, whole and streamed, or a page of it with a `Link` to
 //! the older one.
 
+use super::access::Refusals;
 use super::{ApiError, ErrorsBody, Pair, RegisterEntry, developers, errors};
 use crate::application::Connections;
 use crate::domain::{HistoryPage, HistoryStream, RegisterError, RegisteredCheck};
@@ -38,7 +39,9 @@ use serde::Deserialize;
         (status = 404, description = "The pair has no record (in the page asked for)", body = [RegisterEntry], example = json!([])),
         (status = 400, description = "The same developer twice, or a bad `limit` or `before`", body = ErrorsBody),
         (status = 503, description = "The register is unavailable", body = ErrorsBody),
-    )
+        Refusals,
+    ),
+    security((), ("bearer" = []))
 )]
 pub(super) async fn register(
     State(connections): State<Connections>,
