@@ -51,7 +51,7 @@ cargo = (root / "Cargo.toml").read_text()
 members = re.search(r"members\s*=\s*\[([^\]]*)\]", cargo)
 for member in re.findall(r'"([^"]+)"', members.group(1) if members else ""):
     check(member == "." or member in copied, f"the Dockerfile copies the workspace member {member}")
-for path in ["Cargo.toml", "Cargo.lock", "src", "migrations", "assets", "demo"]:
+for path in ["Cargo.toml", "Cargo.lock", "build.rs", "src", "migrations", "assets", "demo"]:
     check(path in copied, f"the Dockerfile copies {path}")
 for path in copied:
     check((root / path).exists(), f"the Dockerfile copies {path}, which exists")
@@ -60,6 +60,8 @@ readme = (root / "README.md").read_text()
 for command in ["docker compose up", "docker build -t connected .",
                 "docker run", "-p 5000:5000", "cp .env.example .env"]:
     check(command in readme, f"the README's Deploy section shows `{command}`")
+environment = api.get("environment") or {}
+check(environment.get("AUTH") == "keys", "the compose file's API requires keys (AUTH: keys)")
 image = api.get("image", "")
 check(image.split(":")[0] == "connected", "compose builds the image the README names")
 
