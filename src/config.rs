@@ -2,6 +2,7 @@
 //! directory, then defaults (the command line in `inbound::cli` reads them in that order).
 
 use crate::outbound::cache::CacheSettings;
+use crate::outbound::upstream::ServiceBudgets;
 use crate::outbound::{PoolSettings, redact_url};
 use crate::secret::Secret;
 use std::net::SocketAddr;
@@ -216,6 +217,8 @@ pub struct Config {
     pub cache: CacheSettings,
     /// GitHub organisation pages kept with their `ETag`, to revalidate them.
     pub github_etag_entries: u64,
+    /// What the service may spend upstream; `None` is no cap.
+    pub budgets: ServiceBudgets,
     /// Redis, to share the cache and the rate-limit memory between instances.
     pub redis_url: Option<Secret>,
     /// Every Redis key starts with this.
@@ -253,6 +256,7 @@ impl std::fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("cache", &self.cache)
             .field("github_etag_entries", &self.github_etag_entries)
+            .field("budgets", &self.budgets)
             .field("redis_url", &self.redis_url)
             .field("redis_prefix", &self.redis_prefix)
             .field("social_graph", &self.social_graph)
@@ -308,6 +312,7 @@ impl Default for Config {
                 max_entries: DEFAULT_CACHE_MAX_ENTRIES,
             },
             github_etag_entries: DEFAULT_GITHUB_ETAG_ENTRIES,
+            budgets: ServiceBudgets::default(),
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
             social_graph: crate::domain::Network::X,

@@ -7,6 +7,7 @@ use axum::http::Method;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::time::Duration;
@@ -77,6 +78,11 @@ pub struct CacheLabels {
     pub result: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BudgetLabels {
+    pub budget: &'static str,
+}
+
 /// The app's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -85,6 +91,8 @@ pub struct Metrics {
     upstream_calls: Family<UpstreamLabels, Counter>,
     cache_lookups: Family<CacheLabels, Counter>,
     x_users_read: Counter,
+    budget_spent: Family<BudgetLabels, Gauge>,
+    budget_remaining: Family<BudgetLabels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -135,6 +143,18 @@ impl Metrics {
             "Users returned by X follow lists: the unit X bills",
             x_users_read.clone(),
         );
+        let budget_spent = Family::<BudgetLabels, Gauge>::default();
+        registry.register(
+            "budget_spent",
+            "What the service's spend budgets (BUDGET_*) have spent in their current window, all instances sharing Redis together, as of this instance's last upstream call",
+            budget_spent.clone(),
+        );
+        let budget_remaining = Family::<BudgetLabels, Gauge>::default();
+        registry.register(
+            "budget_remaining",
+            "What is left of the service's spend budgets in their current window, as of this instance's last upstream call",
+            budget_remaining.clone(),
+        );
         Self {
             registry,
             requests,
@@ -142,6 +162,8 @@ impl Metrics {
             upstream_calls,
             cache_lookups,
             x_users_read,
+            budget_spent,
+            budget_remaining,
         }
     }
 
@@ -179,6 +201,17 @@ impl Metrics {
 
     pub fn x_users_read(&self, n: u64) {
         self.x_users_read.inc_by(n);
+    }
+
+    /// Where a service budget of `limit` stands: `spent` in its window.
+    pub fn budget(&self, budget: &'static str, limit: u64, spent: u64) {
+        let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.budget_spent
+            .get_or_create(&BudgetLabels { budget })
+            .set(gauge(spent));
+        self.budget_remaining
+            .get_or_create(&BudgetLabels { budget })
+            .set(gauge(limit.saturating_sub(spent)));
     }
 
     /// The text exposition.

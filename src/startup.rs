@@ -3,7 +3,7 @@
 
 use crate::application::{Access, Connections};
 use crate::config::{Config, Upstreams};
-use crate::domain::access::ApiKeys;
+use crate::domain::access::{ApiKeys, Counters};
 use crate::domain::{Network, Register, SocialGraph};
 use crate::inbound::http;
 use crate::metrics::Metrics;
@@ -13,6 +13,7 @@ use crate::outbound::counters::SharedCounters;
 use crate::outbound::postgres::PostgresRegister;
 use crate::outbound::recent_keys::RecentKeys;
 use crate::outbound::shared::SharedStore;
+use crate::outbound::upstream::Spending;
 use crate::outbound::{demo::DemoGraph, github::GitHubRest, sqlite::SqliteRegister, x::XApi};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,7 +34,28 @@ pub async fn connections(
     metrics: &Arc<Metrics>,
 ) -> Result<Connections, StartupError> {
     let register = register(config).await?;
-    wire(config, metrics, register, shared_store(config)?)
+    wire(config, metrics, register, &Shared::new(config)?)
+}
+
+/// What instances share: Redis when configured, and the counters kept in it (in process
+/// otherwise).
+struct Shared {
+    store: Option<SharedStore>,
+    counters: Arc<dyn Counters>,
+}
+
+impl Shared {
+    fn new(config: &Config) -> Result<Self, StartupError> {
+        let store = config
+            .redis_url
+            .as_ref()
+            .map(|url| SharedStore::new(url.expose(), &config.redis_prefix).map_err(StartupError))
+            .transpose()?;
+        Ok(Self {
+            counters: Arc::new(SharedCounters::new(store.clone())),
+            store,
+        })
+    }
 }
 
 /// The use cases on `register` and the upstreams the configuration names.
@@ -41,7 +63,7 @@ fn wire(
     config: &Config,
     metrics: &Arc<Metrics>,
     register: Arc<dyn Register>,
-    shared: Option<SharedStore>,
+    shared: &Shared,
 ) -> Result<Connections, StartupError> {
     let connections = match &config.upstreams {
         Upstreams::Demo(file) => {
@@ -53,19 +75,10 @@ fn wire(
     Ok(connections.with_deadline(config.request_timeout))
 }
 
-/// Redis, when configured: what instances share.
-fn shared_store(config: &Config) -> Result<Option<SharedStore>, StartupError> {
-    config
-        .redis_url
-        .as_ref()
-        .map(|url| SharedStore::new(url.expose(), &config.redis_prefix).map_err(StartupError))
-        .transpose()
-}
-
 /// The gate the configuration asks for: open, or keys from `keys` with rates counted in
 /// Redis when configured. Said in the log, with what an operator must do when no key can
 /// pass.
-async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: Option<SharedStore>) -> Access {
+async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Shared) -> Access {
     if !config.keys_required() {
         if !config.listen_addr.ip().to_canonical().is_loopback() {
             tracing::warn!(address = %config.listen_addr, auth = %config.auth, "API keys are not required on an address that is not loopback: anyone who reaches it spends the upstream budgets and reads the register (set AUTH=keys)");
@@ -82,7 +95,7 @@ async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: Option<SharedSt
         }
     }
     let keys: Arc<dyn ApiKeys> = Arc::new(RecentKeys::new(keys));
-    Access::with_keys(keys, Arc::new(SharedCounters::new(shared)))
+    Access::with_keys(keys, Arc::clone(&shared.counters))
 }
 
 /// The demo graph in `file`, or the bundled one.
@@ -108,8 +121,13 @@ fn real_connections(
     config: &Config,
     metrics: &Arc<Metrics>,
     register: Arc<dyn Register>,
-    shared: Option<SharedStore>,
+    shared: &Shared,
 ) -> Result<Connections, StartupError> {
+    let spending = Spending::new(
+        Arc::clone(&shared.counters),
+        config.budgets,
+        Arc::clone(metrics),
+    );
     let github = Arc::new(
         GitHubRest::new(
             config.github_api_url.clone(),
@@ -118,18 +136,20 @@ fn real_connections(
             Arc::clone(metrics),
             config.github_etag_entries,
         )
-        .map_err(StartupError)?,
+        .map_err(StartupError)?
+        .billed(spending.clone()),
     );
-    let social = social_graph(config, metrics, &github)?;
-    let limits = RateLimitMemory::new(shared.clone());
+    let social = social_graph(config, metrics, &github, spending)?;
+    let store = shared.store.clone();
+    let limits = RateLimitMemory::new(store.clone());
     let code_host = CachedCodeHost::new(
         github,
         config.cache,
-        shared.clone(),
+        store.clone(),
         limits.clone(),
         Arc::clone(metrics),
     );
-    let social = CachedSocialGraph::new(social, config.cache, shared, limits, Arc::clone(metrics));
+    let social = CachedSocialGraph::new(social, config.cache, store, limits, Arc::clone(metrics));
     Ok(Connections::new(
         Arc::new(code_host.clone()),
         Arc::new(social.clone()),
@@ -143,6 +163,7 @@ fn social_graph(
     config: &Config,
     metrics: &Arc<Metrics>,
     github: &Arc<GitHubRest>,
+    spending: Spending,
 ) -> Result<Arc<dyn SocialGraph>, StartupError> {
     Ok(match config.social_graph {
         Network::X => {
@@ -160,7 +181,8 @@ fn social_graph(
                     config.upstream_timeout,
                     Arc::clone(metrics),
                 )
-                .map_err(StartupError)?,
+                .map_err(StartupError)?
+                .billed(spending),
             )
         }
         Network::GitHub => github.clone(),
@@ -253,9 +275,9 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let metrics = Arc::new(Metrics::new());
         let storage = storage(config).await?;
-        let shared = shared_store(config)?;
-        let connections = wire(config, &metrics, storage.register, shared.clone())?;
-        let access = access(config, storage.keys, shared).await;
+        let shared = Shared::new(config)?;
+        let connections = wire(config, &metrics, storage.register, &shared)?;
+        let access = access(config, storage.keys, &shared).await;
         let listener = tokio::net::TcpListener::bind(config.listen_addr)
             .await
             .map_err(|e| StartupError(format!("cannot listen on {}: {e}", config.listen_addr)))?;

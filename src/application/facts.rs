@@ -130,6 +130,9 @@ fn code_host_failure<T>(result: &Result<T, CodeHostError>) -> Option<CheckError>
             network: Network::GitHub,
             retry_after: *retry_after,
         }),
+        Err(CodeHostError::OverBudget(overspend)) => {
+            Some(CheckError::OverBudget(overspend.clone()))
+        }
         Err(CodeHostError::Unavailable(reason)) => Some(CheckError::Unavailable {
             network: Network::GitHub,
             reason: reason.clone(),
@@ -143,6 +146,7 @@ pub(super) fn social_graph_failure(network: Network, error: &SocialGraphError) -
             network,
             retry_after: *retry_after,
         },
+        SocialGraphError::OverBudget(overspend) => CheckError::OverBudget(overspend.clone()),
         SocialGraphError::Unavailable(reason) => CheckError::Unavailable {
             network,
             reason: reason.clone(),

@@ -14,6 +14,7 @@ pub use history::history;
 pub use keys::{KeyError, create_key, list_keys, revoke_key};
 pub use network::{Connection, TeamNetwork, Undecided};
 
+use crate::domain::access::Overspend;
 use crate::domain::{
     CodeHost, Handle, HandleError, MissingUser, Network, Pair, Register, RegisterError,
     SameDeveloper, SocialGraph, TeamError, UnreadableFollow, retry_after_secs,
@@ -51,6 +52,9 @@ pub enum CheckError {
     /// Not a team: a bad entry, or too few or too many developers.
     #[error("{0}")]
     BadTeam(#[from] TeamError),
+    /// A read a spend budget cannot pay for was not made; nothing was recorded.
+    #[error("{0}")]
+    OverBudget(Overspend),
 }
 
 impl CheckError {
@@ -79,7 +83,8 @@ impl CheckError {
             | Self::SameDeveloper(_)
             | Self::BadTeam(_)
             | Self::Unavailable { .. }
-            | Self::Unreadable(_) => vec![self.to_string()],
+            | Self::Unreadable(_)
+            | Self::OverBudget(_) => vec![self.to_string()],
         }
     }
 }

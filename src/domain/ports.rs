@@ -19,6 +19,9 @@ pub enum CodeHostError {
     /// what happened in words a user understands and never contains a secret.
     #[error("{0}")]
     Unavailable(String),
+    /// Not asked: a spend budget cannot pay for the call.
+    #[error("{0}")]
+    OverBudget(crate::domain::access::Overspend),
 }
 
 /// The code host: who belongs to which organisations.
@@ -51,6 +54,9 @@ pub enum SocialGraphError {
     Protected { follower: String, followee: String },
     #[error("{0}")]
     Unavailable(String),
+    /// Not asked: a spend budget cannot pay for the read.
+    #[error("{0}")]
+    OverBudget(crate::domain::access::Overspend),
 }
 
 /// A user of the social graph, with the sizes of its follow lists as the graph reports them

@@ -1,7 +1,7 @@
 //! The shared counters: in Redis when it is configured and answers (atomically, in scripts,
 //! on Redis's own clock, so that every instance counts alike), else in this process.
 
-use crate::domain::access::{Admission, Counters, Window};
+use crate::domain::access::{Admission, Counters, Taken, Window};
 use crate::outbound::shared::SharedStore;
 use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};
@@ -51,7 +51,7 @@ impl LocalCounters {
         }
     }
 
-    fn take_at(&self, name: &str, units: u64, limit: u64, window: Window) -> u64 {
+    fn take_at(&self, name: &str, units: u64, limit: u64, window: Window) -> Taken {
         let mut budgets = self.budgets.lock().unwrap_or_else(PoisonError::into_inner);
         // Windows that ended are forgotten.
         budgets.retain(|(_, start), _| *start >= window.start_ms());
@@ -60,7 +60,10 @@ impl LocalCounters {
             .or_default();
         let taken = units.min(limit.saturating_sub(*spent));
         *spent += taken;
-        taken
+        Taken {
+            units: taken,
+            spent: *spent,
+        }
     }
 
     fn give_back_at(&self, name: &str, units: u64, window: Window) {
@@ -109,7 +112,7 @@ if take > 0 then
   redis.call('INCRBY', KEYS[1], take)
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
-return take
+return {take, spent + take}
 ";
 
 /// Gives back ARGV[1] of a budget, never below nothing.
@@ -172,14 +175,18 @@ impl Counters for SharedCounters {
         self.local.admit_at(name, limit, period, now_ms())
     }
 
-    async fn take(&self, name: &str, units: u64, limit: u64, window: Window) -> u64 {
+    async fn take(&self, name: &str, units: u64, limit: u64, window: Window) -> Taken {
         if let Some((store, scripts)) = &self.shared {
             let keys = [Self::budget_name(name, window)];
             let keep = (window.end().timestamp_millis() - now_ms()).max(1000);
             let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
             let args = [count(units), count(limit), keep];
-            if let Some(taken) = store.eval::<i64>(&scripts.take, &keys, &args).await {
-                return u64::try_from(taken).unwrap_or(0);
+            let answer: Option<(i64, i64)> = store.eval(&scripts.take, &keys, &args).await;
+            if let Some((units, spent)) = answer {
+                return Taken {
+                    units: u64::try_from(units).unwrap_or(0),
+                    spent: u64::try_from(spent).unwrap_or(0),
+                };
             }
         }
         self.local.take_at(name, units, limit, window)
@@ -248,14 +255,14 @@ mod tests {
     fn a_budget_is_never_overrun_and_takes_back_what_was_not_spent() {
         let counters = LocalCounters::default();
         let window = Window::day(Utc::now());
-        assert_eq!(counters.take_at("x", 1000, 1500, window), 1000);
-        assert_eq!(counters.take_at("x", 1000, 1500, window), 500);
-        assert_eq!(counters.take_at("x", 1000, 1500, window), 0);
+        assert_eq!(counters.take_at("x", 1000, 1500, window).units, 1000);
+        assert_eq!(counters.take_at("x", 1000, 1500, window).units, 500);
+        assert_eq!(counters.take_at("x", 1000, 1500, window).units, 0);
         counters.give_back_at("x", 300, window);
         assert_eq!(counters.spent_in("x", window), 1200);
-        assert_eq!(counters.take_at("x", 1000, 1500, window), 300);
+        assert_eq!(counters.take_at("x", 1000, 1500, window).units, 300);
         let tomorrow = Window::day(window.end());
-        assert_eq!(counters.take_at("x", 1000, 1500, tomorrow), 1000);
+        assert_eq!(counters.take_at("x", 1000, 1500, tomorrow).units, 1000);
         assert_eq!(counters.spent_in("x", window), 0, "yesterday is forgotten");
     }
 }

@@ -1,11 +1,13 @@
 //! GitHub's REST API as the code host.
 
 use super::upstream::{self, Refusal, Reply, Upstream};
+use crate::domain::access::Budget;
 use crate::domain::{
     CodeHost, CodeHostError, Handle, Interrupted, Network, Relationship, SocialGraph,
     SocialGraphError, SocialUser, relationships_one_by_one,
 };
 use crate::metrics::Metrics;
+use crate::outbound::upstream::{Per, Spending};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use reqwest::StatusCode;
@@ -50,6 +52,15 @@ struct Organisation {
 impl GitHubRest {
     /// # Errors
     /// A message when the base URL is not an http(s) URL or the client cannot be built.
+    /// The same client, its calls paid from `spending`.
+    #[must_use]
+    pub fn billed(mut self, spending: Spending) -> Self {
+        self.api = self
+            .api
+            .billed(spending, Budget::GitHubCallsPerHour, Per::Call);
+        self
+    }
+
     pub fn new(
         base: Url,
         token: Option<Secret>,

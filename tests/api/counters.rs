@@ -36,13 +36,13 @@ async fn two_instances_share_one_rate_and_one_budget_through_redis() {
     let window = Window::day(Utc::now());
     let takes = (0..8).map(|i| {
         let counters = if i % 2 == 0 { a.clone() } else { b.clone() };
-        async move { counters.take("x", 300, 1500, window).await }
+        async move { counters.take("x", 300, 1500, window).await.units }
     });
     let taken: u64 = futures::future::join_all(takes).await.iter().sum();
     assert_eq!(taken, 1500, "never more than the budget");
     b.give_back("x", 200, window).await;
     assert_eq!(a.spent("x", window).await, 1300);
-    assert_eq!(a.take("x", 1000, 1500, window).await, 200);
+    assert_eq!(a.take("x", 1000, 1500, window).await.units, 200);
     assert!(!prefix.keys().await.is_empty());
 }
 

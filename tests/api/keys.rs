@@ -16,30 +16,35 @@ fn graph() -> Graph {
 }
 
 /// The upstream fakes and a database file of the test's own.
-struct Stage {
-    github: Fake,
-    x: Fake,
+pub struct Stage {
+    pub github: Fake,
+    pub x: Fake,
     _dir: tempfile::TempDir,
-    database: String,
+    pub database: String,
 }
 
 impl Stage {
     async fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let database = format!("sqlite://{}", dir.path().join("keys.db").display());
-        Self::on(database, dir).await
+        Self::with(graph()).await
     }
 
-    async fn on(database: String, dir: tempfile::TempDir) -> Self {
+    /// Fakes serving `graph`, and a SQLite file.
+    pub async fn with(graph: Graph) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database = format!("sqlite://{}", dir.path().join("keys.db").display());
+        Self::on(database, dir, graph).await
+    }
+
+    async fn on(database: String, dir: tempfile::TempDir, graph: Graph) -> Self {
         Self {
-            github: fake::github(graph()).await,
-            x: fake::x(graph()).await,
+            github: fake::github(graph.clone()).await,
+            x: fake::x(graph).await,
             _dir: dir,
             database,
         }
     }
 
-    fn service(&self) -> ServiceCommand {
+    pub fn service(&self) -> ServiceCommand {
         ServiceCommand::new(BIN)
             .env("GITHUB_API_URL", &self.github.url)
             .env("TWITTER_API_URL", &self.x.url)
@@ -52,7 +57,7 @@ impl Stage {
     }
 
     /// `connected keys ARGS`: its standard output, trimmed; it must succeed.
-    fn keys(&self, args: &[&str]) -> String {
+    pub fn keys(&self, args: &[&str]) -> String {
         let out = std::process::Command::new(BIN)
             .arg("keys")
             .args(args)
@@ -68,12 +73,12 @@ impl Stage {
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
-    fn upstream_calls(&self) -> usize {
+    pub fn upstream_calls(&self) -> usize {
         self.github.call_count() + self.x.call_count()
     }
 }
 
-async fn get(url: &str, key: Option<&str>, headers: &[(&str, &str)]) -> reqwest::Response {
+pub async fn get(url: &str, key: Option<&str>, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut request = reqwest::Client::new().get(url);
     if let Some(key) = key {
         request = request.bearer_auth(key);
@@ -84,7 +89,7 @@ async fn get(url: &str, key: Option<&str>, headers: &[(&str, &str)]) -> reqwest:
     request.send().await.unwrap()
 }
 
-async fn errors(response: reqwest::Response) -> Vec<String> {
+pub async fn errors(response: reqwest::Response) -> Vec<String> {
     let body: serde_json::Value = response.json().await.unwrap();
     body["errors"]
         .as_array()
@@ -94,7 +99,7 @@ async fn errors(response: reqwest::Response) -> Vec<String> {
         .collect()
 }
 
-fn header(response: &reqwest::Response, name: &str) -> String {
+pub fn header(response: &reqwest::Response, name: &str) -> String {
     response.headers()[name].to_str().unwrap().to_owned()
 }
 
@@ -286,7 +291,7 @@ async fn a_key_revoked_through_one_instance_is_refused_by_another_within_seconds
     let Some(db) = TestDatabase::create().await else {
         return;
     };
-    let stage = Stage::on(db.url.clone(), tempfile::tempdir().unwrap()).await;
+    let stage = Stage::on(db.url.clone(), tempfile::tempdir().unwrap(), graph()).await;
     let (a, b) = (stage.keys_required().await, stage.keys_required().await);
     let key = stage.keys(&["create", "shared"]);
     for instance in [&a, &b] {
@@ -315,7 +320,7 @@ async fn two_instances_sharing_redis_share_one_keys_rate() {
     let Some(db) = TestDatabase::create().await else {
         return;
     };
-    let stage = Stage::on(db.url.clone(), tempfile::tempdir().unwrap()).await;
+    let stage = Stage::on(db.url.clone(), tempfile::tempdir().unwrap(), graph()).await;
     let start = || {
         stage
             .service()

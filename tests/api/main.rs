@@ -4,6 +4,7 @@
 /// The fake GitHub and X servers.
 use connected_fakes as fake;
 
+mod budgets;
 mod cli;
 mod connections;
 mod counters;

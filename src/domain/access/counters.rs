@@ -15,6 +15,14 @@ pub struct Admission {
     pub reset: Duration,
 }
 
+/// What a budget gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    pub units: u64,
+    /// What the budget has spent in its window, these units included.
+    pub spent: u64,
+}
+
 /// A fixed window a budget is counted in: the UTC day, or the hour, that holds a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Window {
@@ -65,8 +73,8 @@ pub trait Counters: Send + Sync + 'static {
     async fn admit(&self, name: &str, limit: u32, period: Duration) -> Admission;
 
     /// Takes up to `units` from the budget `name` of `limit` in `window`: all of them, what is
-    /// left when fewer are, or none.
-    async fn take(&self, name: &str, units: u64, limit: u64, window: Window) -> u64;
+    /// left when fewer are, or none; and what the budget has spent since, these included.
+    async fn take(&self, name: &str, units: u64, limit: u64, window: Window) -> Taken;
 
     /// Gives back units taken in `window` but not spent.
     async fn give_back(&self, name: &str, units: u64, window: Window);

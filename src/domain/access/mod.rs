@@ -1,14 +1,16 @@
 //! Who may ask, and how much: API keys, their scopes, their limits, and the store that keeps
 //! them.
 
+mod budgets;
 mod caller;
 mod counters;
 mod keys;
 mod limits;
 mod scopes;
 
+pub use budgets::{Budget, Overspend, Payer};
 pub use caller::Caller;
-pub use counters::{Admission, Counters, Window};
+pub use counters::{Admission, Counters, Taken, Window};
 pub use keys::{
     ApiKey, IssuedKey, KEY_PREFIX, KeyHash, KeyId, KeyName, PresentedKey, StoredKey, Usage,
 };

@@ -37,6 +37,7 @@ fn exit_code(error: &CheckError) -> ExitCode {
         CheckError::RateLimited { .. }
         | CheckError::Unavailable { .. }
         | CheckError::TimedOut(_)
+        | CheckError::OverBudget(_)
         | CheckError::Register(_) => ExitCode::from(3),
         CheckError::Unreadable(_) => ExitCode::from(4),
     }

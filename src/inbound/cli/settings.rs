@@ -5,6 +5,7 @@ use crate::config::{self, Config, Upstreams};
 use crate::domain::Network;
 use crate::outbound::PoolSettings;
 use crate::outbound::cache::CacheSettings;
+use crate::outbound::upstream::ServiceBudgets;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -65,6 +66,13 @@ pub(super) struct Settings {
     /// cost once their cached facts expire (least recently used out first).
     #[arg(long, env = "GITHUB_ETAG_ENTRIES", default_value_t = config::DEFAULT_GITHUB_ETAG_ENTRIES, global = true, hide_env_values = true)]
     github_etag_entries: u64,
+    /// X users (returned by lookups and follow lists) the service may be billed for a UTC
+    /// day, all keys together; unset: no cap.
+    #[arg(long, env = "BUDGET_X_USERS_PER_DAY", value_parser = parse_budget, global = true, hide_env_values = true)]
+    budget_x_users_per_day: Option<Budget>,
+    /// Calls to GitHub the service may make an hour, all keys together; unset: no cap.
+    #[arg(long, env = "BUDGET_GITHUB_CALLS_PER_HOUR", value_parser = parse_budget, global = true, hide_env_values = true)]
+    budget_github_calls_per_hour: Option<Budget>,
     /// Whose follows count: x, github (GitHub's own follow graph) or bluesky.
     #[arg(long, env = "SOCIAL_GRAPH", default_value = "x", value_parser = parse_social_graph, global = true, hide_env_values = true)]
     social_graph: Network,
@@ -98,6 +106,20 @@ fn parse_max_connections(raw: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(e) => Err(format!("{e} (write a count such as 10000)")),
     }
+}
+
+/// A budget as written: empty, as `.env.example` leaves it, is no cap.
+#[derive(Debug, Clone, Copy)]
+struct Budget(Option<u64>);
+
+fn parse_budget(raw: &str) -> Result<Budget, String> {
+    if raw.trim().is_empty() {
+        return Ok(Budget(None));
+    }
+    raw.trim()
+        .parse::<u64>()
+        .map(|n| Budget(Some(n)))
+        .map_err(|e| format!("{e} (write a count such as 1500, or leave it empty for no cap)"))
 }
 
 /// A retention as written: empty, as `.env.example` leaves it, keeps everything.
@@ -148,6 +170,10 @@ impl Settings {
                 max_entries: self.cache_max_entries,
             },
             github_etag_entries: self.github_etag_entries,
+            budgets: ServiceBudgets {
+                x_users_per_day: self.budget_x_users_per_day.and_then(|b| b.0),
+                github_calls_per_hour: self.budget_github_calls_per_hour.and_then(|b| b.0),
+            },
             redis_url: secrets.redis_url,
             redis_prefix: self.redis_prefix,
             social_graph: self.social_graph,

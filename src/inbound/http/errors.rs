@@ -3,6 +3,7 @@
 
 use super::wire::ErrorsBody;
 use crate::application::CheckError;
+use crate::domain::access::Payer;
 use crate::domain::retry_after_secs;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -46,6 +47,9 @@ pub fn logged(error: CheckError) -> ApiError {
             tracing::warn!(%network, %reason, "upstream unavailable");
         }
         CheckError::Register(e) => tracing::error!(error = %e, "register unavailable"),
+        CheckError::OverBudget(overspend) => {
+            tracing::warn!(budget = overspend.budget.id(), payer = ?overspend.payer, "a read was refused: its budget is spent")
+        }
         CheckError::TimedOut(deadline) => {
             tracing::warn!(?deadline, "request gave up at its deadline");
         }
@@ -71,6 +75,14 @@ impl From<CheckError> for ApiError {
                 Some(retry_after_secs(*retry_after)),
             ),
             CheckError::Unavailable { .. } => (StatusCode::BAD_GATEWAY, None),
+            // The key's own budget is the caller's limit; the service's is the service's.
+            CheckError::OverBudget(overspend) => (
+                match overspend.payer {
+                    Payer::Key => StatusCode::TOO_MANY_REQUESTS,
+                    Payer::Service => StatusCode::SERVICE_UNAVAILABLE,
+                },
+                Some(retry_after_secs(overspend.retry_after)),
+            ),
             CheckError::Register(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
             CheckError::TimedOut(_) => (StatusCode::GATEWAY_TIMEOUT, None),
             // The answer exists but cannot be read: a failed dependency, not a missing user,

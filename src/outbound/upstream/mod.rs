@@ -4,9 +4,12 @@
 //! what is its own: URLs, wire types, and how its API says "rate limited" or "not found".
 
 mod refusal;
+mod spend;
 
 pub use refusal::{Refusal, RefusalReader, retry_after, too_many_requests, until_reset};
+pub use spend::{Reservation, ServiceBudgets, Spending};
 
+use crate::domain::access::{Budget, Overspend};
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, IF_NONE_MATCH, LINK};
@@ -30,6 +33,8 @@ pub enum Failure {
     RateLimited(Duration),
     /// Anything else, in words (never with a secret).
     Unavailable(String),
+    /// Not made: a spend budget cannot pay for it.
+    OverBudget(Overspend),
 }
 
 impl From<Failure> for crate::domain::SocialGraphError {
@@ -37,6 +42,7 @@ impl From<Failure> for crate::domain::SocialGraphError {
         match failure {
             Failure::RateLimited(retry_after) => Self::RateLimited { retry_after },
             Failure::Unavailable(reason) => Self::Unavailable(reason),
+            Failure::OverBudget(overspend) => Self::OverBudget(overspend),
         }
     }
 }
@@ -46,8 +52,19 @@ impl From<Failure> for crate::domain::CodeHostError {
         match failure {
             Failure::RateLimited(retry_after) => Self::RateLimited { retry_after },
             Failure::Unavailable(reason) => Self::Unavailable(reason),
+            Failure::OverBudget(overspend) => Self::OverBudget(overspend),
         }
     }
+}
+
+/// How an API's calls are paid for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Per {
+    /// One unit a call made (GitHub's calls an hour): taken before each call.
+    Call,
+    /// One unit an item returned (X's users): the adapter reserves what a call can return
+    /// ([`Upstream::reserve`]) and settles what it did.
+    Item,
 }
 
 /// What a call brought back.
@@ -124,6 +141,8 @@ pub struct Upstream {
     /// The network's name in metrics (`github`, `x`, `bluesky`).
     network: &'static str,
     refusal: RefusalReader,
+    /// The budgets that pay for its calls, in which unit, and how.
+    billing: Option<(Spending, Budget, Per)>,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -168,7 +187,37 @@ impl Upstream {
             metrics,
             network,
             refusal,
+            billing: None,
         })
+    }
+
+    /// Its calls paid from `spending`'s `budget`, per call or per item returned.
+    #[must_use]
+    pub fn billed(mut self, spending: Spending, budget: Budget, per: Per) -> Self {
+        self.billing = Some((spending, budget, per));
+        self
+    }
+
+    /// Reserves what a call may return, between `least` and `want` items; a reservation of
+    /// `want` when the API is not billed per item.
+    ///
+    /// # Errors
+    /// [`Failure::OverBudget`] when no budget can pay for `least`.
+    pub async fn reserve(&self, want: u64, least: u64) -> Result<Reservation, Failure> {
+        match &self.billing {
+            Some((spending, budget, Per::Item)) => spending
+                .reserve(*budget, want, least)
+                .await
+                .map_err(Failure::OverBudget),
+            _ => Ok(Reservation::free(want)),
+        }
+    }
+
+    /// The call reserved for returned `used` items.
+    pub async fn settle(&self, reservation: Reservation, used: u64) {
+        if let Some((spending, _, _)) = &self.billing {
+            spending.settle(reservation, used).await;
+        }
     }
 
     /// Sends `name: value` on every call.
@@ -204,6 +253,32 @@ impl Upstream {
     /// [`Failure::RateLimited`] when the API's reader says so; [`Failure::Unavailable`] for
     /// a transport failure, an answer over the size bound, or any other refusal.
     pub async fn get(
+        &self,
+        endpoint: &'static str,
+        url: Url,
+        etag: Option<&str>,
+    ) -> Result<Reply<'_>, Failure> {
+        let per_call = match &self.billing {
+            Some((spending, budget, Per::Call)) => Some((
+                spending,
+                spending
+                    .reserve(*budget, 1, 1)
+                    .await
+                    .map_err(Failure::OverBudget)?,
+            )),
+            _ => None,
+        };
+        let reply = self.send(endpoint, url, etag).await;
+        if let Some((spending, reservation)) = per_call {
+            // A 304 does not count against GitHub's limit; anything else sent does.
+            let free =
+                matches!(&reply, Ok(Reply::Answer(a)) if a.status == StatusCode::NOT_MODIFIED);
+            spending.settle(reservation, u64::from(!free)).await;
+        }
+        reply
+    }
+
+    async fn send(
         &self,
         endpoint: &'static str,
         url: Url,

@@ -103,16 +103,27 @@ impl XApi {
         let mut found = HashSet::new();
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
+            // A page asks no more users than the budgets can pay for.
+            let reservation = self
+                .api
+                .reserve(PAGE_SIZE as u64, 1)
+                .await
+                .map_err(SocialGraphError::from)?;
             let mut url = self.url(&["users", owner, list.path()]);
             {
                 let mut query = url.query_pairs_mut();
-                query.append_pair("max_results", &PAGE_SIZE.to_string());
+                query.append_pair("max_results", &reservation.granted.to_string());
                 if let Some(token) = &token {
                     query.append_pair("pagination_token", token);
                 }
             }
-            let page: FollowPage = self.get(list.path(), url).await?;
-            let (users, next) = page.read()?;
+            let page = match self.get::<FollowPage>(list.path(), url).await {
+                Ok(page) => page.read(),
+                Err(e) => Err(e.into()),
+            };
+            let returned = page.as_ref().map_or(0, |(users, _)| users.len() as u64);
+            self.api.settle(reservation, returned).await;
+            let (users, next) = page?;
             self.metrics.x_users_read(users.len() as u64);
             for user in users {
                 if wanted.contains(&user.id.as_str()) {

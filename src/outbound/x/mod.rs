@@ -5,10 +5,12 @@ mod plan;
 mod wire;
 
 use super::upstream::{Refusal, Upstream, too_many_requests};
+use crate::domain::access::Budget;
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
+use crate::outbound::upstream::{Per, Spending};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use plan::{complete, follow_cost, plan_reads, unknown_directions};
@@ -95,8 +97,25 @@ impl XApi {
         url.query_pairs_mut()
             .append_pair("usernames", &names)
             .append_pair("user.fields", "public_metrics,protected");
-        let answer: UsersBy = self.get("users_by", url).await?;
-        answer.read(handles)
+        // X bills each user returned: the budgets must cover every one asked for.
+        let asked = handles.len() as u64;
+        let reservation = self.api.reserve(asked, asked).await?;
+        let users = match self.get::<UsersBy>("users_by", url).await {
+            Ok(answer) => answer.read(handles),
+            Err(e) => Err(e),
+        };
+        let returned = users
+            .as_ref()
+            .map_or(0, |users| users.iter().flatten().count());
+        self.api.settle(reservation, returned as u64).await;
+        users
+    }
+
+    /// The same client, its X users paid from `spending`.
+    #[must_use]
+    pub fn billed(mut self, spending: Spending) -> Self {
+        self.api = self.api.billed(spending, Budget::XUsersPerDay, Per::Item);
+        self
     }
 }
 

@@ -1,0 +1,124 @@
+//! Spend budgets through the real binary: a read a budget cannot pay for is not made, a
+//! follow list is asked no more users than are left, and cached facts stay free.
+
+use crate::fake::Graph;
+use crate::keys::{Stage, errors, get, header};
+use reqwest::StatusCode;
+
+/// Alice and Bob follow each other, but Bob's follow of Alice is only found at the end of a
+/// list of 5,001 users, however it is read.
+fn long_lists() -> Graph {
+    Graph::new()
+        .dev("alice", &["acme"], &["bob"])
+        .dev("bob", &["acme"], &["alice"])
+        .dev("carol", &["acme"], &[])
+        .pad_following("bob", 5000)
+        .pad_followers("alice", 5000)
+}
+
+/// X users billed so far: those returned by follow lists, and by the two lookups' users.
+fn billed(stage: &Stage, looked_up: u64) -> u64 {
+    stage.x.users_read() + looked_up
+}
+
+#[tokio::test]
+async fn a_service_budget_meeting_a_long_follow_list_is_never_overrun() {
+    let stage = Stage::with(long_lists()).await;
+    let service = stage
+        .service()
+        .env("BUDGET_X_USERS_PER_DAY", "1500")
+        .start()
+        .await;
+    let url = format!("{}/connected/realtime/alice/bob", service.base);
+    let response = get(&url, None, &[]).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let wait: u64 = header(&response, "retry-after").parse().unwrap();
+    assert!((1..=86_400).contains(&wait));
+    assert_eq!(
+        errors(response).await,
+        [format!(
+            "the service's budget of 1500 X users a day is spent; retry after {wait} s"
+        )]
+    );
+    let spent = billed(&stage, 2);
+    eprintln!("a budget of 1500 X users met a follow list of 5,001: {spent} users billed");
+    assert!(spent <= 1500, "billed {spent} users on a budget of 1500");
+    assert!(
+        spent >= 1490,
+        "the last page asked for what was left: {spent}"
+    );
+    let last_page = stage.x.calls().last().cloned().unwrap();
+    assert!(last_page.contains("max_results=49"), "{last_page}");
+
+    // Spent: no further X call is made, and nothing was recorded.
+    let calls = stage.x.call_count();
+    let again = get(&url, None, &[]).await;
+    assert_eq!(again.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(stage.x.call_count(), calls);
+    let register = get(
+        &format!("{}/connected/register/alice/bob", service.base),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(register.status(), StatusCode::NOT_FOUND);
+    let metrics = get(&format!("{}/metrics", service.base), None, &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"connected_budget_remaining{budget="x_users_per_day"} 0"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_keys_own_budget_refuses_it_with_429_and_leaves_other_keys_alone() {
+    let stage = Stage::with(long_lists()).await;
+    let service = stage.service().env("AUTH", "keys").start().await;
+    let small = stage.keys(&["create", "small", "--x-users-per-day", "1500"]);
+    let big = stage.keys(&["create", "big"]);
+    let url = format!("{}/connected/realtime/alice/bob", service.base);
+    let response = get(&url, Some(&small), &[]).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let message = errors(response).await.remove(0);
+    assert!(
+        message.starts_with("the API key's budget of 1500 X users a day is spent; retry after "),
+        "{message}"
+    );
+    assert!(billed(&stage, 2) <= 1500);
+    // Another key pays for itself: the list is read to its end.
+    let response = get(&url, Some(&big), &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_github_budget_refuses_before_calling_and_cached_facts_stay_free() {
+    let stage = Stage::with(long_lists()).await;
+    let service = stage
+        .service()
+        .env("BUDGET_GITHUB_CALLS_PER_HOUR", "2")
+        .start()
+        .await;
+    // Alice and Carol: two GitHub calls, and Carol follows nobody (a short list).
+    let first = format!("{}/connected/realtime/alice/carol", service.base);
+    assert_eq!(get(&first, None, &[]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(stage.github.call_count(), 2);
+    // Bob's organisations would be a third call: refused without making it.
+    let response = get(
+        &format!("{}/connected/realtime/bob/carol", service.base),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let message = errors(response).await.remove(0);
+    assert!(
+        message.starts_with("the service's budget of 2 GitHub calls an hour is spent"),
+        "{message}"
+    );
+    assert_eq!(stage.github.call_count(), 2);
+    // What is cached costs nothing and is served.
+    assert_eq!(get(&first, None, &[]).await.status(), StatusCode::NOT_FOUND);
+}
