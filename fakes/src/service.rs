@@ -225,8 +225,14 @@ fn keep(log: &Mutex<String>, line: &str) {
     }
 }
 
-/// The address in the `listening` line of the log: `… listening address=127.0.0.1:PORT …`.
+/// The address in the `listening` line of the log: `… listening address=127.0.0.1:PORT …`,
+/// or `{"message":"listening","address":"127.0.0.1:PORT",…}` with `LOG_FORMAT=json`.
 fn listening_address(line: &str) -> Option<SocketAddr> {
+    if let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) {
+        return (entry["message"] == "listening")
+            .then(|| entry["address"].as_str()?.parse().ok())
+            .flatten();
+    }
     if !line.contains(" listening ") {
         return None;
     }
@@ -249,6 +255,11 @@ mod tests {
         assert_eq!(
             listening_address("ERROR something address=127.0.0.1:1"),
             None
+        );
+        let json = r#"{"timestamp":"2026-01-01T00:00:00Z","level":"INFO","message":"listening","address":"127.0.0.1:43125"}"#;
+        assert_eq!(
+            listening_address(json),
+            Some("127.0.0.1:43125".parse().unwrap())
         );
     }
 }

@@ -128,15 +128,14 @@ impl Access {
 
     /// Notes what a request let through spent, once it is done.
     pub fn spent(&self, caller: &Caller) {
-        if let Some(gate) = &self.gate {
+        if let Some(gate) = &self.gate
+            && let Some(id) = &caller.id
+        {
             let mut unwritten = gate
                 .unwritten
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            unwritten
-                .entry(caller.id.clone())
-                .or_default()
-                .add(caller.usage());
+            unwritten.entry(id.clone()).or_default().add(caller.usage());
         }
     }
 }

@@ -339,3 +339,64 @@ async fn two_instances_sharing_redis_share_one_keys_rate() {
     }
     assert_eq!(statuses, [404, 404, 404, 404, 429, 429]);
 }
+
+#[tokio::test]
+async fn the_json_log_says_who_spent_what_for_each_request() {
+    let stage = Stage::new().await;
+    let service = stage
+        .service()
+        .env("AUTH", "keys")
+        .env("LOG_FORMAT", "json")
+        .log_level("info")
+        .start()
+        .await;
+    let key = stage.keys(&["create", "audit"]);
+    let listed: serde_json::Value = serde_json::from_str(&stage.keys(&["list", "--json"])).unwrap();
+    let id = listed[0]["id"].as_str().unwrap().to_owned();
+    let url = format!("{}/connected/realtime/alice/bob", service.base);
+    let response = get(&url, Some(&key), &[("X-Request-Id", "audit-1")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "x-request-id"), "audit-1");
+    let made = get(&url, None, &[]).await;
+    assert_eq!(made.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        header(&made, "x-request-id").len(),
+        32,
+        "an id is made when none is sent"
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let line = loop {
+        let found = service.log().lines().find_map(|line| {
+            let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+            (entry["message"] == "answered" && entry["request_id"] == "audit-1").then_some(entry)
+        });
+        match found {
+            Some(entry) => break entry,
+            None if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            None => panic!("no answered line for audit-1 in\n{}", service.log()),
+        }
+    };
+    assert_eq!(line["level"], "INFO");
+    assert!(line["timestamp"].is_string());
+    assert_eq!(line["route"], "/connected/realtime/{dev1}/{dev2}");
+    assert_eq!(line["status"], 200);
+    assert!(line["latency_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(line["key"], id.as_str());
+    let calls = (stage.github.call_count() + stage.x.call_count()) as u64;
+    assert_eq!(line["upstream_calls"], calls);
+    assert_eq!(
+        line["x_users_billed"],
+        stage.x.users_read() + 2,
+        "two looked up"
+    );
+    assert_eq!(line["github_calls"], stage.github.call_count() as u64);
+    for line in service.log().lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not JSON: {line}"
+        );
+    }
+}

@@ -7,23 +7,46 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A key's holder, during one request.
+/// Who asks, during one request: a key's holder, or anyone when keys are not required.
 #[derive(Debug)]
 pub struct Caller {
-    pub id: KeyId,
+    /// The key's public id; `None` when the service is open.
+    pub id: Option<KeyId>,
     pub limits: KeyLimits,
     x_users: AtomicU64,
     github_calls: AtomicU64,
+    upstream_calls: AtomicU64,
 }
 
 impl Caller {
+    /// The holder of the key `id`, with its limits.
     pub fn new(id: KeyId, limits: KeyLimits) -> Self {
+        Self::of(Some(id), limits)
+    }
+
+    /// Anyone, on an open service: no budget of their own, their spending still counted.
+    pub fn anonymous() -> Self {
+        Self::of(None, KeyLimits::default())
+    }
+
+    fn of(id: Option<KeyId>, limits: KeyLimits) -> Self {
         Self {
             id,
             limits,
             x_users: AtomicU64::new(0),
             github_calls: AtomicU64::new(0),
+            upstream_calls: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a call made upstream for this request, on any network.
+    pub fn called_upstream(&self) {
+        self.upstream_calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Calls made upstream for this request so far.
+    pub fn upstream_calls(&self) -> u64 {
+        self.upstream_calls.load(Ordering::Relaxed)
     }
 
     /// Counts X users billed for this request.
@@ -69,16 +92,19 @@ mod tests {
     async fn the_caller_is_known_inside_its_request_only() {
         let id = KeyId::parse("abcdefghijkl").unwrap();
         let caller = Arc::new(Caller::new(id.clone(), KeyLimits::default()));
+        assert!(Caller::anonymous().id.is_none());
         assert!(Caller::current().is_none());
         let seen = Arc::clone(&caller)
             .run(async {
                 let current = Caller::current().unwrap();
                 current.billed_x_users(3);
                 current.called_github(1);
+                current.called_upstream();
                 current.id.clone()
             })
             .await;
-        assert_eq!(seen, id);
+        assert_eq!(seen, Some(id));
+        assert_eq!(caller.upstream_calls(), 1);
         assert_eq!(
             caller.usage(),
             Usage {

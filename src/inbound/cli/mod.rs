@@ -99,7 +99,7 @@ pub fn main() -> ExitCode {
     } else {
         "warn"
     };
-    init_logging(default_log);
+    init_logging(default_log, cli.settings.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -113,7 +113,7 @@ pub fn main() -> ExitCode {
     runtime.block_on(run(cli))
 }
 
-fn init_logging(default: &str) {
+fn init_logging(default: &str, format: config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
         // sqlx logs the value of a DATABASE_URL parameter it does not know, and
@@ -123,11 +123,21 @@ fn init_logging(default: &str) {
                 .parse()
                 .expect("a constant directive parses"), // ok: a constant
         );
-    let _ = tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        config::LogFormat::Text => log
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        // Fields at the top level, with those of the request's span (its id).
+        config::LogFormat::Json => log
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 async fn run(cli: Cli) -> ExitCode {

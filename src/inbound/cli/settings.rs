@@ -12,6 +12,10 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub(super) struct Settings {
+    /// How the log is written: text, or json (one object a line: time, level, message,
+    /// request id, route, status, latency, key, upstream calls, X users billed).
+    #[arg(long, env = "LOG_FORMAT", default_value_t = config::LogFormat::Text, global = true, hide_env_values = true)]
+    pub(super) log_format: config::LogFormat,
     /// Whether callers need an API key: auto (open on a loopback address or with --demo,
     /// keys required otherwise), keys, or open.
     #[arg(long, env = "AUTH", default_value_t = config::AuthMode::Auto, global = true, hide_env_values = true)]

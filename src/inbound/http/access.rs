@@ -5,14 +5,16 @@
 
 use super::checks::freshness;
 use super::errors::ApiError;
+use super::request_log::Spent;
 use super::wire::ErrorsBody;
 use crate::application::{Access, Admitted, Freshness, Refusal};
-use crate::domain::access::{Admission, Rate, Scope};
+use crate::domain::access::{Admission, Caller, Rate, Scope};
 use crate::domain::retry_after_secs;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 
 /// The realm named in `WWW-Authenticate`.
 const REALM: &str = "connected";
@@ -54,17 +56,26 @@ pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
         needs.push(Scope::Fresh);
     }
     let bearer = bearer(request.headers());
-    match guard.access.admit(bearer.as_deref(), &needs).await {
-        Ok(None) => next.run(request).await,
-        Ok(Some(admitted)) => {
-            let caller = std::sync::Arc::clone(&admitted.caller);
-            let mut response = caller.clone().run(next.run(request)).await;
-            guard.access.spent(&caller);
-            rate_fields(response.headers_mut(), &admitted);
-            response
-        }
-        Err(refusal) => refused(refusal),
+    let admitted = match guard.access.admit(bearer.as_deref(), &needs).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refused(refusal),
+    };
+    let caller = admitted
+        .as_ref()
+        .map_or_else(|| Arc::new(Caller::anonymous()), |a| Arc::clone(&a.caller));
+    let mut response = Arc::clone(&caller).run(next.run(request)).await;
+    guard.access.spent(&caller);
+    if let Some(admitted) = &admitted {
+        rate_fields(response.headers_mut(), admitted);
     }
+    let usage = caller.usage();
+    response.extensions_mut().insert(Spent {
+        key: caller.id.as_ref().map(ToString::to_string),
+        upstream_calls: caller.upstream_calls(),
+        x_users: usage.x_users,
+        github_calls: usage.github_calls,
+    });
+    response
 }
 
 /// The key of `Authorization: Bearer <key>` (the scheme's name in any case), if sent.

@@ -8,6 +8,7 @@ mod errors;
 mod fallback;
 mod ops;
 mod register;
+mod request_log;
 pub mod server;
 #[cfg(test)]
 mod testing;
@@ -34,7 +35,6 @@ use checks::{TEAM_BODY_LIMIT, network, realtime};
 use ops::{healthz, metrics_text, readyz};
 use register::register;
 use std::sync::Arc;
-use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
 /// The OpenAPI document, generated from the handlers.
@@ -135,7 +135,7 @@ pub fn router(connections: Connections, metrics: Arc<Metrics>, access: Access) -
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .with_state(state)
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(request_log::log))
 }
 
 /// Two developers' handles, as the path gives them.

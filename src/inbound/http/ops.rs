@@ -2,6 +2,7 @@
 //! counts requests into them.
 
 use super::access::Refusals;
+use super::request_log::RouteName;
 use super::{ApiError, ErrorsBody, StatusBody};
 use crate::application::Connections;
 use crate::metrics::Metrics;
@@ -71,13 +72,14 @@ pub(super) async fn track(
     let route = route.map_or_else(|| "unmatched".to_owned(), |r| r.as_str().to_owned());
     let method = request.method().clone();
     let started = Instant::now();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     metrics.request(
         &route,
         &method,
         response.status().as_u16(),
         started.elapsed(),
     );
+    response.extensions_mut().insert(RouteName(route));
     response
 }
 

@@ -9,7 +9,7 @@ mod spend;
 pub use refusal::{Refusal, RefusalReader, retry_after, too_many_requests, until_reset};
 pub use spend::{Reservation, ServiceBudgets, Spending};
 
-use crate::domain::access::{Budget, Overspend};
+use crate::domain::access::{Budget, Caller, Overspend};
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, IF_NONE_MATCH, LINK};
@@ -295,6 +295,9 @@ impl Upstream {
             self.count(endpoint, Outcome::Error);
             Failure::Unavailable(reason)
         };
+        if let Some(caller) = Caller::current() {
+            caller.called_upstream();
+        }
         let response = request
             .send()
             .await

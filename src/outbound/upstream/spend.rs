@@ -92,13 +92,10 @@ impl Spending {
         let caller = Caller::current();
         let mut payers: Vec<(Payer, String, u64)> = Vec::new();
         if let Some(caller) = &caller
+            && let Some(id) = &caller.id
             && let Some(limit) = key_limit(caller, budget)
         {
-            payers.push((
-                Payer::Key,
-                format!("key:{}:{}", caller.id, budget.id()),
-                limit,
-            ));
+            payers.push((Payer::Key, format!("key:{id}:{}", budget.id()), limit));
         }
         if let Some(limit) = self.service.limit(budget) {
             payers.push((Payer::Service, format!("service:{}", budget.id()), limit));
