@@ -33,7 +33,7 @@ pub enum Refusals {
                headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"connected\", error=\"insufficient_scope\", scope=\"...\"`")),
                example = json!({"errors": ["the API key lacks the scope \"fresh\""]}))]
     Forbidden(ErrorsBody),
-    #[response(status = 429, description = "The API key's request rate is used up; nothing is done",
+    #[response(status = 429, description = "The API key's request rate is used up (nothing is done), or its own spend budget cannot pay for a read the answer needs (nothing is recorded)",
                headers(("Retry-After" = u64, description = "Seconds until a request is allowed again"),
                        ("RateLimit-Policy" = String, description = "The key's rate: `\"key\";q=REQUESTS;w=SECONDS`"),
                        ("RateLimit" = String, description = "What is left of it: `\"key\";r=REMAINING;t=SECONDS`")),

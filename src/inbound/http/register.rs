@@ -38,7 +38,7 @@ use serde::Deserialize;
                           {"registered_at": "2021-11-02T08:01:12.007Z", "connected": false}])),
         (status = 404, description = "The pair has no record (in the page asked for)", body = [RegisterEntry], example = json!([])),
         (status = 400, description = "The same developer twice, or a bad `limit` or `before`", body = ErrorsBody),
-        (status = 503, description = "The register is unavailable", body = ErrorsBody),
+        (status = 503, description = "The register is unavailable, or the API keys cannot be read", body = ErrorsBody),
         Refusals,
     ),
     security((), ("bearer" = []))
