@@ -3,13 +3,16 @@
 //! decodes answers, and puts failures in words a user understands. An adapter keeps only
 //! what is its own: URLs, wire types, and how its API says "rate limited" or "not found".
 
+mod failure;
 mod refusal;
 mod spend;
 
+use failure::describe_transport;
+pub use failure::{Failure, describe};
 pub use refusal::{Refusal, RefusalReader, retry_after, too_many_requests, until_reset};
 pub use spend::{Reservation, ServiceBudgets, Spending};
 
-use crate::domain::access::{Budget, Caller, Overspend};
+use crate::domain::access::{Budget, Caller};
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, IF_NONE_MATCH, LINK};
@@ -25,37 +28,6 @@ pub const USER_AGENT: &str = concat!("connected/", env!("CARGO_PKG_VERSION"));
 /// The largest answer read: a full page of a follow list is about 100 KB; anything far
 /// larger is not an answer, and is not held in memory.
 const MAX_BODY: usize = 8 * 1024 * 1024;
-
-/// Why an upstream call gave no answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// The API refuses calls for this long.
-    RateLimited(Duration),
-    /// Anything else, in words (never with a secret).
-    Unavailable(String),
-    /// Not made: a spend budget cannot pay for it.
-    OverBudget(Overspend),
-}
-
-impl From<Failure> for crate::domain::SocialGraphError {
-    fn from(failure: Failure) -> Self {
-        match failure {
-            Failure::RateLimited(retry_after) => Self::RateLimited { retry_after },
-            Failure::Unavailable(reason) => Self::Unavailable(reason),
-            Failure::OverBudget(overspend) => Self::OverBudget(overspend),
-        }
-    }
-}
-
-impl From<Failure> for crate::domain::CodeHostError {
-    fn from(failure: Failure) -> Self {
-        match failure {
-            Failure::RateLimited(retry_after) => Self::RateLimited { retry_after },
-            Failure::Unavailable(reason) => Self::Unavailable(reason),
-            Failure::OverBudget(overspend) => Self::OverBudget(overspend),
-        }
-    }
-}
 
 /// How an API's calls are paid for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -389,41 +361,6 @@ fn client(timeout: Duration) -> Result<reqwest::Client, String> {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
-}
-
-/// A transport failure in words: a timeout, a refused connection, an unreadable body.
-fn describe_transport(error: &reqwest::Error, timeout: Duration) -> String {
-    if error.is_timeout() {
-        format!("no answer within {}", humantime::format_duration(timeout))
-    } else if error.is_connect() {
-        "cannot connect".to_owned()
-    } else if error.is_decode() || error.is_body() {
-        "its answer could not be read".to_owned()
-    } else {
-        "the request failed".to_owned()
-    }
-}
-
-/// A non-2xx status and its body in words, with the upstream's own message where it gave
-/// one.
-pub fn describe(status: StatusCode, text: &str) -> String {
-    let detail = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|body| {
-            ["message", "detail", "title", "error"]
-                .iter()
-                .find_map(|key| body.get(key).and_then(|v| v.as_str()).map(str::to_owned))
-        })
-        .map(|d| d.chars().take(200).collect::<String>());
-    let code = match status.canonical_reason() {
-        Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
-        None => format!("HTTP {}", status.as_u16()),
-    };
-    match (status, detail) {
-        (StatusCode::UNAUTHORIZED, _) => format!("it rejected the credentials ({code})"),
-        (_, Some(detail)) if !detail.is_empty() => format!("it answered {code}: {detail}"),
-        _ => format!("it answered {code}"),
-    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,14 @@
 //! Builds the application from configuration: picks the adapters and binds the listener.
 //! `main` and the tests go through the same functions.
 
+mod application;
+
+pub use application::{Application, shutdown_signal};
+
 use crate::application::{Access, Connections};
 use crate::config::{Config, Upstreams};
 use crate::domain::access::{ApiKeys, Counters};
 use crate::domain::{Network, Register, SocialGraph};
-use crate::inbound::http;
 use crate::metrics::Metrics;
 use crate::outbound::bluesky::BlueskyAppView;
 use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, RateLimitMemory};
@@ -15,8 +18,6 @@ use crate::outbound::recent_keys::RecentKeys;
 use crate::outbound::shared::SharedStore;
 use crate::outbound::upstream::Spending;
 use crate::outbound::{demo::DemoGraph, github::GitHubRest, sqlite::SqliteRegister, x::XApi};
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Why the application could not start: one line for the operator.
@@ -253,135 +254,4 @@ pub async fn storage(config: &Config) -> Result<Storage, StartupError> {
             "DATABASE_URL has an unsupported scheme {scheme:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE"
         ))),
     }
-}
-
-/// File descriptors kept for everything but client connections: the database pool, upstream
-/// and Redis connections, the register's files, the runtime's own.
-const FILES_FOR_OTHER_USES: u64 = 512;
-
-/// The REST API, bound and ready to serve.
-pub struct Application {
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
-    limits: http::server::Limits,
-    shutdown_grace: std::time::Duration,
-}
-
-impl Application {
-    /// Wires the adapters and binds `listen_addr` (port 0 picks a free port).
-    ///
-    /// # Errors
-    /// [`StartupError`] as [`connections`], or when the address cannot be bound.
-    pub async fn build(config: &Config) -> Result<Self, StartupError> {
-        let metrics = Arc::new(Metrics::new());
-        let storage = storage(config).await?;
-        let shared = Shared::new(config)?;
-        let connections = wire(config, &metrics, storage.register, &shared)?;
-        let access = access(config, storage.keys, &shared).await;
-        let listener = tokio::net::TcpListener::bind(config.listen_addr)
-            .await
-            .map_err(|e| StartupError(format!("cannot listen on {}: {e}", config.listen_addr)))?;
-        Ok(Self {
-            listener,
-            router: http::router(connections, metrics, access),
-            limits: http::server::Limits {
-                timeouts: http::server::Timeouts {
-                    header_read: config.header_read_timeout,
-                    idle: config.idle_timeout,
-                },
-                max_connections: connection_cap(config.max_connections),
-            },
-            shutdown_grace: config.shutdown_grace,
-        })
-    }
-
-    /// The address actually bound.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
-    }
-
-    /// Serves until `shutdown` completes, then lets in-flight requests finish for at most
-    /// the shutdown grace period.
-    ///
-    /// # Errors
-    /// The server's I/O error, or `TimedOut` when requests were still running at the end of
-    /// the grace period.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-        let signal = async move {
-            shutdown.await;
-            let _ = stopping.send(());
-        };
-        let server = http::server::serve(self.listener, self.router, self.limits, signal);
-        let grace = self.shutdown_grace;
-        let deadline = async move {
-            if stopped.await.is_err() {
-                std::future::pending::<()>().await;
-            }
-            tokio::time::sleep(grace).await;
-        };
-        tokio::select! {
-            result = server => result,
-            () = deadline => Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("requests were still running {} after the stop signal", humantime::format_duration(grace)),
-            )),
-        }
-    }
-}
-
-/// Raises the soft open-file limit to the hard one (a socket is a file), and returns the
-/// connection cap that fits in it with room for the service's other files.
-fn connection_cap(max_connections: usize) -> usize {
-    match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(files) => {
-            let fits = usize::try_from(files.saturating_sub(FILES_FOR_OTHER_USES).max(1))
-                .unwrap_or(usize::MAX);
-            if fits < max_connections {
-                tracing::warn!(
-                    open_files = files,
-                    max_connections = fits,
-                    "MAX_CONNECTIONS lowered to fit the open-file limit"
-                );
-                fits
-            } else {
-                tracing::debug!(open_files = files, max_connections, "open-file limit");
-                max_connections
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read or raise the open-file limit");
-            max_connections
-        }
-    }
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing the requests in flight");
 }
