@@ -1,99 +1,324 @@
-//! What both key stores share: a key's row read back into a key, and a key's limits as
-//! columns.
+//! The API keys in the register's database, SQLite or PostgreSQL: one store over either pool.
+//! Both keep the same columns (times in milliseconds since the epoch, UTC; days as
+//! `YYYY-MM-DD`), so the SQL differs only in its placeholders.
 
 use crate::domain::access::{
-    ApiKey, KeyHash, KeyId, KeyLimits, KeyName, KeysError, Period, Rate, StoredKey,
+    ApiKey, ApiKeys, KeyHash, KeyId, KeyLimits, KeyName, KeyReport, KeysError, Period, Rate,
+    StoredKey, Usage,
 };
-use chrono::{DateTime, Utc};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 
-/// The columns every key query selects, in this order (SQLite names its times `*_ms`).
-pub(super) const KEY_COLUMNS: &str = "id, name, secret_sha256, scopes, rate_requests, rate_period_seconds, \
-     x_users_per_day, github_calls_per_hour";
+/// A key's columns, then what it spent on a day, as every key query selects them.
+const SELECT_KEYS: &str = "SELECT id, name, secret_sha256, scopes, rate_requests, rate_period_seconds, \
+     x_users_per_day, github_calls_per_hour, created_at_ms, last_used_at_ms, revoked_at_ms, \
+     COALESCE(u.requests, 0) AS used_requests, COALESCE(u.x_users, 0) AS used_x_users, \
+     COALESCE(u.github_calls, 0) AS used_github_calls \
+     FROM api_keys LEFT JOIN api_key_usage u ON u.key_id = api_keys.id AND u.day = ?";
 
-/// A key's row, its times already read.
-pub(super) struct KeyRow {
-    pub(super) id: String,
-    pub(super) name: String,
-    pub(super) secret_sha256: String,
-    pub(super) scopes: String,
-    pub(super) rate_requests: i64,
-    pub(super) rate_period_seconds: i64,
-    pub(super) x_users_per_day: Option<i64>,
-    pub(super) github_calls_per_hour: Option<i64>,
-    pub(super) created_at: DateTime<Utc>,
-    pub(super) last_used_at: Option<DateTime<Utc>>,
-    pub(super) revoked_at: Option<DateTime<Utc>>,
+/// A value a statement binds.
+#[derive(Debug, Clone)]
+enum Bind {
+    Text(String),
+    Int(i64),
+    MaybeInt(Option<i64>),
 }
 
-impl KeyRow {
-    /// The key this row holds; a row that cannot be one (edited by hand, say) is the store's
-    /// failure, never a key with made-up limits.
-    pub(super) fn into_stored(self) -> Result<StoredKey, KeysError> {
-        let malformed =
-            || KeysError::Unavailable(format!("the stored key {:?} is malformed", self.id));
-        let period = u64::try_from(self.rate_period_seconds)
-            .ok()
-            .and_then(|s| Period::from_duration(std::time::Duration::from_secs(s)))
-            .ok_or_else(malformed)?;
-        let rate = Rate {
-            requests: u32::try_from(self.rate_requests).map_err(|_| malformed())?,
-            period,
-        };
-        let budget = |value: Option<i64>| value.map(u64::try_from).transpose();
-        let key = ApiKey {
-            id: KeyId::parse(&self.id).ok_or_else(malformed)?,
-            name: KeyName::parse(&self.name).map_err(|_| malformed())?,
-            scopes: self.scopes.parse().map_err(|_| malformed())?,
-            limits: KeyLimits {
-                rate,
-                x_users_per_day: budget(self.x_users_per_day).map_err(|_| malformed())?,
-                github_calls_per_hour: budget(self.github_calls_per_hour)
-                    .map_err(|_| malformed())?,
+/// The keys kept in a database of the register's.
+pub struct SqlKeys<DB: Database> {
+    pool: Pool<DB>,
+    /// Whether placeholders are numbered (`$1`, PostgreSQL) rather than `?` (SQLite).
+    numbered: bool,
+}
+
+impl<DB: Database> Clone for SqlKeys<DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            numbered: self.numbered,
+        }
+    }
+}
+
+impl<DB: Database> std::fmt::Debug for SqlKeys<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlKeys").finish_non_exhaustive()
+    }
+}
+
+impl<DB: Database> SqlKeys<DB> {
+    /// The keys in `pool`'s database; `numbered` for PostgreSQL's `$1` placeholders.
+    pub(super) fn new(pool: Pool<DB>, numbered: bool) -> Self {
+        Self { pool, numbered }
+    }
+}
+
+impl<DB> SqlKeys<DB>
+where
+    DB: Database,
+    DB::Arguments: IntoArguments<DB>,
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'r> String: Decode<'r, DB>,
+    for<'r> i64: Decode<'r, DB>,
+    for<'r> Option<i64>: Decode<'r, DB>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+{
+    /// `sql` in this database's dialect.
+    fn dialect(&self, sql: &str) -> String {
+        if !self.numbered {
+            return sql.to_owned();
+        }
+        let mut n = 0;
+        sql.chars()
+            .map(|c| {
+                if c == '?' {
+                    n += 1;
+                    format!("${n}")
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    }
+
+    fn query(sql: String, binds: &[Bind]) -> sqlx::query::Query<'static, DB, DB::Arguments> {
+        binds.iter().fold(
+            sqlx::query(sqlx::AssertSqlSafe(sql)),
+            |q, bind| match bind {
+                Bind::Text(text) => q.bind(text.clone()),
+                Bind::Int(n) => q.bind(*n),
+                Bind::MaybeInt(n) => q.bind(*n),
             },
-            created_at: self.created_at,
-            last_used_at: self.last_used_at,
-            revoked_at: self.revoked_at,
-        };
-        let hash = KeyHash::from_hex(&self.secret_sha256).ok_or_else(malformed)?;
-        Ok(StoredKey { key, hash })
+        )
+    }
+
+    /// The keys a query of [`SELECT_KEYS`] (and `tail`) finds, with what they spent.
+    async fn reports(&self, tail: &str, binds: &[Bind]) -> Result<Vec<KeyReport>, KeysError> {
+        let sql = self.dialect(&format!("{SELECT_KEYS} {tail}"));
+        let rows = Self::query(sql, binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(report::<DB>).collect()
+    }
+
+    /// Runs statements in one transaction.
+    async fn execute(&self, statements: &[(&str, Vec<Bind>)]) -> Result<(), sqlx::Error> {
+        let mut transaction = self.pool.begin().await?;
+        for (sql, binds) in statements {
+            let sql = self.dialect(sql);
+            Self::query(sql, binds).execute(&mut *transaction).await?;
+        }
+        transaction.commit().await
+    }
+
+    async fn ids(&self, sql: &str, binds: &[Bind]) -> Result<Vec<String>, KeysError> {
+        let sql = self.dialect(sql);
+        let rows = Self::query(sql, binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|row| row.try_get::<String, _>("id").map_err(unavailable))
+            .collect()
     }
 }
 
-/// A key's limits as stored: rate requests, rate period in seconds, and the two budgets.
-pub(super) fn limit_columns(limits: &KeyLimits) -> (i64, i64, Option<i64>, Option<i64>) {
-    let budget = |value: Option<u64>| value.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-    (
-        i64::from(limits.rate.requests),
-        i64::try_from(limits.rate.period.duration().as_secs()).unwrap_or(i64::MAX),
-        budget(limits.x_users_per_day),
-        budget(limits.github_calls_per_hour),
-    )
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
 }
 
-/// The one key among `matches` (keys whose name or id is `name_or_id`) to revoke.
-pub(super) fn the_one_named(
-    name_or_id: &str,
-    mut matches: Vec<String>,
-) -> Result<String, KeysError> {
-    match matches.len() {
-        0 => Err(KeysError::NotFound(name_or_id.to_owned())),
-        1 => Ok(matches.remove(0)),
-        _ => Err(KeysError::Ambiguous(name_or_id.to_owned())),
-    }
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// A failed query, as the store's failure.
-pub(super) fn unavailable(e: sqlx::Error) -> KeysError {
+/// A row of [`SELECT_KEYS`]: the key, and what it spent. A row that cannot be one (edited by
+/// hand, say) is the store's failure, never a key with made-up limits.
+fn report<DB>(row: &DB::Row) -> Result<KeyReport, KeysError>
+where
+    DB: Database,
+    for<'r> String: Decode<'r, DB> + Type<DB>,
+    for<'r> i64: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<i64>: Decode<'r, DB>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+{
+    let text = |column: &str| row.try_get::<String, _>(column).map_err(unavailable);
+    let int = |column: &str| row.try_get::<i64, _>(column).map_err(unavailable);
+    let maybe = |column: &str| row.try_get::<Option<i64>, _>(column).map_err(unavailable);
+    let id = text("id")?;
+    let malformed = || KeysError::Unavailable(format!("the stored key {id:?} is malformed"));
+    let time = |ms: i64| DateTime::from_timestamp_millis(ms).ok_or_else(malformed);
+    let unsigned = |n: i64| u64::try_from(n).map_err(|_| malformed());
+    let budget = |n: Option<i64>| n.map(unsigned).transpose();
+    let period = Period::from_duration(std::time::Duration::from_secs(unsigned(int(
+        "rate_period_seconds",
+    )?)?))
+    .ok_or_else(malformed)?;
+    let key = ApiKey {
+        id: KeyId::parse(&id).ok_or_else(malformed)?,
+        name: KeyName::parse(&text("name")?).map_err(|_| malformed())?,
+        scopes: text("scopes")?.parse().map_err(|_| malformed())?,
+        limits: KeyLimits {
+            rate: Rate {
+                requests: u32::try_from(int("rate_requests")?).map_err(|_| malformed())?,
+                period,
+            },
+            x_users_per_day: budget(maybe("x_users_per_day")?)?,
+            github_calls_per_hour: budget(maybe("github_calls_per_hour")?)?,
+        },
+        created_at: time(int("created_at_ms")?)?,
+        last_used_at: maybe("last_used_at_ms")?.map(time).transpose()?,
+        revoked_at: maybe("revoked_at_ms")?.map(time).transpose()?,
+    };
+    // The hash is checked here too, so that `find` never returns a key it cannot match.
+    KeyHash::from_hex(&text("secret_sha256")?).ok_or_else(malformed)?;
+    Ok(KeyReport {
+        key,
+        today: Usage {
+            requests: unsigned(int("used_requests")?)?,
+            x_users: unsigned(int("used_x_users")?)?,
+            github_calls: unsigned(int("used_github_calls")?)?,
+        },
+    })
+}
+
+fn unavailable(e: sqlx::Error) -> KeysError {
     KeysError::Unavailable(e.to_string())
 }
 
-/// A failed insert of the key named `name`: its name taken, or the store's failure.
-pub(super) fn not_created(e: sqlx::Error, name: &KeyName) -> KeysError {
-    if e.as_database_error()
-        .is_some_and(sqlx::error::DatabaseError::is_unique_violation)
-    {
-        KeysError::NameTaken(name.as_str().to_owned())
-    } else {
-        unavailable(e)
+#[async_trait]
+impl<DB> ApiKeys for SqlKeys<DB>
+where
+    DB: Database,
+    DB::Arguments: IntoArguments<DB>,
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'r> String: Decode<'r, DB>,
+    for<'r> i64: Decode<'r, DB>,
+    for<'r> Option<i64>: Decode<'r, DB>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+{
+    async fn create(&self, key: &ApiKey, hash: &KeyHash) -> Result<(), KeysError> {
+        let limits = &key.limits;
+        let binds = vec![
+            Bind::Text(key.id.to_string()),
+            Bind::Text(key.name.as_str().to_owned()),
+            Bind::Text(hash.to_hex()),
+            Bind::Text(key.scopes.to_string()),
+            Bind::Int(i64::from(limits.rate.requests)),
+            Bind::Int(count(limits.rate.period.duration().as_secs())),
+            Bind::MaybeInt(limits.x_users_per_day.map(count)),
+            Bind::MaybeInt(limits.github_calls_per_hour.map(count)),
+            Bind::Int(millis(key.created_at)),
+        ];
+        let insert = "INSERT INTO api_keys (id, name, secret_sha256, scopes, rate_requests, \
+             rate_period_seconds, x_users_per_day, github_calls_per_hour, created_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        self.execute(&[(insert, binds)]).await.map_err(|e| {
+            if e.as_database_error()
+                .is_some_and(sqlx::error::DatabaseError::is_unique_violation)
+            {
+                KeysError::NameTaken(key.name.as_str().to_owned())
+            } else {
+                unavailable(e)
+            }
+        })
+    }
+
+    async fn find(&self, id: &KeyId) -> Result<Option<StoredKey>, KeysError> {
+        let binds = [Bind::Text(String::new()), Bind::Text(id.to_string())];
+        let sql = self.dialect(&format!("{SELECT_KEYS} WHERE id = ?"));
+        let row = Self::query(sql, &binds)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let Some(row) = row else { return Ok(None) };
+        let key = report::<DB>(&row)?.key;
+        let hash = row
+            .try_get::<String, _>("secret_sha256")
+            .map_err(unavailable)?;
+        Ok(KeyHash::from_hex(&hash).map(|hash| StoredKey { key, hash }))
+    }
+
+    async fn list(&self, day: NaiveDate) -> Result<Vec<KeyReport>, KeysError> {
+        self.reports("ORDER BY created_at_ms, id", &[Bind::Text(day.to_string())])
+            .await
+    }
+
+    async fn revoke(&self, name_or_id: &str, at: DateTime<Utc>) -> Result<ApiKey, KeysError> {
+        let named = Bind::Text(name_or_id.to_owned());
+        let ids = self
+            .ids(
+                "SELECT id FROM api_keys WHERE id = ? OR name = ?",
+                &[named.clone(), named],
+            )
+            .await?;
+        let id = match ids.as_slice() {
+            [] => return Err(KeysError::NotFound(name_or_id.to_owned())),
+            [id] => id.clone(),
+            _ => return Err(KeysError::Ambiguous(name_or_id.to_owned())),
+        };
+        let revoke = "UPDATE api_keys SET revoked_at_ms = COALESCE(revoked_at_ms, ?) WHERE id = ?";
+        self.execute(&[(revoke, vec![Bind::Int(millis(at)), Bind::Text(id.clone())])])
+            .await
+            .map_err(unavailable)?;
+        let id = KeyId::parse(&id).ok_or_else(|| KeysError::NotFound(name_or_id.to_owned()))?;
+        self.find(&id)
+            .await?
+            .map(|stored| stored.key)
+            .ok_or_else(|| KeysError::NotFound(name_or_id.to_owned()))
+    }
+
+    async fn record_use(
+        &self,
+        uses: &[(KeyId, Usage)],
+        at: DateTime<Utc>,
+    ) -> Result<(), KeysError> {
+        let add = "INSERT INTO api_key_usage (key_id, day, requests, x_users, github_calls) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id, day) DO UPDATE SET \
+             requests = api_key_usage.requests + excluded.requests, \
+             x_users = api_key_usage.x_users + excluded.x_users, \
+             github_calls = api_key_usage.github_calls + excluded.github_calls";
+        let touch = "UPDATE api_keys SET last_used_at_ms = CASE \
+             WHEN last_used_at_ms IS NULL OR last_used_at_ms < ? THEN ? ELSE last_used_at_ms END \
+             WHERE id = ?";
+        let day = at.date_naive().to_string();
+        let mut statements = Vec::with_capacity(uses.len() * 2);
+        for (id, usage) in uses {
+            let id = Bind::Text(id.to_string());
+            statements.push((
+                add,
+                vec![
+                    id.clone(),
+                    Bind::Text(day.clone()),
+                    Bind::Int(count(usage.requests)),
+                    Bind::Int(count(usage.x_users)),
+                    Bind::Int(count(usage.github_calls)),
+                ],
+            ));
+            statements.push((
+                touch,
+                vec![Bind::Int(millis(at)), Bind::Int(millis(at)), id],
+            ));
+        }
+        self.execute(&statements).await.map_err(unavailable)
+    }
+
+    async fn any_usable(&self) -> Result<bool, KeysError> {
+        let ids = self
+            .ids(
+                "SELECT id FROM api_keys WHERE revoked_at_ms IS NULL LIMIT 1",
+                &[],
+            )
+            .await?;
+        Ok(!ids.is_empty())
     }
 }

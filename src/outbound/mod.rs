@@ -7,7 +7,7 @@ pub mod counters;
 pub mod demo;
 pub mod github;
 mod history;
-mod keys_sql;
+pub mod keys_sql;
 pub mod postgres;
 pub mod recent_keys;
 mod register_sql;

@@ -214,6 +214,15 @@ pub struct Storage {
     pub keys: Arc<dyn ApiKeys>,
 }
 
+impl Storage {
+    fn new(keys: impl ApiKeys, register: impl Register) -> Self {
+        Self {
+            keys: Arc::new(keys),
+            register: Arc::new(register),
+        }
+    }
+}
+
 /// The storage the database URL's scheme names (`sqlite:` or `postgres:`/`postgresql:`),
 /// migrated and ready.
 ///
@@ -225,24 +234,18 @@ pub async fn storage(config: &Config) -> Result<Storage, StartupError> {
     let opened = |e: crate::domain::RegisterError| StartupError(e.to_string());
     match scheme {
         "sqlite" => {
-            let register = SqliteRegister::connect(url, config.database)
-                .await
+            let register = SqliteRegister::connect(url, config.database).await;
+            let register = register
                 .map_err(opened)?
                 .with_retention(config.register_retention);
-            Ok(Storage {
-                keys: Arc::new(register.keys()),
-                register: Arc::new(register),
-            })
+            Ok(Storage::new(register.keys(), register))
         }
         "postgres" | "postgresql" => {
-            let register = PostgresRegister::connect(url, config.database)
-                .await
+            let register = PostgresRegister::connect(url, config.database).await;
+            let register = register
                 .map_err(opened)?
                 .with_retention(config.register_retention);
-            Ok(Storage {
-                keys: Arc::new(register.keys()),
-                register: Arc::new(register),
-            })
+            Ok(Storage::new(register.keys(), register))
         }
         // Without a scheme the "scheme" is the whole value, perhaps a password pasted into
         // the wrong variable: it is not repeated.

@@ -1,16 +1,14 @@
 //! The register in PostgreSQL: production, shared by several instances.
 
-mod keys;
-
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
+use crate::outbound::keys_sql::SqlKeys;
 use crate::outbound::register_sql::Bind;
 use crate::outbound::retention::{PURGE_BATCH, Retention};
 use crate::outbound::{PoolSettings, redact_url};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-pub use keys::PostgresKeys;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 use std::str::FromStr;
@@ -116,8 +114,8 @@ impl PostgresRegister {
     }
 
     /// The API keys kept in the same database.
-    pub fn keys(&self) -> PostgresKeys {
-        PostgresKeys::new(self.pool.clone())
+    pub fn keys(&self) -> SqlKeys<sqlx::Postgres> {
+        SqlKeys::new(self.pool.clone(), true)
     }
 
     /// The pool, for tests and tools that look inside.

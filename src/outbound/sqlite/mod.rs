@@ -1,6 +1,5 @@
 //! The register in SQLite: the embedded default, one file, no set-up.
 
-mod keys;
 mod readers;
 mod recent;
 mod writer;
@@ -10,11 +9,11 @@ use crate::domain::{
 };
 use crate::outbound::PoolSettings;
 use crate::outbound::history::{LongReads, history_stream};
+use crate::outbound::keys_sql::SqlKeys;
 use crate::outbound::register_sql::HISTORY_CHUNK;
 use crate::outbound::retention::{PURGE_BATCH, Retention};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-pub use keys::SqliteKeys;
 use readers::{Readers, read_history};
 use recent::RecentHistories;
 use sqlx::SqlitePool;
@@ -87,8 +86,8 @@ impl SqliteRegister {
     }
 
     /// The API keys kept in the same database.
-    pub fn keys(&self) -> SqliteKeys {
-        SqliteKeys::new(self.pool.clone())
+    pub fn keys(&self) -> SqlKeys<sqlx::Sqlite> {
+        SqlKeys::new(self.pool.clone(), false)
     }
 
     /// The same register keeping entries for `retention` only (`None`: for ever): older
