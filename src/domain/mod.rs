@@ -10,8 +10,8 @@ mod team;
 pub use cliques::maximal_cliques;
 pub use handle::{Handle, HandleError, Pair, SameDeveloper};
 pub use ports::{
-    CodeHost, CodeHostError, HistoryStream, Interrupted, Register, RegisterError, Relationship,
-    SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
+    CodeHost, CodeHostError, GraphNames, HistoryStream, Interrupted, Register, RegisterError,
+    Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
 };
 pub use team::{Team, TeamError};
 

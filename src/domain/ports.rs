@@ -120,11 +120,26 @@ impl Relationship {
     }
 }
 
+/// The names a social graph's facts are kept under and its calls limited under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphNames {
+    /// The cache of its users, and of its follows (metrics labels, shared keys).
+    pub users_cache: &'static str,
+    pub relationships_cache: &'static str,
+    /// The rate limits its lookups and its follow reads count against: calls that share a
+    /// limit upstream share a name.
+    pub lookup_limit: &'static str,
+    pub follows_limit: &'static str,
+}
+
 /// The social graph: who follows whom.
 #[async_trait]
 pub trait SocialGraph: Send + Sync + 'static {
     /// Which network this graph is, for messages and the register.
     fn network(&self) -> Network;
+
+    /// What its facts are kept and its calls limited under.
+    fn names(&self) -> GraphNames;
 
     /// Whether a handle can be a user of this network at all; one that cannot is reported
     /// missing without asking.

@@ -2,6 +2,7 @@
 //! directions of a follow.
 
 use super::upstream::{Refusal, Upstream, too_many_requests};
+use crate::domain::GraphNames;
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
@@ -200,6 +201,15 @@ fn is_bluesky_handle(actor: &str) -> bool {
 impl SocialGraph for BlueskyAppView {
     fn network(&self) -> Network {
         Network::Bluesky
+    }
+
+    fn names(&self) -> GraphNames {
+        GraphNames {
+            users_cache: "bluesky_users",
+            relationships_cache: "bluesky_relationships",
+            lookup_limit: "bluesky",
+            follows_limit: "bluesky",
+        }
     }
 
     fn accepts(&self, handle: &Handle) -> bool {

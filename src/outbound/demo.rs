@@ -7,6 +7,7 @@
 //! Optional `id`s (a number on GitHub, a string or number on X) may be given; missing ones are
 //! derived from the user's position in the file's sorted handles.
 
+use crate::domain::GraphNames;
 use crate::domain::{
     CodeHost, CodeHostError, Handle, Interrupted, Network, Relationship, SocialGraph,
     SocialGraphError, SocialUser, relationships_one_by_one,
@@ -241,6 +242,15 @@ impl SocialGraph for DemoGraph {
     /// The demo graph stands in for X.
     fn network(&self) -> Network {
         Network::X
+    }
+
+    fn names(&self) -> GraphNames {
+        GraphNames {
+            users_cache: "demo_users",
+            relationships_cache: "demo_relationships",
+            lookup_limit: "demo",
+            follows_limit: "demo",
+        }
     }
 
     fn accepts(&self, handle: &Handle) -> bool {

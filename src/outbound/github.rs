@@ -1,6 +1,7 @@
 //! GitHub's REST API as the code host.
 
 use super::upstream::{self, Refusal, Reply, Upstream};
+use crate::domain::GraphNames;
 use crate::domain::access::Budget;
 use crate::domain::{
     CodeHost, CodeHostError, Handle, Interrupted, Network, Relationship, SocialGraph,
@@ -48,6 +49,9 @@ impl std::fmt::Debug for GitHubRest {
 struct Organisation {
     login: String,
 }
+
+/// The rate limit every GitHub call counts against: one per token, whichever endpoint.
+pub const GITHUB_LIMIT: &str = "github";
 
 impl GitHubRest {
     /// # Errors
@@ -228,6 +232,17 @@ impl CodeHost for GitHubRest {
 impl SocialGraph for GitHubRest {
     fn network(&self) -> Network {
         Network::GitHub
+    }
+
+    /// GitHub's limit is one per token, whichever endpoint: its follow graph shares the
+    /// code host's.
+    fn names(&self) -> GraphNames {
+        GraphNames {
+            users_cache: "github_social_users",
+            relationships_cache: "github_relationships",
+            lookup_limit: GITHUB_LIMIT,
+            follows_limit: GITHUB_LIMIT,
+        }
     }
 
     fn accepts(&self, handle: &Handle) -> bool {

@@ -1,10 +1,11 @@
 //! The code host, cached.
 
 use super::CacheSettings;
-use super::limits::{GITHUB, RateLimitMemory};
+use super::limits::RateLimitMemory;
 use super::tier::Tier;
 use crate::domain::{CodeHost, CodeHostError, Handle};
 use crate::metrics::Metrics;
+use crate::outbound::github::GITHUB_LIMIT;
 use crate::outbound::shared::SharedStore;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -57,7 +58,7 @@ impl CodeHost for CachedCodeHost {
         let load = async {
             let organisations = match self
                 .limits
-                .guard(GITHUB, self.inner.organisations(user))
+                .guard(GITHUB_LIMIT, self.inner.organisations(user))
                 .await
             {
                 Ok(organisations) => Some(organisations),

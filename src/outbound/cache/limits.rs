@@ -1,7 +1,7 @@
 //! What the upstreams said of their rate limits, remembered until they reset.
 
 use super::fact::now_ms;
-use crate::domain::{CodeHostError, Interrupted, Network, SocialGraphError};
+use crate::domain::{CodeHostError, Interrupted, SocialGraphError};
 use crate::outbound::shared::SharedStore;
 use std::collections::HashMap;
 use std::future::Future;
@@ -92,18 +92,6 @@ impl RateLimitMemory {
                 .set(&Self::name(scope), until.to_string().into_bytes(), wait)
                 .await;
         }
-    }
-}
-
-pub(super) const GITHUB: &str = "github";
-
-/// Rate-limit scopes of a social graph's two kinds of call. GitHub's limit is one per token,
-/// whichever endpoint, so its follow graph shares the code host's scope.
-pub(super) fn scopes(network: Network) -> (&'static str, &'static str) {
-    match network {
-        Network::GitHub => (GITHUB, GITHUB),
-        Network::X => ("x:lookup", "x:follows"),
-        Network::Bluesky => ("bluesky", "bluesky"),
     }
 }
 

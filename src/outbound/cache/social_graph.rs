@@ -1,9 +1,10 @@
 //! The social graph, cached: users and who follows whom.
 
 use super::CacheSettings;
-use super::limits::{RateLimitMemory, scopes};
+use super::limits::RateLimitMemory;
 use super::stored::{CachedRelationship, CachedUser, PairKey};
 use super::tier::Tier;
+use crate::domain::GraphNames;
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
@@ -38,19 +39,19 @@ impl CachedSocialGraph {
         limits: RateLimitMemory,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let (lookup_scope, follows_scope) = scopes(inner.network());
-        let (users, relationships) = match inner.network() {
-            Network::X => ("x_users", "x_relationships"),
-            Network::GitHub => ("github_social_users", "github_relationships"),
-            Network::Bluesky => ("bluesky_users", "bluesky_relationships"),
-        };
+        let names = inner.names();
         Self {
             inner,
-            users: Tier::new(users, settings, shared.clone(), Arc::clone(&metrics)),
-            relationships: Tier::new(relationships, settings, shared, metrics),
+            users: Tier::new(
+                names.users_cache,
+                settings,
+                shared.clone(),
+                Arc::clone(&metrics),
+            ),
+            relationships: Tier::new(names.relationships_cache, settings, shared, metrics),
             limits,
-            lookup_scope,
-            follows_scope,
+            lookup_scope: names.lookup_limit,
+            follows_scope: names.follows_limit,
             settings,
         }
     }
@@ -227,6 +228,10 @@ impl CachedSocialGraph {
 impl SocialGraph for CachedSocialGraph {
     fn network(&self) -> Network {
         self.inner.network()
+    }
+
+    fn names(&self) -> GraphNames {
+        self.inner.names()
     }
 
     fn accepts(&self, handle: &Handle) -> bool {

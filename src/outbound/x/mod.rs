@@ -5,6 +5,7 @@ mod plan;
 mod wire;
 
 use super::upstream::{Refusal, Upstream, too_many_requests};
+use crate::domain::GraphNames;
 use crate::domain::access::Budget;
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
@@ -123,6 +124,15 @@ impl XApi {
 impl SocialGraph for XApi {
     fn network(&self) -> Network {
         Network::X
+    }
+
+    fn names(&self) -> GraphNames {
+        GraphNames {
+            users_cache: "x_users",
+            relationships_cache: "x_relationships",
+            lookup_limit: "x:lookup",
+            follows_limit: "x:follows",
+        }
     }
 
     fn accepts(&self, handle: &Handle) -> bool {
