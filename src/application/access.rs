@@ -126,6 +126,15 @@ impl Access {
         }))
     }
 
+    /// Writes what keys spent and is not written yet (at shutdown, say); a failure is logged.
+    pub async fn write_use(&self) {
+        if let Some(gate) = &self.gate
+            && let Err(e) = gate.write_use().await
+        {
+            tracing::warn!(error = %e, "what API keys spent last could not be written");
+        }
+    }
+
     /// Notes what a request let through spent, once it is done.
     pub fn spent(&self, caller: &Caller) {
         if let Some(gate) = &self.gate
@@ -140,8 +149,7 @@ impl Access {
     }
 }
 
-/// Writes what keys spent every [`USE_FLUSH_EVERY`], until the gate is dropped. A failed
-/// write is kept and tried again with the next.
+/// Writes what keys spent every [`USE_FLUSH_EVERY`], until the gate is dropped.
 async fn write_use_regularly(gate: Weak<Gate>) {
     let mut every = tokio::time::interval(USE_FLUSH_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -149,32 +157,41 @@ async fn write_use_regularly(gate: Weak<Gate>) {
     loop {
         every.tick().await;
         let Some(gate) = gate.upgrade() else { return };
-        let uses: Vec<(KeyId, Usage)> = std::mem::take(
-            &mut *gate
-                .unwritten
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
-        .into_iter()
-        .collect();
-        if uses.is_empty() {
-            continue;
-        }
-        match gate.keys.record_use(&uses, now()).await {
+        match gate.write_use().await {
             Ok(()) => failing = false,
             Err(e) => {
                 if !failing {
                     tracing::warn!(error = %e, "what API keys spent could not be written; trying again");
                 }
                 failing = true;
-                let mut unwritten = gate
-                    .unwritten
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                for (id, usage) in uses {
-                    unwritten.entry(id).or_default().add(usage);
-                }
             }
         }
+    }
+}
+
+impl Gate {
+    /// Writes what keys spent since the last write; a failed write is kept for the next.
+    async fn write_use(&self) -> Result<(), KeysError> {
+        let taken = std::mem::take(
+            &mut *self
+                .unwritten
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let uses: Vec<(KeyId, Usage)> = taken.into_iter().collect();
+        let written = self.keys.record_use(&uses, now()).await;
+        if written.is_err() {
+            let mut unwritten = self
+                .unwritten
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            for (id, usage) in uses {
+                unwritten.entry(id).or_default().add(usage);
+            }
+        }
+        written
     }
 }

@@ -2,6 +2,7 @@
 //! allows, and the stop on a signal with its grace period.
 
 use super::{Shared, StartupError, access, storage, wire};
+use crate::application::Access;
 use crate::config::Config;
 use crate::inbound::http;
 use crate::metrics::Metrics;
@@ -19,6 +20,8 @@ pub struct Application {
     router: axum::Router,
     limits: http::server::Limits,
     shutdown_grace: std::time::Duration,
+    /// Kept to write what keys spent once the last request is done.
+    access: Access,
 }
 
 impl Application {
@@ -37,7 +40,7 @@ impl Application {
             .map_err(|e| StartupError(format!("cannot listen on {}: {e}", config.listen_addr)))?;
         Ok(Self {
             listener,
-            router: http::router(connections, metrics, access),
+            router: http::router(connections, metrics, access.clone()),
             limits: http::server::Limits {
                 timeouts: http::server::Timeouts {
                     header_read: config.header_read_timeout,
@@ -46,6 +49,7 @@ impl Application {
                 max_connections: connection_cap(config.max_connections),
             },
             shutdown_grace: config.shutdown_grace,
+            access,
         })
     }
 
@@ -79,13 +83,15 @@ impl Application {
             }
             tokio::time::sleep(grace).await;
         };
-        tokio::select! {
+        let served = tokio::select! {
             result = server => result,
             () = deadline => Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 format!("requests were still running {} after the stop signal", humantime::format_duration(grace)),
             )),
-        }
+        };
+        self.access.write_use().await;
+        served
     }
 }
 

@@ -400,3 +400,28 @@ async fn the_json_log_says_who_spent_what_for_each_request() {
         );
     }
 }
+
+#[tokio::test]
+async fn what_keys_spent_last_is_written_when_the_service_stops() {
+    let stage = Stage::new().await;
+    let mut service = stage.keys_required().await;
+    let key = stage.keys(&["create", "last-words"]);
+    let url = format!("{}/connected/register/alice/bob", service.base);
+    for _ in 0..2 {
+        assert_eq!(
+            get(&url, Some(&key), &[]).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    let pid = service.id().expect("running").to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(service.wait().await.unwrap().success());
+    let listed: serde_json::Value = serde_json::from_str(&stage.keys(&["list", "--json"])).unwrap();
+    assert_eq!(listed[0]["today"]["requests"], 2, "{listed}");
+}
