@@ -3,6 +3,7 @@
 
 use crate::fake::Graph;
 use crate::keys::{Stage, errors, get, header};
+use crate::redis_server::{RedisPrefix, redis_url};
 use reqwest::StatusCode;
 
 /// Alice and Bob follow each other, but Bob's follow of Alice is only found at the end of a
@@ -121,4 +122,29 @@ async fn a_github_budget_refuses_before_calling_and_cached_facts_stay_free() {
     assert_eq!(stage.github.call_count(), 2);
     // What is cached costs nothing and is served.
     assert_eq!(get(&first, None, &[]).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn two_instances_sharing_redis_share_one_budget() {
+    let Some(prefix) = RedisPrefix::new().await else {
+        return;
+    };
+    let stage = Stage::with(long_lists()).await;
+    let start = || {
+        stage
+            .service()
+            .env("BUDGET_GITHUB_CALLS_PER_HOUR", "2")
+            .env("REDIS_URL", redis_url())
+            .env("REDIS_PREFIX", &prefix.0)
+            .start()
+    };
+    let (a, b) = (start().await, start().await);
+    let first = format!("{}/connected/realtime/alice/carol", a.base);
+    assert_eq!(get(&first, None, &[]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(stage.github.call_count(), 2);
+    // The other instance finds the budget spent: Bob's organisations are not asked for.
+    let second = format!("{}/connected/realtime/bob/carol", b.base);
+    let response = get(&second, None, &[]).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(stage.github.call_count(), 2);
 }
