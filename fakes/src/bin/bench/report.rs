@@ -34,6 +34,15 @@ pub fn verdict(holds: bool) -> &'static str {
     if holds { "holds" } else { "MISSED" }
 }
 
+/// Whether every request of a load succeeded, as the report says it.
+pub fn answers(failed: u64) -> String {
+    if failed == 0 {
+        "every request answered below 400".to_owned()
+    } else {
+        format!("{failed} answered 400 or more (429 included) or not at all: MISSED")
+    }
+}
+
 pub fn print(rows: &[Row]) {
     println!("| scenario | upstream calls | X users read | p50 | p99 | requests/s | target |");
     println!("|---|---|---|---|---|---|---|");

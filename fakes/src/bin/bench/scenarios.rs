@@ -1,8 +1,8 @@
 //! The scenarios, each on fresh fakes and a fresh service, each giving its rows of the report.
 
-use crate::measure::{Timing, hammer};
-use crate::report::{Row, verdict};
-use crate::stage::{Bench, Service, Upstreams};
+use crate::measure::{Hammered, Timing, hammer};
+use crate::report::{Row, answers, verdict};
+use crate::stage::{Access, Bench, Service, Upstreams};
 use connected_fakes::Graph;
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ pub async fn cold_then_cached(bench: &Bench) -> Vec<Row> {
         .dev("cat", &["acme"], &["dan"])
         .dev("dan", &["other"], &["cat"]);
     let upstreams = Upstreams::new(graph).await;
-    let service = bench.serve(&upstreams).await;
+    let service = bench.serve(&upstreams, Access::Open).await;
 
     let connected = ("ann", "ben");
     let took = bench
@@ -61,7 +61,7 @@ pub async fn identical_at_once(bench: &Bench) -> Row {
         .dev("fay", &["acme"], &["eve"]);
     let upstreams = Upstreams::new(graph).await;
     upstreams.set_latency(Duration::from_millis(20));
-    let service = bench.serve(&upstreams).await;
+    let service = bench.serve(&upstreams, Access::Open).await;
     let load = bench.load(&service, ("eve", "fay"), 50, 50).await;
     let spent = upstreams.spent();
     Row::new(
@@ -81,7 +81,7 @@ pub async fn cheapest_lists(bench: &Bench) -> Row {
         .pad_following("whale", 5000)
         .x("whale", &["minnow"]);
     let upstreams = Upstreams::new(graph).await;
-    let service = bench.serve(&upstreams).await;
+    let service = bench.serve(&upstreams, Access::Open).await;
     let why = "whale and minnow are connected";
     let took = bench.expect(&service, ("whale", "minnow"), 200, why).await;
     let spent = upstreams.spent();
@@ -103,7 +103,7 @@ pub async fn round_trips(bench: &Bench) -> Row {
         .dev("gil", &["acme"], &["hal"])
         .dev("hal", &["acme"], &["gil"]);
     let upstreams = Upstreams::new(graph).await;
-    let service = bench.serve(&upstreams).await;
+    let service = bench.serve(&upstreams, Access::Open).await;
     upstreams.set_latency(Duration::from_millis(50));
     let why = "gil and hal are connected";
     let took = bench.expect(&service, ("gil", "hal"), 200, why).await;
@@ -118,30 +118,31 @@ pub async fn round_trips(bench: &Bench) -> Row {
     )
 }
 
-/// 6. Load: warm realtime and the register, 50 connections, and the memory it took.
-pub async fn under_load(bench: &Bench) -> Vec<Row> {
-    let graph = Graph::new()
-        .dev("ivy", &["acme"], &["jon"])
-        .dev("jon", &["acme"], &["ivy"])
-        .dev("kim", &["acme"], &["lou"])
-        .dev("lou", &["acme"], &["kim"]);
-    let upstreams = Upstreams::new(graph).await;
-    let service = bench.serve(&upstreams).await;
-    for _ in 0..20 {
-        bench.check(&service, "kim", "lou").await;
-    }
-    bench.check(&service, "ivy", "jon").await;
+/// A key's rate that a load on one machine never reaches: the most `connected keys create`
+/// accepts (its `Rate::MAX_REQUESTS`) in the shortest period. Every request is counted against
+/// it, none refused.
+const UNREACHED_RATE: &str = "100000/s";
 
-    let before = upstreams.spent();
-    let url = service.url("/connected/realtime/ivy/jon");
-    let (timing, tool) = hammer(&url, bench.options.duration).await;
-    let meets = timing.rate.parse::<f64>().is_ok_and(|r| r >= 10_000.0);
-    let realtime = Row::new(
-        format!("6a. realtime, warm cache ({tool}, each answer recorded)"),
-        upstreams.spent().since(before).calls,
+/// 6. Load: warm realtime and the register, 50 connections, and the memory it took.
+///
+/// Then warm realtime again on a service requiring keys: what authentication costs.
+pub async fn under_load(bench: &Bench) -> Vec<Row> {
+    let (upstreams, service) = warm(bench, Access::Open).await;
+    let (open, calls) = realtime(bench, &upstreams, &service).await;
+    let meets = open.rate >= 10_000.0;
+    let realtime_row = Row::new(
+        format!(
+            "6a. realtime, warm cache ({}, each answer recorded)",
+            open.tool
+        ),
+        calls,
         0,
-        timing,
-        format!("≥ 10,000 requests/s: {}", verdict(meets)),
+        open.timing,
+        format!(
+            "≥ 10,000 requests/s: {}; {}",
+            verdict(meets),
+            answers(open.failed)
+        ),
     );
     let register = register(bench, &service).await;
     let peak = service.peak_memory_mb().unwrap_or(f64::NAN);
@@ -152,27 +153,82 @@ pub async fn under_load(bench: &Bench) -> Vec<Row> {
         Timing::none(),
         format!("{peak:.1} MB, ≤ 50 MB: {}", verdict(peak <= 50.0)),
     );
-    vec![realtime, register, memory]
+    drop((service, upstreams));
+    let keyed = authenticated(bench, open.rate).await;
+    vec![realtime_row, register, memory, keyed]
+}
+
+/// 6d. Scenario 6a on a service requiring keys (`AUTH=keys`), every request with a valid key
+/// whose rate is counted on each and never refuses: against 6a's `open_rate`.
+async fn authenticated(bench: &Bench, open_rate: f64) -> Row {
+    let access = Access::Key {
+        rate: UNREACHED_RATE,
+    };
+    let (upstreams, service) = warm(bench, access).await;
+    let (keyed, calls) = realtime(bench, &upstreams, &service).await;
+    let ratio = keyed.rate / open_rate;
+    Row::new(
+        format!(
+            "6d. realtime, warm, AUTH=keys with a key of {UNREACHED_RATE} (rate limit counted; {})",
+            keyed.tool
+        ),
+        calls,
+        0,
+        keyed.timing,
+        format!(
+            "≥ 0.90 of 6a's requests/s: {ratio:.2} ({}); {}",
+            verdict(ratio >= 0.9 && keyed.failed == 0),
+            answers(keyed.failed)
+        ),
+    )
+}
+
+/// Fresh fakes and a service on scenario 6's graph, its cache warm for ivy and jon, and 20
+/// entries in the register of kim and lou.
+async fn warm(bench: &Bench, access: Access) -> (Upstreams, Service) {
+    let graph = Graph::new()
+        .dev("ivy", &["acme"], &["jon"])
+        .dev("jon", &["acme"], &["ivy"])
+        .dev("kim", &["acme"], &["lou"])
+        .dev("lou", &["acme"], &["kim"]);
+    let upstreams = Upstreams::new(graph).await;
+    let service = bench.serve(&upstreams, access).await;
+    for _ in 0..20 {
+        bench.check(&service, "kim", "lou").await;
+    }
+    bench
+        .expect(&service, ("ivy", "jon"), 200, "ivy and jon are connected")
+        .await;
+    (upstreams, service)
+}
+
+/// Warm realtime checks of ivy and jon under load: the figures, and the upstream calls made.
+async fn realtime(bench: &Bench, upstreams: &Upstreams, service: &Service) -> (Hammered, usize) {
+    let before = upstreams.spent();
+    let url = service.url("/connected/realtime/ivy/jon");
+    let hammered = hammer(&url, service.headers(), bench.options.duration).await;
+    (hammered, upstreams.spent().since(before).calls)
 }
 
 /// 6b. The register of a pair with 20 entries, against /healthz in the same run, which gives
 /// its figure a scale that does not depend on how busy the machine is.
 async fn register(bench: &Bench, service: &Service) -> Row {
     let duration = bench.options.duration;
-    let (healthz, _) = hammer(&service.url("/healthz"), duration).await;
+    let headers = service.headers();
+    let healthz = hammer(&service.url("/healthz"), headers, duration).await;
     let url = service.url("/connected/register/kim/lou");
-    let (timing, tool) = hammer(&url, duration).await;
-    let healthz = healthz.rate;
-    let ratio =
-        timing.rate.parse::<f64>().unwrap_or(0.0) / healthz.parse::<f64>().unwrap_or(f64::NAN);
+    let register = hammer(&url, headers, duration).await;
+    let ratio = register.rate / healthz.rate;
     Row::new(
-        format!("6b. register, 20 entries ({tool})"),
+        format!("6b. register, 20 entries ({})", register.tool),
         0,
         0,
-        timing,
+        register.timing,
         format!(
-            "≥ a third of /healthz ({healthz} requests/s in the same run): {ratio:.2} ({})",
-            verdict(ratio >= 1.0 / 3.0)
+            "≥ a third of /healthz ({:.0} requests/s in the same run): {ratio:.2} ({}); {}",
+            healthz.rate,
+            verdict(ratio >= 1.0 / 3.0),
+            answers(register.failed + healthz.failed)
         ),
     )
 }

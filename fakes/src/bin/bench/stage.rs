@@ -1,5 +1,6 @@
-//! What a scenario runs on: fresh fakes of GitHub and X, one `connected serve` pointed at them,
-//! and a client that asks it whether pairs are connected.
+//! What a scenario runs on: fresh fakes of GitHub and X, one `connected serve` pointed at them
+//! (open, or requiring a key that the benchmark makes), and a client that asks it whether pairs
+//! are connected.
 
 use crate::Options;
 use crate::measure::{Load, percentile};
@@ -21,17 +22,22 @@ impl Bench {
         }
     }
 
-    /// A `connected serve` on these upstreams.
-    pub async fn serve(&self, upstreams: &Upstreams) -> Service {
-        Service::start(&self.options, upstreams).await
+    /// A `connected serve` on these upstreams, open or requiring a key.
+    pub async fn serve(&self, upstreams: &Upstreams, access: Access) -> Service {
+        Service::start(&self.options, upstreams, access).await
     }
 
     /// One check of a pair: the answer's status (0 when none came) and how long it took.
     pub async fn check(&self, service: &Service, a: &str, b: &str) -> (u16, Duration) {
+        let url = service.url(&format!("/connected/realtime/{a}/{b}"));
+        let request = service
+            .headers()
+            .iter()
+            .fold(self.client.get(url), |request, (name, value)| {
+                request.header(name, value)
+            });
         let started = Instant::now();
-        let status = self
-            .client
-            .get(service.url(&format!("/connected/realtime/{a}/{b}")))
+        let status = request
             .send()
             .await
             .map(|r| r.status().as_u16())
@@ -127,39 +133,62 @@ impl Upstreams {
     }
 }
 
+/// Who may ask a service.
+#[derive(Clone, Copy)]
+pub enum Access {
+    /// Anyone: the service's default on a loopback address.
+    Open,
+    /// Only holders of a key (`AUTH=keys`): the service is asked with one key of this rate
+    /// (`N/PERIOD`), made by `connected keys create` before it starts.
+    Key { rate: &'static str },
+}
+
 /// One `connected serve` with a fresh register and an empty cache.
 pub struct Service {
     service: fake::Service,
+    /// What every request to it carries: its key, when it requires one.
+    headers: Vec<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
 impl Service {
-    async fn start(options: &Options, upstreams: &Upstreams) -> Self {
+    async fn start(options: &Options, upstreams: &Upstreams, access: Access) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         assert!(
             options.binary.exists(),
             "cannot run {}: it does not exist (build it with cargo build --release)",
             options.binary.display()
         );
-        let service = ServiceCommand::new(&options.binary)
+        let database = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let mut command = ServiceCommand::new(&options.binary)
             .current_dir(dir.path())
             .env("GITHUB_API_URL", &upstreams.github.url)
             .env("TWITTER_API_URL", &upstreams.x.url)
             .env("TWITTER_BEARER_TOKEN", X_TOKEN)
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", dir.path().join("bench.db").display()),
-            )
+            .env("DATABASE_URL", &database)
             .log_level("error")
-            .show_log(true)
-            .start()
-            .await;
-        Self { service, _dir: dir }
+            .show_log(true);
+        let mut headers = Vec::new();
+        if let Access::Key { rate } = access {
+            let key = create_key(options, &database, rate).await;
+            headers.push(("Authorization".to_owned(), format!("Bearer {key}")));
+            command = command.env("AUTH", "keys");
+        }
+        Self {
+            service: command.start().await,
+            headers,
+            _dir: dir,
+        }
     }
 
     /// The URL of this path on the service.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.service.base)
+    }
+
+    /// The headers every request to it must carry: `Authorization` when it requires a key.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
     }
 
     /// Peak resident memory so far, in MB.
@@ -170,4 +199,22 @@ impl Service {
         let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kb / 1024.0)
     }
+}
+
+/// `connected keys create bench --rate RATE` on `database`, as an operator makes a key: the key
+/// it prints.
+async fn create_key(options: &Options, database: &str, rate: &str) -> String {
+    let out = tokio::process::Command::new(&options.binary)
+        .args(["keys", "create", "bench", "--rate", rate])
+        .env_clear()
+        .env("DATABASE_URL", database)
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", options.binary.display()));
+    assert!(
+        out.status.success(),
+        "connected keys create --rate {rate} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
