@@ -49,6 +49,8 @@ struct Gate {
     counters: Arc<dyn Counters>,
     /// What keys spent since the last write to the key store.
     unwritten: Mutex<HashMap<KeyId, Usage>>,
+    /// One write at a time: the last, at shutdown, waits for one under way.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl Access {
@@ -64,6 +66,7 @@ impl Access {
             keys,
             counters,
             unwritten: Mutex::default(),
+            writing: tokio::sync::Mutex::new(()),
         });
         tokio::spawn(write_use_regularly(Arc::downgrade(&gate)));
         Self { gate: Some(gate) }
@@ -172,6 +175,7 @@ async fn write_use_regularly(gate: Weak<Gate>) {
 impl Gate {
     /// Writes what keys spent since the last write; a failed write is kept for the next.
     async fn write_use(&self) -> Result<(), KeysError> {
+        let _writing = self.writing.lock().await;
         let taken = std::mem::take(
             &mut *self
                 .unwritten

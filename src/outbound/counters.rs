@@ -1,7 +1,7 @@
 //! The shared counters: in Redis when it is configured and answers (atomically, in scripts,
 //! on Redis's own clock, so that every instance counts alike), else in this process.
 
-use crate::domain::access::{Admission, Counters, Taken, Window};
+use crate::domain::access::{Admission, Counters, Holder, Taken, Window};
 use crate::outbound::shared::SharedStore;
 use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};
@@ -27,8 +27,8 @@ fn duration(ms: i64) -> Duration {
 pub struct LocalCounters {
     /// The times of each name's requests still inside its period, oldest first.
     requests: Mutex<HashMap<String, VecDeque<i64>>>,
-    /// What each budget spent, per window (by its start).
-    budgets: Mutex<HashMap<(String, i64), u64>>,
+    /// What each budget spent, per window.
+    budgets: Mutex<HashMap<(String, Window), u64>>,
 }
 
 impl LocalCounters {
@@ -51,34 +51,27 @@ impl LocalCounters {
         }
     }
 
-    fn take_at(&self, name: &str, units: u64, limit: u64, window: Window) -> Taken {
+    /// Takes from the budget, which starts its window at `seed` spent (what the shared store
+    /// last said, when it stops answering mid-window).
+    fn take_at(&self, name: &str, units: u64, limit: u64, window: Window, seed: u64) -> Taken {
         let mut budgets = self.budgets.lock().unwrap_or_else(PoisonError::into_inner);
-        // Windows that ended are forgotten.
-        budgets.retain(|(_, start), _| *start >= window.start_ms());
-        let spent = budgets
-            .entry((name.to_owned(), window.start_ms()))
-            .or_default();
+        // Windows that ended are forgotten: a day's and an hour's are kept side by side.
+        budgets.retain(|(_, kept), _| kept.end() > window.start());
+        let spent = budgets.entry((name.to_owned(), window)).or_insert(seed);
         let taken = units.min(limit.saturating_sub(*spent));
         *spent += taken;
         Taken {
             units: taken,
             spent: *spent,
+            held: Holder::Local,
         }
     }
 
     fn give_back_at(&self, name: &str, units: u64, window: Window) {
         let mut budgets = self.budgets.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(spent) = budgets.get_mut(&(name.to_owned(), window.start_ms())) {
+        if let Some(spent) = budgets.get_mut(&(name.to_owned(), window)) {
             *spent = spent.saturating_sub(units);
         }
-    }
-
-    fn spent_in(&self, name: &str, window: Window) -> u64 {
-        let budgets = self.budgets.lock().unwrap_or_else(PoisonError::into_inner);
-        budgets
-            .get(&(name.to_owned(), window.start_ms()))
-            .copied()
-            .unwrap_or(0)
     }
 }
 
@@ -129,6 +122,10 @@ return back
 pub struct SharedCounters {
     local: Arc<LocalCounters>,
     shared: Option<(SharedStore, Arc<Scripts>)>,
+    /// What Redis last said each budget had spent: where this instance's own count starts
+    /// when Redis stops answering mid-window, so that an outage does not give every
+    /// instance a whole budget again.
+    last_shared: Arc<Mutex<HashMap<(String, Window), u64>>>,
 }
 
 struct Scripts {
@@ -149,6 +146,7 @@ impl SharedCounters {
         Self {
             local: Arc::default(),
             shared: shared.map(|store| (store, scripts())),
+            last_shared: Arc::default(),
         }
     }
 
@@ -161,7 +159,8 @@ impl SharedCounters {
 impl Counters for SharedCounters {
     async fn admit(&self, name: &str, limit: u32, period: Duration) -> Admission {
         if let Some((store, scripts)) = &self.shared {
-            let keys = [format!("rate:{name}"), format!("rate:{name}:n")];
+            // One hash tag: both keys of a name live on one Redis Cluster slot.
+            let keys = [format!("rate:{{{name}}}"), format!("rate:{{{name}}}:n")];
             let args = [i64::from(limit), millis(period).max(1)];
             let answer: Option<(i64, i64, i64)> = store.eval(&scripts.admit, &keys, &args).await;
             if let Some((admitted, remaining, reset)) = answer {
@@ -176,6 +175,7 @@ impl Counters for SharedCounters {
     }
 
     async fn take(&self, name: &str, units: u64, limit: u64, window: Window) -> Taken {
+        let known = (name.to_owned(), window);
         if let Some((store, scripts)) = &self.shared {
             let keys = [Self::budget_name(name, window)];
             let keep = (window.end().timestamp_millis() - now_ms()).max(1000);
@@ -183,43 +183,44 @@ impl Counters for SharedCounters {
             let args = [count(units), count(limit), keep];
             let answer: Option<(i64, i64)> = store.eval(&scripts.take, &keys, &args).await;
             if let Some((units, spent)) = answer {
+                let spent = u64::try_from(spent).unwrap_or(0);
+                let mut last = self
+                    .last_shared
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                last.retain(|(_, kept), _| kept.end() > window.start());
+                last.insert(known, spent);
                 return Taken {
                     units: u64::try_from(units).unwrap_or(0),
-                    spent: u64::try_from(spent).unwrap_or(0),
+                    spent,
+                    held: Holder::Shared,
                 };
             }
         }
-        self.local.take_at(name, units, limit, window)
+        let seed = self
+            .last_shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&known)
+            .copied()
+            .unwrap_or(0);
+        self.local.take_at(name, units, limit, window, seed)
     }
 
-    async fn give_back(&self, name: &str, units: u64, window: Window) {
+    async fn give_back(&self, name: &str, units: u64, window: Window, held: Holder) {
         if units == 0 {
             return;
         }
-        if let Some((store, scripts)) = &self.shared {
-            let keys = [Self::budget_name(name, window)];
-            let args = [i64::try_from(units).unwrap_or(i64::MAX)];
-            if store
-                .eval::<i64>(&scripts.give_back, &keys, &args)
-                .await
-                .is_some()
-            {
-                return;
+        match (held, &self.shared) {
+            (Holder::Shared, Some((store, scripts))) => {
+                let keys = [Self::budget_name(name, window)];
+                let args = [i64::try_from(units).unwrap_or(i64::MAX)];
+                // Not taken back when Redis does not answer: they stay spent.
+                let _: Option<i64> = store.eval(&scripts.give_back, &keys, &args).await;
             }
+            (Holder::Local, _) => self.local.give_back_at(name, units, window),
+            (Holder::Shared, None) => {}
         }
-        self.local.give_back_at(name, units, window);
-    }
-
-    async fn spent(&self, name: &str, window: Window) -> u64 {
-        if let Some((store, _)) = &self.shared
-            && let Some(bytes) = store.get(&Self::budget_name(name, window)).await
-        {
-            return std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-        }
-        self.local.spent_in(name, window)
     }
 }
 
@@ -255,14 +256,38 @@ mod tests {
     fn a_budget_is_never_overrun_and_takes_back_what_was_not_spent() {
         let counters = LocalCounters::default();
         let window = Window::day(Utc::now());
-        assert_eq!(counters.take_at("x", 1000, 1500, window).units, 1000);
-        assert_eq!(counters.take_at("x", 1000, 1500, window).units, 500);
-        assert_eq!(counters.take_at("x", 1000, 1500, window).units, 0);
+        let take = |units, window| counters.take_at("x", units, 1500, window, 0);
+        assert_eq!(take(1000, window).units, 1000);
+        assert_eq!(take(1000, window).units, 500);
+        assert_eq!(take(1000, window).units, 0);
         counters.give_back_at("x", 300, window);
-        assert_eq!(counters.spent_in("x", window), 1200);
-        assert_eq!(counters.take_at("x", 1000, 1500, window).units, 300);
+        assert_eq!(take(0, window).spent, 1200);
+        assert_eq!(take(1000, window).units, 300);
         let tomorrow = Window::day(window.end());
-        assert_eq!(counters.take_at("x", 1000, 1500, tomorrow).units, 1000);
-        assert_eq!(counters.spent_in("x", window), 0, "yesterday is forgotten");
+        assert_eq!(take(1000, tomorrow).units, 1000);
+        assert_eq!(take(0, window).spent, 0, "yesterday is forgotten");
+    }
+
+    #[test]
+    fn a_days_budget_and_an_hours_are_kept_side_by_side() {
+        let counters = LocalCounters::default();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T17:42:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let day = |units| counters.take_at("x_users", units, 1500, Window::day(at), 0);
+        assert_eq!(day(1500).units, 1500);
+        let hour = counters.take_at("github", 1, 5000, Window::hour(at), 0);
+        assert_eq!(hour.units, 1);
+        assert_eq!(day(1000).units, 0, "the hour's take kept the day's count");
+        let next_hour = at + chrono::TimeDelta::hours(1);
+        counters.take_at("github", 1, 5000, Window::hour(next_hour), 0);
+        assert_eq!(day(1000).units, 0);
+    }
+
+    #[test]
+    fn a_budget_counted_alone_starts_where_the_shared_store_left_it() {
+        let counters = LocalCounters::default();
+        let window = Window::day(Utc::now());
+        assert_eq!(counters.take_at("x", 1000, 1500, window, 1400).units, 100);
     }
 }

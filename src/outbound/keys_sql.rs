@@ -165,7 +165,10 @@ where
         scopes: text("scopes")?.parse().map_err(|_| malformed())?,
         limits: KeyLimits {
             rate: Rate {
-                requests: u32::try_from(int("rate_requests")?).map_err(|_| malformed())?,
+                requests: u32::try_from(int("rate_requests")?)
+                    .ok()
+                    .filter(|n| (1..=Rate::MAX_REQUESTS).contains(n))
+                    .ok_or_else(malformed)?,
                 period,
             },
             x_users_per_day: budget(maybe("x_users_per_day")?)?,
@@ -292,6 +295,9 @@ where
              WHERE id = ?";
         let day = at.date_naive().to_string();
         let mut statements = Vec::with_capacity(uses.len() * 2);
+        // In one order on every instance, so that two writing at once never deadlock.
+        let mut uses: Vec<&(KeyId, Usage)> = uses.iter().collect();
+        uses.sort_by(|a, b| a.0.cmp(&b.0));
         for (id, usage) in uses {
             let id = Bind::Text(id.to_string());
             statements.push((

@@ -10,8 +10,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long a key read is trusted: the longest a revoked key is still taken.
+/// The longest a revoked key is still taken.
 pub const REVOCATION_DELAY: Duration = Duration::from_secs(5);
+/// How long a key read is trusted: the delay less a second for the read itself.
+const TRUSTED_FOR: Duration = Duration::from_secs(4);
 /// Keys remembered at most (unknown ids included).
 const REMEMBERED: u64 = 10_000;
 
@@ -28,7 +30,7 @@ impl RecentKeys {
             store,
             found: moka::future::Cache::builder()
                 .max_capacity(REMEMBERED)
-                .time_to_live(REVOCATION_DELAY)
+                .time_to_live(TRUSTED_FOR)
                 .build(),
         }
     }

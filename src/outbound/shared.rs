@@ -31,6 +31,8 @@ struct Inner {
     /// one deadline every few seconds, not one per operation.
     skip_until: std::sync::Mutex<Option<Instant>>,
     degraded: AtomicBool,
+    /// Whether a refused command was logged already.
+    refused: AtomicBool,
 }
 
 impl std::fmt::Debug for SharedStore {
@@ -61,6 +63,7 @@ impl SharedStore {
                 last_failure: Mutex::new(None),
                 skip_until: std::sync::Mutex::new(None),
                 degraded: AtomicBool::new(false),
+                refused: AtomicBool::new(false),
             }),
         })
     }
@@ -168,7 +171,13 @@ impl SharedStore {
                 None
             }
             Ok(Err(e)) => {
-                tracing::debug!(error = %e, "a Redis command failed");
+                // Refused commands (a cluster's CROSSSLOT, a full Redis, a script error) turn
+                // shared counts into this instance's own: said once, then at debug.
+                if !self.inner.refused.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "Redis refused a command: what it should share is kept in this instance");
+                } else {
+                    tracing::debug!(error = %e, "a Redis command failed");
+                }
                 None
             }
             Err(_) => {

@@ -48,8 +48,22 @@ async fn a_service_budget_meeting_a_long_follow_list_is_never_overrun() {
         spent >= 1490,
         "the last page asked for what was left: {spent}"
     );
-    let last_page = stage.x.calls().last().cloned().unwrap();
-    assert!(last_page.contains("max_results=49"), "{last_page}");
+    assert_eq!(
+        spent, 1500,
+        "the budget was used to its last user, and no further"
+    );
+    let asked: Vec<u64> = stage
+        .x
+        .calls()
+        .iter()
+        .filter_map(|call| call.split("max_results=").nth(1))
+        .map(|rest| rest.split('&').next().unwrap().parse().unwrap())
+        .collect();
+    let last = *asked.last().unwrap();
+    assert!(
+        last < 1000,
+        "the last page asked for what was left: {asked:?}"
+    );
 
     // Spent: no further X call is made, and nothing was recorded.
     let calls = stage.x.call_count();
@@ -122,6 +136,7 @@ async fn a_github_budget_refuses_before_calling_and_cached_facts_stay_free() {
     assert_eq!(stage.github.call_count(), 2);
     // What is cached costs nothing and is served.
     assert_eq!(get(&first, None, &[]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(stage.github.call_count(), 2);
 }
 
 #[tokio::test]

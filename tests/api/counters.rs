@@ -2,7 +2,7 @@
 
 use crate::redis_server::{RedisPrefix, redis_url};
 use chrono::Utc;
-use connected::domain::access::{Counters, Window};
+use connected::domain::access::{Counters, Holder, Window};
 use connected::outbound::counters::SharedCounters;
 use connected::outbound::shared::SharedStore;
 use std::time::Duration;
@@ -40,8 +40,8 @@ async fn two_instances_share_one_rate_and_one_budget_through_redis() {
     });
     let taken: u64 = futures::future::join_all(takes).await.iter().sum();
     assert_eq!(taken, 1500, "never more than the budget");
-    b.give_back("x", 200, window).await;
-    assert_eq!(a.spent("x", window).await, 1300);
+    b.give_back("x", 200, window, Holder::Shared).await;
+    assert_eq!(a.take("x", 0, 1500, window).await.spent, 1300);
     assert_eq!(a.take("x", 1000, 1500, window).await.units, 200);
     assert!(!prefix.keys().await.is_empty());
 }

@@ -123,7 +123,19 @@ async fn every_refusal_comes_before_any_upstream_call_or_record() {
     );
 
     let unknown = format!("cdk_abcdefghijkl_{}", "A".repeat(32));
-    for bad in ["nonsense", unknown.as_str(), &format!("{checker}x")] {
+    // A known id with a well-formed secret that is not the key's.
+    let last = checker.chars().last().unwrap();
+    let wrong_secret = format!(
+        "{}{}",
+        &checker[..checker.len() - 1],
+        if last == 'A' { 'B' } else { 'A' }
+    );
+    for bad in [
+        "nonsense",
+        unknown.as_str(),
+        &format!("{checker}x"),
+        &wrong_secret,
+    ] {
         let response = get(&realtime, Some(bad), &[]).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{bad}");
         assert_eq!(
@@ -250,7 +262,16 @@ async fn the_keys_use_is_written_down_and_listed_without_its_secret() {
     assert_eq!(listed[0]["today"]["requests"], 3);
     assert!(listed[0]["last_used_at"].is_string());
     let text = stage.keys(&["list"]);
-    let file = std::fs::read(stage.database.trim_start_matches("sqlite://")).unwrap();
+    // The database with its write-ahead log, where recent writes still are.
+    let path = stage.database.trim_start_matches("sqlite://").to_owned();
+    let mut file = std::fs::read(&path).unwrap();
+    for log in ["-wal", "-shm"] {
+        file.extend(std::fs::read(format!("{path}{log}")).unwrap_or_default());
+    }
+    assert!(
+        String::from_utf8_lossy(&file).contains(listed[0]["id"].as_str().unwrap()),
+        "the key's row was read"
+    );
     for (place, haystack) in [
         ("the list", format!("{listed}{text}")),
         ("the log at trace", service.log()),
@@ -307,7 +328,7 @@ async fn a_key_revoked_through_one_instance_is_refused_by_another_within_seconds
             assert_eq!(errors(response).await, ["the API key was revoked"]);
             break;
         }
-        assert!(revoked.elapsed() < Duration::from_secs(7), "still served");
+        assert!(revoked.elapsed() < Duration::from_secs(5), "still served");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }

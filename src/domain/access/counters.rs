@@ -21,6 +21,17 @@ pub struct Taken {
     pub units: u64,
     /// What the budget has spent in its window, these units included.
     pub spent: u64,
+    /// Where they were counted: what is given back goes back there, and only there.
+    pub held: Holder,
+}
+
+/// Where counted units are held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// The store every instance shares.
+    Shared,
+    /// This instance alone (no shared store, or it did not answer).
+    Local,
 }
 
 /// A fixed window a budget is counted in: the UTC day, or the hour, that holds a time.
@@ -46,6 +57,10 @@ impl Window {
             start: at.duration_trunc(length).unwrap_or(at),
             length,
         }
+    }
+
+    pub fn start(&self) -> DateTime<Utc> {
+        self.start
     }
 
     /// When the window began, in milliseconds since the epoch: what names it.
@@ -76,11 +91,10 @@ pub trait Counters: Send + Sync + 'static {
     /// left when fewer are, or none; and what the budget has spent since, these included.
     async fn take(&self, name: &str, units: u64, limit: u64, window: Window) -> Taken;
 
-    /// Gives back units taken in `window` but not spent.
-    async fn give_back(&self, name: &str, units: u64, window: Window);
-
-    /// What the budget `name` has spent in `window`.
-    async fn spent(&self, name: &str, window: Window) -> u64;
+    /// Gives back units taken in `window` but not spent, to where they were taken; when
+    /// that store cannot take them back, they stay spent (a budget errs on the side of
+    /// spending less).
+    async fn give_back(&self, name: &str, units: u64, window: Window, held: Holder);
 }
 
 #[cfg(test)]

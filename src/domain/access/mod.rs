@@ -10,7 +10,7 @@ mod scopes;
 
 pub use budgets::{Budget, Overspend, Payer};
 pub use caller::Caller;
-pub use counters::{Admission, Counters, Taken, Window};
+pub use counters::{Admission, Counters, Holder, Taken, Window};
 pub use keys::{
     ApiKey, IssuedKey, KEY_PREFIX, KeyHash, KeyId, KeyName, PresentedKey, StoredKey, Usage,
 };

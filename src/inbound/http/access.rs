@@ -46,13 +46,16 @@ pub enum Refusals {
 pub(super) struct Guard {
     pub(super) access: Access,
     pub(super) scope: Scope,
+    /// Whether `Cache-Control: no-cache` spends upstream calls on this route, and so needs
+    /// the `fresh` scope.
+    pub(super) fresh_costs: bool,
 }
 
 /// The middleware of a guarded route.
 pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     let mut needs = vec![guard.scope];
     // Asking for facts read now spends upstream calls again: a scope of its own.
-    if freshness(request.headers()) == Freshness::Fresh {
+    if guard.fresh_costs && freshness(request.headers()) == Freshness::Fresh {
         needs.push(Scope::Fresh);
     }
     let bearer = bearer(request.headers());
@@ -63,8 +66,12 @@ pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
     let caller = admitted
         .as_ref()
         .map_or_else(|| Arc::new(Caller::anonymous()), |a| Arc::clone(&a.caller));
+    // Counted however the request ends: answered, timed out, or dropped by its client.
+    let _counted = Counted {
+        access: guard.access.clone(),
+        caller: Arc::clone(&caller),
+    };
     let mut response = Arc::clone(&caller).run(next.run(request)).await;
-    guard.access.spent(&caller);
     if let Some(admitted) = &admitted {
         rate_fields(response.headers_mut(), admitted);
     }
@@ -78,13 +85,31 @@ pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
     response
 }
 
-/// The key of `Authorization: Bearer <key>` (the scheme's name in any case), if sent.
+/// Notes what a request spent when it ends.
+struct Counted {
+    access: Access,
+    caller: Arc<Caller>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.access.spent(&self.caller);
+    }
+}
+
+/// The key of `Authorization: Bearer <key>` (the scheme's name in any case), if sent; any
+/// other `Authorization` (another scheme, bytes that are not text) is sent as no key's
+/// shape, so that it is refused as not valid rather than as missing.
 fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, key) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| key.trim().to_owned())
+    let value = headers.get(header::AUTHORIZATION)?;
+    let Some((scheme, key)) = value.to_str().ok().and_then(|v| v.trim().split_once(' ')) else {
+        return Some(String::new());
+    };
+    if scheme.eq_ignore_ascii_case("bearer") {
+        Some(key.trim().to_owned())
+    } else {
+        Some(String::new())
+    }
 }
 
 fn rate_fields(headers: &mut HeaderMap, admitted: &Admitted) {

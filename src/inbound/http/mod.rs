@@ -106,6 +106,7 @@ pub fn router(connections: Connections, metrics: Arc<Metrics>, access: Access) -
         let guard = Guard {
             access: access.clone(),
             scope,
+            fresh_costs: matches!(scope, Scope::Check | Scope::Network),
         };
         middleware::from_fn_with_state(guard, access::guard)
     };

@@ -2,7 +2,7 @@
 //! budgets that pay for it (the service's, and the asking key's), and what it did not cost is
 //! given back after. A call no budget can pay for is not made, so a budget is never overrun.
 
-use crate::domain::access::{Budget, Caller, Counters, Overspend, Payer};
+use crate::domain::access::{Budget, Caller, Counters, Holder, Overspend, Payer};
 use crate::metrics::Metrics;
 use std::sync::Arc;
 
@@ -30,17 +30,38 @@ pub struct Spending {
     metrics: Arc<Metrics>,
 }
 
-/// Units taken for one call: given back, in part, by [`Spending::settle`].
+/// Units taken for one call: given back, in part, by [`Spending::settle`]. One dropped
+/// unsettled (its request cancelled, its call perhaps made) keeps them all spent, and bills
+/// them to the caller: a budget errs on the side of spending less.
 #[must_use = "a reservation is settled once the call's cost is known"]
 #[derive(Debug)]
 pub struct Reservation {
     budget: Budget,
     /// How many units the call may cost.
     pub granted: u64,
-    /// The counters the units were taken from, and in which window.
-    taken_from: Vec<String>,
+    /// The counters the units were taken from, and where each holds them.
+    taken_from: Vec<(String, Holder)>,
     window: crate::domain::access::Window,
     caller: Option<Arc<Caller>>,
+    settled: bool,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if !self.settled {
+            bill(self.caller.as_deref(), self.budget, self.granted);
+        }
+    }
+}
+
+/// Bills the caller, if there is one, for `used` units.
+fn bill(caller: Option<&Caller>, budget: Budget, used: u64) {
+    if let Some(caller) = caller {
+        match budget {
+            Budget::XUsersPerDay => caller.billed_x_users(used),
+            Budget::GitHubCallsPerHour => caller.called_github(used),
+        }
+    }
 }
 
 fn key_limit(caller: &Caller, budget: Budget) -> Option<u64> {
@@ -58,6 +79,7 @@ impl Reservation {
             granted,
             taken_from: Vec::new(),
             window: Budget::XUsersPerDay.window(chrono::Utc::now()),
+            settled: false,
             caller: None,
         }
     }
@@ -101,7 +123,7 @@ impl Spending {
             payers.push((Payer::Service, format!("service:{}", budget.id()), limit));
         }
         let mut granted = want;
-        let mut taken_from: Vec<String> = Vec::new();
+        let mut taken_from: Vec<(String, Holder)> = Vec::new();
         for (payer, name, limit) in payers {
             // Every payer before this one holds `granted` units.
             let taken = self.counters.take(&name, granted, limit, window).await;
@@ -109,10 +131,9 @@ impl Spending {
                 self.metrics.budget(budget.id(), limit, taken.spent);
             }
             if taken.units < least.max(1) {
-                self.counters.give_back(&name, taken.units, window).await;
-                for earlier in &taken_from {
-                    self.counters.give_back(earlier, granted, window).await;
-                }
+                taken_from.push((name, taken.held));
+                self.give_back(&taken_from, granted, window, Some(taken.units))
+                    .await;
                 return Err(Overspend {
                     payer,
                     budget,
@@ -120,13 +141,10 @@ impl Spending {
                     retry_after: window.left(now),
                 });
             }
-            for earlier in &taken_from {
-                self.counters
-                    .give_back(earlier, granted - taken.units, window)
-                    .await;
-            }
+            self.give_back(&taken_from, granted - taken.units, window, None)
+                .await;
             granted = taken.units;
-            taken_from.push(name);
+            taken_from.push((name, taken.held));
         }
         Ok(Reservation {
             budget,
@@ -134,24 +152,42 @@ impl Spending {
             taken_from,
             window,
             caller,
+            settled: false,
         })
+    }
+
+    /// Gives `units` back to each payer in `taken_from`, and `last` (when given) to the last.
+    async fn give_back(
+        &self,
+        taken_from: &[(String, Holder)],
+        units: u64,
+        window: crate::domain::access::Window,
+        last: Option<u64>,
+    ) {
+        for (i, (name, held)) in taken_from.iter().enumerate() {
+            let back = match last {
+                Some(last) if i + 1 == taken_from.len() => last,
+                _ => units,
+            };
+            self.counters.give_back(name, back, window, *held).await;
+        }
     }
 
     /// The call cost `used` units of what was reserved: the rest goes back, and the asking
     /// key is billed for `used`.
-    pub async fn settle(&self, reservation: Reservation, used: u64) {
-        let used = used.min(reservation.granted);
-        let unused = reservation.granted - used;
-        for name in &reservation.taken_from {
-            self.counters
-                .give_back(name, unused, reservation.window)
-                .await;
+    pub async fn settle(&self, mut reservation: Reservation, used: u64) {
+        reservation.settled = true;
+        if used > reservation.granted {
+            tracing::warn!(
+                budget = reservation.budget.id(),
+                granted = reservation.granted,
+                used,
+                "an upstream returned more than it was asked for"
+            );
         }
-        if let Some(caller) = &reservation.caller {
-            match reservation.budget {
-                Budget::XUsersPerDay => caller.billed_x_users(used),
-                Budget::GitHubCallsPerHour => caller.called_github(used),
-            }
-        }
+        let unused = reservation.granted.saturating_sub(used);
+        self.give_back(&reservation.taken_from, unused, reservation.window, None)
+            .await;
+        bill(reservation.caller.as_deref(), reservation.budget, used);
     }
 }
