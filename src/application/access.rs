@@ -22,8 +22,12 @@ pub enum Refusal {
     InvalidKey,
     /// The key was revoked.
     Revoked,
-    /// The key lacks this scope.
-    MissingScope(Scope),
+    /// The key lacks this scope (the request still counts against its rate).
+    MissingScope {
+        scope: Scope,
+        rate: Rate,
+        admission: Admission,
+    },
     /// The key's request rate is used up.
     RateLimited { rate: Rate, admission: Admission },
     /// The key store could not be read.
@@ -78,7 +82,7 @@ impl Access {
     }
 
     /// Lets a request with `bearer` (the `Authorization: Bearer` value) through when its key
-    /// is known, not revoked, holds every scope in `needs` and has a request left in its rate;
+    /// is known, not revoked, has a request left in its rate and holds every scope in `needs`;
     /// `None` when the gate is open.
     ///
     /// # Errors
@@ -107,9 +111,6 @@ impl Access {
         if key.revoked_at.is_some() {
             return Err(Refusal::Revoked);
         }
-        if let Some(&missing) = needs.iter().find(|&&scope| !key.scopes.contains(scope)) {
-            return Err(Refusal::MissingScope(missing));
-        }
         let rate = key.limits.rate;
         let admission = gate
             .counters
@@ -121,6 +122,13 @@ impl Access {
             .await;
         if !admission.admitted {
             return Err(Refusal::RateLimited { rate, admission });
+        }
+        if let Some(&scope) = needs.iter().find(|&&scope| !key.scopes.contains(scope)) {
+            return Err(Refusal::MissingScope {
+                scope,
+                rate,
+                admission,
+            });
         }
         Ok(Some(Admitted {
             caller: Arc::new(Caller::new(key.id, key.limits)),

@@ -148,6 +148,7 @@ async fn every_refusal_comes_before_any_upstream_call_or_record() {
     let response = get(&realtime, Some(&history_only), &[]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(header(&response, "www-authenticate").contains(r#"scope="check""#));
+    assert_eq!(header(&response, "ratelimit-policy"), r#""key";q=600;w=60"#);
     assert_eq!(
         errors(response).await,
         [r#"the API key lacks the scope "check""#]

@@ -7,7 +7,7 @@ use super::checks::freshness;
 use super::errors::ApiError;
 use super::request_log::Spent;
 use super::wire::ErrorsBody;
-use crate::application::{Access, Admitted, Freshness, Refusal};
+use crate::application::{Access, Freshness, Refusal};
 use crate::domain::access::{Admission, Caller, Rate, Scope};
 use crate::domain::retry_after_secs;
 use axum::extract::{Request, State};
@@ -73,7 +73,7 @@ pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
     };
     let mut response = Arc::clone(&caller).run(next.run(request)).await;
     if let Some(admitted) = &admitted {
-        rate_fields(response.headers_mut(), admitted);
+        insert_rate_fields(response.headers_mut(), admitted.rate, admitted.admission);
     }
     let usage = caller.usage();
     response.extensions_mut().insert(Spent {
@@ -112,8 +112,8 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     }
 }
 
-fn rate_fields(headers: &mut HeaderMap, admitted: &Admitted) {
-    let (policy, state) = rate_values(admitted.rate, admitted.admission);
+fn insert_rate_fields(headers: &mut HeaderMap, rate: Rate, admission: Admission) {
+    let (policy, state) = rate_values(rate, admission);
     headers.insert(RATELIMIT_POLICY.clone(), policy);
     headers.insert(RATELIMIT.clone(), state);
 }
@@ -154,11 +154,21 @@ fn refused(refusal: Refusal) -> Response {
             &format!("Bearer realm=\"{REALM}\", error=\"invalid_token\""),
             "the API key was revoked".to_owned(),
         ),
-        Refusal::MissingScope(scope) => challenged(
-            StatusCode::FORBIDDEN,
-            &format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""),
-            format!("the API key lacks the scope {scope:?}", scope = scope.id()),
-        ),
+        Refusal::MissingScope {
+            scope,
+            rate,
+            admission,
+        } => {
+            let mut response = challenged(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""
+                ),
+                format!("the API key lacks the scope {scope:?}", scope = scope.id()),
+            );
+            insert_rate_fields(response.headers_mut(), rate, admission);
+            response
+        }
         Refusal::RateLimited { rate, admission } => {
             let wait = retry_after_secs(admission.reset);
             let mut response = ApiError::new(
@@ -167,11 +177,7 @@ fn refused(refusal: Refusal) -> Response {
             )
             .with_retry_after(wait)
             .into_response();
-            let (policy, state) = rate_values(rate, admission);
-            response
-                .headers_mut()
-                .insert(RATELIMIT_POLICY.clone(), policy);
-            response.headers_mut().insert(RATELIMIT.clone(), state);
+            insert_rate_fields(response.headers_mut(), rate, admission);
             response
         }
         Refusal::Unavailable(why) => {
