@@ -162,6 +162,15 @@ async fn every_refusal_comes_before_any_upstream_call_or_record() {
         [r#"the API key lacks the scope "fresh""#]
     );
 
+    // Two credentials name no one for sure: refused, whichever comes first.
+    let doubled = reqwest::Client::new()
+        .get(&realtime)
+        .header("Authorization", format!("Bearer {checker}"))
+        .header("Authorization", "Bearer garbage")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(doubled.status(), StatusCode::UNAUTHORIZED);
     let metrics = get(&format!("{}/metrics", service.base), Some(&checker), &[]).await;
     assert_eq!(metrics.status(), StatusCode::FORBIDDEN);
     let team = reqwest::Client::new()

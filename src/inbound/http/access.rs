@@ -102,6 +102,15 @@ impl Drop for Counted {
 /// shape, so that it is refused as not valid rather than as missing.
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?;
+    // One credential a request: two (a proxy adding its own, say) name no one for sure.
+    if headers
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return Some(String::new());
+    }
     let Some((scheme, key)) = value.to_str().ok().and_then(|v| v.trim().split_once(' ')) else {
         return Some(String::new());
     };
