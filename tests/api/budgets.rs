@@ -163,3 +163,30 @@ async fn two_instances_sharing_redis_share_one_budget() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(stage.github.call_count(), 2);
 }
+
+#[tokio::test]
+async fn a_key_never_gets_another_keys_budget_refusal_from_a_shared_load() {
+    let graph = (0..6).fold(Graph::new(), |graph, i| {
+        graph
+            .dev(&format!("a{i}"), &["acme"], &[&format!("b{i}")])
+            .dev(&format!("b{i}"), &["acme"], &[&format!("a{i}")])
+    });
+    let stage = Stage::with(graph).await;
+    stage.x.set_latency(std::time::Duration::from_millis(100));
+    let service = stage.service().env("AUTH", "keys").start().await;
+    // Enough for a lookup of two and one page of one user (100 ms at X), not for the other
+    // direction's page: the refusal comes while the other key waits on the same load.
+    let small = stage.keys(&["create", "small", "--x-users-per-day", "3"]);
+    let big = stage.keys(&["create", "big"]);
+    for i in 0..6 {
+        let url = format!("{}/connected/realtime/a{i}/b{i}", service.base);
+        let (small_answer, big_answer) =
+            tokio::join!(get(&url, Some(&small), &[]), get(&url, Some(&big), &[]));
+        assert_eq!(big_answer.status(), StatusCode::OK, "pair {i}");
+        assert!(
+            matches!(small_answer.status().as_u16(), 200 | 429),
+            "pair {i}: {}",
+            small_answer.status()
+        );
+    }
+}

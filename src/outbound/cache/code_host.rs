@@ -3,6 +3,7 @@
 use super::CacheSettings;
 use super::limits::RateLimitMemory;
 use super::tier::Tier;
+use crate::domain::access::Payer;
 use crate::domain::{CodeHost, CodeHostError, Handle};
 use crate::metrics::Metrics;
 use crate::outbound::github::GITHUB_LIMIT;
@@ -68,10 +69,16 @@ impl CodeHost for CachedCodeHost {
             let ttl = self.settings.ttl_of(&organisations);
             Ok((organisations, ttl))
         };
-        self.organisations
-            .get(user.key().to_owned(), load)
-            .await?
-            .ok_or(CodeHostError::NotFound)
+        match self.organisations.get(user.key().to_owned(), load).await {
+            // A load shared with another caller failed on that caller's own budget: asked
+            // again, paid by this one.
+            Err(CodeHostError::OverBudget(overspend)) if overspend.payer == Payer::Key => {
+                self.limits
+                    .guard(GITHUB_LIMIT, self.inner.organisations(user))
+                    .await
+            }
+            found => found?.ok_or(CodeHostError::NotFound),
+        }
     }
 }
 

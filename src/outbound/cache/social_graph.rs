@@ -5,6 +5,7 @@ use super::limits::RateLimitMemory;
 use super::stored::{CachedRelationship, CachedUser, PairKey};
 use super::tier::Tier;
 use crate::domain::GraphNames;
+use crate::domain::access::Payer;
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
@@ -257,8 +258,20 @@ impl SocialGraph for CachedSocialGraph {
                     .collect();
                 self.look_up(&asked).await
             })
-            .await?;
-        Ok(users.into_iter().map(|u| u.map(SocialUser::from)).collect())
+            .await;
+        match users {
+            // A load shared with another caller failed on that caller's own budget: asked
+            // again, paid by this one.
+            Err(e) if callers_own(&e) => {
+                self.limits
+                    .guard(self.lookup_scope, self.inner.users(handles))
+                    .await
+            }
+            users => Ok(users?
+                .into_iter()
+                .map(|u| u.map(SocialUser::from))
+                .collect()),
+        }
     }
 
     async fn relationship(
@@ -288,8 +301,10 @@ impl SocialGraph for CachedSocialGraph {
             let kept = CachedRelationship::from(key.orient(self.ask(a, b).await?));
             Ok::<_, SocialGraphError>((kept, self.settings.ttl))
         };
-        let stored: Relationship = self.relationships.get(key.key.clone(), load).await?.into();
-        Ok(key.orient(stored))
+        match self.relationships.get(key.key.clone(), load).await {
+            Err(e) if callers_own(&e) => self.ask(a, b).await,
+            stored => Ok(key.orient(stored?.into())),
+        }
     }
 
     async fn relationships(
@@ -315,6 +330,12 @@ impl SocialGraph for CachedSocialGraph {
             self.all_at_once(users, pairs, &keys, &pending, known).await
         }
     }
+}
+
+/// Whether a failure is the asking key's own budget refusing: one shared with another caller
+/// is not this caller's to take.
+fn callers_own(error: &SocialGraphError) -> bool {
+    matches!(error, SocialGraphError::OverBudget(overspend) if overspend.payer == Payer::Key)
 }
 
 impl From<super::tier::ShortAnswer> for SocialGraphError {
