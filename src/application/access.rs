@@ -4,8 +4,10 @@
 
 use super::now;
 use crate::domain::access::{
-    Admission, ApiKeys, Caller, Counters, KeyId, KeysError, PresentedKey, Rate, Scope, Usage,
+    Admission, ApiKeys, Caller, Counters, KeyId, KeyUse, KeysError, PresentedKey, Rate, Scope,
+    Usage,
 };
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
@@ -51,8 +53,9 @@ pub struct Access {
 struct Gate {
     keys: Arc<dyn ApiKeys>,
     counters: Arc<dyn Counters>,
-    /// What keys spent since the last write to the key store.
-    unwritten: Mutex<HashMap<KeyId, Usage>>,
+    /// What keys spent since the last write to the key store, per UTC day of the request,
+    /// with the time of the last.
+    unwritten: Mutex<HashMap<(KeyId, NaiveDate), (Usage, DateTime<Utc>)>>,
     /// One write at a time: the last, at shutdown, waits for one under way.
     writing: tokio::sync::Mutex<()>,
 }
@@ -151,11 +154,16 @@ impl Access {
         if let Some(gate) = &self.gate
             && let Some(id) = &caller.id
         {
+            let at = now();
             let mut unwritten = gate
                 .unwritten
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            unwritten.entry(id.clone()).or_default().add(caller.usage());
+            let (usage, last) = unwritten
+                .entry((id.clone(), at.date_naive()))
+                .or_insert((Usage::default(), at));
+            usage.add(caller.usage());
+            *last = (*last).max(at);
         }
     }
 }
@@ -193,15 +201,27 @@ impl Gate {
         if taken.is_empty() {
             return Ok(());
         }
-        let uses: Vec<(KeyId, Usage)> = taken.into_iter().collect();
-        let written = self.keys.record_use(&uses, now()).await;
+        let uses: Vec<KeyUse> = taken
+            .into_iter()
+            .map(|((id, day), (usage, last_used))| KeyUse {
+                id,
+                day,
+                usage,
+                last_used,
+            })
+            .collect();
+        let written = self.keys.record_use(&uses).await;
         if written.is_err() {
             let mut unwritten = self
                 .unwritten
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            for (id, usage) in uses {
-                unwritten.entry(id).or_default().add(usage);
+            for used in uses {
+                let (usage, last) = unwritten
+                    .entry((used.id, used.day))
+                    .or_insert((Usage::default(), used.last_used));
+                usage.add(used.usage);
+                *last = (*last).max(used.last_used);
             }
         }
         written

@@ -3,8 +3,8 @@
 //! `YYYY-MM-DD`), so the SQL differs only in its placeholders.
 
 use crate::domain::access::{
-    ApiKey, ApiKeys, KeyHash, KeyId, KeyLimits, KeyName, KeyReport, KeysError, Period, Rate,
-    StoredKey, Usage,
+    ApiKey, ApiKeys, KeyHash, KeyId, KeyLimits, KeyName, KeyReport, KeyUse, KeysError, Period,
+    Rate, StoredKey, Usage,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -280,11 +280,7 @@ where
             .ok_or_else(|| KeysError::NotFound(name_or_id.to_owned()))
     }
 
-    async fn record_use(
-        &self,
-        uses: &[(KeyId, Usage)],
-        at: DateTime<Utc>,
-    ) -> Result<(), KeysError> {
+    async fn record_use(&self, uses: &[KeyUse]) -> Result<(), KeysError> {
         let add = "INSERT INTO api_key_usage (key_id, day, requests, x_users, github_calls) \
              VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id, day) DO UPDATE SET \
              requests = api_key_usage.requests + excluded.requests, \
@@ -293,27 +289,25 @@ where
         let touch = "UPDATE api_keys SET last_used_at_ms = CASE \
              WHEN last_used_at_ms IS NULL OR last_used_at_ms < ? THEN ? ELSE last_used_at_ms END \
              WHERE id = ?";
-        let day = at.date_naive().to_string();
         let mut statements = Vec::with_capacity(uses.len() * 2);
         // In one order on every instance, so that two writing at once never deadlock.
-        let mut uses: Vec<&(KeyId, Usage)> = uses.iter().collect();
-        uses.sort_by(|a, b| a.0.cmp(&b.0));
-        for (id, usage) in uses {
-            let id = Bind::Text(id.to_string());
+        let mut uses: Vec<&KeyUse> = uses.iter().collect();
+        uses.sort_by(|a, b| (&a.id, a.day).cmp(&(&b.id, b.day)));
+        for used in uses {
+            let id = Bind::Text(used.id.to_string());
+            let usage = used.usage;
             statements.push((
                 add,
                 vec![
                     id.clone(),
-                    Bind::Text(day.clone()),
+                    Bind::Text(used.day.to_string()),
                     Bind::Int(count(usage.requests)),
                     Bind::Int(count(usage.x_users)),
                     Bind::Int(count(usage.github_calls)),
                 ],
             ));
-            statements.push((
-                touch,
-                vec![Bind::Int(millis(at)), Bind::Int(millis(at)), id],
-            ));
+            let at = millis(used.last_used);
+            statements.push((touch, vec![Bind::Int(at), Bind::Int(at), id]));
         }
         self.execute(&statements).await.map_err(unavailable)
     }

@@ -3,7 +3,7 @@
 //! that time.
 
 use crate::domain::access::{
-    ApiKey, ApiKeys, KeyHash, KeyId, KeyReport, KeysError, StoredKey, Usage,
+    ApiKey, ApiKeys, KeyHash, KeyId, KeyReport, KeyUse, KeysError, StoredKey,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -61,12 +61,8 @@ impl ApiKeys for RecentKeys {
         Ok(key)
     }
 
-    async fn record_use(
-        &self,
-        uses: &[(KeyId, Usage)],
-        at: DateTime<Utc>,
-    ) -> Result<(), KeysError> {
-        self.store.record_use(uses, at).await
+    async fn record_use(&self, uses: &[KeyUse]) -> Result<(), KeysError> {
+        self.store.record_use(uses).await
     }
 
     async fn any_usable(&self) -> Result<bool, KeysError> {

@@ -4,8 +4,8 @@ use crate::postgres::TestDatabase;
 use chrono::{DateTime, Utc};
 use connected::config::Config;
 use connected::domain::access::{
-    ApiKey, ApiKeys, IssuedKey, KeyLimits, KeyName, KeysError, Period, PresentedKey, Rate, Scope,
-    Scopes, Usage,
+    ApiKey, ApiKeys, IssuedKey, KeyLimits, KeyName, KeyUse, KeysError, Period, PresentedKey, Rate,
+    Scope, Scopes, Usage,
 };
 use connected::startup;
 use std::sync::Arc;
@@ -82,12 +82,26 @@ async fn story(keys: Arc<dyn ApiKeys>) {
         x_users: 200,
         github_calls: 4,
     };
-    keys.record_use(&[(ci.id.clone(), used)], at(1_700_000_050_000))
-        .await
-        .unwrap();
-    keys.record_use(&[(ci.id.clone(), used)], at(1_700_000_040_000))
-        .await
-        .unwrap();
+    let on = |ms| KeyUse {
+        id: ci.id.clone(),
+        day,
+        usage: used,
+        last_used: at(ms),
+    };
+    keys.record_use(&[on(1_700_000_050_000)]).await.unwrap();
+    // Two keys, and a request of the day after, in one write.
+    let (later, after) = (at(1_700_000_040_000), day.succ_opt().unwrap());
+    keys.record_use(&[
+        on(1_700_000_040_000),
+        KeyUse {
+            id: ops.id.clone(),
+            day: after,
+            usage: used,
+            last_used: later,
+        },
+    ])
+    .await
+    .unwrap();
     let listed = keys.list(day).await.unwrap();
     assert_eq!(
         listed

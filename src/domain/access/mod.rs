@@ -33,6 +33,15 @@ pub enum KeysError {
     Unavailable(String),
 }
 
+/// What a key spent on a UTC day, and when it was last used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUse {
+    pub id: KeyId,
+    pub day: NaiveDate,
+    pub usage: Usage,
+    pub last_used: DateTime<Utc>,
+}
+
 /// A key with what it spent today.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyReport {
@@ -71,13 +80,12 @@ pub trait ApiKeys: Send + Sync + 'static {
     /// another as its id, or [`KeysError::Unavailable`].
     async fn revoke(&self, name_or_id: &str, at: DateTime<Utc>) -> Result<ApiKey, KeysError>;
 
-    /// Adds what keys spent to their use of the UTC day of `at`, and marks them used at
-    /// `at`.
+    /// Adds what keys spent to their use of each day, and marks them used at the latest
+    /// time given.
     ///
     /// # Errors
     /// [`KeysError::Unavailable`] when it could not be written; then none was.
-    async fn record_use(&self, uses: &[(KeyId, Usage)], at: DateTime<Utc>)
-    -> Result<(), KeysError>;
+    async fn record_use(&self, uses: &[KeyUse]) -> Result<(), KeysError>;
 
     /// Whether any key can be used (one not revoked).
     ///
