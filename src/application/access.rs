@@ -15,6 +15,10 @@ use std::time::Duration;
 /// How often what keys spent is written to the key store.
 const USE_FLUSH_EVERY: Duration = Duration::from_secs(2);
 
+/// What keys spent and is not written yet: per key and UTC day of the request, the use and
+/// the time of the last request.
+type Unwritten = HashMap<(KeyId, NaiveDate), (Usage, DateTime<Utc>)>;
+
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
@@ -55,7 +59,7 @@ struct Gate {
     counters: Arc<dyn Counters>,
     /// What keys spent since the last write to the key store, per UTC day of the request,
     /// with the time of the last.
-    unwritten: Mutex<HashMap<(KeyId, NaiveDate), (Usage, DateTime<Utc>)>>,
+    unwritten: Mutex<Unwritten>,
     /// One write at a time: the last, at shutdown, waits for one under way.
     writing: tokio::sync::Mutex<()>,
 }
