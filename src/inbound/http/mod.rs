@@ -7,6 +7,7 @@ mod docs;
 mod errors;
 mod fallback;
 mod ops;
+mod page;
 mod register;
 mod request_log;
 pub mod server;
@@ -132,6 +133,7 @@ pub fn router(connections: Connections, metrics: Arc<Metrics>, access: Access) -
             get(metrics_text).route_layer(needs(Scope::Metrics)),
         )
         .merge(docs::routes())
+        .merge(page::routes())
         .route_layer(middleware::from_fn_with_state(metrics, ops::track))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
