@@ -83,11 +83,6 @@ impl Access {
         Self { gate: Some(gate) }
     }
 
-    /// Whether a key is required.
-    pub fn required(&self) -> bool {
-        self.gate.is_some()
-    }
-
     /// Lets a request with `bearer` (the `Authorization: Bearer` value) through when its key
     /// is known, not revoked, has a request left in its rate and holds every scope in `needs`;
     /// `None` when the gate is open.

@@ -198,10 +198,6 @@ pub struct Usage {
 }
 
 impl Usage {
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-
     pub fn add(&mut self, other: Usage) {
         self.requests += other.requests;
         self.x_users += other.x_users;
