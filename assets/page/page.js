@@ -1,6 +1,6 @@
 // The page's behaviour: a pair's check and its history, through the API, with the API key
 // (when the service asks for one) kept for this browser session only.
-"use strict";
+import { handles, layout, missing, nextLink, order } from "./network.mjs";
 
 const KEY = "connected-api-key";
 const HISTORY_PAGE = 20;
@@ -124,16 +124,6 @@ async function history(url, first) {
   older.onclick = next ? () => history(next, false) : null;
 }
 
-/** The `rel="next"` target of a `Link` header, if any. */
-function nextLink(link) {
-  if (!link) return null;
-  for (const part of link.split(",")) {
-    const match = part.match(/<([^>]*)>\s*;\s*rel="?next"?/);
-    if (match) return match[1];
-  }
-  return null;
-}
-
 document.getElementById("check-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const dev1 = document.getElementById("dev1").value.trim();
@@ -154,23 +144,6 @@ document.getElementById("key-form").addEventListener("submit", (event) => {
 
 const SVG = "http://www.w3.org/2000/svg";
 
-/** The handles written in the team's box: one a line, or separated by commas or spaces. */
-function handles(text) {
-  return text.split(/[\s,]+/).map((h) => h.trim()).filter((h) => h.length > 0);
-}
-
-/** A circle of `n` points, with room for labels outside it: their coordinates, and the
- * picture's size. */
-function circle(n) {
-  const radius = Math.max(120, n * 9);
-  const size = 2 * (radius + 110);
-  const points = Array.from({ length: n }, (_, i) => {
-    const angle = (2 * Math.PI * i) / n - Math.PI / 2;
-    return { x: size / 2 + radius * Math.cos(angle), y: size / 2 + radius * Math.sin(angle), angle };
-  });
-  return { points, size };
-}
-
 function element(name, attributes, parent) {
   const node = document.createElementNS(SVG, name);
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
@@ -178,48 +151,83 @@ function element(name, attributes, parent) {
   return node;
 }
 
-/** The answer of `POST /connected/network` as an SVG: developers as nodes on a circle,
- * fully connected pairs as edges (their organisations in the edge's title), the largest
- * group highlighted. */
+/** A line between two developers of `at`, with `title` for its title; none when either is
+ * not drawn. */
+function edge(svg, at, developers, kind, title) {
+  const [from, to] = developers.map((d) => at.get(d.toLowerCase()));
+  if (!from || !to) return;
+  const line = element("line", { class: kind, x1: from.x, y1: from.y, x2: to.x, y2: to.y }, svg);
+  element("title", {}, line).textContent = title;
+}
+
+/** The answer of `POST /connected/network` as an SVG: developers as nodes on a circle, the
+ * members of a group side by side; fully connected pairs as edges (their organisations in
+ * the edge's title), the largest group highlighted; pairs without an answer dashed. */
 function picture(body) {
-  const missing = new Set(body.errors.map((e) => e.split(" ")[0]));
-  const people = body.developers.filter((d) => !missing.has(d));
-  const { points, size } = circle(people.length);
-  const at = new Map(people.map((d, i) => [d.toLowerCase(), points[i]]));
+  const gone = missing(body);
+  const people = order(body.developers.filter((d) => !gone.has(d)), body.groups, body.connections);
+  const { points, size } = layout(people);
+  const at = new Map(points.map((p) => [p.label.toLowerCase(), p]));
   const largest = new Set((body.groups[0] || []).map((d) => d.toLowerCase()));
   const svg = element("svg", {
-    xmlns: SVG, viewBox: `0 0 ${size} ${size}`, role: "img",
+    xmlns: SVG, viewBox: `0 0 ${size} ${size}`, width: size, height: size, role: "img",
     "aria-labelledby": "picture-title",
   });
+  // Wide enough for the labels to stay legible: a phone scrolls the picture instead.
+  svg.style.minWidth = `${Math.round(size * 0.7)}px`;
   const title = element("title", { id: "picture-title" }, svg);
   title.textContent = `The network of ${people.length} developers: ${body.connections.length} fully connected pairs`;
-  for (const connection of body.connections) {
-    const [a, b] = connection.developers.map((d) => d.toLowerCase());
-    const from = at.get(a), to = at.get(b);
-    if (!from || !to) continue;
-    const inGroup = largest.has(a) && largest.has(b);
-    const line = element("line", {
-      class: "edge" + (inGroup ? " group" : ""), x1: from.x, y1: from.y, x2: to.x, y2: to.y,
-    }, svg);
-    element("title", {}, line).textContent =
-      `${connection.developers[0]} and ${connection.developers[1]}: ${connection.organisations.join(", ")}`;
+  for (const { developers, error } of body.undecided || []) {
+    edge(svg, at, developers, "undecided", `${developers[0]} and ${developers[1]}: no answer, ${error}`);
   }
-  people.forEach((developer, i) => {
-    const p = points[i];
+  for (const { developers, organisations } of body.connections) {
+    const inGroup = developers.every((d) => largest.has(d.toLowerCase()));
+    edge(svg, at, developers, "edge" + (inGroup ? " group" : ""),
+      `${developers[0]} and ${developers[1]}: ${organisations.join(", ")}`);
+  }
+  for (const p of points) {
     const group = element("g", {}, svg);
-    element("title", {}, group).textContent = developer;
+    element("title", {}, group).textContent = p.label;
     element("circle", {
-      class: "node" + (largest.has(developer.toLowerCase()) ? " group" : ""), cx: p.x, cy: p.y, r: 6,
+      class: "node" + (largest.has(p.label.toLowerCase()) ? " group" : ""), cx: p.x, cy: p.y, r: 6,
     }, group);
-    const right = Math.cos(p.angle) >= 0;
-    const label = element("text", {
-      x: p.x + 10 * Math.cos(p.angle), y: p.y + 10 * Math.sin(p.angle),
-      "text-anchor": right ? "start" : "end", "dominant-baseline": "middle",
-      transform: `rotate(${(p.angle * 180) / Math.PI + (right ? 0 : 180)} ${p.x} ${p.y})`,
-    }, group);
-    label.textContent = developer;
-  });
+    const degrees = (p.angle * 180) / Math.PI + (p.right ? 0 : 180);
+    element("text", {
+      x: p.labelX, y: p.labelY, "text-anchor": p.right ? "start" : "end",
+      "dominant-baseline": "middle", transform: `rotate(${degrees} ${p.labelX} ${p.labelY})`,
+    }, group).textContent = p.label;
+  }
   return svg;
+}
+
+/** The fully connected pairs as a table, for those who would rather read than look. */
+function pairs(body) {
+  const rows = body.connections.map(({ developers, organisations }) => {
+    const row = document.createElement("tr");
+    for (const text of [developers[0], developers[1], organisations.join(", ")]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    return row;
+  });
+  document.getElementById("pair-rows").replaceChildren(...rows);
+}
+
+/** The colours the page's style sheet gives the picture, for the picture on its own. */
+const STANDALONE = `svg { background: #fff; font-family: system-ui, sans-serif; }
+.edge { stroke: #57606a; stroke-width: 1.5; } .edge.group { stroke: #1a7f37; stroke-width: 3; }
+.undecided { stroke: #9a6700; stroke-width: 1.5; stroke-dasharray: 6 4; }
+.node { fill: #0969da; } .node.group { fill: #1a7f37; } text { fill: #1b1f24; font-size: 12px; }`;
+
+/** A copy of the picture that carries its own style, to be saved as a file. */
+function standalone(svg) {
+  const copy = svg.cloneNode(true);
+  copy.removeAttribute("style");
+  const style = document.createElementNS(SVG, "style");
+  style.textContent = STANDALONE;
+  copy.insertBefore(style, copy.firstChild);
+  return copy;
 }
 
 async function draw(team) {
@@ -240,12 +248,14 @@ async function draw(team) {
   const body = await response.json();
   const svg = picture(body);
   document.getElementById("picture").replaceChildren(svg);
+  pairs(body);
   const groups = body.groups.length ? `; the largest group: ${body.groups[0].join(", ")}` : "";
   show(status, [`${body.connections.length} fully connected pairs${groups}`], "");
-  show(document.getElementById("missing"), body.errors, "error");
+  const unanswered = (body.undecided || []).map((u) => `${u.developers.join(" and ")}: ${u.error}`);
+  show(document.getElementById("missing"), [...body.errors, ...unanswered], "error");
   section.hidden = false;
   document.getElementById("download").onclick = () => {
-    const text = new XMLSerializer().serializeToString(svg);
+    const text = new XMLSerializer().serializeToString(standalone(svg));
     const link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([text], { type: "image/svg+xml" }));
     link.download = "network.svg";

@@ -1,0 +1,266 @@
+// The page at / in headless Chromium, against `connected serve --demo` on port 0: what a
+// person sees for a connected pair, a pair that is not, a missing user, the history, a
+// team's network (the bundled one, and a generated team of 100), and the key prompt when
+// keys are required. Screenshots of each state go to target/browser/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { overlap } from "../../assets/page/network.mjs";
+
+const BINARY = process.env.BINARY ?? "target/debug/connected";
+const SHOTS = process.env.SHOTS ?? "target/browser";
+mkdirSync(SHOTS, { recursive: true });
+
+/** `connected serve --demo` on a free port, with a database of its own; its origin. */
+async function serve(env = {}, graph = null) {
+  const dir = mkdtempSync(join(tmpdir(), "connected-page-"));
+  const database = `sqlite://${join(dir, "page.db")}`;
+  let demo = "--demo";
+  if (graph) {
+    demo = `--demo=${join(dir, "graph.json")}`;
+    writeFileSync(join(dir, "graph.json"), JSON.stringify(graph));
+  }
+  const child = spawn(BINARY, ["serve", demo, "--listen-addr", "127.0.0.1:0"], {
+    env: { PATH: process.env.PATH, DATABASE_URL: database, RUST_LOG: "info", NO_COLOR: "1", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const origin = await new Promise((resolve, reject) => {
+    let log = "";
+    child.stderr.on("data", (chunk) => {
+      log += chunk;
+      const found = log.match(/listening address=(\S+)/);
+      if (found) resolve(`http://${found[1]}`);
+    });
+    child.on("exit", () => reject(new Error(`the service stopped:\n${log}`)));
+  });
+  return { origin, child, database };
+}
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update"],
+  });
+});
+after(async () => browser?.close());
+
+/** A page on `origin` that records console errors (but the browser's own line for every
+ * 4xx a fetch gets, which the API answers on purpose) and requests leaving the origin. */
+async function open(origin) {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  page.on("request", (r) => {
+    if (!r.url().startsWith(origin + "/")) problems.push(`a request left the origin: ${r.url()}`);
+  });
+  await page.goto(origin + "/");
+  return { page, problems };
+}
+
+async function check(page, dev1, dev2) {
+  await page.fill("#dev1", dev1);
+  await page.fill("#dev2", dev2);
+  await page.click("#check-form button");
+}
+
+test("a pair is checked, its history read, a team drawn, all on this origin", async () => {
+  const service = await serve();
+  try {
+    const { page, problems } = await open(service.origin);
+
+    await check(page, "alice", "bob");
+    await page.waitForSelector(".verdict.connected");
+    assert.match(await page.textContent("#answer"), /alice and bob are fully connected.*acme, Zeta-Org/s);
+    await page.waitForSelector("#history-rows tr");
+    assert.equal(await page.locator("#history-rows tr").count(), 1);
+    await page.screenshot({ path: join(SHOTS, "connected.png"), fullPage: true });
+
+    // By keyboard alone: Tab to the first box, type, Tab, type, Enter.
+    for (let i = 0; i < 5 && await page.evaluate(() => document.activeElement.id) !== "dev1"; i++) {
+      await page.keyboard.press("Tab");
+    }
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("alice");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("carol");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(".verdict.not-connected");
+    await page.screenshot({ path: join(SHOTS, "not-connected.png"), fullPage: true });
+
+    await check(page, "alice", "bob");
+    await page.waitForFunction(() => document.querySelectorAll("#history-rows tr").length === 2);
+    const newest = await page.textContent("#history-rows tr:first-child td:first-child");
+    const oldest = await page.textContent("#history-rows tr:last-child td:first-child");
+    assert.ok(newest >= oldest, "newest first");
+
+    await check(page, "ghost", "bob");
+    await page.waitForSelector("#answer .error");
+    assert.deepEqual(await page.locator("#answer .error").allTextContents(), [
+      "ghost is not a valid user in github",
+      "ghost is not a valid user in twitter",
+    ]);
+    await page.screenshot({ path: join(SHOTS, "missing.png"), fullPage: true });
+
+    const team = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan"];
+    await page.fill("#team", team.join("\n"));
+    const started = Date.now();
+    await page.click("#network-form button");
+    await page.waitForSelector("#picture svg");
+    const drawn = Date.now() - started;
+    const api = await (await fetch(service.origin + "/connected/network", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ developers: team }),
+    })).json();
+    const missing = new Set(api.errors.map((e) => e.split(" ")[0]));
+    assert.equal(await page.locator("#picture circle").count(), team.filter((d) => !missing.has(d)).length);
+    assert.equal(await page.locator("#picture line.edge").count(), api.connections.length);
+    assert.equal(await page.locator("#picture line.undecided").count(), (api.undecided ?? []).length);
+    assert.equal(await page.getAttribute("#picture svg", "role"), "img");
+    const titles = await page.locator("#picture line title").allTextContents();
+    assert.ok(titles.every((t) => / and .*: /.test(t)), titles.join("; "));
+    const unanswered = (api.undecided ?? []).map((u) => `${u.developers.join(" and ")}: ${u.error}`);
+    assert.ok(unanswered.length > 0, "the bundled team has a pair whose follows cannot be read");
+    assert.deepEqual(await page.locator("#missing .error").allTextContents(), [...api.errors, ...unanswered]);
+    await page.screenshot({ path: join(SHOTS, "network.png"), fullPage: true });
+    console.log(`drew a team of ${team.length} in ${drawn} ms`);
+
+    assert.deepEqual(problems, []);
+  } finally {
+    service.child.kill();
+  }
+});
+
+/** A made-up company of 100 developers in five teams of 20 (handles that both GitHub and X
+ * accept: letters only, at most 15): each team shares an
+ * organisation, most of a team follow each other, a few follow across teams, and some
+ * share a second organisation. Deterministic, so that every run draws the same. */
+function company() {
+  const teams = ["core", "pay", "app", "data", "ops"];
+  const names = ["ada", "alan", "barbara", "brian", "claude", "dennis", "donald", "edsger",
+    "frances", "grace", "guido", "hedy", "john", "ken", "linus", "margaret", "niklaus",
+    "radia", "shafi", "tim"];
+  const developers = teams.flatMap((team) => names.map((name) => `${name}${team}`));
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const github = {}, twitter = {};
+  developers.forEach((developer, i) => {
+    const team = teams[Math.floor(i / names.length)];
+    github[developer] = { orgs: random() < 0.2 ? [team, "rustaceans"] : [team] };
+    twitter[developer] = {
+      following: developers.filter((other, j) => other !== developer &&
+        (Math.floor(j / names.length) === Math.floor(i / names.length) ? random() < 0.8 : random() < 0.02)),
+    };
+  });
+  return { developers, graph: { github: { users: github }, twitter: { users: twitter } } };
+}
+
+/** The labels of the picture that overlap, from the boxes the browser drew them in. */
+async function overlappingLabels(page) {
+  const boxes = await page.$$eval("#picture text", (texts) => texts.map((text) => {
+    const box = text.getBBox();
+    const matrix = text.getScreenCTM();
+    const corners = [[box.x, box.y], [box.x + box.width, box.y], [box.x + box.width, box.y + box.height],
+      [box.x, box.y + box.height]].map(([x, y]) => new DOMPoint(x, y).matrixTransform(matrix));
+    return { label: text.textContent, corners: corners.map(({ x, y }) => ({ x, y })) };
+  }));
+  const found = [];
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      if (overlap(boxes[i].corners, boxes[j].corners)) found.push(`${boxes[i].label} / ${boxes[j].label}`);
+    }
+  }
+  return { count: boxes.length, found };
+}
+
+/** Draws `team` on the page; the time from the click to the picture, in ms. */
+async function drawTeam(page, team) {
+  await page.fill("#team", team.join("\n"));
+  const started = performance.now();
+  await page.click("#network-form button");
+  await page.waitForFunction((n) => document.querySelectorAll("#picture circle").length === n &&
+    document.getElementById("network-status").textContent.includes("pairs"), team.length);
+  return Math.round(performance.now() - started);
+}
+
+test("a team of 20 has no overlapping labels, and one of 100 is drawn whole", async () => {
+  const { developers, graph } = company();
+  const service = await serve({}, graph);
+  try {
+    const { page, problems } = await open(service.origin);
+    await page.setViewportSize({ width: 1100, height: 1000 });
+
+    // Twenty from three teams: 7, 7 and 6.
+    const twenty = developers.filter((_, i) => i % 20 < 7 && i < 60).slice(0, 20);
+    await drawTeam(page, twenty);
+    const labels = await overlappingLabels(page);
+    assert.equal(labels.count, 20);
+    assert.deepEqual(labels.found, []);
+    await page.locator("section:has(#network)").screenshot({ path: join(SHOTS, "team-of-20.png") });
+    await page.emulateMedia({ colorScheme: "dark" });
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(background, "rgb(13, 17, 23)", "the system's dark preference is followed");
+    await page.locator("section:has(#network)").screenshot({ path: join(SHOTS, "team-of-20-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
+
+    const api = await (await fetch(service.origin + "/connected/network", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ developers }),
+    })).json();
+    const drawn = await drawTeam(page, developers);
+    assert.equal(await page.locator("#picture line.edge").count(), api.connections.length);
+    assert.equal(await page.locator("#picture circle.group").count(), api.groups[0].length);
+    assert.equal(await page.locator("#pair-rows tr").count(), api.connections.length);
+    const hundred = await overlappingLabels(page);
+    assert.equal(hundred.count, 100);
+    assert.deepEqual(hundred.found, []);
+    await page.screenshot({ path: join(SHOTS, "team-of-100.png"), fullPage: true });
+    console.log(`drew a team of 100 (${api.connections.length} pairs) in ${drawn} ms, from the click to the picture`);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    const scroll = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(scroll[0] <= scroll[1], `the page is no wider than a phone: ${scroll}`);
+    await page.screenshot({ path: join(SHOTS, "phone.png") });
+
+    assert.deepEqual(problems, []);
+  } finally {
+    service.child.kill();
+  }
+});
+
+test("with keys required the page asks for one, says when it is refused, then uses it", async () => {
+  const service = await serve({ AUTH: "keys" });
+  try {
+    const key = execFileSync(BINARY, ["keys", "create", "page"], {
+      env: { PATH: process.env.PATH, DATABASE_URL: service.database },
+    }).toString().trim();
+    const { page, problems } = await open(service.origin);
+    await check(page, "alice", "bob");
+    await page.waitForSelector("#key-section:not([hidden])");
+    assert.equal(await page.textContent("#key-why"), "This service needs an API key.");
+    await page.screenshot({ path: join(SHOTS, "key-asked.png"), fullPage: true });
+
+    await page.fill("#key", "cdk_not_a_key");
+    await page.click("#key-form button");
+    await page.waitForFunction(() => document.getElementById("key-why").textContent.startsWith("The key was refused"));
+    await page.screenshot({ path: join(SHOTS, "key-refused.png"), fullPage: true });
+
+    await page.fill("#key", key);
+    await page.click("#key-form button");
+    await page.waitForSelector(".verdict.connected");
+    const kept = await page.evaluate(() => [sessionStorage.length, localStorage.length, document.cookie]);
+    assert.deepEqual(kept, [1, 0, ""], "the key is kept for the session only");
+    assert.deepEqual(problems, []);
+  } finally {
+    service.child.kill();
+  }
+});
