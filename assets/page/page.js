@@ -23,6 +23,14 @@ async function messages(response) {
   return [`the service answered ${response.status} ${response.statusText}`.trim()];
 }
 
+/** When to try again, by the clock, if the answer says to wait (`Retry-After`, in seconds). */
+function whenToRetry(response) {
+  const wait = Number(response.headers.get("Retry-After"));
+  if (!Number.isFinite(wait) || wait <= 0) return [];
+  const at = new Date(Date.now() + wait * 1000);
+  return [`You can try again at ${at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}.`];
+}
+
 /** Says why a key is needed, and runs `again` once one is given. */
 function askForKey(why, again) {
   retry = again;
@@ -51,10 +59,7 @@ async function refusedKey(response, again, where) {
     return true;
   }
   if (response.status === 403 || response.status === 429) {
-    const lines = await messages(response);
-    const wait = response.headers.get("Retry-After");
-    if (wait && response.status === 429) lines.push(`Try again in ${wait} s.`);
-    show(where, lines, "error");
+    show(where, [...await messages(response), ...whenToRetry(response)], "error");
     return true;
   }
   return false;
@@ -82,10 +87,7 @@ async function check(dev1, dev2) {
     }
     answer.replaceChildren(...lines);
   } else {
-    const lines = await messages(response);
-    const wait = response.headers.get("Retry-After");
-    if (wait) lines.push(`Try again in ${wait} s.`);
-    show(answer, lines, "error");
+    show(answer, [...await messages(response), ...whenToRetry(response)], "error");
   }
   await history("/connected/register/" + path(dev1, dev2) + `?limit=${HISTORY_PAGE}`, true);
 }

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -62,7 +62,7 @@ async function open(origin) {
   page.on("request", (r) => {
     if (!r.url().startsWith(origin + "/")) problems.push(`a request left the origin: ${r.url()}`);
   });
-  await page.goto(origin + "/");
+  await page.goto(origin + "/", { waitUntil: "networkidle" });
   return { page, problems };
 }
 
@@ -76,6 +76,13 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
   const service = await serve();
   try {
     const { page, problems } = await open(service.origin);
+    const load = await page.evaluate(() => {
+      const entries = [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")];
+      return { files: entries.map((e) => e.name), bytes: entries.reduce((n, e) => n + e.transferSize, 0) };
+    });
+    console.log(`the page's load: ${load.files.length} requests, ${load.bytes} bytes over the wire`);
+    assert.equal(load.files.length, 5, load.files.join(" "));
+    assert.ok(load.bytes < 16 * 1024, `the page stays small: ${load.bytes} bytes`);
 
     await check(page, "alice", "bob");
     await page.waitForSelector(".verdict.connected");
@@ -102,6 +109,17 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
     const newest = await page.textContent("#history-rows tr:first-child td:first-child");
     const oldest = await page.textContent("#history-rows tr:last-child td:first-child");
     assert.ok(newest >= oldest, "newest first");
+
+    // A long history is paged: the newest 20 first, then the older ones on demand.
+    for (let i = 0; i < 20; i++) await fetch(service.origin + "/connected/realtime/alice/carol");
+    await check(page, "alice", "carol");
+    await page.waitForFunction(() => document.querySelectorAll("#history-rows tr").length === 20);
+    assert.ok(await page.isVisible("#older"), "older answers are offered");
+    await page.click("#older");
+    await page.waitForFunction(() => document.querySelectorAll("#history-rows tr").length === 22);
+    assert.ok(!(await page.isVisible("#older")), "no older answers are left");
+    const times = await page.locator("#history-rows tr td:first-child").allTextContents();
+    assert.deepEqual(times, [...times].sort().reverse(), "newest first across pages");
 
     await check(page, "ghost", "bob");
     await page.waitForSelector("#answer .error");
@@ -132,6 +150,11 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
     assert.ok(unanswered.length > 0, "the bundled team has a pair whose follows cannot be read");
     assert.deepEqual(await page.locator("#missing .error").allTextContents(), [...api.errors, ...unanswered]);
     await page.screenshot({ path: join(SHOTS, "network.png"), fullPage: true });
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+    assert.equal(download.suggestedFilename(), "network.svg");
+    const file = readFileSync(await download.path(), "utf8");
+    assert.match(file, /^<svg [^>]*role="img"[^>]*>\s*<style>/, "the file carries its own style");
+    assert.equal(file.match(/<circle /g).length, await page.locator("#picture circle").count());
     console.log(`drew a team of ${team.length} in ${drawn} ms`);
 
     assert.deepEqual(problems, []);
@@ -212,10 +235,12 @@ test("a team of 20 has no overlapping labels, and one of 100 is drawn whole", as
     await page.locator("section:has(#network)").screenshot({ path: join(SHOTS, "team-of-20-dark.png") });
     await page.emulateMedia({ colorScheme: "light" });
 
+    const asked = performance.now();
     const api = await (await fetch(service.origin + "/connected/network", {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ developers }),
     })).json();
+    const answered = Math.round(performance.now() - asked);
     const drawn = await drawTeam(page, developers);
     assert.equal(await page.locator("#picture line.edge").count(), api.connections.length);
     assert.equal(await page.locator("#picture circle.group").count(), api.groups[0].length);
@@ -224,7 +249,8 @@ test("a team of 20 has no overlapping labels, and one of 100 is drawn whole", as
     assert.equal(hundred.count, 100);
     assert.deepEqual(hundred.found, []);
     await page.screenshot({ path: join(SHOTS, "team-of-100.png"), fullPage: true });
-    console.log(`drew a team of 100 (${api.connections.length} pairs) in ${drawn} ms, from the click to the picture`);
+    console.log(`drew a team of 100 (${api.connections.length} pairs) in ${drawn} ms from the click to the picture; ` +
+      `the API alone answers it in ${answered} ms`);
 
     await page.setViewportSize({ width: 390, height: 844 });
     const scroll = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
@@ -259,6 +285,25 @@ test("with keys required the page asks for one, says when it is refused, then us
     await page.waitForSelector(".verdict.connected");
     const kept = await page.evaluate(() => [sessionStorage.length, localStorage.length, document.cookie]);
     assert.deepEqual(kept, [1, 0, ""], "the key is kept for the session only");
+
+    // A key without the network scope is told so; a key past its rate is told when to retry.
+    const create = (...args) => execFileSync(BINARY, ["keys", "create", ...args], {
+      env: { PATH: process.env.PATH, DATABASE_URL: service.database },
+    }).toString().trim();
+    const narrow = create("narrow", "--scopes", "check");
+    await page.evaluate((k) => sessionStorage.setItem("connected-api-key", k), narrow);
+    await page.fill("#team", "alice bob");
+    await page.click("#network-form button");
+    await page.waitForSelector("#network-status .error");
+    assert.match(await page.textContent("#network-status"), /network/);
+    const slow = create("slow", "--rate", "1/h");
+    await page.evaluate((k) => sessionStorage.setItem("connected-api-key", k), slow);
+    await check(page, "alice", "bob");
+    await page.waitForSelector(".verdict.connected");
+    await check(page, "alice", "carol");
+    await page.waitForFunction(() => /retry after \d+ s.*You can try again at \d/s.test(document.getElementById("answer").textContent));
+    await page.screenshot({ path: join(SHOTS, "key-rate.png"), fullPage: true });
+    assert.ok(await page.isHidden("#key-section"), "a key past its rate is not asked for again");
     assert.deepEqual(problems, []);
   } finally {
     service.child.kill();

@@ -3,9 +3,11 @@
 
 use super::AppState;
 use axum::Router;
-use axum::http::{HeaderName, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use tower_http::compression::CompressionLayer;
 
 const INDEX: &str = include_str!("../../../assets/page/index.html");
 
@@ -40,23 +42,57 @@ const FILES: [(&str, &str, &str); 4] = [
 const POLICY: &str =
     "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The page and its files, gzipped for a client that accepts it.
 pub(super) fn routes() -> Router<AppState> {
-    FILES.iter().fold(
-        Router::new().route("/", get(|| file(HTML, INDEX))),
-        |router, &(name, kind, body)| {
-            router.route(&format!("/page/{name}"), get(move || file(kind, body)))
-        },
-    )
+    FILES
+        .iter()
+        .fold(
+            Router::new().route("/", get(|request| file(HTML, INDEX, request))),
+            |router, &(name, kind, body)| {
+                router.route(
+                    &format!("/page/{name}"),
+                    get(move |request| file(kind, body, request)),
+                )
+            },
+        )
+        .layer(CompressionLayer::new())
 }
 
-async fn file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    let headers: [(HeaderName, &str); 4] = [
-        (header::CONTENT_TYPE, content_type),
-        (header::CONTENT_SECURITY_POLICY, POLICY),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::CACHE_CONTROL, "no-cache"),
+/// A file of the page, or 304 when the client's copy (`If-None-Match`) is this one: the
+/// page is revalidated on every load (`no-cache`) but sent again only when it changed.
+async fn file(
+    content_type: &'static str,
+    body: &'static str,
+    request: HeaderMap,
+) -> impl IntoResponse {
+    let tag = etag(body);
+    let fresh = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|candidate| candidate.trim())
+        .any(|candidate| candidate.trim_start_matches("W/") == &tag[2..] || candidate == "*");
+    let headers = [
+        (header::CONTENT_TYPE, content_type.to_owned()),
+        (header::CONTENT_SECURITY_POLICY, POLICY.to_owned()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        (header::CACHE_CONTROL, "no-cache".to_owned()),
+        (header::ETAG, tag),
     ];
-    (headers, body)
+    if fresh {
+        (StatusCode::NOT_MODIFIED, headers, "")
+    } else {
+        (StatusCode::OK, headers, body)
+    }
+}
+
+/// A validator of `body`: a hash of it, the same for the same binary. Weak, as the same
+/// file gzipped or not is the same file to a cache (`If-None-Match` compares weakly).
+fn etag(body: &str) -> String {
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("W/\"{:016x}\"", hasher.finish())
 }
 
 #[cfg(test)]
@@ -67,6 +103,42 @@ mod tests {
     use axum::http::{Request, StatusCode};
     use std::sync::Arc;
     use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_file_is_gzipped_when_asked_and_not_sent_again_when_the_client_has_it() {
+        let app = app(Arc::new(Unreachable)).await;
+        let get = |headers: &[(&str, &str)]| {
+            let mut request = Request::get("/page/page.js");
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            app.clone().oneshot(request.body(Body::empty()).unwrap())
+        };
+        let whole = get(&[("accept-encoding", "gzip")]).await.unwrap();
+        assert_eq!(whole.status(), StatusCode::OK);
+        assert_eq!(whole.headers()["content-encoding"], "gzip");
+        let tag = whole.headers()["etag"].to_str().unwrap().to_owned();
+        let zipped = axum::body::to_bytes(whole.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(
+            zipped.len() < FILES[1].2.len() / 2,
+            "{} bytes",
+            zipped.len()
+        );
+
+        let again = get(&[("if-none-match", &format!("\"other\", {tag}"))])
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        let empty = axum::body::to_bytes(again.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(empty.is_empty());
+        let changed = get(&[("if-none-match", "\"other\"")]).await.unwrap();
+        assert_eq!(changed.status(), StatusCode::OK);
+        assert!(changed.headers().get("content-encoding").is_none());
+    }
 
     #[tokio::test]
     async fn the_page_and_its_files_are_served_from_this_origin_only() {
