@@ -31,6 +31,13 @@ function whenToRetry(response) {
   return [`You can try again at ${at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}.`];
 }
 
+/** Says in `where` when `task` could not reach the service at all (it is down, or the
+ * network is): the browser's own words, as no answer came. */
+function unless(task, where) {
+  task.catch((error) => show(document.getElementById(where),
+    [`The service cannot be reached: ${error.message}`], "error"));
+}
+
 /** Says why a key is needed, and runs `again` once one is given. */
 function askForKey(why, again) {
   retry = again;
@@ -71,7 +78,7 @@ async function check(dev1, dev2) {
   const answer = document.getElementById("answer");
   show(answer, ["Checking…"], "");
   const response = await api("/connected/realtime/" + path(dev1, dev2));
-  if (await refusedKey(response, () => check(dev1, dev2), answer)) return;
+  if (await refusedKey(response, () => unless(check(dev1, dev2), "answer"), answer)) return;
   if (response.status === 200 || response.status === 404) {
     const body = await response.json();
     const verdict = document.createElement("p");
@@ -97,18 +104,21 @@ async function history(url, first) {
   const section = document.getElementById("history");
   const rows = document.getElementById("history-rows");
   const older = document.getElementById("older");
+  const why = document.getElementById("history-error");
   const response = await api(url);
   if (first) rows.replaceChildren();
+  older.hidden = true;
+  section.hidden = false;
   if (response.status !== 200) {
-    older.hidden = true;
-    section.hidden = rows.children.length === 0;
+    show(why, ["The history cannot be read:", ...await messages(response), ...whenToRetry(response)], "error");
     return;
   }
+  why.replaceChildren();
   const entries = (await response.json()).slice().reverse();
   for (const entry of entries) {
     const row = document.createElement("tr");
     const cells = [
-      entry.registered_at.replace("T", " ").replace("Z", ""),
+      entry.registered_at.replace("T", " ").replace(/(\.\d+)?Z$/, ""),
       entry.connected ? "connected" : "not connected",
       (entry.organisations || []).join(", "),
       entry.social_graph,
@@ -120,17 +130,16 @@ async function history(url, first) {
     }
     rows.append(row);
   }
-  section.hidden = false;
   const next = nextLink(response.headers.get("Link"));
   older.hidden = !next;
-  older.onclick = next ? () => history(next, false) : null;
+  older.onclick = next ? () => unless(history(next, false), "history-error") : null;
 }
 
 document.getElementById("check-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const dev1 = document.getElementById("dev1").value.trim();
   const dev2 = document.getElementById("dev2").value.trim();
-  if (dev1 && dev2) check(dev1, dev2);
+  if (dev1 && dev2) unless(check(dev1, dev2), "answer");
 });
 
 document.getElementById("key-form").addEventListener("submit", (event) => {
@@ -241,7 +250,7 @@ async function draw(team) {
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ developers: team }),
   });
-  if (await refusedKey(response, () => draw(team), status)) return;
+  if (await refusedKey(response, () => unless(draw(team), "network-status"), status)) return;
   if (response.status !== 200) {
     show(status, await messages(response), "error");
     section.hidden = true;
@@ -269,5 +278,5 @@ async function draw(team) {
 document.getElementById("network-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const team = handles(document.getElementById("team").value);
-  if (team.length) draw(team);
+  if (team.length) unless(draw(team), "network-status");
 });

@@ -157,6 +157,12 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
     assert.equal(file.match(/<circle /g).length, await page.locator("#picture circle").count());
     console.log(`drew a team of ${team.length} in ${drawn} ms`);
 
+
+    // The service gone: the page says so, and stays usable.
+    service.child.kill();
+    await new Promise((resolve) => service.child.once("exit", resolve));
+    await check(page, "alice", "bob");
+    await page.waitForFunction(() => document.getElementById("answer").textContent.startsWith("The service cannot be reached"));
     assert.deepEqual(problems, []);
   } finally {
     service.child.kill();
@@ -296,6 +302,9 @@ test("with keys required the page asks for one, says when it is refused, then us
     await page.click("#network-form button");
     await page.waitForSelector("#network-status .error");
     assert.match(await page.textContent("#network-status"), /network/);
+    await check(page, "alice", "bob");
+    await page.waitForSelector("#history-error .error");
+    assert.match(await page.textContent("#history-error"), /The history cannot be read:.*history/s);
     const slow = create("slow", "--rate", "1/h");
     await page.evaluate((k) => sessionStorage.setItem("connected-api-key", k), slow);
     await check(page, "alice", "bob");
