@@ -14,13 +14,13 @@ export function handles(text) {
   });
 }
 
-/** The `rel="next"` target of a `Link` header, if any. */
-export function nextLink(link) {
-  for (const part of (link ?? "").split(",")) {
-    const match = part.match(/<([^>]*)>\s*;\s*rel="?next"?/);
-    if (match) return match[1];
-  }
-  return null;
+/** The `rel="next"` target of a `Link` header, as an address on the origin of `here`; none
+ * when there is none, or when it would lead elsewhere (where the key would follow it). */
+export function nextLink(link, here) {
+  const match = (link ?? "").match(/<([^>]*)>\s*;\s*rel="?next"?(?=[\s;,]|$)/);
+  if (!match) return null;
+  const next = new URL(match[1], here);
+  return next.origin === new URL(here).origin ? next.href : null;
 }
 
 /** The developers of a team's answer that a network does not know: each of the API's
@@ -70,29 +70,30 @@ export function order(people, groups, connections) {
   return ordered;
 }
 
-/** The labels' font size, and the width a character of it takes at most (a generous
- * estimate, so that labels measured by the browser are never wider). */
+/** The labels' font size, and the width a character of it takes on average: the page
+ * measures its labels as the browser draws them, this estimate serves elsewhere. */
 export const FONT = 12;
 const CHARACTER = 0.62 * FONT;
+const estimate = (label) => label.length * CHARACTER;
 /** Space between the centres of two neighbours on the circle, and the smallest circle. */
 const SPACING = 1.7 * FONT;
 const SMALLEST = 140;
 const GAP = 10;
 
 /** Where each of `labels` goes on a circle, its label outside it along the radius: the
- * points (centre, angle, and the label's anchor) and the picture's size. The circle is as
- * large as `labels.length` neighbours need to stay `SPACING` apart; the margin fits the
- * longest label. */
-export function layout(labels) {
+ * points (centre, angle, the label's anchor and `width`) and the picture's size. The circle
+ * is as large as `labels.length` neighbours need to stay `SPACING` apart; the margin fits
+ * the widest label. */
+export function layout(labels, width = estimate) {
   const n = labels.length;
   const radius = Math.max(SMALLEST, (SPACING * n) / (2 * Math.PI));
-  const longest = Math.max(0, ...labels.map((label) => label.length)) * CHARACTER;
-  const centre = radius + GAP + longest + GAP;
+  const widths = labels.map((label) => width(label));
+  const centre = radius + GAP + Math.max(0, ...widths) + GAP;
   const points = labels.map((label, i) => {
     const angle = (2 * Math.PI * i) / Math.max(n, 1) - Math.PI / 2;
     const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
     return {
-      label, angle,
+      label, angle, width: widths[i],
       x: centre + radius * cos, y: centre + radius * sin,
       labelX: centre + (radius + GAP) * cos, labelY: centre + (radius + GAP) * sin,
       // Labels on the left half are turned half a circle more, so that none is upside down.
@@ -102,16 +103,16 @@ export function layout(labels) {
   return { points, size: 2 * centre };
 }
 
-/** The corners of a label's box as drawn, for a text `width` wide: a rectangle along the
- * radius from the label's anchor, `FONT` high. */
-export function labelBox(point, width = point.label.length * CHARACTER) {
+/** The corners of a label's box as drawn: a rectangle along the radius from the label's
+ * anchor, as wide as the label and `FONT` high. */
+export function labelBox(point) {
   const [cos, sin] = [Math.cos(point.angle), Math.sin(point.angle)];
   const half = FONT / 2;
   const along = (d, across) => ({
     x: point.labelX + d * cos - across * sin,
     y: point.labelY + d * sin + across * cos,
   });
-  return [along(0, -half), along(width, -half), along(width, half), along(0, half)];
+  return [along(0, -half), along(point.width, -half), along(point.width, half), along(0, half)];
 }
 
 /** Whether two convex polygons (their corners in order) overlap: they do unless an axis

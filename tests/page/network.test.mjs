@@ -10,12 +10,17 @@ test("handles are split on lines, commas and spaces, and each is kept once", () 
   assert.deepEqual(handles(" \n , "), []);
 });
 
-test("the next page is read from a Link header, and only rel=next", () => {
+test("the next page is read from a Link header, only rel=next, and only on this origin", () => {
+  const here = "http://127.0.0.1:5000/";
   const link = '</connected/register/a/b?limit=20&before=2026-01-01T00%3A00%3A00Z>; rel="next"';
-  assert.equal(nextLink(link), "/connected/register/a/b?limit=20&before=2026-01-01T00%3A00%3A00Z");
-  assert.equal(nextLink('</x>; rel="prev", </y>; rel=next'), "/y");
-  assert.equal(nextLink('</x>; rel="prev"'), null);
-  assert.equal(nextLink(null), null);
+  assert.equal(nextLink(link, here), "http://127.0.0.1:5000/connected/register/a/b?limit=20&before=2026-01-01T00%3A00%3A00Z");
+  assert.equal(nextLink('</x>; rel="prev", </y>; rel=next', here), "http://127.0.0.1:5000/y");
+  assert.equal(nextLink('</a,b>; rel="next"', here), "http://127.0.0.1:5000/a,b", "a comma in the address");
+  assert.equal(nextLink('</x>; rel="prev"', here), null);
+  assert.equal(nextLink("</x>; rel=next-archive", here), null);
+  assert.equal(nextLink('<https://elsewhere.example/x>; rel="next"', here), null, "never off the origin");
+  assert.equal(nextLink('<//elsewhere.example/x>; rel="next"', here), null);
+  assert.equal(nextLink(null, here), null);
 });
 
 test("the missing are the developers the messages begin with, and no one they merely name", () => {
@@ -69,6 +74,18 @@ test("no two labels overlap, nor leave the picture, from 2 to 100 developers", (
   }
   const long = Array.from({ length: 20 }, (_, i) => `a-much-longer-handle-of-39-characters${i}`.slice(0, 39));
   assert.deepEqual(problems(long), []);
+});
+
+test("the margin fits the widest label as measured", () => {
+  const wide = (label) => (label === "WWWWWWWWWWWWWWW" ? 200 : 50);
+  const { points, size } = layout(["a", "WWWWWWWWWWWWWWW", "b", "c"], wide);
+  assert.equal(points[1].width, 200);
+  for (const p of points) {
+    for (const corner of labelBox(p)) {
+      assert.ok(corner.x >= 0 && corner.y >= 0 && corner.x <= size && corner.y <= size, `${p.label} leaves the picture`);
+    }
+  }
+  assert.ok(size < layout(["a", "b", "c", "d"], () => 50).size + 2 * 150 + 1);
 });
 
 test("100 developers fit a picture a screen can show", () => {

@@ -81,7 +81,7 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
       return { files: entries.map((e) => e.name), bytes: entries.reduce((n, e) => n + e.transferSize, 0) };
     });
     console.log(`the page's load: ${load.files.length} requests, ${load.bytes} bytes over the wire`);
-    assert.equal(load.files.length, 5, load.files.join(" "));
+    assert.equal(load.files.length, 8, load.files.join(" "));
     assert.ok(load.bytes < 16 * 1024, `the page stays small: ${load.bytes} bytes`);
 
     await check(page, "alice", "bob");
@@ -121,12 +121,27 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
     const times = await page.locator("#history-rows tr td:first-child").allTextContents();
     assert.deepEqual(times, [...times].sort().reverse(), "newest first across pages");
 
+    // Asked twice at once (a double click), the page sends one check.
+    await page.fill("#dev1", "dave");
+    await page.fill("#dev2", "bob");
+    await page.dblclick("#check-form button");
+    await page.waitForSelector("#answer .verdict");
+    await page.waitForFunction(() => !document.getElementById("answer").hasAttribute("aria-busy"));
+    const recorded = await (await fetch(service.origin + "/connected/register/dave/bob")).json();
+    assert.equal(recorded.length, 1, "one check recorded");
+
+    // "." and ".." are no handles: a URL would read them as directories.
+    await check(page, "..", "bob");
+    await page.waitForSelector("#answer .error");
+    assert.equal(await page.textContent("#answer"), `".." cannot be a developer's handle`);
+
     await check(page, "ghost", "bob");
     await page.waitForSelector("#answer .error");
     assert.deepEqual(await page.locator("#answer .error").allTextContents(), [
       "ghost is not a valid user in github",
       "ghost is not a valid user in twitter",
     ]);
+    assert.ok(await page.isHidden("#history"), "a refused question has no history");
     await page.screenshot({ path: join(SHOTS, "missing.png"), fullPage: true });
 
     const team = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan"];
@@ -144,7 +159,7 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
     assert.equal(await page.locator("#picture line.edge").count(), api.connections.length);
     assert.equal(await page.locator("#picture line.undecided").count(), (api.undecided ?? []).length);
     assert.equal(await page.getAttribute("#picture svg", "role"), "img");
-    const titles = await page.locator("#picture line title").allTextContents();
+    const titles = await page.locator("#picture g.pair > title").allTextContents();
     assert.ok(titles.every((t) => / and .*: /.test(t)), titles.join("; "));
     const unanswered = (api.undecided ?? []).map((u) => `${u.developers.join(" and ")}: ${u.error}`);
     assert.ok(unanswered.length > 0, "the bundled team has a pair whose follows cannot be read");
@@ -170,14 +185,14 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
 });
 
 /** A made-up company of 100 developers in five teams of 20 (handles that both GitHub and X
- * accept: letters only, at most 15): each team shares an
+ * accept: letters only, at most 15; some of the widest there are): each team shares an
  * organisation, most of a team follow each other, a few follow across teams, and some
  * share a second organisation. Deterministic, so that every run draws the same. */
 function company() {
   const teams = ["core", "pay", "app", "data", "ops"];
   const names = ["ada", "alan", "barbara", "brian", "claude", "dennis", "donald", "edsger",
     "frances", "grace", "guido", "hedy", "john", "ken", "linus", "margaret", "niklaus",
-    "radia", "shafi", "tim"];
+    "radia", "shafi", "WOLFGANGMW"];
   const developers = teams.flatMap((team) => names.map((name) => `${name}${team}`));
   let seed = 7;
   const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
@@ -193,16 +208,21 @@ function company() {
   return { developers, graph: { github: { users: github }, twitter: { users: twitter } } };
 }
 
-/** The labels of the picture that overlap, from the boxes the browser drew them in. */
+/** The labels of the picture that overlap, or that the picture's edge cuts, from the boxes
+ * the browser drew them in. */
 async function overlappingLabels(page) {
-  const boxes = await page.$$eval("#picture text", (texts) => texts.map((text) => {
-    const box = text.getBBox();
-    const matrix = text.getScreenCTM();
-    const corners = [[box.x, box.y], [box.x + box.width, box.y], [box.x + box.width, box.y + box.height],
-      [box.x, box.y + box.height]].map(([x, y]) => new DOMPoint(x, y).matrixTransform(matrix));
-    return { label: text.textContent, corners: corners.map(({ x, y }) => ({ x, y })) };
+  const { boxes, edge } = await page.$eval("#picture svg", (svg) => ({
+    edge: JSON.parse(JSON.stringify(svg.getBoundingClientRect())),
+    boxes: [...svg.querySelectorAll("text")].map((text) => {
+      const box = text.getBBox();
+      const matrix = text.getScreenCTM();
+      const corners = [[box.x, box.y], [box.x + box.width, box.y], [box.x + box.width, box.y + box.height],
+        [box.x, box.y + box.height]].map(([x, y]) => new DOMPoint(x, y).matrixTransform(matrix));
+      return { label: text.textContent, corners: corners.map(({ x, y }) => ({ x, y })) };
+    }),
   }));
-  const found = [];
+  const found = boxes.filter(({ corners }) => corners.some(({ x, y }) =>
+    x < edge.left || y < edge.top || x > edge.right || y > edge.bottom)).map((b) => `${b.label} is cut`);
   for (let i = 0; i < boxes.length; i++) {
     for (let j = i + 1; j < boxes.length; j++) {
       if (overlap(boxes[i].corners, boxes[j].corners)) found.push(`${boxes[i].label} / ${boxes[j].label}`);
@@ -292,7 +312,8 @@ test("with keys required the page asks for one, says when it is refused, then us
     const kept = await page.evaluate(() => [sessionStorage.length, localStorage.length, document.cookie]);
     assert.deepEqual(kept, [1, 0, ""], "the key is kept for the session only");
 
-    // A key without the network scope is told so; a key past its rate is told when to retry.
+    // A key without the network scope is told so, and offered to change; a key past its
+    // rate is told when to retry.
     const create = (...args) => execFileSync(BINARY, ["keys", "create", ...args], {
       env: { PATH: process.env.PATH, DATABASE_URL: service.database },
     }).toString().trim();
@@ -301,18 +322,21 @@ test("with keys required the page asks for one, says when it is refused, then us
     await page.fill("#team", "alice bob");
     await page.click("#network-form button");
     await page.waitForSelector("#network-status .error");
-    assert.match(await page.textContent("#network-status"), /network/);
+    assert.match(await page.textContent("#network-status"), /lacks the scope "network"/);
+    assert.match(await page.textContent("#key-why"), /^The key was refused: .*network.*You can use another key\.$/);
     await check(page, "alice", "bob");
     await page.waitForSelector("#history-error .error");
     assert.match(await page.textContent("#history-error"), /The history cannot be read:.*history/s);
+
     const slow = create("slow", "--rate", "1/h");
-    await page.evaluate((k) => sessionStorage.setItem("connected-api-key", k), slow);
-    await check(page, "alice", "bob");
-    await page.waitForSelector(".verdict.connected");
+    await page.fill("#key", slow);
+    await page.click("#key-form button");
+    await page.waitForSelector("#picture svg");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "network-status", "the answer takes the focus");
     await check(page, "alice", "carol");
     await page.waitForFunction(() => /retry after \d+ s.*You can try again at \d/s.test(document.getElementById("answer").textContent));
+    assert.ok(await page.isVisible("#key-section"), "another key is offered");
     await page.screenshot({ path: join(SHOTS, "key-rate.png"), fullPage: true });
-    assert.ok(await page.isHidden("#key-section"), "a key past its rate is not asked for again");
     assert.deepEqual(problems, []);
   } finally {
     service.child.kill();

@@ -15,7 +15,7 @@ const HTML: &str = "text/html; charset=utf-8";
 const SCRIPT: &str = "text/javascript; charset=utf-8";
 
 /// The page's files under `/page/`: name, media type, contents.
-const FILES: [(&str, &str, &str); 4] = [
+const FILES: [(&str, &str, &str); 7] = [
     (
         "page.css",
         "text/css; charset=utf-8",
@@ -25,6 +25,21 @@ const FILES: [(&str, &str, &str); 4] = [
         "page.js",
         SCRIPT,
         include_str!("../../../assets/page/page.js"),
+    ),
+    (
+        "service.mjs",
+        SCRIPT,
+        include_str!("../../../assets/page/service.mjs"),
+    ),
+    (
+        "pair.mjs",
+        SCRIPT,
+        include_str!("../../../assets/page/pair.mjs"),
+    ),
+    (
+        "team.mjs",
+        SCRIPT,
+        include_str!("../../../assets/page/team.mjs"),
     ),
     (
         "network.mjs",
@@ -108,7 +123,7 @@ mod tests {
     async fn a_file_is_gzipped_when_asked_and_not_sent_again_when_the_client_has_it() {
         let app = app(Arc::new(Unreachable)).await;
         let get = |headers: &[(&str, &str)]| {
-            let mut request = Request::get("/page/page.js");
+            let mut request = Request::get("/page/team.mjs");
             for (name, value) in headers {
                 request = request.header(*name, *value);
             }
@@ -122,7 +137,7 @@ mod tests {
             .await
             .unwrap();
         assert!(
-            zipped.len() < FILES[1].2.len() / 2,
+            zipped.len() < FILES[4].2.len() / 2,
             "{} bytes",
             zipped.len()
         );
@@ -167,6 +182,9 @@ mod tests {
             "/page/page.css",
             "/page/page.js",
             "./network.mjs",
+            "./service.mjs",
+            "./pair.mjs",
+            "./team.mjs",
             "/page/icon.svg",
             "/connected/realtime/",
             "/connected/network",
