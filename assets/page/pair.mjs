@@ -1,5 +1,5 @@
 // A pair: its realtime check, and its history newest first, page by page.
-import { api, failure, once, refusedKey, show } from "./service.mjs";
+import { api, failure, once, refusedKey, row, show } from "./service.mjs";
 import { nextLink } from "./network.mjs";
 
 const HISTORY_PAGE = 20;
@@ -65,7 +65,7 @@ async function history(url, which, older = null) {
   if (response.status === 404) return show(why, ["No answer is recorded for this pair yet."], "");
   if (response.status !== 200) return show(why, ["The history cannot be read:", ...await failure(response)], "error");
   why.replaceChildren();
-  const added = (await response.json()).slice().reverse().map(row);
+  const added = (await response.json()).slice().reverse().map(entryRow);
   rows.append(...added);
   const next = nextLink(response.headers.get("Link"), location.href);
   more.hidden = !next;
@@ -74,20 +74,14 @@ async function history(url, which, older = null) {
   if (older && !next && added.length) added[0].focus();
 }
 
-/** A row of the history table for one recorded answer. */
-function row(entry) {
-  const tr = document.createElement("tr");
-  tr.tabIndex = -1;
-  const cells = [
+/** A row of the history table for one recorded answer, focusable for the keyboard. */
+function entryRow(entry) {
+  const tr = row([
     entry.registered_at.replace("T", " ").replace(/(\.\d+)?Z$/, ""),
     entry.connected ? "connected" : "not connected",
     (entry.organisations || []).join(", "),
     entry.social_graph,
-  ];
-  for (const text of cells) {
-    const cell = document.createElement("td");
-    cell.textContent = text;
-    tr.append(cell);
-  }
+  ]);
+  tr.tabIndex = -1;
   return tr;
 }

@@ -1,5 +1,6 @@
-// Talking to the service: requests with the session's API key, the API's messages, what a
-// refusal of the key means to the person, and one request at a time per form.
+// Talking to the service and showing what it says: requests with the session's API key, the
+// API's messages, what a refusal of the key means to the person, one request at a time per
+// form, and the lines and table rows answers are shown in.
 
 const KEY = "connected-api-key";
 /** What to do again once a key is given: the request that was refused, and where its
@@ -44,6 +45,17 @@ export function show(element, lines, kind) {
     p.textContent = line;
     return p;
   }));
+}
+
+/** A table row of `cells`, each a text. */
+export function row(cells) {
+  const tr = document.createElement("tr");
+  for (const text of cells) {
+    const cell = document.createElement("td");
+    cell.textContent = text;
+    tr.append(cell);
+  }
+  return tr;
 }
 
 /** Says why a key is needed, or another one, and keeps `again` for when it is given. */

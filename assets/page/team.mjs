@@ -1,5 +1,5 @@
 // A team's network: asked of the API, drawn as an SVG, listed as a table, saved as a file.
-import { api, failure, refusedKey, show } from "./service.mjs";
+import { api, failure, refusedKey, row, show } from "./service.mjs";
 import { FONT, layout, missing, order } from "./network.mjs";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -78,16 +78,8 @@ function picture(body, container) {
 
 /** The fully connected pairs as a table, for those who would rather read than look. */
 function table(body) {
-  const rows = body.connections.map(({ developers, organisations }) => {
-    const row = document.createElement("tr");
-    for (const text of [developers[0], developers[1], organisations.join(", ")]) {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      row.append(cell);
-    }
-    return row;
-  });
-  document.getElementById("pair-rows").replaceChildren(...rows);
+  document.getElementById("pair-rows").replaceChildren(...body.connections.map(({ developers, organisations }) =>
+    row([developers[0], developers[1], organisations.join(", ")])));
 }
 
 /** The colours the page's style sheet gives the picture, for the picture on its own. */

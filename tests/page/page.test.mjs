@@ -118,6 +118,7 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
     await page.click("#older");
     await page.waitForFunction(() => document.querySelectorAll("#history-rows tr").length === 22);
     assert.ok(!(await page.isVisible("#older")), "no older answers are left");
+    assert.equal(await page.evaluate(() => document.activeElement.tagName), "TR", "the first older answer takes the focus");
     const times = await page.locator("#history-rows tr td:first-child").allTextContents();
     assert.deepEqual(times, [...times].sort().reverse(), "newest first across pages");
 
