@@ -62,6 +62,7 @@ async function history(url, which, older = null) {
   if (which !== shown) return;
   if (!older) rows.replaceChildren();
   section.hidden = false;
+  rows.closest("table").hidden = rows.children.length === 0 && response.status !== 200;
   if (response.status === 404) return show(why, ["No answer is recorded for this pair yet."], "");
   if (response.status !== 200) return show(why, ["The history cannot be read:", ...await failure(response)], "error");
   why.replaceChildren();

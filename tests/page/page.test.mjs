@@ -16,15 +16,17 @@ const SHOTS = process.env.SHOTS ?? "target/browser";
 mkdirSync(SHOTS, { recursive: true });
 
 /** `connected serve --demo` on a free port, with a database of its own; its origin. */
-async function serve(env = {}, graph = null) {
+async function serve(env = {}, graph = null, demo = true) {
   const dir = mkdtempSync(join(tmpdir(), "connected-page-"));
   const database = `sqlite://${join(dir, "page.db")}`;
-  let demo = "--demo";
+  const args = ["serve", "--listen-addr", "127.0.0.1:0"];
   if (graph) {
-    demo = `--demo=${join(dir, "graph.json")}`;
+    args.push(`--demo=${join(dir, "graph.json")}`);
     writeFileSync(join(dir, "graph.json"), JSON.stringify(graph));
+  } else if (demo) {
+    args.push("--demo");
   }
-  const child = spawn(BINARY, ["serve", demo, "--listen-addr", "127.0.0.1:0"], {
+  const child = spawn(BINARY, args, {
     env: { PATH: process.env.PATH, DATABASE_URL: database, RUST_LOG: "info", NO_COLOR: "1", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -179,6 +181,36 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
     await new Promise((resolve) => service.child.once("exit", resolve));
     await check(page, "alice", "bob");
     await page.waitForFunction(() => document.getElementById("answer").textContent.startsWith("The service cannot be reached"));
+    assert.deepEqual(problems, []);
+  } finally {
+    service.child.kill();
+  }
+});
+
+test("an upstream that cannot be reached is reported as such, never as a verdict", async () => {
+  // The real adapters, pointed at a port where nothing listens.
+  const nowhere = "http://127.0.0.1:9";
+  const service = await serve({
+    GITHUB_API_URL: nowhere, TWITTER_API_URL: nowhere, GITHUB_TOKEN: "unused", TWITTER_BEARER_TOKEN: "unused",
+  }, null, false);
+  try {
+    const { page, problems } = await open(service.origin);
+    await check(page, "alice", "bob");
+    await page.waitForSelector("#answer .error");
+    const api = await fetch(service.origin + "/connected/realtime/alice/bob");
+    assert.equal(api.status, 502);
+    assert.deepEqual(await page.locator("#answer .error").allTextContents(), (await api.json()).errors);
+    assert.equal(await page.locator("#answer .verdict").count(), 0);
+    await page.waitForSelector("#history:not([hidden])");
+    assert.equal(await page.textContent("#history-error"), "No answer is recorded for this pair yet.");
+    assert.ok(await page.isHidden("#history table"), "no empty table");
+    await page.screenshot({ path: join(SHOTS, "upstream-down.png"), fullPage: true });
+
+    await page.fill("#team", "alice bob carol");
+    await page.click("#network-form button");
+    await page.waitForSelector("#network-status .error");
+    assert.match(await page.textContent("#network-status"), /unavailable/);
+    assert.ok(await page.isHidden("#network"), "no picture of an answer that did not come");
     assert.deepEqual(problems, []);
   } finally {
     service.child.kill();
