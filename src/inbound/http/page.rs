@@ -1,9 +1,10 @@
-//! The page for people at `/`: a pair's check and its history, compiled into the binary, so
-//! that it works with no network; it fetches nothing but from this service.
+//! The page for people at `/`: a pair's check and its history, a team's network drawn,
+//! compiled into the binary so that it works with no network; it fetches nothing but from
+//! this service.
 
 use super::AppState;
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -59,41 +60,47 @@ const POLICY: &str =
 
 /// The page and its files, gzipped for a client that accepts it.
 pub(super) fn routes() -> Router<AppState> {
-    FILES
-        .iter()
-        .fold(
-            Router::new().route("/", get(|request| file(HTML, INDEX, request))),
-            |router, &(name, kind, body)| {
-                router.route(
-                    &format!("/page/{name}"),
-                    get(move |request| file(kind, body, request)),
-                )
-            },
-        )
+    let files = std::iter::once(("/".to_owned(), HTML, INDEX)).chain(
+        FILES
+            .iter()
+            .map(|&(name, kind, body)| (format!("/page/{name}"), kind, body)),
+    );
+    files
+        .fold(Router::new(), |router, (path, kind, body)| {
+            let tag = etag(body);
+            router.route(&path, get(move |request| file(kind, body, tag, request)))
+        })
         .layer(CompressionLayer::new())
 }
 
-/// A file of the page, or 304 when the client's copy (`If-None-Match`) is this one: the
-/// page is revalidated on every load (`no-cache`) but sent again only when it changed.
+/// A file of the page, or 304 when the client's copy (`If-None-Match`) is this one (`tag`):
+/// the page is revalidated on every load (`no-cache`) but sent again only when it changed.
 async fn file(
     content_type: &'static str,
     body: &'static str,
+    tag: HeaderValue,
     request: HeaderMap,
 ) -> impl IntoResponse {
-    let tag = etag(body);
+    let opaque = tag.to_str().unwrap_or_default().trim_start_matches("W/");
     let fresh = request
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .map(|candidate| candidate.trim())
-        .any(|candidate| candidate.trim_start_matches("W/") == &tag[2..] || candidate == "*");
+        .map(str::trim)
+        .any(|candidate| candidate.trim_start_matches("W/") == opaque || candidate == "*");
     let headers = [
-        (header::CONTENT_TYPE, content_type.to_owned()),
-        (header::CONTENT_SECURITY_POLICY, POLICY.to_owned()),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        (header::CACHE_CONTROL, "no-cache".to_owned()),
-        (header::ETAG, tag),
+        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(POLICY),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (header::ETAG, tag.clone()),
     ];
     if fresh {
         (StatusCode::NOT_MODIFIED, headers, "")
@@ -104,10 +111,11 @@ async fn file(
 
 /// A validator of `body`: a hash of it, the same for the same binary. Weak, as the same
 /// file gzipped or not is the same file to a cache (`If-None-Match` compares weakly).
-fn etag(body: &str) -> String {
+fn etag(body: &str) -> HeaderValue {
     let mut hasher = DefaultHasher::new();
     body.hash(&mut hasher);
-    format!("W/\"{:016x}\"", hasher.finish())
+    HeaderValue::try_from(format!("W/\"{:016x}\"", hasher.finish()))
+        .expect("hex digits in quotes are a header value") // ok: made of hex digits only
 }
 
 #[cfg(test)]
