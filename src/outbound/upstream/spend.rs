@@ -277,3 +277,185 @@ impl Spending {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Progress;
+    use super::*;
+    use crate::domain::access::{KeyId, KeyLimits, LedgerUnavailable, WindowSpend};
+    use crate::outbound::counters::SharedCounters;
+    use async_trait::async_trait;
+    use std::sync::Mutex;
+
+    /// The database's ledger, in memory.
+    #[derive(Default)]
+    struct Book(Mutex<Vec<WindowSpend>>);
+
+    #[async_trait]
+    impl SpendLedger for Book {
+        async fn add_spent(
+            &self,
+            spent: &[WindowSpend],
+            since: DateTime<Utc>,
+        ) -> Result<Vec<WindowSpend>, LedgerUnavailable> {
+            let mut book = self.0.lock().unwrap();
+            for s in spent {
+                match book
+                    .iter_mut()
+                    .find(|b| (&b.counter, b.window_start_ms) == (&s.counter, s.window_start_ms))
+                {
+                    Some(kept) => kept.units += s.units,
+                    None => book.push(s.clone()),
+                }
+            }
+            book.retain(|b| b.window_start_ms >= since.timestamp_millis());
+            Ok(book.clone())
+        }
+    }
+
+    fn at(time: &str) -> Clock {
+        let at = DateTime::parse_from_rfc3339(time)
+            .unwrap()
+            .with_timezone(&Utc);
+        Arc::new(move || at)
+    }
+
+    fn spending(limit: u64, clock: Clock) -> (Spending, Arc<Metrics>) {
+        let metrics = Arc::new(Metrics::new());
+        let budgets = ServiceBudgets {
+            x_users_per_day: Some(limit),
+            github_calls_per_hour: None,
+        };
+        let counters = Arc::new(SharedCounters::new(None));
+        let spending = Spending::new(counters, budgets, Arc::clone(&metrics)).with_clock(clock);
+        (spending, metrics)
+    }
+
+    fn gauge(metrics: &Metrics, name: &str) -> u64 {
+        let line = format!("connected_budget_{name}{{budget=\"x_users_per_day\"}} ");
+        metrics
+            .encode()
+            .lines()
+            .find_map(|l| l.strip_prefix(&line).map(|n| n.parse().unwrap()))
+            .unwrap()
+    }
+
+    async fn left(spending: &Spending) -> u64 {
+        let probe = spending.reserve(Budget::XUsersPerDay, u64::MAX, 1).await;
+        let granted = probe.as_ref().map_or(0, |r| r.granted);
+        if let Ok(probe) = probe {
+            spending.settle(probe, 0).await;
+        }
+        granted
+    }
+
+    #[tokio::test]
+    async fn a_reservation_dropped_before_its_request_is_sent_gives_everything_back() {
+        let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
+        let reservation = spending
+            .reserve(Budget::XUsersPerDay, 1000, 1)
+            .await
+            .unwrap();
+        assert_eq!(gauge(&metrics, "reserved"), 1000);
+        drop(reservation);
+        tokio::task::yield_now().await;
+        assert_eq!(left(&spending).await, 1500);
+        assert_eq!(
+            (gauge(&metrics, "spent"), gauge(&metrics, "reserved")),
+            (0, 0)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reservation_dropped_after_its_request_is_sent_keeps_and_bills_everything() {
+        let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
+        let caller = Arc::new(Caller::new(
+            KeyId::parse("abcdefghijkl").unwrap(),
+            KeyLimits::default(),
+        ));
+        let inner = spending.clone();
+        Arc::clone(&caller)
+            .run(async move {
+                let mut reservation = inner.reserve(Budget::XUsersPerDay, 40, 1).await.unwrap();
+                reservation.progressed(Progress::Sent);
+                drop(reservation);
+            })
+            .await;
+        tokio::task::yield_now().await;
+        assert_eq!(caller.usage().x_users, 40, "the outcome is unknown: billed");
+        assert_eq!(left(&spending).await, 1460);
+        assert_eq!(gauge(&metrics, "spent"), 40);
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_billed_what_it_returned_and_an_unanswered_call_what_it_reserved() {
+        let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
+        let caller = Arc::new(Caller::anonymous());
+        let inner = spending.clone();
+        Arc::clone(&caller)
+            .run(async move {
+                let mut answered = inner.reserve(Budget::XUsersPerDay, 18, 1).await.unwrap();
+                let mut timed_out = inner.reserve(Budget::XUsersPerDay, 5, 1).await.unwrap();
+                answered.progressed(Progress::Answered);
+                timed_out.progressed(Progress::Sent);
+                inner.settle(answered, 12).await;
+                inner.settle(timed_out, 0).await;
+            })
+            .await;
+        assert_eq!(caller.usage().x_users, 17);
+        assert_eq!(left(&spending).await, 1483);
+        assert_eq!(
+            (gauge(&metrics, "spent"), gauge(&metrics, "reserved")),
+            (17, 0)
+        );
+        assert_eq!(gauge(&metrics, "remaining"), 1483);
+    }
+
+    #[tokio::test]
+    async fn a_refused_reservation_holds_nothing_of_the_keys_budget_either() {
+        let (spending, _) = spending(10, at("2026-12-01T12:00:00Z"));
+        let limits = KeyLimits {
+            x_users_per_day: Some(100),
+            ..KeyLimits::default()
+        };
+        let caller = Arc::new(Caller::new(KeyId::parse("abcdefghijkl").unwrap(), limits));
+        let inner = spending.clone();
+        let refused = Arc::clone(&caller)
+            .run(async move {
+                let mut all = inner.reserve(Budget::XUsersPerDay, 10, 10).await.unwrap();
+                all.progressed(Progress::Answered);
+                inner.settle(all, 10).await;
+                inner.reserve(Budget::XUsersPerDay, 50, 1).await
+            })
+            .await;
+        assert_eq!(refused.unwrap_err().payer, Payer::Service);
+        assert_eq!(caller.usage().x_users, 10);
+        // The key's budget took the 50 first, and has them back.
+        let window = Budget::XUsersPerDay.window((spending.clock)());
+        let key = spending
+            .counters
+            .take("key:abcdefghijkl:x_users_per_day", 0, 100, window, 0)
+            .await;
+        assert_eq!(key.spent, 10);
+    }
+
+    #[tokio::test]
+    async fn a_budget_starts_from_what_the_database_keeps_in_its_window_only() {
+        let book: Arc<dyn SpendLedger> = Arc::new(Book::default());
+        let noon = at("2026-12-01T12:00:00Z");
+        let (first, _) = spending(1500, Arc::clone(&noon));
+        let first = first.kept_in(Arc::clone(&book)).await.unwrap();
+        let mut spent = first.reserve(Budget::XUsersPerDay, 1000, 1).await.unwrap();
+        spent.progressed(Progress::Answered);
+        first.settle(spent, 900).await;
+        first.write_spent().await;
+        // A restart: new counters, the same database.
+        let (again, _) = spending(1500, noon);
+        let again = again.kept_in(Arc::clone(&book)).await.unwrap();
+        assert_eq!(left(&again).await, 600);
+        // The next UTC day is a new window.
+        let (tomorrow, _) = spending(1500, at("2026-12-02T00:00:00Z"));
+        let tomorrow = tomorrow.kept_in(book).await.unwrap();
+        assert_eq!(left(&tomorrow).await, 1500);
+    }
+}
