@@ -93,6 +93,7 @@ pub struct Metrics {
     x_users_read: Counter,
     budget_spent: Family<BudgetLabels, Gauge>,
     budget_remaining: Family<BudgetLabels, Gauge>,
+    budget_reserved: Family<BudgetLabels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -146,14 +147,20 @@ impl Metrics {
         let budget_spent = Family::<BudgetLabels, Gauge>::default();
         registry.register(
             "budget_spent",
-            "What the service's spend budgets (BUDGET_*) have spent in their current window, all instances sharing Redis together, as of this instance's last upstream call",
+            "What the service's spend budgets (BUDGET_*) have spent in their current window, all instances sharing Redis together: calls answered, and calls whose answer is unknown; what this instance holds reserved for calls under way is not included",
             budget_spent.clone(),
         );
         let budget_remaining = Family::<BudgetLabels, Gauge>::default();
         registry.register(
             "budget_remaining",
-            "What is left of the service's spend budgets in their current window, as of this instance's last upstream call",
+            "What is left of the service's spend budgets in their current window, what is reserved for calls under way not included",
             budget_remaining.clone(),
+        );
+        let budget_reserved = Family::<BudgetLabels, Gauge>::default();
+        registry.register(
+            "budget_reserved",
+            "What this instance holds reserved of the service's spend budgets for upstream calls under way: given back, or spent, as each answer is counted",
+            budget_reserved.clone(),
         );
         Self {
             registry,
@@ -164,6 +171,7 @@ impl Metrics {
             x_users_read,
             budget_spent,
             budget_remaining,
+            budget_reserved,
         }
     }
 
@@ -203,15 +211,20 @@ impl Metrics {
         self.x_users_read.inc_by(n);
     }
 
-    /// Where a service budget of `limit` stands: `spent` in its window.
-    pub fn budget(&self, budget: &'static str, limit: u64, spent: u64) {
+    /// Where a service budget of `limit` stands: its counter holds `counted` in its window,
+    /// of which this instance holds `reserved` for calls under way.
+    pub fn budget(&self, budget: &'static str, limit: u64, counted: u64, reserved: u64) {
         let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let labels = BudgetLabels { budget };
         self.budget_spent
-            .get_or_create(&BudgetLabels { budget })
-            .set(gauge(spent));
+            .get_or_create(&labels)
+            .set(gauge(counted.saturating_sub(reserved)));
         self.budget_remaining
-            .get_or_create(&BudgetLabels { budget })
-            .set(gauge(limit.saturating_sub(spent)));
+            .get_or_create(&labels)
+            .set(gauge(limit.saturating_sub(counted)));
+        self.budget_reserved
+            .get_or_create(&labels)
+            .set(gauge(reserved));
     }
 
     /// The text exposition.

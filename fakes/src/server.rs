@@ -49,6 +49,8 @@ pub(crate) struct Shared {
     /// GitHub only: failures for one login's organisations, whatever else happens.
     pub(crate) user_failures: Mutex<HashMap<String, Failure>>,
     pub(crate) users_read: Mutex<u64>,
+    /// X only: users returned by lookups (X bills them too).
+    pub(crate) users_looked_up: Mutex<u64>,
     /// GitHub only: conditional requests answered 304.
     pub(crate) not_modified: Mutex<u64>,
     /// Every request's `If-None-Match`, in order (None when absent).
@@ -59,6 +61,9 @@ pub(crate) struct Shared {
     /// 200 with every entry not found (today's AppView).
     pub(crate) actor_not_found_as_400: Mutex<bool>,
     pub(crate) base: Mutex<String>,
+    /// Whether a request whose client hangs up is still served to its end, as a real API
+    /// serves (and bills) what it received; by default it is dropped with its connection.
+    pub(crate) serve_abandoned: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -88,6 +93,16 @@ impl Fake {
     /// X only: users returned from follow lists (what X bills).
     pub fn users_read(&self) -> u64 {
         *self.shared.users_read.lock().unwrap()
+    }
+
+    /// X only: users returned by lookups (`/2/users/by`).
+    pub fn users_looked_up(&self) -> u64 {
+        *self.shared.users_looked_up.lock().unwrap()
+    }
+
+    /// X only: every user returned, by follow lists and lookups: what X bills.
+    pub fn users_billed(&self) -> u64 {
+        self.users_read() + self.users_looked_up()
     }
 
     /// GitHub only: how many conditional requests were answered 304 Not Modified.
@@ -133,6 +148,14 @@ impl Fake {
         *self.shared.failure.lock().unwrap() = None;
     }
 
+    /// A request received is served to its end, and counted, even when its client hangs up
+    /// first: X bills the users of a page it served, whether or not it was read.
+    pub fn serve_abandoned(&self, yes: bool) {
+        self.shared
+            .serve_abandoned
+            .store(yes, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub fn set_graph(&self, graph: Graph) {
         *self.shared.graph.lock().unwrap() = graph;
     }
@@ -144,11 +167,36 @@ pub(crate) async fn start(graph: Graph, router: Router<Arc<Shared>>) -> Fake {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     *shared.base.lock().unwrap() = url.clone();
-    let app = router.with_state(shared.clone());
+    let app = router
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            finish_abandoned,
+        ))
+        .with_state(shared.clone());
     tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
     Fake { url, shared }
+}
+
+/// Serves the request in a task of its own when abandoned requests are to be served: then
+/// the client hanging up, which drops this future, does not stop it.
+async fn finish_abandoned(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if shared
+        .serve_abandoned
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        match tokio::spawn(next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    } else {
+        next.run(request).await
+    }
 }
 
 pub(crate) async fn record(shared: &Shared, path: &str, query: &HashMap<String, String>) {

@@ -216,6 +216,7 @@ async fn x_users_by(
             }
         }
     });
+    *shared.users_looked_up.lock().unwrap() += data.len() as u64;
     let errors = (!errors.is_empty()).then_some(("errors", Value::Array(errors)));
     Ok(x_ok(data, errors))
 }

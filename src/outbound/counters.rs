@@ -52,12 +52,22 @@ impl LocalCounters {
     }
 
     /// Takes from the budget, which starts its window at `seed` spent (what the shared store
-    /// last said, when it stops answering mid-window).
-    fn take_at(&self, name: &str, units: u64, limit: u64, window: Window, seed: u64) -> Taken {
+    /// last said, when it stops answering mid-window) and never counts less than `floor`
+    /// (what the database keeps).
+    fn take_at(
+        &self,
+        name: &str,
+        units: u64,
+        limit: u64,
+        window: Window,
+        seed: u64,
+        floor: u64,
+    ) -> Taken {
         let mut budgets = self.budgets.lock().unwrap_or_else(PoisonError::into_inner);
         // Windows that ended are forgotten: a day's and an hour's are kept side by side.
         budgets.retain(|(_, kept), _| kept.end() > window.start());
         let spent = budgets.entry((name.to_owned(), window)).or_insert(seed);
+        *spent = (*spent).max(floor);
         let taken = units.min(limit.saturating_sub(*spent));
         *spent += taken;
         Taken {
@@ -67,11 +77,11 @@ impl LocalCounters {
         }
     }
 
-    fn give_back_at(&self, name: &str, units: u64, window: Window) {
+    fn give_back_at(&self, name: &str, units: u64, window: Window) -> Option<u64> {
         let mut budgets = self.budgets.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(spent) = budgets.get_mut(&(name.to_owned(), window)) {
-            *spent = spent.saturating_sub(units);
-        }
+        let spent = budgets.get_mut(&(name.to_owned(), window))?;
+        *spent = spent.saturating_sub(units);
+        Some(*spent)
     }
 }
 
@@ -97,23 +107,25 @@ if oldest[2] then reset = tonumber(oldest[2]) + period - now end
 return {admitted, limit - count, reset}
 ";
 
-/// Takes up to ARGV[1] of a budget of ARGV[2], kept until ARGV[3] ms from now.
+/// Takes up to ARGV[1] of a budget of ARGV[2], kept until ARGV[3] ms from now, from a count
+/// first raised to ARGV[4] (what the database keeps) when it holds less: a Redis that came
+/// back empty is seeded, and never lowered.
 const TAKE: &str = r"
-local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
+local spent = math.max(stored, tonumber(ARGV[4]))
 local take = math.min(tonumber(ARGV[1]), math.max(tonumber(ARGV[2]) - spent, 0))
-if take > 0 then
-  redis.call('INCRBY', KEYS[1], take)
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if spent + take > stored then
+  redis.call('SET', KEYS[1], spent + take, 'PX', ARGV[3])
 end
 return {take, spent + take}
 ";
 
-/// Gives back ARGV[1] of a budget, never below nothing.
+/// Gives back ARGV[1] of a budget, never below nothing; what it has spent after.
 const GIVE_BACK: &str = r"
 local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
 local back = math.min(tonumber(ARGV[1]), spent)
 if back > 0 then redis.call('DECRBY', KEYS[1], back) end
-return back
+return spent - back
 ";
 
 /// The counters, shared through Redis when configured, this process's own otherwise or while
@@ -174,13 +186,20 @@ impl Counters for SharedCounters {
         self.local.admit_at(name, limit, period, now_ms())
     }
 
-    async fn take(&self, name: &str, units: u64, limit: u64, window: Window) -> Taken {
+    async fn take(
+        &self,
+        name: &str,
+        units: u64,
+        limit: u64,
+        window: Window,
+        at_least: u64,
+    ) -> Taken {
         let known = (name.to_owned(), window);
         if let Some((store, scripts)) = &self.shared {
             let keys = [Self::budget_name(name, window)];
             let keep = (window.end().timestamp_millis() - now_ms()).max(1000);
             let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-            let args = [count(units), count(limit), keep];
+            let args = [count(units), count(limit), keep, count(at_least)];
             let answer: Option<(i64, i64)> = store.eval(&scripts.take, &keys, &args).await;
             if let Some((units, spent)) = answer {
                 let spent = u64::try_from(spent).unwrap_or(0);
@@ -204,22 +223,21 @@ impl Counters for SharedCounters {
             .get(&known)
             .copied()
             .unwrap_or(0);
-        self.local.take_at(name, units, limit, window, seed)
+        self.local
+            .take_at(name, units, limit, window, seed, at_least)
     }
 
-    async fn give_back(&self, name: &str, units: u64, window: Window, held: Holder) {
-        if units == 0 {
-            return;
-        }
+    async fn give_back(&self, name: &str, units: u64, window: Window, held: Holder) -> Option<u64> {
         match (held, &self.shared) {
             (Holder::Shared, Some((store, scripts))) => {
                 let keys = [Self::budget_name(name, window)];
                 let args = [i64::try_from(units).unwrap_or(i64::MAX)];
                 // Not taken back when Redis does not answer: they stay spent.
-                let _: Option<i64> = store.eval(&scripts.give_back, &keys, &args).await;
+                let spent: Option<i64> = store.eval(&scripts.give_back, &keys, &args).await;
+                spent.and_then(|n| u64::try_from(n).ok())
             }
             (Holder::Local, _) => self.local.give_back_at(name, units, window),
-            (Holder::Shared, None) => {}
+            (Holder::Shared, None) => None,
         }
     }
 }
@@ -256,7 +274,7 @@ mod tests {
     fn a_budget_is_never_overrun_and_takes_back_what_was_not_spent() {
         let counters = LocalCounters::default();
         let window = Window::day(Utc::now());
-        let take = |units, window| counters.take_at("x", units, 1500, window, 0);
+        let take = |units, window| counters.take_at("x", units, 1500, window, 0, 0);
         assert_eq!(take(1000, window).units, 1000);
         assert_eq!(take(1000, window).units, 500);
         assert_eq!(take(1000, window).units, 0);
@@ -274,13 +292,13 @@ mod tests {
         let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T17:42:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let day = |units| counters.take_at("x_users", units, 1500, Window::day(at), 0);
+        let day = |units| counters.take_at("x_users", units, 1500, Window::day(at), 0, 0);
         assert_eq!(day(1500).units, 1500);
-        let hour = counters.take_at("github", 1, 5000, Window::hour(at), 0);
+        let hour = counters.take_at("github", 1, 5000, Window::hour(at), 0, 0);
         assert_eq!(hour.units, 1);
         assert_eq!(day(1000).units, 0, "the hour's take kept the day's count");
         let next_hour = at + chrono::TimeDelta::hours(1);
-        counters.take_at("github", 1, 5000, Window::hour(next_hour), 0);
+        counters.take_at("github", 1, 5000, Window::hour(next_hour), 0, 0);
         assert_eq!(day(1000).units, 0);
     }
 
@@ -288,6 +306,20 @@ mod tests {
     fn a_budget_counted_alone_starts_where_the_shared_store_left_it() {
         let counters = LocalCounters::default();
         let window = Window::day(Utc::now());
-        assert_eq!(counters.take_at("x", 1000, 1500, window, 1400).units, 100);
+        assert_eq!(
+            counters.take_at("x", 1000, 1500, window, 1400, 0).units,
+            100
+        );
+    }
+
+    #[test]
+    fn a_budget_never_counts_less_than_the_database_keeps() {
+        let counters = LocalCounters::default();
+        let window = Window::hour(Utc::now());
+        assert_eq!(counters.take_at("g", 5, 20, window, 0, 12).spent, 17);
+        assert_eq!(counters.give_back_at("g", 5, window), Some(12));
+        // A floor below the count changes nothing; one above raises it.
+        assert_eq!(counters.take_at("g", 1, 20, window, 3, 10).spent, 13);
+        assert_eq!(counters.take_at("g", 10, 20, window, 0, 18).units, 2);
     }
 }

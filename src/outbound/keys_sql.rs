@@ -19,7 +19,7 @@ const SELECT_KEYS: &str = "SELECT id, name, secret_sha256, scopes, rate_requests
 
 /// A value a statement binds.
 #[derive(Debug, Clone)]
-enum Bind {
+pub(super) enum Bind {
     Text(String),
     Int(i64),
     MaybeInt(Option<i64>),
@@ -27,7 +27,7 @@ enum Bind {
 
 /// The keys kept in a database of the register's.
 pub struct SqlKeys<DB: Database> {
-    pool: Pool<DB>,
+    pub(super) pool: Pool<DB>,
     /// Whether placeholders are numbered (`$1`, PostgreSQL) rather than `?` (SQLite).
     numbered: bool,
 }
@@ -69,7 +69,7 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
 {
     /// `sql` in this database's dialect.
-    fn dialect(&self, sql: &str) -> String {
+    pub(super) fn dialect(&self, sql: &str) -> String {
         if !self.numbered {
             return sql.to_owned();
         }
@@ -86,7 +86,10 @@ where
             .collect()
     }
 
-    fn query(sql: String, binds: &[Bind]) -> sqlx::query::Query<'static, DB, DB::Arguments> {
+    pub(super) fn query(
+        sql: String,
+        binds: &[Bind],
+    ) -> sqlx::query::Query<'static, DB, DB::Arguments> {
         binds.iter().fold(
             sqlx::query(sqlx::AssertSqlSafe(sql)),
             |q, bind| match bind {
@@ -108,7 +111,10 @@ where
     }
 
     /// Runs statements in one transaction.
-    async fn execute(&self, statements: &[(&str, Vec<Bind>)]) -> Result<(), sqlx::Error> {
+    pub(super) async fn execute(
+        &self,
+        statements: &[(&str, Vec<Bind>)],
+    ) -> Result<(), sqlx::Error> {
         let mut transaction = self.pool.begin().await?;
         for (sql, binds) in statements {
             let sql = self.dialect(sql);

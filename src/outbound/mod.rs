@@ -13,6 +13,7 @@ pub mod recent_keys;
 mod register_sql;
 mod retention;
 pub mod shared;
+mod spend_sql;
 pub mod sqlite;
 pub mod upstream;
 pub mod x;

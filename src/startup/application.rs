@@ -6,6 +6,7 @@ use crate::application::Access;
 use crate::config::Config;
 use crate::inbound::http;
 use crate::metrics::Metrics;
+use crate::outbound::upstream::Spending;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub struct Application {
     shutdown_grace: std::time::Duration,
     /// Kept to write what keys spent once the last request is done.
     access: Access,
+    /// Kept to write what the spend budgets spent, likewise.
+    spending: Spending,
 }
 
 impl Application {
@@ -33,7 +36,10 @@ impl Application {
         let metrics = Arc::new(Metrics::new());
         let storage = storage(config).await?;
         let shared = Shared::new(config)?;
-        let connections = wire(config, &metrics, storage.register, &shared)?;
+        let spending = shared
+            .spending(config, &metrics, Arc::clone(&storage.ledger))
+            .await?;
+        let connections = wire(config, &metrics, storage.register, &shared, &spending)?;
         let access = access(config, storage.keys, &shared).await;
         let listener = tokio::net::TcpListener::bind(config.listen_addr)
             .await
@@ -50,6 +56,7 @@ impl Application {
             },
             shutdown_grace: config.shutdown_grace,
             access,
+            spending,
         })
     }
 
@@ -91,6 +98,7 @@ impl Application {
             )),
         };
         self.access.write_use().await;
+        self.spending.write_spent().await;
         served
     }
 }

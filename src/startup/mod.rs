@@ -7,7 +7,7 @@ pub use application::{Application, shutdown_signal};
 
 use crate::application::{Access, Connections};
 use crate::config::{Config, Upstreams};
-use crate::domain::access::{ApiKeys, Counters};
+use crate::domain::access::{ApiKeys, Counters, SpendLedger};
 use crate::domain::{Network, Register, SocialGraph};
 use crate::metrics::Metrics;
 use crate::outbound::bluesky::BlueskyAppView;
@@ -34,8 +34,10 @@ pub async fn connections(
     config: &Config,
     metrics: &Arc<Metrics>,
 ) -> Result<Connections, StartupError> {
-    let register = register(config).await?;
-    wire(config, metrics, register, &Shared::new(config)?)
+    let storage = storage(config).await?;
+    let shared = Shared::new(config)?;
+    let spending = shared.spending(config, metrics, storage.ledger).await?;
+    wire(config, metrics, storage.register, &shared, &spending)
 }
 
 /// What instances share: Redis when configured, and the counters kept in it (in process
@@ -57,6 +59,24 @@ impl Shared {
             store,
         })
     }
+
+    /// The spend budgets, counted in the shared counters and kept in `ledger`, from which
+    /// what was spent already is read first.
+    async fn spending(
+        &self,
+        config: &Config,
+        metrics: &Arc<Metrics>,
+        ledger: Arc<dyn SpendLedger>,
+    ) -> Result<Spending, StartupError> {
+        Spending::new(
+            Arc::clone(&self.counters),
+            config.budgets,
+            Arc::clone(metrics),
+        )
+        .kept_in(ledger)
+        .await
+        .map_err(|e| StartupError(format!("cannot read what the spend budgets spent: {e}")))
+    }
 }
 
 /// The use cases on `register` and the upstreams the configuration names.
@@ -65,13 +85,14 @@ fn wire(
     metrics: &Arc<Metrics>,
     register: Arc<dyn Register>,
     shared: &Shared,
+    spending: &Spending,
 ) -> Result<Connections, StartupError> {
     let connections = match &config.upstreams {
         Upstreams::Demo(file) => {
             let graph = Arc::new(demo_graph(file.as_deref())?);
             Connections::new(graph.clone(), graph, register)
         }
-        Upstreams::Real => real_connections(config, metrics, register, shared)?,
+        Upstreams::Real => real_connections(config, metrics, register, shared, spending)?,
     };
     Ok(connections.with_deadline(config.request_timeout))
 }
@@ -123,12 +144,8 @@ fn real_connections(
     metrics: &Arc<Metrics>,
     register: Arc<dyn Register>,
     shared: &Shared,
+    spending: &Spending,
 ) -> Result<Connections, StartupError> {
-    let spending = Spending::new(
-        Arc::clone(&shared.counters),
-        config.budgets,
-        Arc::clone(metrics),
-    );
     let github = Arc::new(
         GitHubRest::new(
             config.github_api_url.clone(),
@@ -140,7 +157,7 @@ fn real_connections(
         .map_err(StartupError)?
         .billed(spending.clone()),
     );
-    let social = social_graph(config, metrics, &github, spending)?;
+    let social = social_graph(config, metrics, &github, spending.clone())?;
     let store = shared.store.clone();
     let limits = RateLimitMemory::new(store.clone());
     let code_host = CachedCodeHost::new(
@@ -207,17 +224,20 @@ pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError
     Ok(storage(config).await?.register)
 }
 
-/// What the service keeps in its database: the register, and the API keys beside it.
+/// What the service keeps in its database: the register, and beside it the API keys and
+/// what the spend budgets spent.
 #[derive(Clone)]
 pub struct Storage {
     pub register: Arc<dyn Register>,
     pub keys: Arc<dyn ApiKeys>,
+    pub ledger: Arc<dyn SpendLedger>,
 }
 
 impl Storage {
-    fn new(keys: impl ApiKeys, register: impl Register) -> Self {
+    fn new(keys: impl ApiKeys + SpendLedger + Clone, register: impl Register) -> Self {
         Self {
-            keys: Arc::new(keys),
+            keys: Arc::new(keys.clone()),
+            ledger: Arc::new(keys),
             register: Arc::new(register),
         }
     }

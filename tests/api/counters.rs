@@ -36,14 +36,34 @@ async fn two_instances_share_one_rate_and_one_budget_through_redis() {
     let window = Window::day(Utc::now());
     let takes = (0..8).map(|i| {
         let counters = if i % 2 == 0 { a.clone() } else { b.clone() };
-        async move { counters.take("x", 300, 1500, window).await.units }
+        async move { counters.take("x", 300, 1500, window, 0).await.units }
     });
     let taken: u64 = futures::future::join_all(takes).await.iter().sum();
     assert_eq!(taken, 1500, "never more than the budget");
     b.give_back("x", 200, window, Holder::Shared).await;
-    assert_eq!(a.take("x", 0, 1500, window).await.spent, 1300);
-    assert_eq!(a.take("x", 1000, 1500, window).await.units, 200);
+    assert_eq!(a.take("x", 0, 1500, window, 0).await.spent, 1300);
+    assert_eq!(a.take("x", 1000, 1500, window, 0).await.units, 200);
     assert!(!prefix.keys().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_redis_emptied_is_raised_to_what_the_database_keeps_and_never_lowered() {
+    let Some(prefix) = RedisPrefix::new().await else {
+        return;
+    };
+    let counters = counters(&prefix);
+    let window = Window::hour(Utc::now());
+    assert_eq!(counters.take("g", 2, 20, window, 0).await.spent, 2);
+    prefix.delete_keys().await;
+    // Emptied: the next take starts from the database's figure.
+    let taken = counters.take("g", 1, 20, window, 15).await;
+    assert_eq!((taken.units, taken.spent), (1, 16));
+    // A lower figure does not lower the count.
+    assert_eq!(counters.take("g", 10, 20, window, 3).await.units, 4);
+    assert_eq!(
+        counters.give_back("g", 4, window, Holder::Shared).await,
+        Some(16)
+    );
 }
 
 #[tokio::test]

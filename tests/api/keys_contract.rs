@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use connected::config::Config;
 use connected::domain::access::{
     ApiKey, ApiKeys, IssuedKey, KeyLimits, KeyName, KeyUse, KeysError, Period, PresentedKey, Rate,
-    Scope, Scopes, Usage,
+    Scope, Scopes, SpendLedger, Usage, WindowSpend,
 };
 use connected::startup;
 use std::sync::Arc;
@@ -171,4 +171,68 @@ async fn the_postgres_key_store_keeps_the_contract() {
         return;
     };
     story(open(&db.url).await).await;
+}
+
+async fn ledger(url: &str) -> Arc<dyn SpendLedger> {
+    let config = Config {
+        database_url: url.to_owned(),
+        ..Config::default()
+    };
+    startup::storage(&config)
+        .await
+        .expect("the store opens")
+        .ledger
+}
+
+fn spend(counter: &str, window_start_ms: i64, units: u64) -> WindowSpend {
+    WindowSpend {
+        counter: counter.to_owned(),
+        window_start_ms,
+        units,
+    }
+}
+
+/// Two instances add their spending to one ledger; old windows are forgotten.
+async fn ledger_story(url: &str) {
+    let (a, b) = (ledger(url).await, ledger(url).await);
+    let hour = 1_700_002_800_000;
+    let since = at(hour - 86_400_000);
+    assert!(a.add_spent(&[], since).await.unwrap().is_empty());
+    let first = [
+        spend("service:github_calls_per_hour", hour, 12),
+        spend("key:abcdefghijkl:x_users_per_day", hour - 3_600_000, 30),
+        spend("service:x_users_per_day", hour - 2 * 86_400_000, 99),
+    ];
+    a.add_spent(&first, since).await.unwrap();
+    let mut totals = b
+        .add_spent(&[spend("service:github_calls_per_hour", hour, 5)], since)
+        .await
+        .unwrap();
+    totals.sort_by(|x, y| x.counter.cmp(&y.counter));
+    assert_eq!(
+        totals,
+        [
+            spend("key:abcdefghijkl:x_users_per_day", hour - 3_600_000, 30),
+            spend("service:github_calls_per_hour", hour, 17),
+        ],
+        "added up, and the window older than a day forgotten"
+    );
+}
+
+#[tokio::test]
+async fn the_sqlite_spend_ledger_adds_up_every_instances_spending() {
+    let dir = tempfile::tempdir().unwrap();
+    ledger_story(&format!(
+        "sqlite://{}",
+        dir.path().join("keys.db").display()
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn the_postgres_spend_ledger_adds_up_every_instances_spending() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    ledger_story(&db.url).await;
 }

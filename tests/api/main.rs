@@ -4,6 +4,7 @@
 /// The fake GitHub and X servers.
 use connected_fakes as fake;
 
+mod budget_outages;
 mod budgets;
 mod cli;
 mod connections;
@@ -26,4 +27,5 @@ mod redis_server;
 mod refusals;
 mod register;
 mod register_contract;
+mod reservations;
 mod unreadable;

@@ -40,6 +40,23 @@ impl RedisPrefix {
     }
 }
 
+impl RedisPrefix {
+    /// Deletes every key under the prefix: Redis as it comes back from an empty restart.
+    pub async fn delete_keys(&self) {
+        let keys = self.keys().await;
+        if keys.is_empty() {
+            return;
+        }
+        let client = redis::Client::open(redis_url()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let () = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
 impl Drop for RedisPrefix {
     fn drop(&mut self) {
         let prefix = self.0.clone();

@@ -89,12 +89,22 @@ pub trait Counters: Send + Sync + 'static {
 
     /// Takes up to `units` from the budget `name` of `limit` in `window`: all of them, what is
     /// left when fewer are, or none; and what the budget has spent since, these included.
-    async fn take(&self, name: &str, units: u64, limit: u64, window: Window) -> Taken;
+    /// `at_least` is what the budget is known to have spent in the window already (what the
+    /// database keeps): a store that counts less, emptied by a restart or an outage, is
+    /// raised to it first.
+    async fn take(
+        &self,
+        name: &str,
+        units: u64,
+        limit: u64,
+        window: Window,
+        at_least: u64,
+    ) -> Taken;
 
     /// Gives back units taken in `window` but not spent, to where they were taken; when
     /// that store cannot take them back, they stay spent (a budget errs on the side of
-    /// spending less).
-    async fn give_back(&self, name: &str, units: u64, window: Window, held: Holder);
+    /// spending less). What the budget has spent after, when the store said.
+    async fn give_back(&self, name: &str, units: u64, window: Window, held: Holder) -> Option<u64>;
 }
 
 #[cfg(test)]

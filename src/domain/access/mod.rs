@@ -5,6 +5,7 @@ mod budgets;
 mod caller;
 mod counters;
 mod keys;
+mod ledger;
 mod limits;
 mod scopes;
 
@@ -14,6 +15,7 @@ pub use counters::{Admission, Counters, Holder, Taken, Window};
 pub use keys::{
     ApiKey, IssuedKey, KEY_PREFIX, KeyHash, KeyId, KeyName, PresentedKey, StoredKey, Usage,
 };
+pub use ledger::{LedgerUnavailable, SpendLedger, WindowSpend};
 pub use limits::{KeyLimits, Period, Rate, RateError};
 pub use scopes::{Scope, Scopes, ScopesError};
 

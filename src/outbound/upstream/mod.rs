@@ -4,13 +4,16 @@
 //! what is its own: URLs, wire types, and how its API says "rate limited" or "not found".
 
 mod failure;
+mod ledger;
 mod refusal;
+mod reservation;
 mod spend;
 
 use failure::describe_transport;
 pub use failure::{Failure, describe};
 pub use refusal::{Refusal, RefusalReader, retry_after, too_many_requests, until_reset};
-pub use spend::{Reservation, ServiceBudgets, Spending};
+pub use reservation::{Progress, Reservation};
+pub use spend::{Clock, ServiceBudgets, Spending};
 
 use crate::domain::access::{Budget, Caller};
 use crate::metrics::{Metrics, Outcome};
@@ -35,7 +38,8 @@ pub enum Per {
     /// One unit a call made (GitHub's calls an hour): taken before each call.
     Call,
     /// One unit an item returned (X's users): the adapter reserves what a call can return
-    /// ([`Upstream::reserve`]) and settles what it did.
+    /// ([`Upstream::reserve`]), makes the call with it ([`Upstream::get_json_paid`]) and
+    /// settles what it returned.
     Item,
 }
 
@@ -230,24 +234,35 @@ impl Upstream {
         url: Url,
         etag: Option<&str>,
     ) -> Result<Reply<'_>, Failure> {
-        let per_call = match &self.billing {
-            Some((spending, budget, Per::Call)) => Some((
-                spending,
-                spending
-                    .reserve(*budget, 1, 1)
-                    .await
-                    .map_err(Failure::OverBudget)?,
-            )),
-            _ => None,
+        let Some((spending, budget, Per::Call)) = &self.billing else {
+            return self.send(endpoint, url, etag, None).await;
         };
-        let reply = self.send(endpoint, url, etag).await;
-        if let Some((spending, reservation)) = per_call {
-            // A 304 does not count against GitHub's limit; anything else sent does.
-            let free =
-                matches!(&reply, Ok(Reply::Answer(a)) if a.status == StatusCode::NOT_MODIFIED);
-            spending.settle(reservation, u64::from(!free)).await;
-        }
+        let mut reservation = spending
+            .reserve(*budget, 1, 1)
+            .await
+            .map_err(Failure::OverBudget)?;
+        let reply = self.send(endpoint, url, etag, Some(&mut reservation)).await;
+        // A 304 does not count against GitHub's limit; anything else answered does.
+        let free = matches!(&reply, Ok(Reply::Answer(a)) if a.status == StatusCode::NOT_MODIFIED);
+        spending.settle(reservation, u64::from(!free)).await;
         reply
+    }
+
+    /// [`Upstream::get_json`] of a call paid by `reservation`, which learns how far the call
+    /// went: sent, then answered (or not sent at all, when no connection could be made).
+    ///
+    /// # Errors
+    /// As [`Upstream::get_json`].
+    pub async fn get_json_paid<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        url: Url,
+        reservation: &mut Reservation,
+    ) -> Result<Option<T>, Failure> {
+        match self.send(endpoint, url, None, Some(reservation)).await? {
+            Reply::Answer(answer) => answer.json().map(Some),
+            Reply::NotFound => Ok(None),
+        }
     }
 
     async fn send(
@@ -255,6 +270,7 @@ impl Upstream {
         endpoint: &'static str,
         url: Url,
         etag: Option<&str>,
+        mut paid_by: Option<&mut Reservation>,
     ) -> Result<Reply<'_>, Failure> {
         let mut request = self.client.get(url).headers(self.headers.clone());
         if let Some(authorization) = &self.authorization {
@@ -270,15 +286,25 @@ impl Upstream {
         if let Some(caller) = Caller::current() {
             caller.called_upstream();
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| failed(describe_transport(&e, self.timeout)))?;
+        let mut progressed = |progress| {
+            if let Some(reservation) = paid_by.as_deref_mut() {
+                reservation.progressed(progress);
+            }
+        };
+        // From here, cancelled or failed, the call may have reached the upstream.
+        progressed(Progress::Sent);
+        let response = request.send().await.map_err(|e| {
+            if e.is_connect() {
+                progressed(Progress::Unsent);
+            }
+            failed(describe_transport(&e, self.timeout))
+        })?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = read_bounded(response)
             .await
             .map_err(|e| failed(e.unwrap_or_else(|e| describe_transport(&e, self.timeout))))?;
+        progressed(Progress::Answered);
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(Reply::Answer(Answer {
                 upstream: self,

@@ -1,10 +1,19 @@
 //! Spending, checked where it happens: before a call, what it can cost is taken from the
 //! budgets that pay for it (the service's, and the asking key's), and what it did not cost is
 //! given back after. A call no budget can pay for is not made, so a budget is never overrun.
+//! What was spent is also kept in the database ([`Ledger`]), so that it holds across restarts.
 
-use crate::domain::access::{Budget, Caller, Counters, Holder, Overspend, Payer};
+use super::ledger::{Ledger, write_regularly};
+use super::reservation::{Paid, Reservation};
+use crate::domain::access::{Budget, Caller, Counters, Overspend, Payer, SpendLedger};
 use crate::metrics::Metrics;
+use chrono::{DateTime, Utc};
+use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The time, as spending reads it.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// The service's own caps; `None` is no cap.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -22,35 +31,31 @@ impl ServiceBudgets {
     }
 }
 
-/// The budgets, counted in shared counters.
+/// Where one of the service's budgets stands in this instance's eyes, for its gauges.
+#[derive(Default)]
+struct Standing {
+    /// What its counter held when last read, reservations of every instance included.
+    counted: AtomicU64,
+    /// What this instance holds reserved for calls under way.
+    reserved: AtomicU64,
+}
+
+/// The budgets, counted in shared counters and kept in the ledger.
 #[derive(Clone)]
 pub struct Spending {
     counters: Arc<dyn Counters>,
     service: ServiceBudgets,
     metrics: Arc<Metrics>,
+    clock: Clock,
+    ledger: Arc<Ledger>,
+    /// By [`index`] of the budget.
+    standing: Arc<[Standing; 2]>,
 }
 
-/// Units taken for one call: given back, in part, by [`Spending::settle`]. One dropped
-/// unsettled (its request cancelled, its call perhaps made) keeps them all spent, and bills
-/// them to the caller: a budget errs on the side of spending less.
-#[must_use = "a reservation is settled once the call's cost is known"]
-#[derive(Debug)]
-pub struct Reservation {
-    budget: Budget,
-    /// How many units the call may cost.
-    pub granted: u64,
-    /// The counters the units were taken from, and where each holds them.
-    taken_from: Vec<(String, Holder)>,
-    window: crate::domain::access::Window,
-    caller: Option<Arc<Caller>>,
-    settled: bool,
-}
-
-impl Drop for Reservation {
-    fn drop(&mut self) {
-        if !self.settled {
-            bill(self.caller.as_deref(), self.budget, self.granted);
-        }
+fn index(budget: Budget) -> usize {
+    match budget {
+        Budget::XUsersPerDay => 0,
+        Budget::GitHubCallsPerHour => 1,
     }
 }
 
@@ -64,24 +69,15 @@ fn bill(caller: Option<&Caller>, budget: Budget, used: u64) {
     }
 }
 
+/// The name of the counter of the service's `budget`.
+fn service_counter(budget: Budget) -> String {
+    format!("service:{}", budget.id())
+}
+
 fn key_limit(caller: &Caller, budget: Budget) -> Option<u64> {
     match budget {
         Budget::XUsersPerDay => caller.limits.x_users_per_day,
         Budget::GitHubCallsPerHour => caller.limits.github_calls_per_hour,
-    }
-}
-
-impl Reservation {
-    /// A reservation no budget pays for.
-    pub(super) fn free(granted: u64) -> Self {
-        Self {
-            budget: Budget::XUsersPerDay,
-            granted,
-            taken_from: Vec::new(),
-            window: Budget::XUsersPerDay.window(chrono::Utc::now()),
-            settled: false,
-            caller: None,
-        }
     }
 }
 
@@ -95,6 +91,41 @@ impl Spending {
             counters,
             service,
             metrics,
+            clock: Arc::new(Utc::now),
+            ledger: Arc::default(),
+            standing: Arc::default(),
+        }
+    }
+
+    /// The same, reading the time from `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The same, what is spent kept in `store` too: read from it first (so that no budget
+    /// starts again after a restart), then written every few seconds while this lives.
+    ///
+    /// # Errors
+    /// A message when the store cannot be read.
+    pub async fn kept_in(mut self, store: Arc<dyn SpendLedger>) -> Result<Self, String> {
+        self.ledger = Arc::new(Ledger::in_store(store));
+        self.ledger
+            .write((self.clock)())
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(write_regularly(
+            Arc::downgrade(&self.ledger),
+            Arc::clone(&self.clock),
+        ));
+        Ok(self)
+    }
+
+    /// Writes what was spent and is not written yet (at shutdown, say); a failure is logged.
+    pub async fn write_spent(&self) {
+        if let Err(e) = self.ledger.write((self.clock)()).await {
+            tracing::warn!(error = %e, "what the spend budgets spent last could not be written");
         }
     }
 
@@ -109,7 +140,7 @@ impl Spending {
         want: u64,
         least: u64,
     ) -> Result<Reservation, Overspend> {
-        let now = chrono::Utc::now();
+        let now = (self.clock)();
         let window = budget.window(now);
         let caller = Caller::current();
         let mut payers: Vec<(Payer, String, u64)> = Vec::new();
@@ -120,20 +151,33 @@ impl Spending {
             payers.push((Payer::Key, format!("key:{id}:{}", budget.id()), limit));
         }
         if let Some(limit) = self.service.limit(budget) {
-            payers.push((Payer::Service, format!("service:{}", budget.id()), limit));
+            payers.push((Payer::Service, service_counter(budget), limit));
         }
-        let mut granted = want;
-        let mut taken_from: Vec<(String, Holder)> = Vec::new();
+        let paid = Paid {
+            spending: self.clone(),
+            budget,
+            window,
+            held: Vec::new(),
+            caller,
+            service_reserved: 0,
+        };
+        // Built before the first take: cancelled part way, it gives back what it holds.
+        let mut reservation = Reservation::paid(paid, want);
         for (payer, name, limit) in payers {
-            // Every payer before this one holds `granted` units.
-            let taken = self.counters.take(&name, granted, limit, window).await;
+            let floor = self.ledger.floor(&name, window);
+            let taken = self
+                .counters
+                .take(&name, reservation.granted, limit, window, floor)
+                .await;
+            reservation.hold(name, taken.held, taken.units);
             if payer == Payer::Service {
-                self.metrics.budget(budget.id(), limit, taken.spent);
+                self.standing[index(budget)]
+                    .counted
+                    .store(taken.spent, Ordering::Relaxed);
+                self.show(budget);
             }
             if taken.units < least.max(1) {
-                taken_from.push((name, taken.held));
-                self.give_back(&taken_from, granted, window, Some(taken.units))
-                    .await;
+                self.settle(reservation, 0).await;
                 return Err(Overspend {
                     payer,
                     budget,
@@ -141,53 +185,277 @@ impl Spending {
                     retry_after: window.left(now),
                 });
             }
-            self.give_back(&taken_from, granted - taken.units, window, None)
-                .await;
-            granted = taken.units;
-            taken_from.push((name, taken.held));
+            // Every payer before this one holds more: the settling gives it back.
+            reservation.granted = taken.units;
         }
-        Ok(Reservation {
-            budget,
-            granted,
-            taken_from,
-            window,
-            caller,
-            settled: false,
-        })
+        let granted = reservation.granted;
+        if let Some(paid) = reservation.paid_mut()
+            && self.service.limit(budget).is_some()
+        {
+            paid.service_reserved = granted;
+            self.standing[index(budget)]
+                .reserved
+                .fetch_add(granted, Ordering::Relaxed);
+            self.show(budget);
+        }
+        Ok(reservation)
     }
 
-    /// Gives `units` back to each payer in `taken_from`, and `last` (when given) to the last.
-    async fn give_back(
-        &self,
-        taken_from: &[(String, Holder)],
-        units: u64,
-        window: crate::domain::access::Window,
-        last: Option<u64>,
-    ) {
-        for (i, (name, held)) in taken_from.iter().enumerate() {
-            let back = match last {
-                Some(last) if i + 1 == taken_from.len() => last,
-                _ => units,
-            };
-            self.counters.give_back(name, back, window, *held).await;
-        }
-    }
-
-    /// The call cost `used` units of what was reserved: the rest goes back, and the asking
-    /// key is billed for `used`.
+    /// The call returned `used` units of what was reserved: the key is billed what it cost
+    /// (as [`super::Progress::cost`] says: nothing unsent, everything when no answer was
+    /// read) and the rest goes back.
     pub async fn settle(&self, mut reservation: Reservation, used: u64) {
-        reservation.settled = true;
-        if used > reservation.granted {
+        let granted = reservation.granted;
+        let progress = reservation.progress();
+        let Some(paid) = reservation.take_paid() else {
+            return;
+        };
+        if used > granted {
             tracing::warn!(
-                budget = reservation.budget.id(),
-                granted = reservation.granted,
+                budget = paid.budget.id(),
+                granted,
                 used,
                 "an upstream returned more than it was asked for"
             );
         }
-        let unused = reservation.granted.saturating_sub(used);
-        self.give_back(&reservation.taken_from, unused, reservation.window, None)
+        let cost = progress.cost(granted, Some(used));
+        // Given back in a task of its own, so that a request cancelled now loses nothing.
+        let _ = tokio::spawn(self.close(paid, cost)).await;
+    }
+
+    /// Ends a reservation that cost `cost`: bills the caller, notes the spending in the
+    /// ledger, and returns the work of giving back the rest.
+    pub(super) fn close(&self, paid: Paid, cost: u64) -> impl Future<Output = ()> + Send + 'static {
+        bill(paid.caller.as_deref(), paid.budget, cost);
+        for (name, _, _) in &paid.held {
+            self.ledger.spent(name, paid.window, cost);
+        }
+        let standing = &self.standing[index(paid.budget)];
+        standing
+            .reserved
+            .fetch_sub(paid.service_reserved, Ordering::Relaxed);
+        self.show(paid.budget);
+        let spending = self.clone();
+        let service = service_counter(paid.budget);
+        async move {
+            for (name, holder, units) in paid.held {
+                let back = units.saturating_sub(cost);
+                if back == 0 {
+                    continue;
+                }
+                let after = spending
+                    .counters
+                    .give_back(&name, back, paid.window, holder)
+                    .await;
+                if name == service {
+                    let counted = &spending.standing[index(paid.budget)].counted;
+                    match after {
+                        Some(after) => counted.store(after, Ordering::Relaxed),
+                        None => {
+                            let _ =
+                                counted.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                                    Some(n.saturating_sub(back))
+                                });
+                        }
+                    }
+                    spending.show(paid.budget);
+                }
+            }
+        }
+    }
+
+    /// Updates the gauges of the service's `budget`, when it has one.
+    fn show(&self, budget: Budget) {
+        if let Some(limit) = self.service.limit(budget) {
+            let standing = &self.standing[index(budget)];
+            self.metrics.budget(
+                budget.id(),
+                limit,
+                standing.counted.load(Ordering::Relaxed),
+                standing.reserved.load(Ordering::Relaxed),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Progress;
+    use super::*;
+    use crate::domain::access::{KeyId, KeyLimits, LedgerUnavailable, WindowSpend};
+    use crate::outbound::counters::SharedCounters;
+    use async_trait::async_trait;
+    use std::sync::Mutex;
+
+    /// The database's ledger, in memory.
+    #[derive(Default)]
+    struct Book(Mutex<Vec<WindowSpend>>);
+
+    #[async_trait]
+    impl SpendLedger for Book {
+        async fn add_spent(
+            &self,
+            spent: &[WindowSpend],
+            since: DateTime<Utc>,
+        ) -> Result<Vec<WindowSpend>, LedgerUnavailable> {
+            let mut book = self.0.lock().unwrap();
+            for s in spent {
+                match book
+                    .iter_mut()
+                    .find(|b| (&b.counter, b.window_start_ms) == (&s.counter, s.window_start_ms))
+                {
+                    Some(kept) => kept.units += s.units,
+                    None => book.push(s.clone()),
+                }
+            }
+            book.retain(|b| b.window_start_ms >= since.timestamp_millis());
+            Ok(book.clone())
+        }
+    }
+
+    fn at(time: &str) -> Clock {
+        let at = DateTime::parse_from_rfc3339(time)
+            .unwrap()
+            .with_timezone(&Utc);
+        Arc::new(move || at)
+    }
+
+    fn spending(limit: u64, clock: Clock) -> (Spending, Arc<Metrics>) {
+        let metrics = Arc::new(Metrics::new());
+        let budgets = ServiceBudgets {
+            x_users_per_day: Some(limit),
+            github_calls_per_hour: None,
+        };
+        let counters = Arc::new(SharedCounters::new(None));
+        let spending = Spending::new(counters, budgets, Arc::clone(&metrics)).with_clock(clock);
+        (spending, metrics)
+    }
+
+    fn gauge(metrics: &Metrics, name: &str) -> u64 {
+        let line = format!("connected_budget_{name}{{budget=\"x_users_per_day\"}} ");
+        metrics
+            .encode()
+            .lines()
+            .find_map(|l| l.strip_prefix(&line).map(|n| n.parse().unwrap()))
+            .unwrap()
+    }
+
+    async fn left(spending: &Spending) -> u64 {
+        let probe = spending.reserve(Budget::XUsersPerDay, u64::MAX, 1).await;
+        let granted = probe.as_ref().map_or(0, |r| r.granted);
+        if let Ok(probe) = probe {
+            spending.settle(probe, 0).await;
+        }
+        granted
+    }
+
+    #[tokio::test]
+    async fn a_reservation_dropped_before_its_request_is_sent_gives_everything_back() {
+        let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
+        let reservation = spending
+            .reserve(Budget::XUsersPerDay, 1000, 1)
+            .await
+            .unwrap();
+        assert_eq!(gauge(&metrics, "reserved"), 1000);
+        drop(reservation);
+        tokio::task::yield_now().await;
+        assert_eq!(left(&spending).await, 1500);
+        assert_eq!(
+            (gauge(&metrics, "spent"), gauge(&metrics, "reserved")),
+            (0, 0)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reservation_dropped_after_its_request_is_sent_keeps_and_bills_everything() {
+        let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
+        let caller = Arc::new(Caller::new(
+            KeyId::parse("abcdefghijkl").unwrap(),
+            KeyLimits::default(),
+        ));
+        let inner = spending.clone();
+        Arc::clone(&caller)
+            .run(async move {
+                let mut reservation = inner.reserve(Budget::XUsersPerDay, 40, 1).await.unwrap();
+                reservation.progressed(Progress::Sent);
+                drop(reservation);
+            })
             .await;
-        bill(reservation.caller.as_deref(), reservation.budget, used);
+        tokio::task::yield_now().await;
+        assert_eq!(caller.usage().x_users, 40, "the outcome is unknown: billed");
+        assert_eq!(left(&spending).await, 1460);
+        assert_eq!(gauge(&metrics, "spent"), 40);
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_billed_what_it_returned_and_an_unanswered_call_what_it_reserved() {
+        let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
+        let caller = Arc::new(Caller::anonymous());
+        let inner = spending.clone();
+        Arc::clone(&caller)
+            .run(async move {
+                let mut answered = inner.reserve(Budget::XUsersPerDay, 18, 1).await.unwrap();
+                let mut timed_out = inner.reserve(Budget::XUsersPerDay, 5, 1).await.unwrap();
+                answered.progressed(Progress::Answered);
+                timed_out.progressed(Progress::Sent);
+                inner.settle(answered, 12).await;
+                inner.settle(timed_out, 0).await;
+            })
+            .await;
+        assert_eq!(caller.usage().x_users, 17);
+        assert_eq!(left(&spending).await, 1483);
+        assert_eq!(
+            (gauge(&metrics, "spent"), gauge(&metrics, "reserved")),
+            (17, 0)
+        );
+        assert_eq!(gauge(&metrics, "remaining"), 1483);
+    }
+
+    #[tokio::test]
+    async fn a_refused_reservation_holds_nothing_of_the_keys_budget_either() {
+        let (spending, _) = spending(10, at("2026-12-01T12:00:00Z"));
+        let limits = KeyLimits {
+            x_users_per_day: Some(100),
+            ..KeyLimits::default()
+        };
+        let caller = Arc::new(Caller::new(KeyId::parse("abcdefghijkl").unwrap(), limits));
+        let inner = spending.clone();
+        let refused = Arc::clone(&caller)
+            .run(async move {
+                let mut all = inner.reserve(Budget::XUsersPerDay, 10, 10).await.unwrap();
+                all.progressed(Progress::Answered);
+                inner.settle(all, 10).await;
+                inner.reserve(Budget::XUsersPerDay, 50, 1).await
+            })
+            .await;
+        assert_eq!(refused.unwrap_err().payer, Payer::Service);
+        assert_eq!(caller.usage().x_users, 10);
+        // The key's budget took the 50 first, and has them back.
+        let window = Budget::XUsersPerDay.window((spending.clock)());
+        let key = spending
+            .counters
+            .take("key:abcdefghijkl:x_users_per_day", 0, 100, window, 0)
+            .await;
+        assert_eq!(key.spent, 10);
+    }
+
+    #[tokio::test]
+    async fn a_budget_starts_from_what_the_database_keeps_in_its_window_only() {
+        let book: Arc<dyn SpendLedger> = Arc::new(Book::default());
+        let noon = at("2026-12-01T12:00:00Z");
+        let (first, _) = spending(1500, Arc::clone(&noon));
+        let first = first.kept_in(Arc::clone(&book)).await.unwrap();
+        let mut spent = first.reserve(Budget::XUsersPerDay, 1000, 1).await.unwrap();
+        spent.progressed(Progress::Answered);
+        first.settle(spent, 900).await;
+        first.write_spent().await;
+        // A restart: new counters, the same database.
+        let (again, _) = spending(1500, noon);
+        let again = again.kept_in(Arc::clone(&book)).await.unwrap();
+        assert_eq!(left(&again).await, 600);
+        // The next UTC day is a new window.
+        let (tomorrow, _) = spending(1500, at("2026-12-02T00:00:00Z"));
+        let tomorrow = tomorrow.kept_in(book).await.unwrap();
+        assert_eq!(left(&tomorrow).await, 1500);
     }
 }

@@ -11,7 +11,7 @@ use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
-use crate::outbound::upstream::{Per, Spending};
+use crate::outbound::upstream::{Per, Reservation, Spending};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use plan::{complete, follow_cost, plan_reads, unknown_directions};
@@ -72,14 +72,16 @@ impl XApi {
         self.api.url(&path)
     }
 
-    /// One call to `endpoint` (a metrics label), its failures put in the port's words.
+    /// One call to `endpoint` (a metrics label), paid by `reservation`, its failures put in
+    /// the port's words.
     async fn get<T: DeserializeOwned>(
         &self,
         endpoint: &'static str,
         url: Url,
+        reservation: &mut Reservation,
     ) -> Result<T, SocialGraphError> {
         self.api
-            .get_json(endpoint, url)
+            .get_json_paid(endpoint, url, reservation)
             .await?
             .ok_or_else(|| SocialGraphError::Unavailable("it answered 404 Not Found".to_owned()))
     }
@@ -100,8 +102,8 @@ impl XApi {
             .append_pair("user.fields", "public_metrics,protected");
         // X bills each user returned: the budgets must cover every one asked for.
         let asked = handles.len() as u64;
-        let reservation = self.api.reserve(asked, asked).await?;
-        let users = match self.get::<UsersBy>("users_by", url).await {
+        let mut reservation = self.api.reserve(asked, asked).await?;
+        let users = match self.get::<UsersBy>("users_by", url, &mut reservation).await {
             Ok(answer) => answer.read(handles),
             Err(e) => Err(e),
         };

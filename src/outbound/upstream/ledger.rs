@@ -1,0 +1,146 @@
+//! What the budgets spent, as this instance knows it: what it settled and has not written
+//! yet, and what the database last said every instance spent. Together they are the least a
+//! budget has spent in its window, which its counter is never let below: a restart, or a
+//! Redis that comes back empty, does not give the budget back.
+
+use crate::domain::access::{LedgerUnavailable, SpendLedger, Window, WindowSpend};
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+/// How often what was spent is written to the database (as often as what keys spent).
+const WRITE_EVERY: Duration = Duration::from_secs(2);
+
+/// A counter's name and the start of its window, in milliseconds since the epoch.
+type Slot = (String, i64);
+
+/// What this instance knows the budgets spent.
+#[derive(Default)]
+pub(super) struct Ledger {
+    store: Option<Arc<dyn SpendLedger>>,
+    figures: Mutex<Figures>,
+    /// One write at a time: the last, at shutdown, waits for one under way.
+    writing: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct Figures {
+    /// Settled here, not written yet.
+    unwritten: HashMap<Slot, u64>,
+    /// What the database said, with what this instance is writing to it.
+    kept: HashMap<Slot, u64>,
+}
+
+impl Ledger {
+    /// Kept in `store`.
+    pub(super) fn in_store(store: Arc<dyn SpendLedger>) -> Self {
+        Self {
+            store: Some(store),
+            ..Self::default()
+        }
+    }
+
+    fn figures(&self) -> std::sync::MutexGuard<'_, Figures> {
+        self.figures.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Notes `units` spent (and settled) from `counter` in `window`.
+    pub(super) fn spent(&self, counter: &str, window: Window, units: u64) {
+        if units > 0 && self.store.is_some() {
+            *self
+                .figures()
+                .unwritten
+                .entry((counter.to_owned(), window.start_ms()))
+                .or_default() += units;
+        }
+    }
+
+    /// The least `counter` has spent in `window`, every instance together.
+    pub(super) fn floor(&self, counter: &str, window: Window) -> u64 {
+        let slot = (counter.to_owned(), window.start_ms());
+        let figures = self.figures();
+        let of = |map: &HashMap<Slot, u64>| map.get(&slot).copied().unwrap_or(0);
+        of(&figures.kept) + of(&figures.unwritten)
+    }
+
+    /// Adds what was settled since the last write to the database, and reads back what every
+    /// instance spent in the windows of the last day; a failed write is kept for the next.
+    ///
+    /// # Errors
+    /// [`LedgerUnavailable`] when the database could not be written.
+    pub(super) async fn write(&self, now: DateTime<Utc>) -> Result<(), LedgerUnavailable> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let _writing = self.writing.lock().await;
+        // The longest window is a day: older ones are done with.
+        let since = now - TimeDelta::days(1);
+        let since_ms = since.timestamp_millis();
+        let taken: Vec<WindowSpend> = {
+            let mut figures = self.figures();
+            let unwritten = std::mem::take(&mut figures.unwritten);
+            let mut taken = Vec::with_capacity(unwritten.len());
+            for ((counter, start), units) in unwritten {
+                if start < since_ms {
+                    continue;
+                }
+                // Still counted while it is written.
+                *figures.kept.entry((counter.clone(), start)).or_default() += units;
+                taken.push(WindowSpend {
+                    counter,
+                    window_start_ms: start,
+                    units,
+                });
+            }
+            taken
+        };
+        let answer = store.add_spent(&taken, since).await;
+        let mut figures = self.figures();
+        match answer {
+            Ok(totals) => {
+                figures.kept.retain(|(_, start), _| *start >= since_ms);
+                for total in totals {
+                    let kept = figures
+                        .kept
+                        .entry((total.counter, total.window_start_ms))
+                        .or_default();
+                    *kept = (*kept).max(total.units);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                for spend in taken {
+                    let slot = (spend.counter, spend.window_start_ms);
+                    if let Some(kept) = figures.kept.get_mut(&slot) {
+                        *kept = kept.saturating_sub(spend.units);
+                    }
+                    *figures.unwritten.entry(slot).or_default() += spend.units;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Writes what was spent every [`WRITE_EVERY`], until the ledger is dropped.
+pub(super) async fn write_regularly(ledger: Weak<Ledger>, clock: super::spend::Clock) {
+    let mut every = tokio::time::interval(WRITE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        every.tick().await;
+        let Some(ledger) = ledger.upgrade() else {
+            return;
+        };
+        match ledger.write(clock()).await {
+            Ok(()) => failing = false,
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "what the spend budgets spent could not be written; trying again");
+                }
+                failing = true;
+            }
+        }
+    }
+}

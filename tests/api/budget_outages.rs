@@ -1,0 +1,147 @@
+//! A budget holds across restarts and outages: what was spent is kept in the register's
+//! database, an instance starts from it, and a Redis that comes back empty is raised to it.
+
+use crate::fake::{Graph, Service};
+use crate::keys::{Stage, get};
+use crate::redis_server::{RedisPrefix, redis_url};
+use chrono::{Timelike, Utc};
+use reqwest::StatusCode;
+
+const BUDGET: u64 = 20;
+
+/// Forty developers in one organisation: each new pair checked costs two GitHub calls.
+fn crowd() -> Graph {
+    (0..40).fold(Graph::new(), |graph, i| {
+        graph.dev(&format!("dev{i}"), &["acme"], &[])
+    })
+}
+
+/// Checks `pairs` new pairs (from `next` on) through `service`: how many were answered
+/// before the GitHub budget refused one (then it stops).
+async fn check_pairs(service: &Service, next: &mut usize, pairs: usize) -> usize {
+    for answered in 0..pairs {
+        let (a, b) = (2 * *next, 2 * *next + 1);
+        *next += 1;
+        let url = format!("{}/connected/realtime/dev{a}/dev{b}", service.base);
+        let response = get(&url, None, &[]).await;
+        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            let body = response.text().await.unwrap();
+            assert!(body.contains("GitHub calls an hour is spent"), "{body}");
+            return answered;
+        }
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "not connected");
+    }
+    pairs
+}
+
+/// Stops `service` as an operator does (SIGTERM), and waits for it to exit.
+async fn stop(mut service: Service) {
+    let pid = service.id().expect("still running").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    service.wait().await.unwrap();
+}
+
+/// The hour (UTC) now: a test that spans two hours has two budgets, and proves nothing.
+fn hour() -> u32 {
+    Utc::now().hour()
+}
+
+#[tokio::test]
+async fn a_github_budget_holds_across_restarts_with_redis_absent_or_unreachable() {
+    let started = hour();
+    let stage = Stage::with(crowd()).await;
+    let service = || {
+        stage
+            .service()
+            .env("BUDGET_GITHUB_CALLS_PER_HOUR", BUDGET.to_string())
+    };
+    let mut next = 0;
+    // Eight calls, then a restart.
+    let first = service().start().await;
+    assert_eq!(check_pairs(&first, &mut next, 4).await, 4);
+    stop(first).await;
+    // Six more on an instance whose Redis cannot be reached: the database's figure holds.
+    let unreachable = service()
+        .env("REDIS_URL", "redis://127.0.0.1:1")
+        .start()
+        .await;
+    assert_eq!(check_pairs(&unreachable, &mut next, 3).await, 3);
+    stop(unreachable).await;
+    // Then as many as the budget still allows, and no more.
+    let last = service().start().await;
+    let answered = check_pairs(&last, &mut next, 20).await;
+    let calls = stage.github.call_count() as u64;
+    eprintln!(
+        "GitHub calls across two restarts (no Redis, then Redis unreachable) against a budget of {BUDGET}: {calls}"
+    );
+    if hour() != started {
+        eprintln!("SKIPPED: the hour turned during the test");
+        return;
+    }
+    assert!(
+        calls <= BUDGET,
+        "{calls} GitHub calls on a budget of {BUDGET}"
+    );
+    assert_eq!(answered, 3, "the budget was used to its last call");
+}
+
+#[tokio::test]
+async fn a_github_budget_holds_when_redis_comes_back_empty() {
+    let Some(prefix) = RedisPrefix::new().await else {
+        return;
+    };
+    let started = hour();
+    let stage = Stage::with(crowd()).await;
+    let service = stage
+        .service()
+        .env("BUDGET_GITHUB_CALLS_PER_HOUR", BUDGET.to_string())
+        .env("REDIS_URL", redis_url())
+        .env("REDIS_PREFIX", &prefix.0)
+        .start()
+        .await;
+    let mut next = 0;
+    assert_eq!(check_pairs(&service, &mut next, 6).await, 6);
+    // Redis restarts empty: the budget's count is gone from it.
+    prefix.delete_keys().await;
+    let answered = check_pairs(&service, &mut next, 20).await;
+    let calls = stage.github.call_count() as u64;
+    eprintln!("GitHub calls across an emptied Redis against a budget of {BUDGET}: {calls}");
+    if hour() != started {
+        eprintln!("SKIPPED: the hour turned during the test");
+        return;
+    }
+    assert!(
+        calls <= BUDGET,
+        "{calls} GitHub calls on a budget of {BUDGET}"
+    );
+    assert_eq!(answered, 4, "the budget was used to its last call");
+    // A new instance, started once the figure is written (every two seconds), starts from
+    // it too.
+    let database = sqlx::SqlitePool::connect(&stage.database).await.unwrap();
+    let written = async || -> i64 {
+        sqlx::query_scalar(
+            "SELECT COALESCE(SUM(units), 0) FROM budget_spent WHERE counter = 'service:github_calls_per_hour'",
+        )
+        .fetch_one(&database)
+        .await
+        .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while written().await < 20 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let another = stage
+        .service()
+        .env("BUDGET_GITHUB_CALLS_PER_HOUR", BUDGET.to_string())
+        .env("REDIS_URL", redis_url())
+        .env("REDIS_PREFIX", &prefix.0)
+        .start()
+        .await;
+    prefix.delete_keys().await;
+    assert_eq!(check_pairs(&another, &mut next, 1).await, 0);
+    assert_eq!(stage.github.call_count() as u64, calls);
+}
