@@ -3,6 +3,7 @@
 
 use super::access::Refusals;
 use super::request_log::RouteName;
+use super::sites::Misdirected;
 use super::{ApiError, ErrorsBody, StatusBody};
 use crate::application::Connections;
 use crate::metrics::Metrics;
@@ -18,7 +19,7 @@ use std::time::Instant;
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "The metrics in the Prometheus (OpenMetrics) text format", body = String,
                content_type = "application/openmetrics-text"),
-               Refusals),
+               Refusals, Misdirected),
     security((), ("bearer" = [])))]
 pub(super) async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> Response {
     (
@@ -33,7 +34,7 @@ pub(super) async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> Respons
 
 /// Liveness: 200 while the process runs.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "The process runs", body = StatusBody)))]
+    responses((status = 200, description = "The process runs", body = StatusBody), Misdirected))]
 pub(super) async fn healthz() -> Json<StatusBody> {
     Json(StatusBody {
         status: "ok".into(),
@@ -43,7 +44,8 @@ pub(super) async fn healthz() -> Json<StatusBody> {
 /// Readiness: 200 when the register answers, 503 otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "The register answers", body = StatusBody),
-              (status = 503, description = "The register does not answer", body = ErrorsBody)))]
+              (status = 503, description = "The register does not answer", body = ErrorsBody),
+              Misdirected))]
 pub(super) async fn readyz(State(connections): State<Connections>) -> Response {
     match connections.ready().await {
         Ok(()) => Json(StatusBody {
