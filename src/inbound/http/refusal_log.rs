@@ -129,7 +129,8 @@ impl Drop for RefusalLog {
 }
 
 async fn write_regularly(log: Weak<RefusalLog>) {
-    let mut every = tokio::time::interval(EVERY);
+    // A window is written at most a quarter of its length after it ends.
+    let mut every = tokio::time::interval(EVERY / 4);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
