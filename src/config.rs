@@ -493,6 +493,28 @@ mod tests {
     }
 
     #[test]
+    fn the_start_up_line_says_why_keys_are_needed_or_not() {
+        let why = |addr: &str, auth: AuthMode| {
+            Config {
+                listen_addr: addr.parse().unwrap(),
+                auth,
+                ..Config::default()
+            }
+            .keys()
+            .1
+        };
+        assert_eq!(
+            why("127.0.0.1:5000", AuthMode::Auto),
+            "auth=auto, listening on loopback 127.0.0.1:5000; requests through a proxy need a key"
+        );
+        assert_eq!(
+            why("0.0.0.0:5000", AuthMode::Auto),
+            "auth=auto, listening on 0.0.0.0:5000"
+        );
+        assert_eq!(why("0.0.0.0:5000", AuthMode::Open), "auth=open");
+    }
+
+    #[test]
     fn an_allowed_host_is_a_bare_name_in_lower_case() {
         assert_eq!(
             allowed_host(" Demo.Example.COM. "),

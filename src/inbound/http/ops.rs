@@ -34,7 +34,7 @@ pub(super) async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> Respons
 
 /// Liveness: 200 while the process runs.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "The process runs", body = StatusBody), Misdirected))]
+    responses((status = 200, description = "The process runs", body = StatusBody)))]
 pub(super) async fn healthz() -> Json<StatusBody> {
     Json(StatusBody {
         status: "ok".into(),
@@ -44,8 +44,7 @@ pub(super) async fn healthz() -> Json<StatusBody> {
 /// Readiness: 200 when the register answers, 503 otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "The register answers", body = StatusBody),
-              (status = 503, description = "The register does not answer", body = ErrorsBody),
-              Misdirected))]
+              (status = 503, description = "The register does not answer", body = ErrorsBody)))]
 pub(super) async fn readyz(State(connections): State<Connections>) -> Response {
     match connections.ready().await {
         Ok(()) => Json(StatusBody {

@@ -4,7 +4,8 @@
 //! - A service open without a key answers only to the names it is known by: loopback names,
 //!   IP addresses, and `ALLOWED_HOSTS`. A page that points a name of its own at the service
 //!   (DNS rebinding) sends that name as `Host`, and is answered 421. An IP address cannot
-//!   be rebound: a browser that sends one is on the service's own origin.
+//!   be rebound: a browser that sends one is on the service's own origin. Health and
+//!   readiness answer any host: they tell a page nothing, and checkers send all sorts.
 //! - A request the browser marks as sent by another site's page (`Sec-Fetch-Site:
 //!   cross-site`, or `same-site`: another port of localhost is the same site) is refused
 //!   on the routes that spend or record, whatever the auth mode: the API allows no other
@@ -25,8 +26,11 @@ use std::sync::Arc;
 
 static SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
+/// Routes that answer whatever host a request names.
+const ANY_HOST: [&str; 2] = ["/healthz", "/readyz"];
+
 /// The answer to a request naming another host, as the OpenAPI document lists it on every
-/// route (a description: it is made by [`own_names_only`]).
+/// route but health and readiness (a description: it is made by [`own_names_only`]).
 #[derive(utoipa::IntoResponses)]
 pub enum Misdirected {
     #[response(status = 421, description = "While no API key is required, the request names a host (`Host`, or HTTP/2's `:authority`) other than localhost, an IP address or one in ALLOWED_HOSTS; nothing is done",
@@ -49,7 +53,8 @@ pub(super) async fn own_names_only(
     request: Request,
     next: Next,
 ) -> Response {
-    if names.access.is_open_to(reach(request.headers()))
+    if !ANY_HOST.contains(&request.uri().path())
+        && names.access.is_open_to(reach(request.headers()))
         && !is_own_name(named_host(&request).as_deref(), &names.allowed)
     {
         let mut response = ApiError::new(
