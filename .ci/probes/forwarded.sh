@@ -38,7 +38,7 @@ got=$(status "http://$address/connected/realtime/alice/bob")
 
 # The refusals' summary is written within a second or so.
 for _ in $(seq 30); do
-    counted=$(grep 'reason="no key"' "$server_log" | grep -o 'count=[0-9]*' | cut -d= -f2 | paste -sd+ | bc || true)
+    counted=$(grep 'reason="no key"' "$server_log" | grep -o 'count=[0-9]*' | cut -d= -f2 | awk '{ n += $1 } END { print n + 0 }' || true)
     [ "${counted:-0}" -ge "$refused" ] && break
     sleep 0.1
 done
