@@ -54,6 +54,26 @@ pub fn upstream_url(raw: &str, variable: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// A host name an open service answers to, as written in `ALLOWED_HOSTS`: compared in lower
+/// case, without a final dot.
+///
+/// # Errors
+/// A message when it is not a bare name (a scheme, a port, a path, a space).
+pub fn allowed_host(raw: &str) -> Result<String, String> {
+    let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    let bare = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if bare {
+        Ok(name)
+    } else {
+        Err(format!(
+            "ALLOWED_HOSTS: {raw:?} is not a host name (write names such as demo.example.com, without scheme or port)"
+        ))
+    }
+}
+
 /// A default origin, a constant known to be one.
 fn default_url(raw: &str) -> Url {
     upstream_url(raw, "a default").expect("the default origins are http(s) URLs") // ok: constants
@@ -178,6 +198,19 @@ impl std::fmt::Display for AuthMode {
     }
 }
 
+/// Who needs an API key, as the auth mode and the listen address decide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// Every guarded route needs one.
+    Required,
+    /// Open to this host's own clients, on a loopback address: a request that came through
+    /// a proxy (it carries `Forwarded`, `X-Forwarded-For`, `X-Forwarded-Host` or
+    /// `X-Real-IP`) is not one of them, and needs a key.
+    ThroughProxies,
+    /// Open to everyone who reaches the port.
+    Off,
+}
+
 /// How the log is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
@@ -261,6 +294,9 @@ pub struct Config {
     pub bluesky_handle_suffix: String,
     /// How long register entries are kept and served; `None` keeps them for ever.
     pub register_retention: Option<Duration>,
+    /// Host names an open service answers to besides loopback names and IP addresses
+    /// (lower case, without port).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -297,21 +333,30 @@ impl std::fmt::Debug for Config {
             )
             .field("bluesky_handle_suffix", &self.bluesky_handle_suffix)
             .field("register_retention", &self.register_retention)
+            .field("allowed_hosts", &self.allowed_hosts)
             .finish()
     }
 }
 
 impl Config {
-    /// Whether callers need a key: as `auth` says, and for `auto`, unless the service
-    /// listens on a loopback address only or serves the demo graph.
-    pub fn keys_required(&self) -> bool {
+    /// Who needs a key, and why, in words for the start-up line: as `auth` says, and for
+    /// `auto`, open to this host's own clients on a loopback address, open with the demo
+    /// graph (it spends nothing), required otherwise.
+    pub fn keys(&self) -> (Keys, String) {
+        let address = self.listen_addr;
         match self.auth {
-            AuthMode::Open => false,
-            AuthMode::Keys => true,
-            AuthMode::Auto => {
-                let loopback = self.listen_addr.ip().to_canonical().is_loopback();
-                !(loopback || matches!(self.upstreams, Upstreams::Demo(_)))
+            AuthMode::Open => (Keys::Off, "auth=open".to_owned()),
+            AuthMode::Keys => (Keys::Required, "auth=keys".to_owned()),
+            AuthMode::Auto if address.ip().to_canonical().is_loopback() => (
+                Keys::ThroughProxies,
+                format!(
+                    "auth=auto, listening on loopback {address}; requests through a proxy need a key"
+                ),
+            ),
+            AuthMode::Auto if matches!(self.upstreams, Upstreams::Demo(_)) => {
+                (Keys::Off, format!("auth=auto, the demo graph on {address}"))
             }
+            AuthMode::Auto => (Keys::Required, format!("auth=auto, listening on {address}")),
         }
     }
 }
@@ -350,6 +395,7 @@ impl Default for Config {
             bluesky_api_url: default_url(DEFAULT_BLUESKY_API_URL),
             bluesky_handle_suffix: DEFAULT_BLUESKY_HANDLE_SUFFIX.to_owned(),
             register_retention: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -402,25 +448,87 @@ mod tests {
 
     #[test]
     fn keys_are_required_off_loopback_unless_told_otherwise() {
-        let on = |addr: &str, auth: AuthMode, upstreams: Upstreams| Config {
-            listen_addr: addr.parse().unwrap(),
-            auth,
-            upstreams,
-            ..Config::default()
+        let on = |addr: &str, auth: AuthMode, upstreams: Upstreams| {
+            Config {
+                listen_addr: addr.parse().unwrap(),
+                auth,
+                upstreams,
+                ..Config::default()
+            }
+            .keys()
+            .0
         };
         let real = || Upstreams::Real;
-        assert!(!on("127.0.0.1:5000", AuthMode::Auto, real()).keys_required());
-        assert!(!on("127.9.9.9:5000", AuthMode::Auto, real()).keys_required());
-        assert!(!on("[::1]:5000", AuthMode::Auto, real()).keys_required());
-        assert!(!on("[::ffff:127.0.0.1]:5000", AuthMode::Auto, real()).keys_required());
-        assert!(on("0.0.0.0:5000", AuthMode::Auto, real()).keys_required());
-        assert!(on("[::]:5000", AuthMode::Auto, real()).keys_required());
-        assert!(on("192.168.1.2:5000", AuthMode::Auto, real()).keys_required());
-        assert!(!on("0.0.0.0:5000", AuthMode::Auto, Upstreams::Demo(None)).keys_required());
-        assert!(on("127.0.0.1:5000", AuthMode::Keys, Upstreams::Demo(None)).keys_required());
-        assert!(!on("0.0.0.0:5000", AuthMode::Open, real()).keys_required());
+        let demo = || Upstreams::Demo(None);
+        for local in [
+            "127.0.0.1:5000",
+            "127.9.9.9:5000",
+            "[::1]:5000",
+            "[::ffff:127.0.0.1]:5000",
+        ] {
+            assert_eq!(
+                on(local, AuthMode::Auto, real()),
+                Keys::ThroughProxies,
+                "{local}"
+            );
+            assert_eq!(
+                on(local, AuthMode::Auto, demo()),
+                Keys::ThroughProxies,
+                "{local}"
+            );
+        }
+        for public in ["0.0.0.0:5000", "[::]:5000", "192.168.1.2:5000"] {
+            assert_eq!(
+                on(public, AuthMode::Auto, real()),
+                Keys::Required,
+                "{public}"
+            );
+        }
+        assert_eq!(on("0.0.0.0:5000", AuthMode::Auto, demo()), Keys::Off);
+        assert_eq!(on("127.0.0.1:5000", AuthMode::Keys, demo()), Keys::Required);
+        assert_eq!(on("0.0.0.0:5000", AuthMode::Open, real()), Keys::Off);
+        assert_eq!(on("127.0.0.1:5000", AuthMode::Open, real()), Keys::Off);
         assert_eq!("KEYS".parse::<AuthMode>(), Ok(AuthMode::Keys));
         assert!("closed".parse::<AuthMode>().is_err());
+    }
+
+    #[test]
+    fn the_start_up_line_says_why_keys_are_needed_or_not() {
+        let why = |addr: &str, auth: AuthMode| {
+            Config {
+                listen_addr: addr.parse().unwrap(),
+                auth,
+                ..Config::default()
+            }
+            .keys()
+            .1
+        };
+        assert_eq!(
+            why("127.0.0.1:5000", AuthMode::Auto),
+            "auth=auto, listening on loopback 127.0.0.1:5000; requests through a proxy need a key"
+        );
+        assert_eq!(
+            why("0.0.0.0:5000", AuthMode::Auto),
+            "auth=auto, listening on 0.0.0.0:5000"
+        );
+        assert_eq!(why("0.0.0.0:5000", AuthMode::Open), "auth=open");
+    }
+
+    #[test]
+    fn an_allowed_host_is_a_bare_name_in_lower_case() {
+        assert_eq!(
+            allowed_host(" Demo.Example.COM. "),
+            Ok("demo.example.com".to_owned())
+        );
+        for wrong in [
+            "https://demo.example.com",
+            "demo.example.com:5000",
+            "a b",
+            "",
+            "x/y",
+        ] {
+            assert!(allowed_host(wrong).is_err(), "{wrong}");
+        }
     }
 
     #[test]

@@ -30,12 +30,17 @@ pub enum Refusal {
     Revoked,
     /// The key lacks this scope (the request still counts against its rate).
     MissingScope {
+        key: KeyId,
         scope: Scope,
         rate: Rate,
         admission: Admission,
     },
     /// The key's request rate is used up.
-    RateLimited { rate: Rate, admission: Admission },
+    RateLimited {
+        key: KeyId,
+        rate: Rate,
+        admission: Admission,
+    },
     /// The key store could not be read.
     Unavailable(String),
 }
@@ -48,10 +53,23 @@ pub struct Admitted {
     pub admission: Admission,
 }
 
-/// The gate in front of the use cases: open, or keys required.
+/// How a request reached the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Straight from its client.
+    Direct,
+    /// Through a proxy, which said so in a header: its client may be anyone the proxy serves.
+    Proxied,
+}
+
+/// The gate in front of the use cases: open, keys required, or keys required of requests
+/// that came through a proxy only.
 #[derive(Clone)]
 pub struct Access {
     gate: Option<Arc<Gate>>,
+    /// A request straight from its client needs no key (the service listens where only
+    /// this host's clients reach it).
+    open_to_direct: bool,
 }
 
 struct Gate {
@@ -67,7 +85,10 @@ struct Gate {
 impl Access {
     /// Everyone may ask.
     pub fn open() -> Self {
-        Self { gate: None }
+        Self {
+            gate: None,
+            open_to_direct: false,
+        }
     }
 
     /// Only holders of a key in `keys` may ask; rates are counted in `counters`. What keys
@@ -80,12 +101,28 @@ impl Access {
             writing: tokio::sync::Mutex::new(()),
         });
         tokio::spawn(write_use_regularly(Arc::downgrade(&gate)));
-        Self { gate: Some(gate) }
+        Self {
+            gate: Some(gate),
+            open_to_direct: false,
+        }
     }
 
-    /// Lets a request with `bearer` (the `Authorization: Bearer` value) through when its key
-    /// is known, not revoked, has a request left in its rate and holds every scope in `needs`;
-    /// `None` when the gate is open.
+    /// The same gate, letting requests straight from their client through without a key:
+    /// only those that came through a proxy need one.
+    #[must_use]
+    pub fn open_to_direct_clients(mut self) -> Self {
+        self.open_to_direct = true;
+        self
+    }
+
+    /// Whether a request that reached the service this way is let through without a key.
+    pub fn is_open_to(&self, reach: Reach) -> bool {
+        self.gate.is_none() || (self.open_to_direct && reach == Reach::Direct)
+    }
+
+    /// Lets a request with `bearer` (the `Authorization: Bearer` value) that reached the
+    /// service by `reach` through when its key is known, not revoked, has a request left in
+    /// its rate and holds every scope in `needs`; `None` when the gate is open to it.
     ///
     /// # Errors
     /// The [`Refusal`], in that order of checks.
@@ -93,8 +130,9 @@ impl Access {
         &self,
         bearer: Option<&str>,
         needs: &[Scope],
+        reach: Reach,
     ) -> Result<Option<Admitted>, Refusal> {
-        let Some(gate) = &self.gate else {
+        let Some(gate) = self.gate.as_ref().filter(|_| !self.is_open_to(reach)) else {
             return Ok(None);
         };
         let bearer = bearer.ok_or(Refusal::NoKey)?;
@@ -123,10 +161,15 @@ impl Access {
             )
             .await;
         if !admission.admitted {
-            return Err(Refusal::RateLimited { rate, admission });
+            return Err(Refusal::RateLimited {
+                key: key.id,
+                rate,
+                admission,
+            });
         }
         if let Some(&scope) = needs.iter().find(|&&scope| !key.scopes.contains(scope)) {
             return Err(Refusal::MissingScope {
+                key: key.id,
                 scope,
                 rate,
                 admission,

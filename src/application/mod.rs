@@ -9,7 +9,7 @@ mod history;
 mod keys;
 mod network;
 
-pub use access::{Access, Admitted, Refusal};
+pub use access::{Access, Admitted, Reach, Refusal};
 pub use history::history;
 pub use keys::{KeyError, create_key, list_keys, revoke_key};
 pub use network::{Connection, TeamNetwork, Undecided};

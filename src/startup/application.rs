@@ -46,7 +46,7 @@ impl Application {
             .map_err(|e| StartupError(format!("cannot listen on {}: {e}", config.listen_addr)))?;
         Ok(Self {
             listener,
-            router: http::router(connections, metrics, access.clone()),
+            router: http::router(connections, metrics, access.clone(), &config.allowed_hosts),
             limits: http::server::Limits {
                 timeouts: http::server::Timeouts {
                     header_read: config.header_read_timeout,

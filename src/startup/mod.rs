@@ -6,7 +6,7 @@ mod application;
 pub use application::{Application, shutdown_signal};
 
 use crate::application::{Access, Connections};
-use crate::config::{Config, Upstreams};
+use crate::config::{self, Config, Upstreams};
 use crate::domain::access::{ApiKeys, Counters, SpendLedger};
 use crate::domain::{Network, Register, SocialGraph};
 use crate::metrics::Metrics;
@@ -97,27 +97,42 @@ fn wire(
     Ok(connections.with_deadline(config.request_timeout))
 }
 
-/// The gate the configuration asks for: open, or keys from `keys` with rates counted in
-/// Redis when configured. Said in the log, with what an operator must do when no key can
-/// pass.
+/// The gate the configuration asks for: open, keys from `keys` (with rates counted in Redis
+/// when configured), or keys for requests through a proxy only. Said in one line of the
+/// log, with why, and with what an operator must do when no key can pass.
 async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Shared) -> Access {
-    if !config.keys_required() {
-        if !config.listen_addr.ip().to_canonical().is_loopback() {
-            tracing::warn!(address = %config.listen_addr, auth = %config.auth, "API keys are not required on an address that is not loopback: anyone who reaches it spends the upstream budgets and reads the register (set AUTH=keys)");
+    let (rule, why) = config.keys();
+    if rule == config::Keys::Off {
+        if config.listen_addr.ip().to_canonical().is_loopback() {
+            tracing::info!("API keys: off ({why})");
+        } else {
+            tracing::warn!(
+                "API keys: off ({why}): anyone who reaches {} spends the upstream budgets and reads the register (set AUTH=keys)",
+                config.listen_addr
+            );
         }
         return Access::open();
     }
-    match keys.any_usable().await {
-        Ok(true) => tracing::info!(auth = %config.auth, "API keys are required"),
-        Ok(false) => {
-            tracing::warn!(auth = %config.auth, "API keys are required and none exists: every request but health, readiness and the documentation will be refused; create one with `connected keys create NAME`")
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "API keys are required and the key store cannot be read yet")
+    if rule == config::Keys::ThroughProxies {
+        tracing::info!("API keys: off ({why})");
+    } else {
+        match keys.any_usable().await {
+            Ok(true) => tracing::info!("API keys: required ({why})"),
+            Ok(false) => tracing::warn!(
+                "API keys: required ({why}), and none exists: every request but health, readiness, the page and the documentation will be refused; create one with `connected keys create NAME`"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "API keys: required ({why}), and the key store cannot be read yet")
+            }
         }
     }
     let keys: Arc<dyn ApiKeys> = Arc::new(RecentKeys::new(keys));
-    Access::with_keys(keys, Arc::clone(&shared.counters))
+    let access = Access::with_keys(keys, Arc::clone(&shared.counters));
+    if rule == config::Keys::ThroughProxies {
+        access.open_to_direct_clients()
+    } else {
+        access
+    }
 }
 
 /// The demo graph in `file`, or the bundled one.

@@ -271,7 +271,7 @@ async fn a_request_body_sent_a_byte_a_second_is_cut_at_the_header_timeout() {
     let mut stream = connect(&app).await;
     stream
         .write_all(
-            b"POST /connected/network HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+            b"POST /connected/network HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
               Content-Length: 1000\r\n\r\n{\"developers\": [",
         )
         .await

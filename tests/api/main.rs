@@ -4,13 +4,16 @@
 /// The fake GitHub and X servers.
 use connected_fakes as fake;
 
+mod audit_log;
 mod budget_outages;
 mod budgets;
 mod cli;
 mod connections;
 mod counters;
+mod cross_site;
 mod docs;
 mod economy;
+mod forwarded;
 mod graphs;
 mod helpers;
 mod instances;

@@ -90,6 +90,12 @@ pub(super) struct Settings {
     /// and are deleted in the background. Unset or empty keeps them for ever.
     #[arg(long, env = "REGISTER_RETENTION", value_parser = parse_retention, global = true, hide_env_values = true)]
     register_retention: Option<Retention>,
+    /// Host names (comma-separated, no scheme or port) an open service answers to, besides
+    /// localhost and IP addresses: with no API key required, a request naming any other host
+    /// is refused (421), so that a web page cannot reach the service through a name of its
+    /// own (DNS rebinding).
+    #[arg(long, env = "ALLOWED_HOSTS", default_value = "", value_parser = parse_allowed_hosts, global = true, hide_env_values = true)]
+    allowed_hosts: AllowedHosts,
     /// Every Redis key starts with this.
     #[arg(long, env = "REDIS_PREFIX", default_value = config::DEFAULT_REDIS_PREFIX, global = true, hide_env_values = true)]
     redis_prefix: String,
@@ -138,6 +144,19 @@ fn parse_retention(raw: &str) -> Result<Retention, String> {
         .map(|retention| Retention(Some(retention.0)))
 }
 
+/// Host names as written: empty is none.
+#[derive(Debug, Clone)]
+struct AllowedHosts(Vec<String>);
+
+fn parse_allowed_hosts(raw: &str) -> Result<AllowedHosts, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(config::allowed_host)
+        .collect::<Result<_, _>>()
+        .map(AllowedHosts)
+}
+
 impl Settings {
     /// The configuration these settings make.
     ///
@@ -149,6 +168,7 @@ impl Settings {
         Ok(Config {
             listen_addr: listen_addr.unwrap_or(Config::default().listen_addr),
             auth: self.auth,
+            allowed_hosts: self.allowed_hosts.0,
             database_url: self.database_url,
             github_api_url: config::upstream_url(&self.github_api_url, "GITHUB_API_URL")?,
             github_token: secrets.github_token,

@@ -5,9 +5,10 @@
 
 use super::checks::freshness;
 use super::errors::ApiError;
+use super::refusal_log::Refused;
 use super::request_log::Spent;
 use super::wire::ErrorsBody;
-use crate::application::{Access, Freshness, Refusal};
+use crate::application::{Access, Freshness, Reach, Refusal};
 use crate::domain::access::{Admission, Caller, Rate, Scope};
 use crate::domain::retry_after_secs;
 use axum::extract::{Request, State};
@@ -29,7 +30,7 @@ pub enum Refusals {
                headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"connected\"`, with `error=\"invalid_token\"` for a key that is not valid")),
                example = json!({"errors": ["an API key is required: send Authorization: Bearer <key>"]}))]
     Unauthorized(ErrorsBody),
-    #[response(status = 403, description = "The API key lacks the route's scope (or `fresh`, for `Cache-Control: no-cache`); nothing is done",
+    #[response(status = 403, description = "The API key lacks the route's scope (or `fresh`, for `Cache-Control: no-cache`); or, on the routes that spend or record, a browser sent the request from another site's page (`Sec-Fetch-Site: cross-site` or `same-site`), whatever the key; nothing is done",
                headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"connected\", error=\"insufficient_scope\", scope=\"...\"`")),
                example = json!({"errors": ["the API key lacks the scope \"fresh\""]}))]
     Forbidden(ErrorsBody),
@@ -59,7 +60,8 @@ pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
         needs.push(Scope::Fresh);
     }
     let bearer = bearer(request.headers());
-    let admitted = match guard.access.admit(bearer.as_deref(), &needs).await {
+    let reach = reach(request.headers());
+    let admitted = match guard.access.admit(bearer.as_deref(), &needs, reach).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refused(refusal),
     };
@@ -94,6 +96,24 @@ struct Counted {
 impl Drop for Counted {
     fn drop(&mut self) {
         self.access.spent(&self.caller);
+    }
+}
+
+/// Headers a proxy adds to say whom it forwards for.
+const FORWARDED: [HeaderName; 4] = [
+    header::FORWARDED,
+    HeaderName::from_static("x-forwarded-for"),
+    HeaderName::from_static("x-forwarded-host"),
+    HeaderName::from_static("x-real-ip"),
+];
+
+/// How a request reached the service: through a proxy when it carries a header a proxy
+/// adds (whatever its value: a proxy that says anything is in the way).
+pub(super) fn reach(headers: &HeaderMap) -> Reach {
+    if FORWARDED.iter().any(|name| headers.contains_key(name)) {
+        Reach::Proxied
+    } else {
+        Reach::Direct
     }
 }
 
@@ -145,8 +165,23 @@ fn rate_values(rate: Rate, admission: Admission) -> (HeaderValue, HeaderValue) {
     )
 }
 
-/// The answer to a refused request.
+/// The answer to a refused request, marked for the log's summary of refusals with why and,
+/// when the key was recognised, whose.
 fn refused(refusal: Refusal) -> Response {
+    let (reason, key) = match &refusal {
+        Refusal::NoKey => ("no key", None),
+        Refusal::InvalidKey => ("invalid key", None),
+        Refusal::Revoked => ("revoked key", None),
+        Refusal::MissingScope { key, .. } => ("missing scope", Some(key.to_string())),
+        Refusal::RateLimited { key, .. } => ("key rate used up", Some(key.to_string())),
+        Refusal::Unavailable(_) => return answer(refusal),
+    };
+    let mut response = answer(refusal);
+    response.extensions_mut().insert(Refused { reason, key });
+    response
+}
+
+fn answer(refusal: Refusal) -> Response {
     match refusal {
         Refusal::NoKey => challenged(
             StatusCode::UNAUTHORIZED,
@@ -167,6 +202,7 @@ fn refused(refusal: Refusal) -> Response {
             scope,
             rate,
             admission,
+            ..
         } => {
             let mut response = challenged(
                 StatusCode::FORBIDDEN,
@@ -178,7 +214,9 @@ fn refused(refusal: Refusal) -> Response {
             insert_rate_fields(response.headers_mut(), rate, admission);
             response
         }
-        Refusal::RateLimited { rate, admission } => {
+        Refusal::RateLimited {
+            rate, admission, ..
+        } => {
             let wait = retry_after_secs(admission.reset);
             let mut response = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -1,6 +1,7 @@
 //! The checks: one pair now, or a whole team's network.
 
 use super::access::Refusals;
+use super::sites::Misdirected;
 use super::{
     ApiError, ErrorsBody, NetworkBody, Pair, TeamRequest, VerdictBody, developers, errors,
 };
@@ -43,6 +44,7 @@ use axum::response::{IntoResponse, Response};
         (status = 504, description = "The upstreams together took longer than REQUEST_TIMEOUT", body = ErrorsBody,
          example = json!({"errors": ["the upstreams did not answer within 1m; try again later"]})),
         Refusals,
+        Misdirected,
     ),
     security((), ("bearer" = []))
 )]
@@ -88,6 +90,7 @@ pub(super) const TEAM_BODY_LIMIT: usize = 64 * 1024;
         (status = 503, description = "An upstream is rate-limited or the service's spend budget is spent (with `Retry-After`), the API keys cannot be read, or the register is unavailable; nothing recorded", body = ErrorsBody,
          headers(("Retry-After" = u64, description = "Seconds until the upstream's rate limit resets"))),
         Refusals,
+        Misdirected,
     ),
     security((), ("bearer" = []))
 )]

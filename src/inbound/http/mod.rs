@@ -8,15 +8,18 @@ mod errors;
 mod fallback;
 mod ops;
 mod page;
+mod refusal_log;
 mod register;
 mod request_log;
 pub mod server;
+mod sites;
 #[cfg(test)]
 mod testing;
 mod wire;
 
 pub use access::Refusals;
 pub use errors::ApiError;
+pub use sites::Misdirected;
 pub use wire::{
     ConnectionBody, ErrorsBody, NetworkBody, RegisterEntry, StatusBody, TeamRequest, UndecidedBody,
     VerdictBody,
@@ -67,7 +70,8 @@ impl utoipa::Modify for BearerKeys {
             .bearer_format("cdk_…")
             .description(Some(
                 "An API key made by `connected keys create NAME`. Required unless the service \
-                 is open (AUTH=open, or AUTH=auto on a loopback address or with the demo graph).",
+                 is open (AUTH=open, AUTH=auto with the demo graph, or AUTH=auto on a loopback \
+                 address for a request that did not come through a proxy).",
             ))
             .build();
         openapi
@@ -97,11 +101,21 @@ impl FromRef<AppState> for Arc<Metrics> {
 }
 
 /// The whole HTTP application for the given use cases, behind `access`, counting into
-/// `metrics`. Health, readiness and the documentation are always open.
-pub fn router(connections: Connections, metrics: Arc<Metrics>, access: Access) -> Router {
+/// `metrics`. Health, readiness and the documentation are always open; while the service is
+/// open, it answers to localhost, IP addresses and `allowed_hosts` only.
+pub fn router(
+    connections: Connections,
+    metrics: Arc<Metrics>,
+    access: Access,
+    allowed_hosts: &[String],
+) -> Router {
     let state = AppState {
         connections,
         metrics: Arc::clone(&metrics),
+    };
+    let names = sites::Names {
+        access: access.clone(),
+        allowed: allowed_hosts.into(),
     };
     let needs = |scope| {
         let guard = Guard {
@@ -114,7 +128,9 @@ pub fn router(connections: Connections, metrics: Arc<Metrics>, access: Access) -
     Router::new()
         .route(
             "/connected/realtime/{dev1}/{dev2}",
-            get(realtime).route_layer(needs(Scope::Check)),
+            get(realtime)
+                .route_layer(needs(Scope::Check))
+                .route_layer(middleware::from_fn(sites::same_origin_only)),
         )
         .route(
             "/connected/register/{dev1}/{dev2}",
@@ -124,7 +140,8 @@ pub fn router(connections: Connections, metrics: Arc<Metrics>, access: Access) -
             "/connected/network",
             post(network)
                 .layer(DefaultBodyLimit::max(TEAM_BODY_LIMIT))
-                .route_layer(needs(Scope::Network)),
+                .route_layer(needs(Scope::Network))
+                .route_layer(middleware::from_fn(sites::same_origin_only)),
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -138,7 +155,11 @@ pub fn router(connections: Connections, metrics: Arc<Metrics>, access: Access) -
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .with_state(state)
-        .layer(middleware::from_fn(request_log::log))
+        .layer(middleware::from_fn_with_state(names, sites::own_names_only))
+        .layer(middleware::from_fn_with_state(
+            refusal_log::RefusalLog::start(),
+            request_log::log,
+        ))
 }
 
 /// Two developers' handles, as the path gives them.

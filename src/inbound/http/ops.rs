@@ -3,6 +3,7 @@
 
 use super::access::Refusals;
 use super::request_log::RouteName;
+use super::sites::Misdirected;
 use super::{ApiError, ErrorsBody, StatusBody};
 use crate::application::Connections;
 use crate::metrics::Metrics;
@@ -18,7 +19,7 @@ use std::time::Instant;
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "The metrics in the Prometheus (OpenMetrics) text format", body = String,
                content_type = "application/openmetrics-text"),
-               Refusals),
+               Refusals, Misdirected),
     security((), ("bearer" = [])))]
 pub(super) async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> Response {
     (

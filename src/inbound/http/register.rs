@@ -2,6 +2,7 @@
 //! the older one.
 
 use super::access::Refusals;
+use super::sites::Misdirected;
 use super::{ApiError, ErrorsBody, Pair, RegisterEntry, developers, errors};
 use crate::application::Connections;
 use crate::domain::{HistoryPage, HistoryStream, RegisterError, RegisteredCheck};
@@ -40,6 +41,7 @@ use serde::Deserialize;
         (status = 400, description = "The same developer twice, or a bad `limit` or `before`", body = ErrorsBody),
         (status = 503, description = "The register is unavailable, or the API keys cannot be read", body = ErrorsBody),
         Refusals,
+        Misdirected,
     ),
     security((), ("bearer" = []))
 )]

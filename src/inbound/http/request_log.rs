@@ -1,12 +1,18 @@
-//! One line per request, the audit trail of who spent what: its id (the client's
+//! One line per request let through, the audit trail of who spent what: its id (the client's
 //! `X-Request-Id` when usable, else a new one, returned in `X-Request-Id`), route, method,
-//! status, latency, the key's public id, and what it cost upstream. Everything logged while
-//! it is served carries its id.
+//! status, latency, the peer's address and whether a proxy forwarded it, the key's public
+//! id, and what it cost upstream. Everything logged while it is served carries its id. A
+//! refused request is counted in the summary of refusals instead.
 
-use axum::extract::Request;
+use super::access::reach;
+use super::refusal_log::{RefusalLog, Refused};
+use crate::application::Reach;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument as _;
 
@@ -28,12 +34,28 @@ pub(super) struct Spent {
     pub(super) github_calls: u64,
 }
 
-pub(super) async fn log(request: Request, next: Next) -> Response {
+pub(super) async fn log(
+    State(refusals): State<Arc<RefusalLog>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let id = request_id(request.headers());
     let method = request.method().clone();
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer);
+    let proxied = reach(request.headers()) == Reach::Proxied;
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %id);
     let mut response = next.run(request).instrument(span.clone()).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    if let Some(refused) = response.extensions().get::<Refused>() {
+        refusals.note(response.status().as_u16(), refused, peer);
+        return response;
+    }
     let route = response
         .extensions()
         .get::<RouteName>()
@@ -46,6 +68,8 @@ pub(super) async fn log(request: Request, next: Next) -> Response {
             method = %method,
             status = response.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            peer = peer.map_or_else(|| "-".to_owned(), |peer| peer.to_string()),
+            proxied,
             key = spent.and_then(|s| s.key.as_deref()).unwrap_or("-"),
             upstream_calls = spent.map_or(0, |s| s.upstream_calls),
             x_users_billed = spent.map_or(0, |s| s.x_users),
@@ -53,9 +77,6 @@ pub(super) async fn log(request: Request, next: Next) -> Response {
             "answered"
         );
     });
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID.clone(), value);
-    }
     response
 }
 

@@ -52,6 +52,7 @@ pub async fn app(register: Arc<dyn Register>) -> Router {
         Connections::new(graph.clone(), graph, register),
         Arc::default(),
         crate::application::Access::open(),
+        &[],
     )
 }
 

@@ -10,11 +10,13 @@
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
 use axum::http::{Request, Response, Version};
 use hyper::body::{Frame, Incoming, SizeHint};
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
@@ -252,16 +254,22 @@ impl hyper::body::Body for TrackedBody {
     }
 }
 
-/// The router as hyper calls it, counting the connection's requests in flight.
+/// The router as hyper calls it, counting the connection's requests in flight, each with
+/// the client's address (`ConnectInfo`) when it is known.
 #[derive(Clone)]
 pub struct TrackedService {
     router: Router,
     activity: Arc<Activity>,
+    peer: Option<SocketAddr>,
 }
 
 impl TrackedService {
-    pub fn new(router: Router, activity: Arc<Activity>) -> Self {
-        Self { router, activity }
+    pub fn new(router: Router, activity: Arc<Activity>, peer: Option<SocketAddr>) -> Self {
+        Self {
+            router,
+            activity,
+            peer,
+        }
     }
 }
 
@@ -272,8 +280,11 @@ impl hyper::service::Service<Request<Incoming>> for TrackedService {
     type Error = Infallible;
     type Future = Answer;
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
         let in_flight = self.activity.request_started(request.version());
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
         let router = self.router.clone();
         Box::pin(async move {
             let response = tower::ServiceExt::oneshot(router, request.map(Body::new)).await?;

@@ -298,8 +298,9 @@ struct Task {
 
 impl Task {
     async fn run(mut self, stream: TcpStream) {
+        let peer = stream.peer_addr().ok();
         let io = TokioIo::new(WatchedStream::new(stream, Arc::clone(&self.activity)));
-        let service = TrackedService::new(self.router, Arc::clone(&self.activity));
+        let service = TrackedService::new(self.router, Arc::clone(&self.activity), peer);
         // No timer is given to hyper, so its own header timeout stays off: ours is in
         // `Activity`.
         let mut builder = Builder::new(TokioExecutor::new());
