@@ -1,7 +1,7 @@
 //! What every fake shares: a server on a free port, the calls it received, and failures
 //! injected into its answers.
 
-use crate::Graph;
+use crate::{Graph, HostileOrgs};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -59,6 +59,8 @@ pub(crate) struct Shared {
     /// 200 with every entry not found (today's AppView).
     pub(crate) actor_not_found_as_400: Mutex<bool>,
     pub(crate) base: Mutex<String>,
+    /// GitHub only: what every user's organisations are answered with instead.
+    pub(crate) hostile_orgs: Mutex<Option<Arc<HostileOrgs>>>,
 }
 
 impl Shared {
@@ -131,6 +133,11 @@ impl Fake {
     pub fn heal(&self) {
         *self.shared.budget.lock().unwrap() = None;
         *self.shared.failure.lock().unwrap() = None;
+    }
+
+    /// GitHub only: every user's organisations are answered so (see [`HostileOrgs`]).
+    pub fn answer_orgs(&self, hostile: HostileOrgs) {
+        *self.shared.hostile_orgs.lock().unwrap() = Some(Arc::new(hostile));
     }
 
     pub fn set_graph(&self, graph: Graph) {

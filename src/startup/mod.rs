@@ -102,7 +102,7 @@ async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Shared) -> Acc
 /// The demo graph in `file`, or the bundled one.
 fn demo_graph(file: Option<&std::path::Path>) -> Result<DemoGraph, StartupError> {
     match file {
-        None => DemoGraph::bundled(),
+        None => DemoGraph::bundled().map_err(|e| StartupError(e.to_string())),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 StartupError(format!(
@@ -111,9 +111,9 @@ fn demo_graph(file: Option<&std::path::Path>) -> Result<DemoGraph, StartupError>
                 ))
             })?;
             DemoGraph::from_json(&text)
+                .map_err(|e| StartupError(format!("{e} (in {})", path.display())))
         }
     }
-    .map_err(|e| StartupError(e.to_string()))
 }
 
 /// The real upstreams, each behind its cache, sharing one rate-limit memory (and Redis, when

@@ -12,6 +12,7 @@ mod docs;
 mod economy;
 mod graphs;
 mod helpers;
+mod hostile;
 mod instances;
 mod keys;
 mod keys_contract;
