@@ -370,3 +370,44 @@ fn two_protected_accounts_of_the_demo_graph_cannot_be_checked_and_are_not_record
                 "error": "whether heidi follows ivan cannot be read: their twitter accounts are protected"}])
     );
 }
+
+/// Runs the binary with its standard output a pipe closed before it writes anything.
+fn run_unread(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // The reader goes away at once, long before the answer is written.
+    drop(child.stdout.take());
+    child.wait_with_output().expect("the binary ends")
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_any_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["check", "alice", "bob", "--demo"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for (args, code) in [
+        (&["openapi"][..], 0),
+        (&["check", "alice", "bob", "--demo"][..], 0),
+        (&["check", "alice", "carol", "--demo", "--json"][..], 1),
+        (&["check", "frank", "grace", "--demo", "--json"][..], 2),
+        (&["network", "alice", "bob", "carol", "--demo"][..], 0),
+        (&["network", "alice", "bob", "--demo", "--dot"][..], 0),
+        (&["history", "alice", "bob"][..], 0),
+        (&["history", "alice", "bob", "--json"][..], 0),
+        (&["keys", "list", "--json"][..], 0),
+    ] {
+        let out = run_unread(dir.path(), args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+    }
+}

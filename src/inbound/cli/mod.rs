@@ -3,6 +3,7 @@
 
 mod commands;
 mod keys;
+mod out;
 mod settings;
 
 use crate::application::Connections;
@@ -190,10 +191,7 @@ async fn run(cli: Cli) -> ExitCode {
 
 fn openapi() -> ExitCode {
     match ApiDoc::openapi().to_pretty_json() {
-        Ok(doc) => {
-            println!("{doc}");
-            ExitCode::SUCCESS
-        }
+        Ok(doc) => out::answer(&doc, ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(3)
