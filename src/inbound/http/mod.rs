@@ -10,6 +10,7 @@ mod ops;
 mod page;
 mod register;
 mod request_log;
+mod security;
 pub mod server;
 #[cfg(test)]
 mod testing;
