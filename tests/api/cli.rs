@@ -411,3 +411,40 @@ fn a_reader_that_goes_away_ends_any_command_quietly() {
         );
     }
 }
+
+#[test]
+fn every_command_says_which_env_file_it_read_on_standard_error_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join(".env");
+    std::fs::write(&env_file, "DATABASE_URL=sqlite://from-dotenv.db\n").unwrap();
+    let shown = std::path::absolute(&env_file).unwrap();
+    for args in [
+        &["check", "alice", "bob", "--demo", "--json"][..],
+        &["history", "alice", "bob", "--json"][..],
+        &["openapi"][..],
+        &["keys", "list", "--json"][..],
+    ] {
+        let out = run(dir.path(), args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("settings read from a .env file")
+                && err.contains(&shown.display().to_string()),
+            "{args:?}: {err}"
+        );
+        // Standard output is the answer alone.
+        json_out(&out);
+    }
+    assert!(
+        dir.path().join("from-dotenv.db").exists(),
+        "the .env's register was used"
+    );
+
+    // A parent's .env belongs to someone else: it is not read.
+    let child = dir.path().join("elsewhere");
+    std::fs::create_dir(&child).unwrap();
+    let out = run(&child, &["check", "alice", "bob", "--demo"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains(".env"), "{}", stderr(&out));
+    assert!(child.join("connected.db").exists());
+}

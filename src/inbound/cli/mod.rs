@@ -2,6 +2,7 @@
 //! environment, then a `.env` file, then defaults.
 
 mod commands;
+mod dotenv;
 mod keys;
 mod out;
 mod settings;
@@ -92,15 +93,16 @@ enum Command {
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
-    // A .env file fills in what the environment does not set; a missing file is fine.
-    let _ = dotenvy::dotenv();
+    let dotenv = dotenv::read();
     let cli = Cli::parse();
+    // The CLI's own log is for warnings, and for the one line saying which .env it read.
     let default_log = if matches!(cli.command, Command::Serve { .. }) {
         "info"
     } else {
-        "warn"
+        "warn,connected::settings=info"
     };
     init_logging(default_log, cli.settings.log_format);
+    dotenv.log();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
