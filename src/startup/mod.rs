@@ -207,6 +207,31 @@ pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError
     Ok(storage(config).await?.register)
 }
 
+/// The register, to read only: opened as [`storage`] opens it when that can be done, else,
+/// for a SQLite file this process cannot write, opened read-only.
+///
+/// # Errors
+/// As [`storage`], when neither can open it.
+pub async fn register_for_reading(config: &Config) -> Result<Arc<dyn Register>, StartupError> {
+    let url = config.database_url.as_str();
+    match storage(config).await {
+        Ok(storage) => Ok(storage.register),
+        Err(e) if url.starts_with("sqlite:") => {
+            match SqliteRegister::open_for_reading(url, config.database, config.register_retention)
+                .await
+            {
+                Ok(register) => {
+                    tracing::info!(target: "connected::settings", error = %e, "the register is read without writing to it");
+                    Ok(Arc::new(register))
+                }
+                // What stopped the ordinary opening says more than the read-only one.
+                Err(_) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// What the service keeps in its database: the register, and the API keys beside it.
 #[derive(Clone)]
 pub struct Storage {

@@ -8,6 +8,7 @@ mod budgets;
 mod cli;
 mod connections;
 mod counters;
+mod database_errors;
 mod docs;
 mod economy;
 mod graphs;

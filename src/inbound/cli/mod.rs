@@ -179,10 +179,15 @@ async fn run(cli: Cli) -> ExitCode {
             None => ExitCode::from(3),
         },
         // Reading the register or the keys needs neither upstream nor a token.
-        Command::History { dev1, dev2, json } => match storage(&config).await {
-            Some(storage) => history(storage.register.as_ref(), &dev1, &dev2, json).await,
-            None => ExitCode::from(3),
-        },
+        Command::History { dev1, dev2, json } => {
+            match startup::register_for_reading(&config).await {
+                Ok(register) => history(register.as_ref(), &dev1, &dev2, json).await,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
         Command::Keys { command } => match storage(&config).await {
             Some(storage) => keys(storage.keys.as_ref(), command).await,
             None => ExitCode::from(3),
