@@ -66,7 +66,25 @@ image = api.get("image", "")
 check(image.split(":")[0] == "connected", "compose builds the image the README names")
 
 example = (root / ".env.example").read_text()
-variables = set(re.findall(r"^([A-Z_]+)=", example, re.M))
+# A variable is listed set (`NAME=value`) or at its default, commented (`# NAME=value`).
+variables = set(re.findall(r"^(?:#\s?)?([A-Z_]+)=", example, re.M))
+set_in_example = set(re.findall(r"^([A-Z_]+)=", example, re.M))
+
+# What the image sets, `docker run --env-file .env` overrides: .env.example must not set it,
+# or a copy of it would move the container's address (or database) where the image did not
+# put it.
+image_env = {}
+for instruction in re.findall(r"^ENV\s+((?:.*\\\n)*.*)$", dockerfile, re.M):
+    for name, value in re.findall(r"([A-Z_]+)=(\S+)", instruction):
+        image_env[name] = value
+check("LISTEN_ADDR" in image_env, "the image sets LISTEN_ADDR")
+for name in sorted(image_env):
+    check(name not in set_in_example,
+          f".env.example sets {name}, which overrides the image's {image_env[name]} under --env-file"
+          " (comment it out)")
+listen = str(api.get("environment", {}).get("LISTEN_ADDR", image_env.get("LISTEN_ADDR", "")))
+check(listen.startswith("0.0.0.0:") or listen.startswith("[::]:"),
+      f"the compose API listens on every address, not {listen}")
 for var in variables:
     check(f"`{var}`" in readme, f"the README documents {var}")
 command_line = "".join(path.read_text() for path in sorted((root / "src/inbound/cli").glob("*.rs")))

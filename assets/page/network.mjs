@@ -129,3 +129,12 @@ export function overlap(a, b) {
   }
   return true;
 }
+
+/** Characters XML 1.0 cannot hold (most control characters, lone surrogates, U+FFFE/U+FFFF). */
+const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/** `text` fit for the SVG: every character XML cannot hold shown as U+FFFD, so that a name
+ * from an upstream never stops the picture from being saved (the serializer refuses it). */
+export function xmlText(text) {
+  return String(text).replace(NOT_XML, "\uFFFD");
+}

@@ -1,6 +1,6 @@
 // A team's network: asked of the API, drawn as an SVG, listed as a table, saved as a file.
 import { api, failure, refusedKey, row, show } from "./service.mjs";
-import { FONT, layout, missing, order } from "./network.mjs";
+import { FONT, layout, missing, order, xmlText } from "./network.mjs";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -25,7 +25,7 @@ function edge(svg, at, developers, kind, title) {
   if (!from || !to) return;
   const ends = { x1: from.x, y1: from.y, x2: to.x, y2: to.y };
   const pair = element("g", { class: "pair" }, svg);
-  element("title", {}, pair).textContent = title;
+  element("title", {}, pair).textContent = xmlText(title);
   element("line", { class: "hit", ...ends }, pair);
   element("line", { class: kind, ...ends }, pair);
 }
@@ -48,9 +48,9 @@ function picture(body, container) {
   });
   // Wide enough for the labels to stay legible: a phone scrolls the picture instead.
   svg.style.minWidth = `${Math.round(size * 0.7)}px`;
-  element("title", { id: "picture-title" }, svg).textContent =
+  element("title", { id: "picture-title" }, svg).textContent = xmlText(
     `The network of ${plural(people.length, "developer", "developers")}: ` +
-    plural(body.connections.length, "fully connected pair", "fully connected pairs");
+    plural(body.connections.length, "fully connected pair", "fully connected pairs"));
   for (const { developers, error } of body.undecided || []) {
     edge(svg, at, developers, "undecided", `${developers[0]} and ${developers[1]}: no answer, ${error}`);
   }
@@ -63,7 +63,7 @@ function picture(body, container) {
   }
   for (const p of points) {
     const node = element("g", {}, svg);
-    element("title", {}, node).textContent = p.label;
+    element("title", {}, node).textContent = xmlText(p.label);
     element("circle", {
       class: "node" + (largest.has(p.label.toLowerCase()) ? " group" : ""), cx: p.x, cy: p.y, r: 6,
     }, node);
@@ -71,7 +71,7 @@ function picture(body, container) {
     element("text", {
       x: p.labelX, y: p.labelY, "text-anchor": p.right ? "start" : "end",
       "dominant-baseline": "middle", transform: `rotate(${degrees} ${p.labelX} ${p.labelY})`,
-    }, node).textContent = p.label;
+    }, node).textContent = xmlText(p.label);
   }
   return svg;
 }

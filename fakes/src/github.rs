@@ -97,6 +97,21 @@ async fn github_orgs(
     refuse_orgs(shared, headers, user_failure).await?;
     let (_, id, orgs) = user.ok_or_else(not_found)?;
     let page = Page::asked(query);
+    let hostile = shared.hostile_orgs.lock().unwrap().clone();
+    if let Some(hostile) = hostile {
+        let (body, more) = hostile.page(page.page);
+        let mut h = github_headers(4999);
+        if more {
+            let base = shared.base.lock().unwrap().clone();
+            let next = format!(
+                "<{base}/user/{id}/orgs?per_page={}&page={}>; rel=\"next\"",
+                page.per_page,
+                page.page + 1
+            );
+            h.insert("link", HeaderValue::from_str(&next).unwrap());
+        }
+        return Ok(json_body(body, h));
+    }
     let body = serde_json::to_string(&page.of_orgs(&orgs)).unwrap();
     let mut h = github_headers(4999);
     let base = shared.base.lock().unwrap().clone();

@@ -6,6 +6,7 @@
 mod bluesky;
 mod github;
 mod graph;
+mod hostile;
 mod server;
 mod service;
 mod x;
@@ -13,6 +14,7 @@ mod x;
 pub use bluesky::bluesky;
 pub use github::github;
 pub use graph::Graph;
+pub use hostile::HostileOrgs;
 pub use server::{Endpoint, Failure, Fake};
 pub use service::{Service, ServiceCommand};
 pub use x::{X_TOKEN, x};

@@ -1,7 +1,7 @@
 //! What every fake shares: a server on a free port, the calls it received, and failures
 //! injected into its answers.
 
-use crate::Graph;
+use crate::{Graph, HostileOrgs};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -64,6 +64,8 @@ pub(crate) struct Shared {
     /// Whether a request whose client hangs up is still served to its end, as a real API
     /// serves (and bills) what it received; by default it is dropped with its connection.
     pub(crate) serve_abandoned: std::sync::atomic::AtomicBool,
+    /// GitHub only: what every user's organisations are answered with instead.
+    pub(crate) hostile_orgs: Mutex<Option<Arc<HostileOrgs>>>,
 }
 
 impl Shared {
@@ -154,6 +156,11 @@ impl Fake {
         self.shared
             .serve_abandoned
             .store(yes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// GitHub only: every user's organisations are answered so (see [`HostileOrgs`]).
+    pub fn answer_orgs(&self, hostile: HostileOrgs) {
+        *self.shared.hostile_orgs.lock().unwrap() = Some(Arc::new(hostile));
     }
 
     pub fn set_graph(&self, graph: Graph) {

@@ -2,7 +2,9 @@
 //! organisations and social-graph users; and upstream failures in the use cases' words.
 
 use super::{CheckError, Networks};
-use crate::domain::{CodeHostError, Handle, MissingUser, Network, SocialGraphError, SocialUser};
+use crate::domain::{
+    CodeHostError, Handle, MissingUser, Network, Organisation, SocialGraphError, SocialUser,
+};
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +13,7 @@ use std::sync::Arc;
 /// social-graph users (`None` where missing), and every missing (developer, network) in the
 /// contract's order.
 pub(super) struct Known {
-    pub(super) organisations: Vec<Option<Vec<String>>>,
+    pub(super) organisations: Vec<Option<Vec<Organisation>>>,
     pub(super) users: Vec<Option<SocialUser>>,
     pub(super) missing: Vec<MissingUser>,
 }
@@ -39,7 +41,7 @@ pub(super) async fn round_one(
 async fn organisations_of(
     networks: &Networks,
     developers: &[&Handle],
-) -> Vec<Result<Vec<String>, CodeHostError>> {
+) -> Vec<Result<Vec<Organisation>, CodeHostError>> {
     let owned: Vec<Handle> = developers.iter().map(|dev| (*dev).clone()).collect();
     futures::stream::iter(owned.into_iter().map(|dev| {
         let code_host = Arc::clone(&networks.code_host);
@@ -76,7 +78,7 @@ async fn social_users_of(
 /// The failure to report, if an upstream failed: reported as what it is, never as a missing
 /// user; a rate limit first, since it tells the caller when to come back.
 fn first_failure(
-    organisations: &[Result<Vec<String>, CodeHostError>],
+    organisations: &[Result<Vec<Organisation>, CodeHostError>],
     social: Option<&SocialGraphError>,
     social_network: Network,
 ) -> Option<CheckError> {
@@ -92,7 +94,7 @@ fn first_failure(
 /// What round one learned, once no upstream failed.
 fn known(
     developers: &[&Handle],
-    organisations: Vec<Result<Vec<String>, CodeHostError>>,
+    organisations: Vec<Result<Vec<Organisation>, CodeHostError>>,
     mut found: HashMap<String, SocialUser>,
     social_network: Network,
 ) -> Known {

@@ -3,8 +3,8 @@
 use super::facts::{round_one, social_graph_failure};
 use super::{CheckError, Connections, Freshness, Networks, now};
 use crate::domain::{
-    Handle, MissingUser, Pair, SocialUser, Team, UnreadableFollow, Verdict, maximal_cliques,
-    shared_organisations,
+    Handle, MissingUser, Organisation, Pair, SocialUser, Team, UnreadableFollow, Verdict,
+    maximal_cliques, shared_organisations,
 };
 use std::collections::HashMap;
 
@@ -152,7 +152,7 @@ async fn team_facts(networks: &Networks, developers: &[Handle]) -> Result<TeamFa
     let known = round_one(networks, &refs).await?;
 
     // Those present everywhere, with their facts.
-    let present: Vec<(usize, &Vec<String>, SocialUser)> = known
+    let present: Vec<(usize, &Vec<Organisation>, SocialUser)> = known
         .organisations
         .iter()
         .zip(&known.users)
@@ -203,7 +203,7 @@ async fn team_facts(networks: &Networks, developers: &[Handle]) -> Result<TeamFa
 /// The pairs of present developers (indices into `present`) who share an organisation, with
 /// the organisations they share.
 fn shared_pairs(
-    present: &[(usize, &Vec<String>, SocialUser)],
+    present: &[(usize, &Vec<Organisation>, SocialUser)],
 ) -> HashMap<(usize, usize), Vec<String>> {
     let mut shared = HashMap::new();
     for a in 0..present.len() {

@@ -68,13 +68,7 @@ impl Handle {
 
     /// GitHub logins: 1–39 ASCII letters, digits or single hyphens, neither first nor last.
     pub fn is_github_login(&self) -> bool {
-        let s = self.written.as_str();
-        !s.is_empty()
-            && s.len() <= 39
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !s.starts_with('-')
-            && !s.ends_with('-')
-            && !s.contains("--")
+        super::organisation::is_github_login(&self.written)
     }
 
     /// X usernames: 1–15 ASCII letters, digits or underscores.

@@ -4,11 +4,13 @@
 pub mod access;
 mod cliques;
 mod handle;
+mod organisation;
 mod ports;
 mod team;
 
 pub use cliques::maximal_cliques;
 pub use handle::{Handle, HandleError, Pair, SameDeveloper};
+pub use organisation::{Organisation, OrganisationError};
 pub use ports::{
     CodeHost, CodeHostError, GraphNames, HistoryStream, Interrupted, Register, RegisterError,
     Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
@@ -150,16 +152,16 @@ pub fn retry_after_secs(retry_after: Duration) -> u64 {
 /// The organisations two developers share: GitHub's spelling, unique, sorted
 /// case-insensitively. Where the two lists spell one organisation differently in case, the
 /// byte-wise smallest spelling is kept, so the answer does not depend on the pair's order.
-pub fn shared_organisations(first: &[String], second: &[String]) -> Vec<String> {
+pub fn shared_organisations(first: &[Organisation], second: &[Organisation]) -> Vec<String> {
     use std::collections::HashMap;
-    let spellings = |list: &[String]| {
+    let spellings = |list: &[Organisation]| {
         let mut by_key: HashMap<String, String> = HashMap::new();
-        for org in list {
+        for org in list.iter().map(Organisation::as_str) {
             let entry = by_key
                 .entry(org.to_lowercase())
-                .or_insert_with(|| org.clone());
-            if org < entry {
-                entry.clone_from(org);
+                .or_insert_with(|| org.to_owned());
+            if org < entry.as_str() {
+                org.clone_into(entry);
             }
         }
         by_key
@@ -192,10 +194,14 @@ mod tests {
         v.iter().map(|x| x.to_string()).collect()
     }
 
+    fn o(v: &[&str]) -> Vec<Organisation> {
+        Organisation::list(v).unwrap()
+    }
+
     #[test]
     fn shared_organisations_are_unique_and_sorted_case_insensitively() {
-        let a = s(&["Zeta-Org", "acme", "Beta", "ACME", "solo"]);
-        let b = s(&["acme", "zeta-org", "beta", "other"]);
+        let a = o(&["Zeta-Org", "acme", "Beta", "ACME", "solo"]);
+        let b = o(&["acme", "zeta-org", "beta", "other"]);
         assert_eq!(
             shared_organisations(&a, &b),
             s(&["ACME", "Beta", "Zeta-Org"])
@@ -204,15 +210,15 @@ mod tests {
 
     #[test]
     fn the_spelling_does_not_depend_on_the_order_of_the_pair() {
-        let a = s(&["Zeta-Org"]);
-        let b = s(&["zeta-org"]);
+        let a = o(&["Zeta-Org"]);
+        let b = o(&["zeta-org"]);
         assert_eq!(shared_organisations(&a, &b), shared_organisations(&b, &a));
     }
 
     #[test]
     fn no_shared_organisation_gives_an_empty_list() {
-        assert!(shared_organisations(&s(&["a"]), &s(&["b"])).is_empty());
-        assert!(shared_organisations(&[], &s(&["b"])).is_empty());
+        assert!(shared_organisations(&o(&["a"]), &o(&["b"])).is_empty());
+        assert!(shared_organisations(&[], &o(&["b"])).is_empty());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The ports: what the application needs from the outside world, and exactly which failures
 //! each may report. Adapters translate their technology's errors into these at the boundary.
 
-use super::{Handle, HistoryPage, Network, Pair, RegisteredCheck, Verdict};
+use super::{Handle, HistoryPage, Network, Organisation, Pair, RegisteredCheck, Verdict};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -34,12 +34,14 @@ pub trait CodeHost: Send + Sync + 'static {
     /// How many [`CodeHost::organisations`] calls one request may have in flight at once.
     fn concurrency(&self) -> usize;
 
-    /// The organisations the user publicly belongs to, as the code host spells them.
+    /// The organisations the user publicly belongs to, as the code host spells them (at most
+    /// [`Organisation::MAX_PER_DEVELOPER`]).
     ///
     /// # Errors
     /// [`CodeHostError::NotFound`] when the user does not exist; `RateLimited` and
-    /// `Unavailable` when the code host could not answer.
-    async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError>;
+    /// `Unavailable` when the code host could not answer, or answered what cannot be a
+    /// developer's organisations (a name that is not a login, too many of them).
+    async fn organisations(&self, user: &Handle) -> Result<Vec<Organisation>, CodeHostError>;
 }
 
 /// Failures of the social graph (X).

@@ -197,6 +197,25 @@ fn is_bluesky_handle(actor: &str) -> bool {
         })
 }
 
+/// A DID (atproto's syntax): `did:`, a lower-case method, `:`, and an identifier of letters,
+/// digits and `._:%-` not ending in `:` or `%`; 2 KiB at most.
+fn is_did(did: &str) -> bool {
+    let Some((method, id)) = did
+        .strip_prefix("did:")
+        .and_then(|rest| rest.split_once(':'))
+    else {
+        return false;
+    };
+    did.len() <= 2048
+        && !method.is_empty()
+        && method.bytes().all(|b| b.is_ascii_lowercase())
+        && !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:%-".contains(&b))
+        && !id.ends_with([':', '%'])
+}
+
 #[async_trait]
 impl SocialGraph for BlueskyAppView {
     fn network(&self) -> Network {
@@ -227,6 +246,13 @@ impl SocialGraph for BlueskyAppView {
             let url = self.url("app.bsky.actor.getProfiles", &query);
             let profiles: Option<Profiles> = self.get("profiles", url).await?;
             for profile in profiles.map(|p| p.profiles).unwrap_or_default() {
+                if !is_did(&profile.did) || !is_bluesky_handle(&profile.handle) {
+                    return Err(SocialGraphError::Unavailable(format!(
+                        "its answer could not be read: a profile {:?} ({:?}) cannot be a Bluesky account",
+                        profile.handle.chars().take(40).collect::<String>(),
+                        profile.did.chars().take(40).collect::<String>()
+                    )));
+                }
                 found.insert(
                     profile.handle.to_lowercase(),
                     SocialUser {
@@ -318,6 +344,30 @@ mod tests {
         assert!(!appview.accepts(&h("a..b")));
         assert!(!appview.accepts(&h("bob.2")));
         assert!(appview.accepts(&h("bob.example2")));
+    }
+
+    #[test]
+    fn a_did_follows_atprotos_syntax() {
+        for ok in [
+            "did:plc:z72i7hdynmk6r22z27h6tvur",
+            "did:web:example.com",
+            "did:plc:a%20b",
+        ] {
+            assert!(is_did(ok), "{ok}");
+        }
+        let long = format!("did:plc:{}", "a".repeat(2048));
+        for bad in [
+            "",
+            "did:",
+            "did:plc:",
+            "did:PLC:a",
+            "plc:a",
+            "did:plc:a\u{1}",
+            "did:plc:a:",
+            &long,
+        ] {
+            assert!(!is_did(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -6,14 +6,19 @@
 //! ```
 //! Optional `id`s (a number on GitHub, a string or number on X) may be given; missing ones are
 //! derived from the user's position in the file's sorted handles.
+//!
+//! Names are read by the rules the real networks' answers are read by: a GitHub user and an
+//! organisation are GitHub logins (at most [`Organisation::MAX_PER_DEVELOPER`] organisations
+//! each), an X user an X username. A file that breaks one is refused, with where and why.
 
 use crate::domain::GraphNames;
 use crate::domain::{
-    CodeHost, CodeHostError, Handle, Interrupted, Network, Relationship, SocialGraph,
-    SocialGraphError, SocialUser, relationships_one_by_one,
+    CodeHost, CodeHostError, Handle, Interrupted, Network, Organisation, OrganisationError,
+    Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
 };
 use async_trait::async_trait;
 use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The example graph compiled into the binary.
@@ -32,7 +37,7 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct GitHubFile {
     #[serde(default)]
-    users: BTreeMap<String, GitHubUserFile>,
+    users: BTreeMap<Name<GitHubLogin>, GitHubUserFile>,
 }
 
 #[derive(Deserialize)]
@@ -42,14 +47,14 @@ struct GitHubUserFile {
     #[allow(dead_code)]
     id: Option<u64>,
     #[serde(default)]
-    orgs: Vec<String>,
+    orgs: OrganisationsFile,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct TwitterFile {
     #[serde(default)]
-    users: BTreeMap<String, TwitterUserFile>,
+    users: BTreeMap<Name<XUsername>, TwitterUserFile>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +76,80 @@ enum IdFile {
     Text(String),
 }
 
+/// A user's name in the file, refused where it stands when it cannot be one on its network.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Name<Rule>(String, std::marker::PhantomData<Rule>);
+
+/// Which names a network has.
+trait NameRule {
+    /// What a name must be, for the message that refuses one.
+    const WHAT: &'static str;
+    fn holds(handle: &Handle) -> bool;
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct GitHubLogin;
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct XUsername;
+
+impl NameRule for GitHubLogin {
+    const WHAT: &'static str =
+        "a GitHub login (1 to 39 ASCII letters, digits or single inner hyphens)";
+    fn holds(handle: &Handle) -> bool {
+        handle.is_github_login()
+    }
+}
+
+impl NameRule for XUsername {
+    const WHAT: &'static str = "an X username (1 to 15 ASCII letters, digits or underscores)";
+    fn holds(handle: &Handle) -> bool {
+        handle.is_x_username()
+    }
+}
+
+impl<'de, Rule: NameRule> Deserialize<'de> for Name<Rule> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        match Handle::parse(&name) {
+            Ok(handle) if Rule::holds(&handle) => Ok(Self(name, std::marker::PhantomData)),
+            _ => Err(de::Error::custom(format_args!(
+                "the user {:?} is not {}",
+                name.chars().take(40).collect::<String>(),
+                Rule::WHAT
+            ))),
+        }
+    }
+}
+
+/// A user's organisations, each checked as it is read, so that the error says where.
+#[derive(Default)]
+struct OrganisationsFile(Vec<Organisation>);
+
+impl<'de> Deserialize<'de> for OrganisationsFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Names;
+        impl<'de> Visitor<'de> for Names {
+            type Value = OrganisationsFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of organisation names")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut list = Vec::new();
+                while let Some(name) = seq.next_element::<String>()? {
+                    if list.len() == Organisation::MAX_PER_DEVELOPER {
+                        return Err(de::Error::custom(OrganisationError::TooMany {
+                            max: Organisation::MAX_PER_DEVELOPER,
+                        }));
+                    }
+                    list.push(Organisation::parse(&name).map_err(de::Error::custom)?);
+                }
+                Ok(OrganisationsFile(list))
+            }
+        }
+        deserializer.deserialize_seq(Names)
+    }
+}
+
 /// Why a graph file was refused.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid demo graph: {0}")]
@@ -84,7 +163,7 @@ type Following = HashMap<String, HashSet<String>>;
 /// The demo graph, indexed by lower-cased handle.
 #[derive(Debug, Clone)]
 pub struct DemoGraph {
-    orgs: HashMap<String, Vec<String>>,
+    orgs: HashMap<String, Vec<Organisation>>,
     users: Users,
     following: Following,
 }
@@ -118,12 +197,12 @@ impl DemoGraph {
 }
 
 /// Each GitHub user's organisations, by lower-cased login.
-fn organisations(github: GitHubFile) -> Result<HashMap<String, Vec<String>>, DemoGraphError> {
+fn organisations(github: GitHubFile) -> Result<HashMap<String, Vec<Organisation>>, DemoGraphError> {
     let mut orgs = HashMap::new();
-    for (login, user) in github.users {
+    for (Name(login, _), user) in github.users {
         let handle = Handle::parse(&login)
             .map_err(|e| DemoGraphError(format!("github user {login:?}: {e}")))?;
-        if orgs.insert(handle.key().to_owned(), user.orgs).is_some() {
+        if orgs.insert(handle.key().to_owned(), user.orgs.0).is_some() {
             return Err(DemoGraphError(format!(
                 "github user {login} is given twice"
             )));
@@ -134,7 +213,9 @@ fn organisations(github: GitHubFile) -> Result<HashMap<String, Vec<String>>, Dem
 
 /// Each X user's id, in the file's order: its own, else the first free one from a million
 /// on. Explicit ids are taken first, so a derived one never takes an id the file gives.
-fn twitter_ids(users: &BTreeMap<String, TwitterUserFile>) -> Result<Vec<String>, DemoGraphError> {
+fn twitter_ids(
+    users: &BTreeMap<Name<XUsername>, TwitterUserFile>,
+) -> Result<Vec<String>, DemoGraphError> {
     let explicit: Vec<Option<String>> = users
         .values()
         .map(|user| match &user.id {
@@ -167,7 +248,7 @@ fn twitter_ids(users: &BTreeMap<String, TwitterUserFile>) -> Result<Vec<String>,
 fn social_users(twitter: &TwitterFile) -> Result<(Users, Following), DemoGraphError> {
     let mut users = Users::new();
     let mut following = Following::new();
-    for ((username, user), id) in twitter.users.iter().zip(twitter_ids(&twitter.users)?) {
+    for ((Name(username, _), user), id) in twitter.users.iter().zip(twitter_ids(&twitter.users)?) {
         let handle = Handle::parse(username)
             .map_err(|e| DemoGraphError(format!("twitter user {username:?}: {e}")))?;
         let social = SocialUser {
@@ -229,7 +310,7 @@ impl CodeHost for DemoGraph {
         64
     }
 
-    async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
+    async fn organisations(&self, user: &Handle) -> Result<Vec<Organisation>, CodeHostError> {
         self.orgs
             .get(user.key())
             .cloned()
@@ -338,7 +419,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             graph.organisations(&h("aLiCe")).await.unwrap(),
-            vec!["Acme"]
+            Organisation::list(["Acme"]).unwrap()
         );
         assert_eq!(
             graph.organisations(&h("bob")).await,
@@ -362,6 +443,61 @@ mod tests {
         let err = DemoGraph::from_json(r#"{"twitter": {"users": {"a": {"following": ["zed"]}}}}"#)
             .unwrap_err();
         assert!(err.to_string().contains("follows zed"), "{err}");
+    }
+
+    #[test]
+    fn a_name_that_cannot_be_one_is_refused_with_where_it_is() {
+        let err = DemoGraph::from_json(
+            "{\"github\": {\"users\": {\n  \"ann\": {\"orgs\": [\"guild\", \"bad\\u0001\"]}}}}",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(
+                "invalid demo graph: the organisation \"bad\\u{1}\" is not a GitHub login"
+            ) && err.ends_with("at line 2 column 40"),
+            "{err}"
+        );
+        let huge = format!(
+            r#"{{"github": {{"users": {{"ann": {{"orgs": ["{}"]}}}}}}}}"#,
+            "x".repeat(100_000)
+        );
+        let err = DemoGraph::from_json(&huge).unwrap_err().to_string();
+        assert!(err.len() < 300 && err.contains("(100000 bytes)"), "{err}");
+        for (file, wrong) in [
+            (
+                r#"{"github": {"users": {"a_b": {}}}}"#,
+                "is not a GitHub login",
+            ),
+            (
+                r#"{"twitter": {"users": {"a-b": {}}}}"#,
+                "is not an X username",
+            ),
+            (
+                r#"{"github": {"users": {"ann": {"orgs": ["a\u0000"]}}}}"#,
+                "is not a GitHub login",
+            ),
+        ] {
+            let err = DemoGraph::from_json(file).unwrap_err().to_string();
+            assert!(
+                err.contains(wrong) && err.contains("at line 1 column"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_developer_has_at_most_a_thousand_organisations() {
+        let orgs = |n: usize| {
+            let names: Vec<String> = (0..n).map(|i| format!("\"o{i}\"")).collect();
+            format!(
+                r#"{{"github": {{"users": {{"ann": {{"orgs": [{}]}}}}}}}}"#,
+                names.join(",")
+            )
+        };
+        assert!(DemoGraph::from_json(&orgs(1000)).is_ok());
+        let err = DemoGraph::from_json(&orgs(1001)).unwrap_err().to_string();
+        assert!(err.contains("more than 1000 organisations"), "{err}");
     }
 
     #[test]

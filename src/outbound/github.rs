@@ -4,8 +4,8 @@ use super::upstream::{self, Refusal, Reply, Upstream};
 use crate::domain::GraphNames;
 use crate::domain::access::Budget;
 use crate::domain::{
-    CodeHost, CodeHostError, Handle, Interrupted, Network, Relationship, SocialGraph,
-    SocialGraphError, SocialUser, relationships_one_by_one,
+    CodeHost, CodeHostError, Handle, Interrupted, Network, Organisation, OrganisationError,
+    Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
 };
 use crate::metrics::Metrics;
 use crate::outbound::upstream::{Per, Spending};
@@ -18,8 +18,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
-/// Pages of 100 organisations followed at most; past that the list is cut, not looped on.
-const MAX_PAGES: usize = 50;
+/// Organisations asked for a page: GitHub's largest page.
+const PER_PAGE: usize = 100;
+/// Pages followed at most: enough for every organisation a developer may have.
+const MAX_PAGES: usize = Organisation::MAX_PER_DEVELOPER.div_ceil(PER_PAGE);
+/// The largest page read: a full page of GitHub's organisation objects is some 100 KiB;
+/// what is larger is not a page of organisations, and is not held in memory.
+const MAX_PAGE_BODY: usize = 1024 * 1024;
 
 /// GitHub's REST API (`GET /users/{login}/orgs`).
 #[derive(Clone)]
@@ -33,7 +38,7 @@ pub struct GitHubRest {
 /// One page of organisations as GitHub last sent it.
 struct StoredPage {
     etag: String,
-    organisations: Vec<String>,
+    organisations: Vec<Organisation>,
     next: Option<Url>,
 }
 
@@ -46,7 +51,7 @@ impl std::fmt::Debug for GitHubRest {
 }
 
 #[derive(Deserialize)]
-struct Organisation {
+struct OrganisationWire {
     login: String,
 }
 
@@ -73,6 +78,7 @@ impl GitHubRest {
         revalidation_entries: u64,
     ) -> Result<Self, String> {
         let api = Upstream::new("github", base, token.as_ref(), timeout, metrics, refusal)?
+            .with_body_limit(MAX_PAGE_BODY)
             .with_header(ACCEPT, "application/vnd.github+json")
             .with_header(
                 HeaderName::from_static("x-github-api-version"),
@@ -89,13 +95,14 @@ impl GitHubRest {
 
     fn orgs_url(&self, login: &str) -> Url {
         let mut url = self.api.url(&["users", login, "orgs"]);
-        url.query_pairs_mut().append_pair("per_page", "100");
+        url.query_pairs_mut()
+            .append_pair("per_page", &PER_PAGE.to_string());
         url
     }
 
     /// One page: its organisations and the next page's URL, revalidated when it was seen
     /// before.
-    async fn page(&self, url: Url) -> Result<(Vec<String>, Option<Url>), CodeHostError> {
+    async fn page(&self, url: Url) -> Result<(Vec<Organisation>, Option<Url>), CodeHostError> {
         let key = url.to_string();
         let stored = self.pages.get(&key);
         let etag = stored.as_ref().map(|p| p.etag.as_str());
@@ -126,11 +133,13 @@ impl GitHubRest {
             .get(ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let page: Vec<Organisation> = answer.json()?;
-        let organisations: Vec<String> = page.into_iter().map(|o| o.login).collect();
+        let page: Vec<OrganisationWire> = answer.json()?;
+        let organisations = Organisation::list(page.iter().map(|o| &o.login)).map_err(|e| {
+            CodeHostError::Unavailable(format!("its answer could not be read: {e}"))
+        })?;
         // A full last page is not kept for revalidation: should the list grow by one, this
         // page would not change (so GitHub would answer 304) while a new page appeared.
-        let full_last_page = next.is_none() && organisations.len() >= 100;
+        let full_last_page = next.is_none() && organisations.len() >= PER_PAGE;
         if let (Some(etag), false) = (etag, full_last_page) {
             self.pages.insert(
                 key,
@@ -184,6 +193,16 @@ fn rate_limit(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
     (status == StatusCode::TOO_MANY_REQUESTS).then(|| Duration::from_secs(60))
 }
 
+/// A list longer than any developer's: an answer that cannot be read, not a fact.
+fn too_many() -> CodeHostError {
+    CodeHostError::Unavailable(format!(
+        "its answer could not be read: {}",
+        OrganisationError::TooMany {
+            max: Organisation::MAX_PER_DEVELOPER
+        }
+    ))
+}
+
 /// GitHub calls in flight at once for one request: GitHub asks clients not to hammer it
 /// (its secondary rate limits punish concurrency).
 const CONCURRENCY: usize = 8;
@@ -198,9 +217,9 @@ impl CodeHost for GitHubRest {
         CONCURRENCY
     }
 
-    async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
+    async fn organisations(&self, user: &Handle) -> Result<Vec<Organisation>, CodeHostError> {
         let mut url = self.orgs_url(user.as_str());
-        let mut organisations = Vec::new();
+        let mut organisations: Vec<Organisation> = Vec::new();
         for number in 0..MAX_PAGES {
             // Only the first page says whether the user exists: a later one not found is
             // a list that changed under the reading, not a missing user.
@@ -213,14 +232,21 @@ impl CodeHost for GitHubRest {
                 }
                 answer => answer?,
             };
+            if organisations.len() + page.len() > Organisation::MAX_PER_DEVELOPER {
+                return Err(too_many());
+            }
             organisations.extend(page);
             match next {
+                // A page after the most a developer may have: more than that, not read.
+                Some(_) if organisations.len() == Organisation::MAX_PER_DEVELOPER => {
+                    return Err(too_many());
+                }
                 Some(next) => url = next,
                 None => return Ok(organisations),
             }
         }
         Err(CodeHostError::Unavailable(format!(
-            "the organisation list of {user} has more than {MAX_PAGES} pages"
+            "its answer could not be read: the organisation list of {user} goes on past {MAX_PAGES} pages"
         )))
     }
 }

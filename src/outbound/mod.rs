@@ -4,6 +4,7 @@
 pub mod bluesky;
 pub mod cache;
 pub mod counters;
+mod database_error;
 pub mod demo;
 pub mod github;
 mod history;

@@ -31,6 +31,12 @@ impl Retention {
         }
     }
 
+    /// Entries older than `keep` not served, and not deleted either: for a register that
+    /// only reads.
+    pub(super) fn served_only(keep: Option<std::time::Duration>) -> Self {
+        Self { keep, _purge: None }
+    }
+
     /// The oldest time served, from now.
     pub(super) fn since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         retained_since(self.keep)

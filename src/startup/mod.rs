@@ -138,7 +138,7 @@ async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Shared) -> Acc
 /// The demo graph in `file`, or the bundled one.
 fn demo_graph(file: Option<&std::path::Path>) -> Result<DemoGraph, StartupError> {
     match file {
-        None => DemoGraph::bundled(),
+        None => DemoGraph::bundled().map_err(|e| StartupError(e.to_string())),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 StartupError(format!(
@@ -147,9 +147,9 @@ fn demo_graph(file: Option<&std::path::Path>) -> Result<DemoGraph, StartupError>
                 ))
             })?;
             DemoGraph::from_json(&text)
+                .map_err(|e| StartupError(format!("{e} (in {})", path.display())))
         }
     }
-    .map_err(|e| StartupError(e.to_string()))
 }
 
 /// The real upstreams, each behind its cache, sharing one rate-limit memory (and Redis, when
@@ -237,6 +237,31 @@ fn social_graph(
 /// As [`storage`].
 pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError> {
     Ok(storage(config).await?.register)
+}
+
+/// The register, to read only: opened as [`storage`] opens it when that can be done, else,
+/// for a SQLite file this process cannot write, opened read-only.
+///
+/// # Errors
+/// As [`storage`], when neither can open it.
+pub async fn register_for_reading(config: &Config) -> Result<Arc<dyn Register>, StartupError> {
+    let url = config.database_url.as_str();
+    match storage(config).await {
+        Ok(storage) => Ok(storage.register),
+        Err(e) if url.starts_with("sqlite:") => {
+            match SqliteRegister::open_for_reading(url, config.database, config.register_retention)
+                .await
+            {
+                Ok(register) => {
+                    tracing::info!(target: "connected::settings", error = %e, "the register is read without writing to it");
+                    Ok(Arc::new(register))
+                }
+                // What stopped the ordinary opening says more than the read-only one.
+                Err(_) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// What the service keeps in its database: the register, and beside it the API keys and

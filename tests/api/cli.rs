@@ -5,10 +5,10 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_connected");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_connected");
 
 /// Runs the binary in `dir` with only the given environment (no stray .env or tokens).
-fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(BIN)
         .args(args)
         .current_dir(dir)
@@ -18,11 +18,11 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("the binary runs")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
@@ -369,4 +369,82 @@ fn two_protected_accounts_of_the_demo_graph_cannot_be_checked_and_are_not_record
         json!([{"developers": ["heidi", "ivan"],
                 "error": "whether heidi follows ivan cannot be read: their twitter accounts are protected"}])
     );
+}
+
+/// Runs the binary with its standard output a pipe closed before it writes anything.
+fn run_unread(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // The reader goes away at once, long before the answer is written.
+    drop(child.stdout.take());
+    child.wait_with_output().expect("the binary ends")
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_any_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["check", "alice", "bob", "--demo"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for (args, code) in [
+        (&["openapi"][..], 0),
+        (&["check", "alice", "bob", "--demo"][..], 0),
+        (&["check", "alice", "carol", "--demo", "--json"][..], 1),
+        (&["check", "frank", "grace", "--demo", "--json"][..], 2),
+        (&["network", "alice", "bob", "carol", "--demo"][..], 0),
+        (&["network", "alice", "bob", "--demo", "--dot"][..], 0),
+        (&["history", "alice", "bob"][..], 0),
+        (&["history", "alice", "bob", "--json"][..], 0),
+        (&["keys", "list", "--json"][..], 0),
+    ] {
+        let out = run_unread(dir.path(), args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn every_command_says_which_env_file_it_read_on_standard_error_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join(".env");
+    std::fs::write(&env_file, "DATABASE_URL=sqlite://from-dotenv.db\n").unwrap();
+    let shown = std::path::absolute(&env_file).unwrap();
+    for args in [
+        &["check", "alice", "bob", "--demo", "--json"][..],
+        &["history", "alice", "bob", "--json"][..],
+        &["openapi"][..],
+        &["keys", "list", "--json"][..],
+    ] {
+        let out = run(dir.path(), args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("settings read from a .env file")
+                && err.contains(&shown.display().to_string()),
+            "{args:?}: {err}"
+        );
+        // Standard output is the answer alone.
+        json_out(&out);
+    }
+    assert!(
+        dir.path().join("from-dotenv.db").exists(),
+        "the .env's register was used"
+    );
+
+    // A parent's .env belongs to someone else: it is not read.
+    let child = dir.path().join("elsewhere");
+    std::fs::create_dir(&child).unwrap();
+    let out = run(&child, &["check", "alice", "bob", "--demo"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains(".env"), "{}", stderr(&out));
+    assert!(child.join("connected.db").exists());
 }

@@ -178,3 +178,93 @@ async fn invented_methods_add_no_series_and_are_not_echoed() {
     let body = send("GET", &path).await.unwrap().text().await.unwrap();
     assert!(body.len() < 400, "{} bytes", body.len());
 }
+
+/// Whether `text` makes a browser load something from another origin: a script, image or
+/// frame source, a style sheet's `url(…)` or `@import`, a `fetch`, or a CDN named at all.
+/// Links a reader may follow (`href`) and names that are never loaded (XML namespaces,
+/// JSON Schema ids) are not loads.
+fn loads_from_elsewhere(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for opening in [
+        "src=\"",
+        "src='",
+        "src:\"",
+        "src:'",
+        "src: \"",
+        "url(",
+        "url(\"",
+        "url('",
+        "@import \"",
+        "@import url(",
+        "fetch(\"",
+        "fetch('",
+    ] {
+        for (at, _) in text.match_indices(opening) {
+            let rest = &text[at + opening.len()..];
+            if rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("//")
+            {
+                found.push(rest.chars().take(80).collect());
+            }
+        }
+    }
+    for (at, _) in text.match_indices("cdn.") {
+        found.push(text[at.saturating_sub(40)..].chars().take(80).collect());
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_viewers_load_nothing_from_another_origin_and_say_so_to_the_browser() {
+    let app = spawn_app(Graph::new()).await;
+    for path in [
+        "/docs/",
+        "/docs/swagger-initializer.js",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui-standalone-preset.js",
+        "/docs/swagger-ui.css",
+        "/docs/index.css",
+        "/redoc",
+        "/redoc/redoc.standalone.js",
+    ] {
+        let answer = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{path}");
+        let headers = answer.headers().clone();
+        let policy = headers
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path} has no content security policy"))
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(policy.contains("default-src 'self'"), "{path}: {policy}");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(policy.contains("script-src 'self';"), "{path}: {policy}");
+        assert!(
+            !policy.contains("http") && !policy.contains("unsafe-eval") && !policy.contains('*'),
+            "{path} names another origin: {policy}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        let text = answer.text().await.unwrap();
+        assert_eq!(loads_from_elsewhere(&text), Vec::<String>::new(), "{path}");
+    }
+    let initializer = app
+        .client
+        .get(format!("{}/docs/swagger-initializer.js", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        initializer.contains("\"validatorUrl\": \"none\""),
+        "Swagger UI would ask validator.swagger.io: {initializer}"
+    );
+}

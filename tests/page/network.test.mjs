@@ -2,7 +2,7 @@
 // laying a team out so that no two labels overlap.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { handles, labelBox, layout, missing, nextLink, order, overlap } from "../../assets/page/network.mjs";
+import { handles, labelBox, layout, missing, nextLink, order, overlap, xmlText } from "../../assets/page/network.mjs";
 
 test("handles are split on lines, commas and spaces, and each is kept once", () => {
   assert.deepEqual(handles("alice\nbob, carol  dave,,\n\tErin\r\n"), ["alice", "bob", "carol", "dave", "Erin"]);
@@ -104,4 +104,19 @@ test("overlap tells crossing boxes from boxes apart, turned or not", () => {
   const diamond = [{ x: 1.6, y: 0.5 }, { x: 2.1, y: 1 }, { x: 1.6, y: 1.5 }, { x: 1.1, y: 1 }];
   assert.ok(!overlap(square(0, 0), diamond), "apart along the diamond's own side");
   assert.ok(overlap(square(0, 0, 1.2), diamond));
+});
+
+test("text put in the SVG holds only characters XML allows, whatever a name holds", () => {
+  assert.equal(xmlText("acme, Zeta-Org"), "acme, Zeta-Org");
+  assert.equal(xmlText("ac\u0001me"), "ac\uFFFDme");
+  assert.equal(xmlText("a\u0000b\u001Fc\uFFFEd\uFFFF"), "a\uFFFDb\uFFFDc\uFFFDd\uFFFD");
+  assert.equal(xmlText("lone \uD800 surrogate"), "lone \uFFFD surrogate");
+  // What XML allows stays as it is: tabs, line ends, accents, emoji (a surrogate pair).
+  assert.equal(xmlText("t\tn\nr\r é 😀 \u00A0"), "t\tn\nr\r é 😀 \u00A0");
+  assert.equal(xmlText(42), "42");
+  // Every character XML 1.0 forbids below U+0020 but tab and line ends.
+  for (let c = 0; c < 0x20; c++) {
+    const allowed = c === 9 || c === 10 || c === 13;
+    assert.equal(xmlText(String.fromCharCode(c)) === "\uFFFD", !allowed, `U+${c.toString(16)}`);
+  }
 });

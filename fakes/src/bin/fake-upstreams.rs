@@ -5,13 +5,16 @@
 //! cargo run --release -p connected-fakes --bin connected-fake-upstreams -- --team 40 --latency 50
 //! ```
 //!
+//! With `--hostile-orgs huge|many|nul|control`, GitHub answers every user's organisations
+//! with what no real GitHub sends (see `HostileOrgs::named`).
+//!
 //! It prints the environment to point `connected` at them, then serves until Ctrl-C. The
 //! graph: developers `dev000`, `dev001`, … in organisations of four (`org0` holds `dev000` to
 //! `dev003`, and so on), each following the two before and the two after it: neighbours in
 //! one organisation are fully connected, `dev003`/`dev004` follow each other but share
 //! nothing.
 
-use connected_fakes::{self as fake, Fake, Graph, X_TOKEN};
+use connected_fakes::{self as fake, Fake, Graph, HostileOrgs, X_TOKEN};
 use std::time::Duration;
 
 /// What the command line asks for.
@@ -20,6 +23,8 @@ struct Options {
     team: usize,
     /// Milliseconds each answer waits first.
     latency: u64,
+    /// What GitHub answers for organisations instead of the graph's.
+    hostile_orgs: Option<HostileOrgs>,
 }
 
 /// The options given, or `None` when an argument is not one (then the usage is printed).
@@ -27,12 +32,16 @@ fn options() -> Option<Options> {
     let mut options = Options {
         team: 20,
         latency: 0,
+        hostile_orgs: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--team" => options.team = number(args.next()).unwrap_or(options.team),
             "--latency" => options.latency = number(args.next()).unwrap_or(options.latency),
+            "--hostile-orgs" => {
+                options.hostile_orgs = Some(HostileOrgs::named(&args.next()?)?);
+            }
             _ => return None,
         }
     }
@@ -65,8 +74,15 @@ fn graph(team: usize) -> (Graph, usize) {
 
 #[tokio::main]
 async fn main() {
-    let Some(Options { team, latency }) = options() else {
-        println!("connected-fake-upstreams [--team N (20)] [--latency MILLISECONDS (0)]");
+    let Some(Options {
+        team,
+        latency,
+        hostile_orgs,
+    }) = options()
+    else {
+        println!(
+            "connected-fake-upstreams [--team N (20)] [--latency MILLISECONDS (0)] [--hostile-orgs huge|many|nul|control]"
+        );
         return;
     };
     let (graph, n) = graph(team);
@@ -77,6 +93,10 @@ async fn main() {
     );
     for upstream in [&github, &x, &bluesky] {
         upstream.set_latency(Duration::from_millis(latency));
+    }
+    if let Some(hostile) = hostile_orgs {
+        println!("# GitHub answers every organisation list with names no GitHub has");
+        github.answer_orgs(hostile);
     }
     println!(
         "# {n} developers (dev000 … dev{:03}), {latency} ms per call",

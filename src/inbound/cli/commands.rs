@@ -1,5 +1,6 @@
 //! What each command does, and how its answers and errors are printed.
 
+use super::out;
 use crate::application::{self, CheckError, Connections, Freshness, TeamNetwork};
 use crate::config::Config;
 use crate::domain::{HistoryPage, Register};
@@ -49,14 +50,13 @@ fn print_error(error: CheckError, json: bool) -> ExitCode {
         errors: error.public_messages(),
     };
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&body).unwrap_or_default()
+        return out::answer(
+            &serde_json::to_string_pretty(&body).unwrap_or_default(),
+            code,
         );
-    } else {
-        for message in &body.errors {
-            eprintln!("error: {message}");
-        }
+    }
+    for message in &body.errors {
+        eprintln!("error: {message}");
     }
     code
 }
@@ -71,24 +71,22 @@ pub(super) async fn check(
         Ok(check) => check,
         Err(e) => return print_error(e, json),
     };
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&VerdictBody::from(&check.verdict)).unwrap_or_default()
-        );
-    } else if check.verdict.is_connected() {
-        println!(
-            "{dev1} and {dev2} are fully connected: they follow each other and share {}",
-            check.verdict.organisations().join(", ")
-        );
-    } else {
-        println!("{dev1} and {dev2} are not fully connected");
-    }
-    if check.verdict.is_connected() {
+    let code = if check.verdict.is_connected() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    }
+    };
+    let text = if json {
+        serde_json::to_string_pretty(&VerdictBody::from(&check.verdict)).unwrap_or_default()
+    } else if check.verdict.is_connected() {
+        format!(
+            "{dev1} and {dev2} are fully connected: they follow each other and share {}",
+            check.verdict.organisations().join(", ")
+        )
+    } else {
+        format!("{dev1} and {dev2} are not fully connected")
+    };
+    out::answer(&text, code)
 }
 
 pub(super) async fn history(
@@ -102,7 +100,7 @@ pub(super) async fn history(
         Err(e) => return print_error(e, json),
     };
     // Printed as read, so that a long history never has to fit in memory.
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut writer = std::io::BufWriter::new(std::io::stdout().lock());
     let mut printed = 0_usize;
     while let Some(check) = history.next().await {
         let check = match check {
@@ -111,7 +109,7 @@ pub(super) async fn history(
             Err(e) => {
                 // Whatever was printed stays; the JSON is left unclosed, so it cannot pass
                 // for the whole history.
-                let _ = out.flush();
+                let _ = writer.flush();
                 eprintln!("error: {e}");
                 return ExitCode::from(3);
             }
@@ -131,8 +129,9 @@ pub(super) async fn history(
                 None => format!("{at}  not connected\n"),
             }
         };
-        if out.write_all(line.as_bytes()).is_err() {
-            return ExitCode::from(3);
+        if let Err(e) = writer.write_all(line.as_bytes()) {
+            // A reader gone away wants no more of it: nothing more is read.
+            return out::ended(Err(e), ExitCode::SUCCESS);
         }
         printed += 1;
     }
@@ -142,14 +141,12 @@ pub(super) async fn history(
         (false, 0) => format!("no record for {dev1} and {dev2}\n"),
         (false, _) => String::new(),
     };
-    if out
-        .write_all(end.as_bytes())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
-        return ExitCode::from(3);
-    }
-    ExitCode::SUCCESS
+    out::ended(
+        writer
+            .write_all(end.as_bytes())
+            .and_then(|()| writer.flush()),
+        ExitCode::SUCCESS,
+    )
 }
 
 pub(super) async fn healthcheck(mut address: SocketAddr, timeout: std::time::Duration) -> ExitCode {
@@ -188,11 +185,10 @@ pub(super) async fn network(
         Err(e) => return print_error(e, json),
     };
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&NetworkBody::from(&network)).unwrap_or_default()
+        return out::answer(
+            &serde_json::to_string_pretty(&NetworkBody::from(&network)).unwrap_or_default(),
+            ExitCode::SUCCESS,
         );
-        return ExitCode::SUCCESS;
     }
     for missing in &network.missing {
         eprintln!("error: {missing}");
@@ -201,23 +197,23 @@ pub(super) async fn network(
         eprintln!("error: {}", undecided.why);
     }
     if dot {
-        print!("{}", graphviz(&network));
-        return ExitCode::SUCCESS;
+        return out::ended(out::print(&graphviz(&network)), ExitCode::SUCCESS);
     }
+    let mut lines = Vec::new();
     if network.connections.is_empty() {
-        println!("no two of them are fully connected");
+        lines.push("no two of them are fully connected".to_owned());
     }
     for connection in &network.connections {
         let [a, b] = &connection.developers;
-        println!(
+        lines.push(format!(
             "{a} and {b} are fully connected: {}",
             connection.organisations.join(", ")
-        );
+        ));
     }
     for group in &network.groups {
-        println!("group: {}", group.join(", "));
+        lines.push(format!("group: {}", group.join(", ")));
     }
-    ExitCode::SUCCESS
+    out::answer(&lines.join("\n"), ExitCode::SUCCESS)
 }
 
 /// The network in Graphviz's DOT language: every developer present a node, every connection

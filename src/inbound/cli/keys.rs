@@ -2,6 +2,7 @@
 //! A new key is printed alone on standard output, so that `KEY=$(connected keys create ci)`
 //! works; every other message goes to standard error.
 
+use super::out;
 use crate::application::{self, KeyError};
 use crate::domain::access::{ApiKey, ApiKeys, KeyLimits, KeyReport, KeysError, Rate, Scopes};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -67,7 +68,7 @@ pub(super) async fn keys(store: &dyn ApiKeys, command: KeysCommand) -> ExitCode 
 async fn create(store: &dyn ApiKeys, name: &str, scopes: Scopes, limits: KeyLimits) -> ExitCode {
     match application::create_key(store, name, scopes, limits).await {
         Ok((key, secret)) => {
-            println!("{}", secret.expose());
+            // Said first, so that it is on standard error even when the key's reader has gone.
             eprintln!(
                 "created key {} ({}) with scopes {} and rate {}: keep it now, it is not shown again",
                 key.name.as_str(),
@@ -75,7 +76,7 @@ async fn create(store: &dyn ApiKeys, name: &str, scopes: Scopes, limits: KeyLimi
                 key.scopes,
                 key.limits.rate
             );
-            ExitCode::SUCCESS
+            out::answer(secret.expose(), ExitCode::SUCCESS)
         }
         Err(KeyError::Store(e)) => failed(&e),
         Err(e) => {
@@ -96,46 +97,47 @@ async fn list(store: &dyn ApiKeys, json: bool) -> ExitCode {
     };
     if json {
         let listed: Vec<ListedKey> = reports.iter().map(ListedKey::from).collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&listed).unwrap_or_default()
+        return out::answer(
+            &serde_json::to_string_pretty(&listed).unwrap_or_default(),
+            ExitCode::SUCCESS,
         );
-    } else if reports.is_empty() {
-        eprintln!("no keys: make one with `connected keys create NAME`");
-    } else {
-        println!(
-            "{:<20} {:<12} {:<34} {:<10} {:>12} {:>12} {:<20} {:<20} {:<20} today (requests/X users/GitHub calls)",
-            "NAME",
-            "ID",
-            "SCOPES",
-            "RATE",
-            "X USERS/DAY",
-            "GITHUB/HOUR",
-            "CREATED",
-            "LAST USED",
-            "REVOKED"
-        );
-        for report in &reports {
-            let key = &report.key;
-            let cap = |value: Option<u64>| value.map_or_else(|| "-".to_owned(), |v| v.to_string());
-            println!(
-                "{:<20} {:<12} {:<34} {:<10} {:>12} {:>12} {:<20} {:<20} {:<20} {}/{}/{}",
-                key.name.as_str(),
-                key.id.as_str(),
-                key.scopes.to_string(),
-                key.limits.rate.to_string(),
-                cap(key.limits.x_users_per_day),
-                cap(key.limits.github_calls_per_hour),
-                time(Some(key.created_at)).unwrap_or_default(),
-                time(key.last_used_at).unwrap_or_else(|| "-".into()),
-                time(key.revoked_at).unwrap_or_else(|| "-".into()),
-                report.today.requests,
-                report.today.x_users,
-                report.today.github_calls,
-            );
-        }
     }
-    ExitCode::SUCCESS
+    if reports.is_empty() {
+        eprintln!("no keys: make one with `connected keys create NAME`");
+        return ExitCode::SUCCESS;
+    }
+    let mut lines = vec![format!(
+        "{:<20} {:<12} {:<34} {:<10} {:>12} {:>12} {:<20} {:<20} {:<20} today (requests/X users/GitHub calls)",
+        "NAME",
+        "ID",
+        "SCOPES",
+        "RATE",
+        "X USERS/DAY",
+        "GITHUB/HOUR",
+        "CREATED",
+        "LAST USED",
+        "REVOKED"
+    )];
+    for report in &reports {
+        let key = &report.key;
+        let cap = |value: Option<u64>| value.map_or_else(|| "-".to_owned(), |v| v.to_string());
+        lines.push(format!(
+            "{:<20} {:<12} {:<34} {:<10} {:>12} {:>12} {:<20} {:<20} {:<20} {}/{}/{}",
+            key.name.as_str(),
+            key.id.as_str(),
+            key.scopes.to_string(),
+            key.limits.rate.to_string(),
+            cap(key.limits.x_users_per_day),
+            cap(key.limits.github_calls_per_hour),
+            time(Some(key.created_at)).unwrap_or_default(),
+            time(key.last_used_at).unwrap_or_else(|| "-".into()),
+            time(key.revoked_at).unwrap_or_else(|| "-".into()),
+            report.today.requests,
+            report.today.x_users,
+            report.today.github_calls,
+        ));
+    }
+    out::answer(&lines.join("\n"), ExitCode::SUCCESS)
 }
 
 async fn revoke(store: &dyn ApiKeys, name_or_id: &str) -> ExitCode {

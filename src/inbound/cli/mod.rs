@@ -2,7 +2,9 @@
 //! environment, then a `.env` file, then defaults.
 
 mod commands;
+mod dotenv;
 mod keys;
+mod out;
 mod settings;
 
 use crate::application::Connections;
@@ -91,15 +93,16 @@ enum Command {
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
-    // A .env file fills in what the environment does not set; a missing file is fine.
-    let _ = dotenvy::dotenv();
+    let dotenv = dotenv::read();
     let cli = Cli::parse();
+    // The CLI's own log is for warnings, and for the one line saying which .env it read.
     let default_log = if matches!(cli.command, Command::Serve { .. }) {
         "info"
     } else {
-        "warn"
+        "warn,connected::settings=info"
     };
     init_logging(default_log, cli.settings.log_format);
+    dotenv.log();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -176,10 +179,15 @@ async fn run(cli: Cli) -> ExitCode {
             None => ExitCode::from(3),
         },
         // Reading the register or the keys needs neither upstream nor a token.
-        Command::History { dev1, dev2, json } => match storage(&config).await {
-            Some(storage) => history(storage.register.as_ref(), &dev1, &dev2, json).await,
-            None => ExitCode::from(3),
-        },
+        Command::History { dev1, dev2, json } => {
+            match startup::register_for_reading(&config).await {
+                Ok(register) => history(register.as_ref(), &dev1, &dev2, json).await,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
         Command::Keys { command } => match storage(&config).await {
             Some(storage) => keys(storage.keys.as_ref(), command).await,
             None => ExitCode::from(3),
@@ -190,10 +198,7 @@ async fn run(cli: Cli) -> ExitCode {
 
 fn openapi() -> ExitCode {
     match ApiDoc::openapi().to_pretty_json() {
-        Ok(doc) => {
-            println!("{doc}");
-            ExitCode::SUCCESS
-        }
+        Ok(doc) => out::answer(&doc, ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(3)

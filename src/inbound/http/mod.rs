@@ -11,6 +11,7 @@ mod page;
 mod refusal_log;
 mod register;
 mod request_log;
+mod security;
 pub mod server;
 mod sites;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! this service.
 
 use super::AppState;
+use super::security::{PAGE_POLICY, secured};
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
@@ -54,10 +55,6 @@ const FILES: [(&str, &str, &str); 7] = [
     ),
 ];
 
-/// Only this origin, for everything: the page's own files and the API it calls.
-const POLICY: &str =
-    "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
 /// The page and its files, gzipped for a client that accepts it.
 pub(super) fn routes() -> Router<AppState> {
     let files = std::iter::once(("/".to_owned(), HTML, INDEX)).chain(
@@ -65,12 +62,13 @@ pub(super) fn routes() -> Router<AppState> {
             .iter()
             .map(|&(name, kind, body)| (format!("/page/{name}"), kind, body)),
     );
-    files
+    let router = files
         .fold(Router::new(), |router, (path, kind, body)| {
             let tag = etag(body);
             router.route(&path, get(move |request| file(kind, body, tag, request)))
         })
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new());
+    secured(router, PAGE_POLICY)
 }
 
 /// A file of the page, or 304 when the client's copy (`If-None-Match`) is this one (`tag`):
@@ -91,14 +89,6 @@ async fn file(
         .any(|candidate| candidate.trim_start_matches("W/") == opaque || candidate == "*");
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(POLICY),
-        ),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (header::ETAG, tag.clone()),
     ];

@@ -4,7 +4,7 @@ use super::CacheSettings;
 use super::limits::RateLimitMemory;
 use super::tier::Tier;
 use crate::domain::access::Payer;
-use crate::domain::{CodeHost, CodeHostError, Handle};
+use crate::domain::{CodeHost, CodeHostError, Handle, Organisation};
 use crate::metrics::Metrics;
 use crate::outbound::github::GITHUB_LIMIT;
 use crate::outbound::shared::SharedStore;
@@ -55,31 +55,79 @@ impl CodeHost for CachedCodeHost {
         self.inner.concurrency()
     }
 
-    async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
+    async fn organisations(&self, user: &Handle) -> Result<Vec<Organisation>, CodeHostError> {
+        let kept = match self.kept(&self.organisations, user).await? {
+            Kept::Found(organisations) => organisations,
+            Kept::Missing => return Err(CodeHostError::NotFound),
+            Kept::Loaded(organisations) => return Ok(organisations),
+        };
+        match Organisation::list(&kept) {
+            Ok(organisations) => Ok(organisations),
+            // Kept before names were checked (by an older version, in Redis): not used, but
+            // asked again, and replaced with what the code host says now.
+            Err(_) => match self.kept(&self.organisations.read_past(), user).await? {
+                Kept::Missing => Err(CodeHostError::NotFound),
+                Kept::Loaded(organisations) => Ok(organisations),
+                Kept::Found(names) => Organisation::list(&names)
+                    .map_err(|e| CodeHostError::Unavailable(unreadable(&e))),
+            },
+        }
+    }
+}
+
+/// What the cache gave for a user.
+enum Kept {
+    /// Names as kept: not yet read as organisations.
+    Found(Vec<String>),
+    Missing,
+    /// Asked of the code host on behalf of this caller alone: already organisations.
+    Loaded(Vec<Organisation>),
+}
+
+fn unreadable(error: &crate::domain::OrganisationError) -> String {
+    format!("its answer could not be read: {error}")
+}
+
+impl CachedCodeHost {
+    /// The user's organisations as `tier` keeps them, loaded from the code host when it
+    /// keeps none.
+    async fn kept(
+        &self,
+        tier: &Tier<Option<Vec<String>>>,
+        user: &Handle,
+    ) -> Result<Kept, CodeHostError> {
         let load = async {
             let organisations = match self
                 .limits
                 .guard(GITHUB_LIMIT, self.inner.organisations(user))
                 .await
             {
-                Ok(organisations) => Some(organisations),
+                Ok(organisations) => Some(names(&organisations)),
                 Err(CodeHostError::NotFound) => None,
                 Err(e) => return Err(e),
             };
             let ttl = self.settings.ttl_of(&organisations);
             Ok((organisations, ttl))
         };
-        match self.organisations.get(user.key().to_owned(), load).await {
+        match tier.get(user.key().to_owned(), load).await {
             // A load shared with another caller failed on that caller's own budget: asked
             // again, paid by this one.
-            Err(CodeHostError::OverBudget(overspend)) if overspend.payer == Payer::Key => {
-                self.limits
-                    .guard(GITHUB_LIMIT, self.inner.organisations(user))
-                    .await
-            }
-            found => found?.ok_or(CodeHostError::NotFound),
+            Err(CodeHostError::OverBudget(overspend)) if overspend.payer == Payer::Key => self
+                .limits
+                .guard(GITHUB_LIMIT, self.inner.organisations(user))
+                .await
+                .map(Kept::Loaded),
+            found => Ok(found?.map_or(Kept::Missing, Kept::Found)),
         }
     }
+}
+
+/// Organisations as the cache keeps them: their names.
+fn names(organisations: &[Organisation]) -> Vec<String> {
+    organisations
+        .iter()
+        .map(|o| o.as_str().to_owned())
+        .collect()
 }
 
 #[cfg(test)]
@@ -105,7 +153,7 @@ mod tests {
             1
         }
 
-        async fn organisations(&self, user: &Handle) -> Result<Vec<String>, CodeHostError> {
+        async fn organisations(&self, user: &Handle) -> Result<Vec<Organisation>, CodeHostError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             self.inner.organisations(user).await
         }
@@ -113,6 +161,48 @@ mod tests {
 
     fn h(s: &str) -> Handle {
         Handle::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_kept_list_that_cannot_be_organisations_is_asked_again_and_replaced() {
+        let inner = Arc::new(Counting {
+            inner: DemoGraph::bundled().unwrap(),
+            calls: AtomicUsize::new(0),
+        });
+        let settings = CacheSettings {
+            ttl: Duration::from_secs(60),
+            ttl_not_found: Duration::from_secs(60),
+            max_entries: 10,
+        };
+        let cache = CachedCodeHost::new(
+            inner.clone(),
+            settings,
+            None,
+            RateLimitMemory::new(None),
+            Arc::default(),
+        );
+        // As an older version kept it, before names were checked.
+        let poisoned = Some(vec!["acme".to_owned(), "evil\u{1}".to_owned()]);
+        for (user, kept) in [("alice", poisoned), ("bob", Some(vec!["x".repeat(40)]))] {
+            cache
+                .organisations
+                .put(user, kept, Duration::from_secs(60))
+                .await;
+        }
+        let alice = cache.organisations(&h("alice")).await.unwrap();
+        assert_eq!(
+            alice,
+            DemoGraph::bundled()
+                .unwrap()
+                .organisations(&h("alice"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 1, "asked again");
+        cache.organisations(&h("alice")).await.unwrap();
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 1, "and replaced");
+        assert!(cache.organisations(&h("bob")).await.is_ok());
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

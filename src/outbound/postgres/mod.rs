@@ -3,6 +3,7 @@
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
+use crate::outbound::database_error::{describe, describe_connection};
 use crate::outbound::keys_sql::SqlKeys;
 use crate::outbound::register_sql::Bind;
 use crate::outbound::retention::{PURGE_BATCH, Retention};
@@ -66,7 +67,7 @@ impl PostgresRegister {
 }
 
 fn unavailable(e: sqlx::Error) -> RegisterError {
-    RegisterError::Unavailable(e.to_string())
+    RegisterError::Unavailable(describe(&e))
 }
 
 impl PostgresRegister {
@@ -82,14 +83,22 @@ impl PostgresRegister {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| RegisterError::Unavailable(format!("bad PostgreSQL URL {shown}: {e}")))?
             .application_name("connected");
-        let pool = PgPoolOptions::new()
+        let pool = match PgPoolOptions::new()
             .max_connections(settings.max_connections.max(1))
             .acquire_timeout(settings.connect_timeout)
             .idle_timeout(PoolSettings::IDLE_TIMEOUT)
             .max_lifetime(PoolSettings::MAX_LIFETIME)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
-            .map_err(|e| RegisterError::Unavailable(format!("cannot connect to {shown}: {e}")))?;
+        {
+            Ok(pool) => pool,
+            Err(e) => {
+                let why = why_not_connected(e, &options, settings.connect_timeout).await;
+                return Err(RegisterError::Unavailable(format!(
+                    "cannot connect to {shown}: {why}"
+                )));
+            }
+        };
         sqlx::migrate!("migrations/postgres")
             .run(&pool)
             .await
@@ -122,6 +131,30 @@ impl PostgresRegister {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
+
+/// Why the pool could not connect. A pool that keeps failing says only that it timed out:
+/// one connection made directly tells what the server (or the network) said instead.
+async fn why_not_connected(
+    error: sqlx::Error,
+    options: &PgConnectOptions,
+    timeout: Duration,
+) -> String {
+    use sqlx::ConnectOptions as _;
+    let (host, port) = (options.get_host(), options.get_port());
+    let error = match error {
+        sqlx::Error::PoolTimedOut => match tokio::time::timeout(timeout, options.connect()).await {
+            Ok(Err(direct)) => direct,
+            _ => {
+                return format!(
+                    "no connection to {host}:{port} within {}",
+                    humantime::format_duration(timeout)
+                );
+            }
+        },
+        other => other,
+    };
+    describe_connection(&error, host, port)
 }
 
 /// Deletes at most [`PURGE_BATCH`] entries recorded before `cutoff`, oldest first.

@@ -1,5 +1,6 @@
 //! The register in SQLite: the embedded default, one file, no set-up.
 
+mod read_only;
 mod readers;
 mod recent;
 mod writer;
@@ -8,6 +9,7 @@ use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
 use crate::outbound::PoolSettings;
+use crate::outbound::database_error::{describe, describe_sqlite_open};
 use crate::outbound::history::{LongReads, history_stream};
 use crate::outbound::keys_sql::SqlKeys;
 use crate::outbound::register_sql::HISTORY_CHUNK;
@@ -53,10 +55,16 @@ impl SqliteRegister {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let options = connect_options(url, in_memory)?;
         let reader_options = options.clone();
+        let cannot_open = |e: sqlx::Error| {
+            RegisterError::Unavailable(format!(
+                "cannot open {url}: {}",
+                describe_sqlite_open(&e, reader_options.get_filename())
+            ))
+        };
         let pool = pool_options(in_memory, settings)
             .connect_with(options)
             .await
-            .map_err(|e| RegisterError::Unavailable(format!("cannot open {url}: {e}")))?;
+            .map_err(cannot_open)?;
         sqlx::migrate!("migrations/sqlite")
             .run(&pool)
             .await
@@ -64,9 +72,9 @@ impl SqliteRegister {
         let readers = if in_memory {
             None
         } else {
-            Some(Arc::new(Readers::open(&reader_options).await.map_err(
-                |e| RegisterError::Unavailable(format!("cannot open {url}: {e}")),
-            )?))
+            Some(Arc::new(
+                Readers::open(&reader_options).await.map_err(cannot_open)?,
+            ))
         };
         // A database in memory has no write-ahead log to check against: nothing is kept.
         let recent = (!in_memory).then(|| {
@@ -83,6 +91,16 @@ impl SqliteRegister {
             long_reads: LongReads::new(),
             retention: Retention::default(),
         })
+    }
+
+    /// Closes every connection, waiting for them, so that the file is left whole: its
+    /// write-ahead log folded in and removed, as a copy or a reader that cannot write
+    /// beside it needs.
+    pub async fn close(self) {
+        self.pool.close().await;
+        if let Some(readers) = self.readers.and_then(Arc::into_inner) {
+            readers.close().await;
+        }
     }
 
     /// The API keys kept in the same database.
@@ -151,7 +169,7 @@ async fn purge(pool: SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, RegisterE
 }
 
 fn unavailable(e: sqlx::Error) -> RegisterError {
-    RegisterError::Unavailable(e.to_string())
+    RegisterError::Unavailable(describe(&e))
 }
 
 #[async_trait]

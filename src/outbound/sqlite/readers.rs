@@ -32,6 +32,14 @@ impl Readers {
         })
     }
 
+    /// Closes every connection.
+    pub(super) async fn close(self) {
+        use sqlx::Connection as _;
+        for connection in self.connections {
+            let _ = connection.into_inner().close().await;
+        }
+    }
+
     /// A free connection if there is one, else the next in turn once it is free.
     pub(super) async fn get(&self) -> tokio::sync::MutexGuard<'_, sqlx::SqliteConnection> {
         let count = self.connections.len();

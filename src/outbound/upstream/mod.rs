@@ -28,8 +28,9 @@ use url::Url;
 /// Sent to every upstream; GitHub refuses requests without one.
 pub const USER_AGENT: &str = concat!("connected/", env!("CARGO_PKG_VERSION"));
 
-/// The largest answer read: a full page of a follow list is about 100 KB; anything far
-/// larger is not an answer, and is not held in memory.
+/// The largest answer read unless an API says less ([`Upstream::with_body_limit`]): a full
+/// page of a follow list is about 100 KB; anything far larger is not an answer, and is not
+/// held in memory.
 const MAX_BODY: usize = 8 * 1024 * 1024;
 
 /// How an API's calls are paid for.
@@ -119,6 +120,8 @@ pub struct Upstream {
     refusal: RefusalReader,
     /// The budgets that pay for its calls, in which unit, and how.
     billing: Option<(Spending, Budget, Per)>,
+    /// The largest answer read, in bytes.
+    max_body: usize,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -164,7 +167,15 @@ impl Upstream {
             network,
             refusal,
             billing: None,
+            max_body: MAX_BODY,
         })
+    }
+
+    /// Reads no answer larger than `bytes`: one larger is a failure, and is not read whole.
+    #[must_use]
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
     }
 
     /// Its calls paid from `spending`'s `budget`, per call or per item returned.
@@ -301,7 +312,7 @@ impl Upstream {
         })?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = read_bounded(response)
+        let body = read_bounded(response, self.max_body)
             .await
             .map_err(|e| failed(e.unwrap_or_else(|e| describe_transport(&e, self.timeout))))?;
         progressed(Progress::Answered);
@@ -359,20 +370,44 @@ impl Upstream {
     }
 }
 
-/// The body, up to [`MAX_BODY`]: `Err(Ok(words))` when it is larger, `Err(Err(_))` when it
-/// cannot be read.
-async fn read_bounded(mut response: Response) -> Result<Vec<u8>, Result<String, reqwest::Error>> {
-    let mut body = Vec::new();
+/// The body, up to `max` bytes, read as it comes: `Err(Ok(words))` when it is larger
+/// (said by its `Content-Length` or found while reading, never held whole), `Err(Err(_))`
+/// when it cannot be read.
+async fn read_bounded(
+    mut response: Response,
+    max: usize,
+) -> Result<Vec<u8>, Result<String, reqwest::Error>> {
+    let too_large = || {
+        Err(Ok(format!(
+            "its answer could not be read: it is larger than {}",
+            size(max)
+        )))
+    };
+    let declared = response.content_length().unwrap_or(0);
+    if usize::try_from(declared).map_or(true, |declared| declared > max) {
+        return too_large();
+    }
+    // What the answer says it holds, up to a first chunk or so: a declared size is not a promise.
+    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(64 * 1024));
     while let Some(chunk) = response.chunk().await.map_err(Err)? {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(Ok(format!(
-                "its answer is larger than {} MiB",
-                MAX_BODY / (1024 * 1024)
-            )));
+        if body.len() + chunk.len() > max {
+            return too_large();
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// A size in bytes as people say it: whole MiB or KiB when it is one.
+fn size(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    if bytes.is_multiple_of(KIB * KIB) {
+        format!("{} MiB", bytes / (KIB * KIB))
+    } else if bytes.is_multiple_of(KIB) {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// A client for one upstream: rustls, kept-alive connections, the whole-request timeout.

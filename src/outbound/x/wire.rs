@@ -21,6 +21,20 @@ struct User {
     protected: bool,
 }
 
+impl User {
+    /// Whether it can be an X user: a username by X's rules ([`Handle::is_x_username`]) and
+    /// an id of decimal digits that fits X's 64 bits. Anything else would be carried into
+    /// caches, keys and messages as if X had said it.
+    fn is_readable(&self) -> bool {
+        Handle::parse(&self.username).is_ok_and(|h| h.is_x_username()) && is_x_id(&self.id)
+    }
+}
+
+/// An X id: 1 to 19 decimal digits.
+fn is_x_id(id: &str) -> bool {
+    (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[derive(Deserialize)]
 struct PublicMetrics {
     #[serde(default)]
@@ -127,6 +141,13 @@ impl UsersBy {
             self.data.unwrap_or_default(),
             self.errors.unwrap_or_default(),
         );
+        if let Some(user) = data.iter().find(|u| !u.is_readable()) {
+            return Err(unreadable(format_args!(
+                "a user {:?} with id {:?} cannot be an X user",
+                user.username.chars().take(20).collect::<String>(),
+                user.id.chars().take(20).collect::<String>()
+            )));
+        }
         handles
             .iter()
             .map(|handle| user_named(&data, &errors, handle.as_str()))
@@ -191,6 +212,42 @@ mod tests {
 
     fn page(body: &str) -> Result<(Vec<ListedUser>, Option<String>), ListError> {
         serde_json::from_str::<FollowPage>(body).unwrap().read()
+    }
+
+    fn h(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    fn lookup(body: &str) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
+        serde_json::from_str::<UsersBy>(body)
+            .unwrap()
+            .read(&[&h("alice")])
+    }
+
+    #[test]
+    fn a_user_x_cannot_have_is_not_read() {
+        let found = lookup(r#"{"data": [{"id": "2001", "username": "Alice"}]}"#).unwrap();
+        assert_eq!(found[0].as_ref().unwrap().id, "2001");
+        let huge = "9".repeat(100_000);
+        for (id, username) in [
+            ("2001", "alice\u{1}"),
+            ("2001", "al-ice"),
+            ("2001", "alice_with_a_long_name"),
+            ("12a", "alice"),
+            ("", "alice"),
+            (huge.as_str(), "alice"),
+        ] {
+            let body = serde_json::json!({"data": [
+                {"id": "1", "username": "alice"},
+                {"id": id, "username": username},
+            ]});
+            let err = lookup(&body.to_string()).unwrap_err();
+            assert!(
+                matches!(&err, SocialGraphError::Unavailable(m)
+                    if m.starts_with("its answer could not be read: a user") && m.len() < 200),
+                "{id:.20} {username}: {err}"
+            );
+        }
     }
 
     #[test]
