@@ -26,4 +26,5 @@ mod redis_server;
 mod refusals;
 mod register;
 mod register_contract;
+mod slow_clients;
 mod unreadable;
