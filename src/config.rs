@@ -249,7 +249,8 @@ pub struct Config {
     /// How long a response may wait on its client to take more of it before its connection
     /// is dropped.
     pub send_timeout: Duration,
-    /// Open client connections at most; at the cap, the longest idle one is closed.
+    /// Open client connections at most, an HTTP/2 connection counting its requests in flight;
+    /// at the cap, the longest idle one is closed, or else one whose client does not read.
     pub max_connections: usize,
     /// How long upstream facts are kept, and how many.
     pub cache: CacheSettings,

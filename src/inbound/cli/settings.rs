@@ -57,8 +57,9 @@ pub(super) struct Settings {
     /// reading); then its connection is dropped.
     #[arg(long, env = "SEND_TIMEOUT", default_value_t = config::Timeout(config::DEFAULT_SEND_TIMEOUT), global = true, hide_env_values = true)]
     send_timeout: config::Timeout,
-    /// Open client connections at most (lowered to fit the open-file limit); at the cap, the
-    /// connection idle the longest is closed to let a new one in.
+    /// Open client connections at most, an HTTP/2 connection counting its requests in flight
+    /// (lowered to fit the open-file limit); at the cap, the connection idle the longest is
+    /// closed to let a new one in, or else one whose client has stopped reading.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = config::DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections, global = true, hide_env_values = true)]
     max_connections: usize,
     /// How long upstream facts are cached (0 turns the cache off).
