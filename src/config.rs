@@ -27,6 +27,10 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// then answers 502. The same as nginx's own default. Idle connections are cheap, and at the
 /// cap the longest idle is closed first anyway.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+/// Long enough for a client on a slow link to take a part of an answer (hyper hands the
+/// socket a few tens of KiB at a time), short enough that a client which stops reading
+/// gives back its connection, and any turn its answer holds, within half a minute.
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Open client connections at most (it is lowered to fit the open-file limit).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
@@ -275,7 +279,11 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// How long a connection with no request in flight stays open.
     pub idle_timeout: Duration,
-    /// Open client connections at most; at the cap, the longest idle one is closed.
+    /// How long a response may wait on its client to take more of it before its connection
+    /// is dropped.
+    pub send_timeout: Duration,
+    /// Open client connections at most, an HTTP/2 connection counting its requests in flight;
+    /// at the cap, the longest idle one is closed, or else one whose client does not read.
     pub max_connections: usize,
     /// How long upstream facts are kept, and how many.
     pub cache: CacheSettings,
@@ -320,6 +328,7 @@ impl std::fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("idle_timeout", &self.idle_timeout)
+            .field("send_timeout", &self.send_timeout)
             .field("max_connections", &self.max_connections)
             .field("cache", &self.cache)
             .field("github_etag_entries", &self.github_etag_entries)
@@ -381,6 +390,7 @@ impl Default for Config {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            send_timeout: DEFAULT_SEND_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             cache: CacheSettings {
                 ttl: DEFAULT_CACHE_TTL,

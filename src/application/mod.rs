@@ -47,8 +47,12 @@ pub enum CheckError {
     /// The upstreams together took longer than the deadline; nothing was recorded.
     #[error("the upstreams did not answer within {}", humantime::format_duration(*.0))]
     TimedOut(Duration),
+    /// The register could not take the check (nothing was recorded).
     #[error("{0}")]
     Register(#[from] RegisterError),
+    /// The register could not be read (a history: nothing, or not all, was read).
+    #[error("{0}")]
+    RegisterRead(RegisterError),
     /// Not a team: a bad entry, or too few or too many developers.
     #[error("{0}")]
     BadTeam(#[from] TeamError),
@@ -75,6 +79,9 @@ impl CheckError {
             Self::Register(_) => vec![
                 "the register is unavailable; nothing was recorded, try again later".to_owned(),
             ],
+            Self::RegisterRead(_) => {
+                vec!["the register is unavailable; nothing was read, try again later".to_owned()]
+            }
             Self::TimedOut(deadline) => vec![format!(
                 "the upstreams did not answer within {}; try again later",
                 humantime::format_duration(*deadline)

@@ -51,6 +51,7 @@ impl Application {
                 timeouts: http::server::Timeouts {
                     header_read: config.header_read_timeout,
                     idle: config.idle_timeout,
+                    send: config.send_timeout,
                 },
                 max_connections: connection_cap(config.max_connections),
             },

@@ -33,4 +33,5 @@ mod refusals;
 mod register;
 mod register_contract;
 mod reservations;
+mod slow_clients;
 mod unreadable;

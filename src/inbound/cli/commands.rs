@@ -39,7 +39,8 @@ fn exit_code(error: &CheckError) -> ExitCode {
         | CheckError::Unavailable { .. }
         | CheckError::TimedOut(_)
         | CheckError::OverBudget(_)
-        | CheckError::Register(_) => ExitCode::from(3),
+        | CheckError::Register(_)
+        | CheckError::RegisterRead(_) => ExitCode::from(3),
         CheckError::Unreadable(_) => ExitCode::from(4),
     }
 }
@@ -105,7 +106,7 @@ pub(super) async fn history(
     while let Some(check) = history.next().await {
         let check = match check {
             Ok(check) => check,
-            Err(e) if printed == 0 => return print_error(e.into(), json),
+            Err(e) if printed == 0 => return print_error(CheckError::RegisterRead(e), json),
             Err(e) => {
                 // Whatever was printed stays; the JSON is left unclosed, so it cannot pass
                 // for the whole history.

@@ -53,8 +53,13 @@ pub(super) struct Settings {
     /// idle timeout of a load balancer in front).
     #[arg(long, env = "IDLE_TIMEOUT", default_value_t = config::Timeout(config::DEFAULT_IDLE_TIMEOUT), global = true, hide_env_values = true)]
     idle_timeout: config::Timeout,
-    /// Open client connections at most (lowered to fit the open-file limit); at the cap, the
-    /// connection idle the longest is closed to let a new one in.
+    /// How long a response may wait on its client to take more of it (a client that stops
+    /// reading); then its connection is dropped.
+    #[arg(long, env = "SEND_TIMEOUT", default_value_t = config::Timeout(config::DEFAULT_SEND_TIMEOUT), global = true, hide_env_values = true)]
+    send_timeout: config::Timeout,
+    /// Open client connections at most, an HTTP/2 connection counting its requests in flight
+    /// (lowered to fit the open-file limit); at the cap, the connection idle the longest is
+    /// closed to let a new one in, or else one whose client has stopped reading.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = config::DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections, global = true, hide_env_values = true)]
     max_connections: usize,
     /// How long upstream facts are cached (0 turns the cache off).
@@ -187,6 +192,7 @@ impl Settings {
             request_timeout: self.request_timeout.0,
             header_read_timeout: self.header_read_timeout.0,
             idle_timeout: self.idle_timeout.0,
+            send_timeout: self.send_timeout.0,
             max_connections: self.max_connections,
             cache: CacheSettings {
                 ttl: self.cache_ttl.0,

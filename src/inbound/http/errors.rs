@@ -46,7 +46,9 @@ pub fn logged(error: CheckError) -> ApiError {
         CheckError::Unavailable { network, reason } => {
             tracing::warn!(%network, %reason, "upstream unavailable");
         }
-        CheckError::Register(e) => tracing::error!(error = %e, "register unavailable"),
+        CheckError::Register(e) | CheckError::RegisterRead(e) => {
+            tracing::error!(error = %e, "register unavailable");
+        }
         CheckError::OverBudget(overspend) => {
             tracing::warn!(budget = overspend.budget.id(), payer = ?overspend.payer, "a read was refused: its budget is spent")
         }
@@ -83,7 +85,9 @@ impl From<CheckError> for ApiError {
                 },
                 Some(retry_after_secs(overspend.retry_after)),
             ),
-            CheckError::Register(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+            CheckError::Register(_) | CheckError::RegisterRead(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, None)
+            }
             CheckError::TimedOut(_) => (StatusCode::GATEWAY_TIMEOUT, None),
             // The answer exists but cannot be read: a failed dependency, not a missing user,
             // not a broken upstream, and not worth retrying until the accounts change.

@@ -4,7 +4,7 @@
 use super::access::Refusals;
 use super::sites::Misdirected;
 use super::{ApiError, ErrorsBody, Pair, RegisterEntry, developers, errors};
-use crate::application::Connections;
+use crate::application::{CheckError, Connections};
 use crate::domain::{HistoryPage, HistoryStream, RegisterError, RegisteredCheck};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -68,7 +68,7 @@ pub(super) async fn register(
     let history: Vec<RegisteredCheck> = history
         .try_collect()
         .await
-        .map_err(|e| errors::logged(e.into()))?;
+        .map_err(|e| errors::logged(CheckError::RegisterRead(e)))?;
     let status = if history.is_empty() {
         StatusCode::NOT_FOUND
     } else {
@@ -119,7 +119,8 @@ async fn whole_history(history: HistoryStream) -> Result<Response, ApiError> {
         return Ok((StatusCode::NOT_FOUND, Json(Vec::<RegisterEntry>::new())).into_response());
     };
     let mut opening = b"[".to_vec();
-    write_entries(&mut opening, first, true).map_err(|e| errors::logged(e.into()))?;
+    write_entries(&mut opening, first, true)
+        .map_err(|e| errors::logged(CheckError::RegisterRead(e)))?;
     let json = [(header::CONTENT_TYPE, "application/json")];
     let next = match chunks.next().now_or_never() {
         Some(None) => {

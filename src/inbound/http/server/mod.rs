@@ -1,16 +1,20 @@
 //! The HTTP server: accepts connections and serves the router on each (HTTP/1.1, and HTTP/2
-//! with prior knowledge), with a header-read timeout, an idle timeout and a cap on open
-//! connections, and a graceful stop.
+//! with prior knowledge), with a header-read timeout, an idle timeout, a send timeout, a cap
+//! on open connections, and a graceful stop.
 //!
-//! At the cap, a new connection closes the one that has been idle (no request in flight) the
-//! longest: slow and idle clients are shed, a health checker always gets in, and a request in
-//! flight, its response body included, is never cut. Only when every connection has a request
-//! in flight does a new one wait, in the listen backlog, for the first to go idle.
+//! A connection weighs against the cap as many requests as it has in flight (HTTP/2
+//! streams), one at least. At the cap, a new connection closes the one that has been idle (no
+//! request in flight) the longest: slow and idle clients are shed, a health checker always
+//! gets in. With none idle, it drops the one whose response has waited the longest on a
+//! client that does not take it (for [`SHED_AFTER`] at least): a client that does not read
+//! is a better victim than everyone waiting. A response that is being read, or computed, is
+//! never cut. Only when every connection has such a request in flight does a new one wait,
+//! in the listen backlog, for the first to go idle.
 
 mod connection;
 
 use axum::Router;
-use connection::{Activity, TrackedService, Wake, WatchedStream};
+use connection::{Activity, Load, TrackedService, Wake, WatchedStream};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use std::collections::HashMap;
@@ -19,7 +23,7 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 pub use connection::Timeouts;
@@ -34,6 +38,17 @@ const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// invented method or header; HTTP/2 heads are held to 16 KiB already.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 
+/// An HTTP/2 connection's requests at once, at most (and never more than the cap): each
+/// weighs against the cap as a connection does. RFC 9113 recommends allowing 100 at least;
+/// hyper's default is 200.
+const MAX_STREAMS: usize = 100;
+
+/// At the cap, how long a response must have waited on its client before its connection is
+/// dropped to make room. A client that reads, however slowly, takes some of it well within
+/// this (hyper hands the socket more as soon as there is room), so only one that has stopped
+/// reading is chosen; and a new connection waits this long at most behind one that has.
+const SHED_AFTER: Duration = Duration::from_secs(1);
+
 /// How connections are served.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -45,15 +60,15 @@ pub struct Limits {
 /// The open connections, for the cap.
 struct Open {
     connections: Mutex<(u64, HashMap<u64, Arc<Activity>>)>,
-    /// A connection went idle or closed: room may be made for a new one.
-    freed: Arc<Notify>,
+    /// Their requests beyond one each, and the wake-up when room may be made.
+    load: Arc<Load>,
 }
 
 impl Open {
     fn new() -> Self {
         Self {
             connections: Mutex::new((0, HashMap::new())),
-            freed: Arc::new(Notify::new()),
+            load: Arc::new(Load::default()),
         }
     }
 
@@ -63,8 +78,10 @@ impl Open {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn len(&self) -> usize {
-        self.lock().1.len()
+    /// What the open connections weigh against the cap: one each, or their requests in
+    /// flight if more.
+    fn weight(&self) -> usize {
+        self.lock().1.len() + self.load.extra_streams()
     }
 
     fn add(&self, activity: Arc<Activity>) -> u64 {
@@ -76,28 +93,49 @@ impl Open {
     }
 
     fn remove(&self, id: u64) {
-        if self.lock().1.remove(&id).is_some() {
-            self.freed.notify_one();
+        let removed = self.lock().1.remove(&id);
+        if let Some(activity) = removed {
+            activity.uncount();
+            self.load.freed.notify_one();
         }
     }
 
-    /// Asks the connection idle the longest to close, and stops counting it: its slot is
-    /// free now, its socket within a second. False when every connection has a request in
-    /// flight.
-    fn close_longest_idle(&self) -> bool {
+    /// Makes room for one connection, and stops counting the one it closes: its slot is
+    /// free now, its socket within a second. The one idle the longest is asked to close; with
+    /// none idle, the one whose response has waited on its client the longest, for
+    /// [`SHED_AFTER`] at least, is dropped. Otherwise, the error says when a response will
+    /// have waited that long (`None`: none waits on its client).
+    fn close_one(&self) -> Result<(), Option<Instant>> {
         let mut open = self.lock();
-        let longest_idle = open
-            .1
-            .iter()
-            .filter_map(|(id, activity)| activity.idle_since().map(|since| (since, *id)))
-            .min();
-        let Some((_, id)) = longest_idle else {
-            return false;
-        };
-        if let Some(activity) = open.1.remove(&id) {
-            activity.request_close();
+        let mut longest_idle = None;
+        let mut longest_waiting = None;
+        for (id, activity) in &open.1 {
+            let earliest = |found: Option<(Instant, u64)>, since| {
+                Some(found.map_or((since, *id), |found| found.min((since, *id))))
+            };
+            if let Some(since) = activity.idle_since() {
+                longest_idle = earliest(longest_idle, since);
+            } else if let Some(since) = activity.waiting_since() {
+                longest_waiting = earliest(longest_waiting, since);
+            }
         }
-        true
+        if let Some((_, id)) = longest_idle {
+            if let Some(activity) = open.1.remove(&id) {
+                activity.uncount();
+                activity.request_close();
+            }
+            return Ok(());
+        }
+        match longest_waiting {
+            Some((since, id)) if since + SHED_AFTER <= Instant::now() => {
+                if let Some(activity) = open.1.remove(&id) {
+                    activity.uncount();
+                    activity.shed();
+                }
+                Ok(())
+            }
+            waiting => Err(waiting.map(|(since, _)| since + SHED_AFTER)),
+        }
     }
 }
 
@@ -131,12 +169,13 @@ pub async fn serve(
         if !make_room(&open, limits.max_connections, &stopping).await {
             break;
         }
-        let activity = Arc::new(Activity::new(Arc::clone(&open.freed)));
+        let activity = Arc::new(Activity::new(Arc::clone(&open.load)));
         let id = open.add(Arc::clone(&activity));
         let task = Task {
             router: router.clone(),
             activity,
             timeouts: limits.timeouts,
+            max_streams: limits.max_connections.clamp(1, MAX_STREAMS),
             stopping: stopping.clone(),
         };
         let registered = Registered {
@@ -178,7 +217,7 @@ async fn accept(
                 Err(e) => {
                     // Out of file descriptors, most likely: an idle connection's is the one
                     // to give back.
-                    open.close_longest_idle();
+                    let _ = open.close_one();
                     let pause = accepting.failed(&e);
                     let mut stop_rx = stopping.clone();
                     tokio::select! {
@@ -204,16 +243,16 @@ impl Drop for Registered {
     }
 }
 
-/// Waits until there is room for one more connection, closing the longest idle one at the
-/// cap. False when the server is stopping instead.
+/// Waits until there is room for one more connection, closing one at the cap (see
+/// [`Open::close_one`]). False when the server is stopping instead.
 async fn make_room(open: &Open, max: usize, stopping: &watch::Receiver<bool>) -> bool {
     let mut warned = false;
-    while open.len() >= max {
+    while open.weight() >= max {
         // Created before looking, so that a connection going idle meanwhile is not missed.
-        let freed = open.freed.notified();
-        if open.close_longest_idle() {
+        let freed = open.load.freed.notified();
+        let Err(shed_at) = open.close_one() else {
             break;
-        }
+        };
         if !warned {
             tracing::warn!(
                 max_connections = max,
@@ -221,10 +260,13 @@ async fn make_room(open: &Open, max: usize, stopping: &watch::Receiver<bool>) ->
             );
             warned = true;
         }
+        // A response that starts waiting on its client wakes no one: look again by then.
+        let look_again = shed_at.unwrap_or_else(|| Instant::now() + SHED_AFTER);
         let mut stop_rx = stopping.clone();
         tokio::select! {
             () = stopped(&mut stop_rx) => return false,
             () = freed => {}
+            () = tokio::time::sleep_until(look_again) => {}
         }
     }
     true
@@ -293,6 +335,8 @@ struct Task {
     router: Router,
     activity: Arc<Activity>,
     timeouts: Timeouts,
+    /// HTTP/2 requests at once on the connection.
+    max_streams: usize,
     stopping: watch::Receiver<bool>,
 }
 
@@ -305,6 +349,9 @@ impl Task {
         // `Activity`.
         let mut builder = Builder::new(TokioExecutor::new());
         builder.http1().max_buf_size(MAX_HEAD_BYTES);
+        builder
+            .http2()
+            .max_concurrent_streams(u32::try_from(self.max_streams).unwrap_or(u32::MAX));
         let connection = builder.serve_connection(io, service);
         tokio::pin!(connection);
         let mut stop_seen = false;
@@ -350,25 +397,73 @@ mod tests {
         assert_eq!(accepting.failed(&emfile), ACCEPT_BACKOFF);
     }
 
-    #[tokio::test]
-    async fn at_the_cap_the_longest_idle_connection_is_closed_and_a_busy_one_never() {
-        let open = Open::new();
-        let busy = Arc::new(Activity::new(Arc::clone(&open.freed)));
-        let _in_flight = busy.start_request_for_test();
-        open.add(Arc::clone(&busy));
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let older = Arc::new(Activity::new(Arc::clone(&open.freed)));
-        open.add(Arc::clone(&older));
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let newer = Arc::new(Activity::new(Arc::clone(&open.freed)));
-        open.add(Arc::clone(&newer));
+    /// A connection counted in `open`, with its activity.
+    fn connect(open: &Open) -> (Arc<Activity>, u64) {
+        let activity = Arc::new(Activity::new(Arc::clone(&open.load)));
+        let id = open.add(Arc::clone(&activity));
+        (activity, id)
+    }
 
-        assert!(open.close_longest_idle());
-        assert_eq!((open.len(), older.idle_since()), (2, None));
+    #[tokio::test(start_paused = true)]
+    async fn at_the_cap_the_longest_idle_is_closed_then_the_longest_stalled_and_a_busy_one_never() {
+        let open = Open::new();
+        let (busy, _) = connect(&open);
+        let _in_flight = busy.start_request_for_test();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let (older, _) = connect(&open);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let (newer, _) = connect(&open);
+        let (stalled, _) = connect(&open);
+        let _response = stalled.respond_for_test();
+        let stalled_since = Instant::now();
+        let (later, _) = connect(&open);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let _waiting_less = later.respond_for_test();
+
+        assert_eq!(open.close_one(), Ok(()));
+        assert_eq!((open.weight(), older.idle_since()), (4, None));
         assert!(newer.idle_since().is_some());
-        assert!(open.close_longest_idle());
+        assert_eq!(open.close_one(), Ok(()));
         assert_eq!(newer.idle_since(), None);
-        assert!(!open.close_longest_idle(), "the busy connection was chosen");
-        assert_eq!(open.len(), 1);
+        assert_eq!(open.close_one(), Err(Some(stalled_since + SHED_AFTER)));
+
+        tokio::time::sleep(SHED_AFTER).await;
+        assert_eq!(open.close_one(), Ok(()));
+        assert_eq!(open.weight(), 2);
+        assert_eq!(
+            stalled
+                .watch(connection::Timeouts {
+                    header_read: Duration::from_secs(10),
+                    idle: Duration::from_secs(75),
+                    send: Duration::from_secs(30),
+                })
+                .await,
+            Wake::Expired(connection::Expiry::Shed)
+        );
+        tokio::time::sleep(SHED_AFTER).await;
+        assert_eq!(open.close_one(), Ok(()), "the response waiting the longest");
+        assert_eq!(
+            open.close_one(),
+            Err(None),
+            "the busy connection was chosen"
+        );
+        assert_eq!(open.weight(), 1);
+    }
+
+    #[test]
+    fn a_connection_weighs_its_requests_in_flight_one_at_least_until_it_is_no_longer_counted() {
+        let open = Open::new();
+        let (activity, id) = connect(&open);
+        assert_eq!(open.weight(), 1);
+        let first = activity.start_request_for_test();
+        assert_eq!(open.weight(), 1);
+        let more: Vec<_> = (0..3).map(|_| activity.start_request_for_test()).collect();
+        assert_eq!(open.weight(), 4);
+        drop(first);
+        assert_eq!(open.weight(), 3);
+        open.remove(id);
+        assert_eq!(open.weight(), 0);
+        drop(more);
+        assert_eq!((open.weight(), open.load.extra_streams()), (0, 0));
     }
 }
