@@ -167,3 +167,44 @@ async fn a_key_refused_for_its_scope_or_its_rate_is_named_in_the_log() {
     }
     assert_eq!(stage.upstream_calls(), 0);
 }
+
+#[tokio::test]
+async fn a_flood_of_invented_paths_and_methods_is_summed_up_too() {
+    const INVENTED: u64 = 500;
+    let stage = Stage::with(graph()).await;
+    let service = json_logged(&stage).await;
+    let client = reqwest::Client::new();
+    let mut sent = futures::stream::iter(0..INVENTED)
+        .map(|n| {
+            let request = if n % 2 == 0 {
+                client.get(format!("{}/wp-admin/{n}.php", service.base))
+            } else {
+                client.delete(format!("{}/healthz", service.base))
+            };
+            async move { request.send().await.unwrap().status().as_u16() }
+        })
+        .buffer_unordered(32);
+    while let Some(status) = sent.next().await {
+        assert!(matches!(status, 404 | 405), "{status}");
+    }
+    wait_for(&service, "every invented request counted", |s| {
+        counted(s, 404) + counted(s, 405) == INVENTED
+    })
+    .await;
+    assert_eq!(counted(&service, 404), INVENTED / 2);
+    let reasons: Vec<_> = refusals(&service)
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .all(|r| r == "no such resource" || r == "method not allowed")
+    );
+    assert!(
+        !entries(&service)
+            .iter()
+            .any(|e| e["message"] == "answered" && (e["status"] == 404 || e["status"] == 405)),
+        "an invented request has no line of its own"
+    );
+}

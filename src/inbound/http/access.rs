@@ -176,9 +176,7 @@ fn refused(refusal: Refusal) -> Response {
         Refusal::RateLimited { key, .. } => ("key rate used up", Some(key.to_string())),
         Refusal::Unavailable(_) => return answer(refusal),
     };
-    let mut response = answer(refusal);
-    response.extensions_mut().insert(Refused { reason, key });
-    response
+    Refused { reason, key }.on(answer(refusal))
 }
 
 fn answer(refusal: Refusal) -> Response {

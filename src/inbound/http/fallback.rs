@@ -1,10 +1,13 @@
 //! Answers to requests no route takes: a 404 for an unknown path, a 405 for a known path
-//! with the wrong method, both in the API's JSON error shape.
+//! with the wrong method, both in the API's JSON error shape. Both cost their sender nothing
+//! and can come as a flood: they are summed up in the log as refusals, not written one by one.
 
 use super::ApiError;
+use super::refusal_log::Refused;
 use crate::metrics::Metrics;
 use axum::extract::State;
 use axum::http::{Method, StatusCode, Uri};
+use axum::response::Response;
 use std::sync::Arc;
 
 /// Requests that match no route are counted under one label, `unmatched`: their paths are
@@ -13,9 +16,9 @@ pub(super) async fn not_found(
     State(metrics): State<Arc<Metrics>>,
     method: Method,
     uri: Uri,
-) -> ApiError {
+) -> Response {
     metrics.request("unmatched", &method, 404, std::time::Duration::ZERO);
-    no_such_resource(&method, &uri)
+    Refused::anonymous("no such resource").on(no_such_resource(&method, &uri))
 }
 
 pub(super) fn no_such_resource(method: &Method, uri: &Uri) -> ApiError {
@@ -33,16 +36,16 @@ pub(super) async fn method_not_allowed(
     State(metrics): State<Arc<Metrics>>,
     method: Method,
     uri: Uri,
-) -> ApiError {
+) -> Response {
     metrics.request("unmatched", &method, 405, std::time::Duration::ZERO);
-    ApiError::new(
+    Refused::anonymous("method not allowed").on(ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         format!(
             "{} is not allowed on {}",
             spoken_method(&method),
             spoken_path(&uri)
         ),
-    )
+    ))
 }
 
 /// A method as an error message names it: an invented one can be hundreds of kilobytes,

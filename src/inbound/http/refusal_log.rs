@@ -3,6 +3,7 @@
 //! requests, which costs its sender nothing, so writes a few lines a second however fast it
 //! comes; a request let through keeps its own line in the request log.
 
+use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -17,6 +18,20 @@ const EVERY: Duration = Duration::from_secs(1);
 pub(super) struct Refused {
     pub(super) reason: &'static str,
     pub(super) key: Option<String>,
+}
+
+impl Refused {
+    /// A refusal with no key named, for `reason`.
+    pub(super) fn anonymous(reason: &'static str) -> Self {
+        Self { reason, key: None }
+    }
+
+    /// `answer`, marked as this refusal for the summary.
+    pub(super) fn on(self, answer: impl IntoResponse) -> Response {
+        let mut response = answer.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
 }
 
 /// What refusals are counted by.

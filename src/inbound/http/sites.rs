@@ -20,7 +20,7 @@ use axum::extract::{Request, State};
 use axum::http::uri::Authority;
 use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -57,17 +57,11 @@ pub(super) async fn own_names_only(
         && names.access.is_open_to(reach(request.headers()))
         && !is_own_name(named_host(&request).as_deref(), &names.allowed)
     {
-        let mut response = ApiError::new(
+        return Refused::anonymous("host not served").on(ApiError::new(
             StatusCode::MISDIRECTED_REQUEST,
             "this service is open without an API key and answers only to localhost, an IP \
              address or a name in ALLOWED_HOSTS",
-        )
-        .into_response();
-        response.extensions_mut().insert(Refused {
-            reason: "host not served",
-            key: None,
-        });
-        return response;
+        ));
     }
     next.run(request).await
 }
@@ -80,17 +74,11 @@ pub(super) async fn same_origin_only(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_ascii_lowercase);
     if matches!(site.as_deref(), Some("cross-site" | "same-site")) {
-        let mut response = ApiError::new(
+        return Refused::anonymous("another site's page").on(ApiError::new(
             StatusCode::FORBIDDEN,
             "a page of another site cannot ask this service for checks: open the service's own \
              page, or call the API from a program",
-        )
-        .into_response();
-        response.extensions_mut().insert(Refused {
-            reason: "another site's page",
-            key: None,
-        });
-        return response;
+        ));
     }
     next.run(request).await
 }
