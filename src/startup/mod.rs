@@ -25,7 +25,9 @@ use std::sync::Arc;
 #[error("{0}")]
 pub struct StartupError(pub String);
 
-/// The use cases wired to the adapters the configuration names.
+/// The use cases wired to the adapters the configuration names, and the budgets they spend
+/// from: a command that ends writes what it spent with [`Spending::write_spent`], so that
+/// the next run (or an instance) starts from it.
 ///
 /// # Errors
 /// [`StartupError`] when a token is missing, a URL is wrong, the demo graph is unreadable or
@@ -33,11 +35,12 @@ pub struct StartupError(pub String);
 pub async fn connections(
     config: &Config,
     metrics: &Arc<Metrics>,
-) -> Result<Connections, StartupError> {
+) -> Result<(Connections, Spending), StartupError> {
     let storage = storage(config).await?;
     let shared = Shared::new(config)?;
     let spending = shared.spending(config, metrics, storage.ledger).await?;
-    wire(config, metrics, storage.register, &shared, &spending)
+    let connections = wire(config, metrics, storage.register, &shared, &spending)?;
+    Ok((connections, spending))
 }
 
 /// What instances share: Redis when configured, and the counters kept in it (in process

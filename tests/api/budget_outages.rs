@@ -145,3 +145,45 @@ async fn a_github_budget_holds_when_redis_comes_back_empty() {
     assert_eq!(check_pairs(&another, &mut next, 1).await, 0);
     assert_eq!(stage.github.call_count() as u64, calls);
 }
+
+/// `connected check A B` against the stage's fakes, under the GitHub budget: its exit code
+/// and standard error.
+async fn cli_check(stage: &Stage, a: &str, b: &str) -> (i32, String) {
+    let out = tokio::process::Command::new(crate::cli::BIN)
+        .args(["check", a, b])
+        .env_clear()
+        .env("DATABASE_URL", &stage.database)
+        .env("GITHUB_API_URL", &stage.github.url)
+        .env("TWITTER_API_URL", &stage.x.url)
+        .env("TWITTER_BEARER_TOKEN", crate::fake::X_TOKEN)
+        .env("BUDGET_GITHUB_CALLS_PER_HOUR", "4")
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn what_a_command_spent_is_kept_for_the_next_run() {
+    let started = hour();
+    let stage = Stage::with(crowd()).await;
+    // Two calls a check, four an hour: the third run finds the budget spent by the first two,
+    // each of which ended at once.
+    let (first, _) = cli_check(&stage, "dev0", "dev1").await;
+    let (second, _) = cli_check(&stage, "dev2", "dev3").await;
+    let (third, refused) = cli_check(&stage, "dev4", "dev5").await;
+    if hour() != started {
+        eprintln!("the hour turned during the test: its budgets differ, nothing is proved");
+        return;
+    }
+    assert_eq!((first, second), (1, 1), "not connected, answered");
+    assert_ne!(third, 1, "{refused}");
+    assert!(
+        refused.contains("GitHub calls an hour is spent"),
+        "{refused}"
+    );
+    assert_eq!(stage.github.call_count(), 4);
+}

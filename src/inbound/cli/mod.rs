@@ -11,6 +11,7 @@ use crate::application::Connections;
 use crate::config::{self, Config};
 use crate::domain::Team;
 use crate::inbound::http::ApiDoc;
+use crate::outbound::upstream::Spending;
 use crate::startup;
 use clap::{Parser, Subcommand};
 use commands::{check, healthcheck, history, network, serve};
@@ -171,11 +172,19 @@ async fn run(cli: Cli) -> ExitCode {
             json,
             dot,
         } => match connect(&config).await {
-            Some(connections) => network(&connections, &developers, json, dot).await,
+            Some((connections, spending)) => {
+                let code = network(&connections, &developers, json, dot).await;
+                spending.write_spent().await;
+                code
+            }
             None => ExitCode::from(3),
         },
         Command::Check { dev1, dev2, json } => match connect(&config).await {
-            Some(connections) => check(&connections, &dev1, &dev2, json).await,
+            Some((connections, spending)) => {
+                let code = check(&connections, &dev1, &dev2, json).await;
+                spending.write_spent().await;
+                code
+            }
             None => ExitCode::from(3),
         },
         // Reading the register or the keys needs neither upstream nor a token.
@@ -216,7 +225,7 @@ async fn storage(config: &Config) -> Option<startup::Storage> {
     }
 }
 
-async fn connect(config: &Config) -> Option<Connections> {
+async fn connect(config: &Config) -> Option<(Connections, Spending)> {
     match startup::connections(config, &Arc::default()).await {
         Ok(connections) => Some(connections),
         Err(e) => {
