@@ -159,12 +159,8 @@ mod tests {
         }
     }
 
-    fn h(s: &str) -> Handle {
-        Handle::parse(s).unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_kept_list_that_cannot_be_organisations_is_asked_again_and_replaced() {
+    /// The bundled graph behind a cache of `max_entries`, and the count of its calls.
+    fn counted_cache(max_entries: u64) -> (Arc<Counting>, CachedCodeHost) {
         let inner = Arc::new(Counting {
             inner: DemoGraph::bundled().unwrap(),
             calls: AtomicUsize::new(0),
@@ -172,7 +168,7 @@ mod tests {
         let settings = CacheSettings {
             ttl: Duration::from_secs(60),
             ttl_not_found: Duration::from_secs(60),
-            max_entries: 10,
+            max_entries,
         };
         let cache = CachedCodeHost::new(
             inner.clone(),
@@ -181,6 +177,16 @@ mod tests {
             RateLimitMemory::new(None),
             Arc::default(),
         );
+        (inner, cache)
+    }
+
+    fn h(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_kept_list_that_cannot_be_organisations_is_asked_again_and_replaced() {
+        let (inner, cache) = counted_cache(10);
         // As an older version kept it, before names were checked.
         let poisoned = Some(vec!["acme".to_owned(), "evil\u{1}".to_owned()]);
         for (user, kept) in [("alice", poisoned), ("bob", Some(vec!["x".repeat(40)]))] {
@@ -207,22 +213,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_least_recently_used_fact_is_evicted_first() {
-        let inner = Arc::new(Counting {
-            inner: DemoGraph::bundled().unwrap(),
-            calls: AtomicUsize::new(0),
-        });
-        let settings = CacheSettings {
-            ttl: Duration::from_secs(60),
-            ttl_not_found: Duration::from_secs(60),
-            max_entries: 2,
-        };
-        let cache = CachedCodeHost::new(
-            inner.clone(),
-            settings,
-            None,
-            RateLimitMemory::new(None),
-            Arc::default(),
-        );
+        let (inner, cache) = counted_cache(2);
         // moka applies reads and writes to its order in the background: settle each step.
         // carol, last, pushes out bob, the least recently used, not alice.
         for user in ["alice", "bob", "alice", "carol"] {
