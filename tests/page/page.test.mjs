@@ -217,6 +217,34 @@ test("an upstream that cannot be reached is reported as such, never as a verdict
   }
 });
 
+test("the documentation pages render under their policy, asking nothing of another origin", async () => {
+  const service = await serve();
+  try {
+    for (const [path, heading] of [["/docs/", "Connected Developers API"], ["/redoc", "Connected Developers API"]]) {
+      const page = await browser.newPage();
+      const problems = [];
+      // Every console error counts here, a failed load (a missing icon, a refused script) too.
+      page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
+      page.on("pageerror", (e) => problems.push(String(e)));
+      page.on("request", (r) => {
+        if (!r.url().startsWith(service.origin + "/") && !/^(data|blob):/.test(r.url())) {
+          problems.push(`a request left the origin: ${r.url()}`);
+        }
+      });
+      const answer = await page.goto(service.origin + path, { waitUntil: "networkidle" });
+      assert.match(answer.headers()["content-security-policy"], /frame-ancestors 'none'/);
+      await page.waitForFunction((text) => document.body.innerText.includes(text), heading);
+      // An operation of the API is listed, so the document was read and drawn.
+      await page.waitForFunction(() => /realtime/.test(document.body.innerText));
+      await page.screenshot({ path: join(SHOTS, `docs${path.replaceAll("/", "-")}.png`) });
+      assert.deepEqual(problems, [], path);
+      await page.close();
+    }
+  } finally {
+    service.child.kill();
+  }
+});
+
 /** A made-up company of 100 developers in five teams of 20 (handles that both GitHub and X
  * accept: letters only, at most 15; some of the widest there are): each team shares an
  * organisation, most of a team follow each other, a few follow across teams, and some

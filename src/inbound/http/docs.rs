@@ -28,6 +28,7 @@ const REDOC_PAGE: &str = r#"<!DOCTYPE html>
     <title>Connected Developers API</title>
     <meta charset="utf-8"/>
     <meta name="viewport" content="width=device-width, initial-scale=1">
+    <link rel="icon" href="/page/icon.svg" type="image/svg+xml">
   </head>
   <body>
     <redoc spec-url="/openapi.json"></redoc>
