@@ -16,7 +16,7 @@ limit_kb=$((100 * 1024))
 fakes="$(dirname "$binary")/connected-fake-upstreams"
 if [ ! -x "$fakes" ]; then
     (cd "$root" && cargo build --quiet -p connected-fakes --bin connected-fake-upstreams)
-    fakes="$root/target/debug/connected-fake-upstreams"
+    fakes="${CARGO_TARGET_DIR:-$root/target}/debug/connected-fake-upstreams"
 fi
 
 # GET URL: prints the status and the body's size, then the body's first 200 bytes.
@@ -38,6 +38,7 @@ for kind in huge many control; do
     "$fakes" --team 2 --hostile-orgs "$kind" >"$fakes_log" 2>&1 &
     servers+=("$!")
     for _ in $(seq 100); do grep -q BLUESKY_API_URL "$fakes_log" && break; sleep 0.1; done
+    grep -q BLUESKY_API_URL "$fakes_log" || { cat "$fakes_log"; echo "probe: the fake upstreams did not start" >&2; exit 1; }
     env_vars=()
     while read -r line; do env_vars+=("${line#export }"); done < <(grep '^export ' "$fakes_log")
     start_server "${env_vars[@]}" AUTH=open -- 
