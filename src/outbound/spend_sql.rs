@@ -52,15 +52,24 @@ where
             })
             .collect();
         statements.push((forget, vec![since.clone()]));
-        self.execute(&statements).await.map_err(unavailable)?;
+        // The figures are read in the transaction that adds to them: an error anywhere, the
+        // read included, means nothing was added, so the caller may add the same again.
+        let mut transaction = self.pool.begin().await.map_err(unavailable)?;
+        for (sql, binds) in &statements {
+            Self::query(self.dialect(sql), binds)
+                .execute(&mut *transaction)
+                .await
+                .map_err(unavailable)?;
+        }
         let select = self.dialect(
             "SELECT counter, window_start_ms, units FROM budget_spent WHERE window_start_ms >= ?",
         );
         let rows = Self::query(select, &[since])
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *transaction)
             .await
             .map_err(unavailable)?;
-        rows.iter()
+        let totals = rows
+            .iter()
             .map(|row| {
                 Ok(WindowSpend {
                     counter: row.try_get("counter").map_err(unavailable)?,
@@ -69,6 +78,8 @@ where
                         .unwrap_or(0),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        transaction.commit().await.map_err(unavailable)?;
+        Ok(totals)
     }
 }

@@ -162,3 +162,30 @@ async fn a_page_of_another_site_is_refused_even_with_a_key() {
     let response = get(&url, Some(&key), &[("Sec-Fetch-Site", "same-origin")]).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn without_the_browsers_word_an_open_service_reads_the_pages_origin() {
+    // Over plain HTTP to an address that is not loopback, browsers send no Sec-Fetch-Site:
+    // the page's origin is in Origin (a team's POST) or Referer (an image's GET).
+    let app = spawn_app(graph()).await;
+    let own = app.address.clone();
+    for (name, page) in [
+        ("Referer", "http://attacker.example/page.html"),
+        ("Origin", "http://attacker.example"),
+        ("Origin", "null"),
+        ("Referer", "http://127.0.0.1:1/"),
+    ] {
+        let response = get_with(&app, REALTIME, &[(name, page)]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {page}");
+    }
+    assert_eq!(app.upstream_calls(), 0);
+    assert_eq!(
+        app.register("alice", "bob").await.status,
+        404,
+        "nothing recorded"
+    );
+    let response = get_with(&app, REALTIME, &[("Referer", &format!("{own}/"))]).await;
+    assert_eq!(response.status(), StatusCode::OK, "the service's own page");
+    let response = get_with(&app, REALTIME, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK, "a program");
+}

@@ -10,8 +10,11 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 /// The headers a proxy adds, each with a value it may give.
-const FORWARDED: [(&str, &str); 4] = [
+const FORWARDED: [(&str, &str); 7] = [
     ("Forwarded", "for=203.0.113.7;proto=https"),
+    ("Via", "1.1 proxy.example"),
+    ("X-Forwarded-Proto", "https"),
+    ("CF-Connecting-IP", "203.0.113.7"),
     ("X-Forwarded-For", "203.0.113.7"),
     ("X-Forwarded-Host", "connected.example"),
     ("X-Real-IP", "203.0.113.7"),

@@ -99,12 +99,21 @@ impl Drop for Counted {
     }
 }
 
-/// Headers a proxy adds to say whom it forwards for.
-const FORWARDED: [HeaderName; 4] = [
+/// Headers a proxy adds to say whom it forwards for, or that it is there: the standard ones
+/// (`Forwarded`, `Via`), the de facto `X-Forwarded-*` and `X-Real-IP`, and those of the
+/// common CDNs. A proxy that adds none of them (nginx's bare `proxy_pass`, a tunnel) cannot
+/// be told from a local client: behind one, keys must be required (`AUTH=keys`).
+const FORWARDED: [HeaderName; 10] = [
     header::FORWARDED,
+    header::VIA,
     HeaderName::from_static("x-forwarded-for"),
     HeaderName::from_static("x-forwarded-host"),
+    HeaderName::from_static("x-forwarded-proto"),
+    HeaderName::from_static("x-forwarded-port"),
+    HeaderName::from_static("x-forwarded-server"),
     HeaderName::from_static("x-real-ip"),
+    HeaderName::from_static("cf-connecting-ip"),
+    HeaderName::from_static("true-client-ip"),
 ];
 
 /// How a request reached the service: through a proxy when it carries a header a proxy

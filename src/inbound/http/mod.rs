@@ -129,9 +129,9 @@ pub fn router(
     Router::new()
         .route(
             "/connected/realtime/{dev1}/{dev2}",
-            get(realtime)
-                .route_layer(needs(Scope::Check))
-                .route_layer(middleware::from_fn(sites::same_origin_only)),
+            get(realtime).route_layer(needs(Scope::Check)).route_layer(
+                middleware::from_fn_with_state(names.clone(), sites::same_origin_only),
+            ),
         )
         .route(
             "/connected/register/{dev1}/{dev2}",
@@ -142,7 +142,10 @@ pub fn router(
             post(network)
                 .layer(DefaultBodyLimit::max(TEAM_BODY_LIMIT))
                 .route_layer(needs(Scope::Network))
-                .route_layer(middleware::from_fn(sites::same_origin_only)),
+                .route_layer(middleware::from_fn_with_state(
+                    names.clone(),
+                    sites::same_origin_only,
+                )),
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

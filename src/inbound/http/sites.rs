@@ -9,7 +9,9 @@
 //! - A request the browser marks as sent by another site's page (`Sec-Fetch-Site:
 //!   cross-site`, or `same-site`: another port of localhost is the same site) is refused
 //!   on the routes that spend or record, whatever the auth mode: the API allows no other
-//!   origin (no CORS), so no such request is ever meant.
+//!   origin (no CORS), so no such request is ever meant. While open, a request whose
+//!   `Origin` (else `Referer`) is another host and port is too: browsers send
+//!   `Sec-Fetch-Site` to trustworthy origins only.
 
 use super::access::reach;
 use super::errors::ApiError;
@@ -67,13 +69,13 @@ pub(super) async fn own_names_only(
 }
 
 /// Refuses a request a browser sent for another site's page.
-pub(super) async fn same_origin_only(request: Request, next: Next) -> Response {
-    let site = request
-        .headers()
-        .get(&SEC_FETCH_SITE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_ascii_lowercase);
-    if matches!(site.as_deref(), Some("cross-site" | "same-site")) {
+pub(super) async fn same_origin_only(
+    State(names): State<Names>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let open = names.access.is_open_to(reach(request.headers()));
+    if sent_by_another_site(&request, open) {
         return Refused::anonymous("another site's page").on(ApiError::new(
             StatusCode::FORBIDDEN,
             "a page of another site cannot ask this service for checks: open the service's own \
@@ -81,6 +83,52 @@ pub(super) async fn same_origin_only(request: Request, next: Next) -> Response {
         ));
     }
     next.run(request).await
+}
+
+/// Whether a browser sent `request` for another site's page. The browser's own word,
+/// `Sec-Fetch-Site`, when it gives one. It does to trustworthy origins only (https,
+/// localhost, loopback addresses), so, for a service `open` without a key (over plain HTTP
+/// elsewhere, or to older browsers), the page's origin is also read from `Origin`, else
+/// `Referer`, and compared with the host the request names; a program that sends none of
+/// them is no page. With a key required that is not needed (a page of another site cannot
+/// send the key: no CORS), and it would refuse the service's own page behind a proxy that
+/// rewrites `Host`.
+fn sent_by_another_site(request: &Request, open: bool) -> bool {
+    let headers = request.headers();
+    let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text(&SEC_FETCH_SITE) {
+        return matches!(
+            site.trim().to_ascii_lowercase().as_str(),
+            "cross-site" | "same-site"
+        );
+    }
+    if !open {
+        return false;
+    }
+    let Some(page) = text(&header::ORIGIN).or_else(|| text(&header::REFERER)) else {
+        return false;
+    };
+    let named = request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| text(&header::HOST).map(str::to_owned));
+    !same_authority(page, named.as_deref())
+}
+
+/// Whether the page at `page` (an origin or a URL; `null` is an opaque origin) is on the
+/// authority the request names (`host[:port]`), default ports included.
+fn same_authority(page: &str, named: Option<&str>) -> bool {
+    let (Ok(page), Some(named)) = (url::Url::parse(page.trim()), named) else {
+        return false;
+    };
+    let Ok(named) = named.trim().parse::<Authority>() else {
+        return false;
+    };
+    let default = page.port_or_known_default();
+    let host = |h: &str| h.trim_end_matches('.').to_ascii_lowercase();
+    page.host_str().map(host) == Some(host(named.host()))
+        && page.port_or_known_default() == named.port_u16().or(default)
 }
 
 /// The host a request names: the URI's authority (HTTP/2's `:authority`, or an absolute
@@ -121,6 +169,60 @@ fn is_own_name(host: Option<&str>, allowed: &[String]) -> bool {
 mod tests {
     use super::*;
     use axum::body::Body;
+
+    #[test]
+    fn a_page_is_of_this_site_when_its_origin_names_the_host_and_port_the_request_names() {
+        let own = Some("192.168.1.5:5000");
+        assert!(same_authority("http://192.168.1.5:5000", own));
+        assert!(same_authority("http://192.168.1.5:5000/page/app.js", own));
+        assert!(same_authority(
+            "http://Demo.Example.com.",
+            Some("demo.example.com")
+        ));
+        assert!(same_authority(
+            "https://demo.example.com",
+            Some("demo.example.com:443")
+        ));
+        assert!(!same_authority("http://192.168.1.5:5001", own));
+        assert!(!same_authority("http://evil.example", own));
+        assert!(!same_authority("null", own));
+        assert!(!same_authority("http://192.168.1.5:5000", None));
+        assert!(!same_authority("http://192.168.1.5:5000", Some("bad host")));
+    }
+
+    #[test]
+    fn the_browsers_word_wins_and_without_it_origin_then_referer_tell() {
+        let sent = |headers: &[(&str, &str)]| {
+            let mut request = Request::builder().uri("/connected/realtime/a/b");
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            sent_by_another_site(&request.body(Body::empty()).unwrap(), true)
+        };
+        let host = ("Host", "10.0.0.2:5000");
+        assert!(!sent(&[host]), "a program");
+        assert!(sent(&[host, ("Sec-Fetch-Site", "cross-site")]));
+        assert!(sent(&[host, ("Sec-Fetch-Site", "same-site")]));
+        assert!(!sent(&[
+            host,
+            ("Sec-Fetch-Site", "same-origin"),
+            ("Origin", "http://x.example")
+        ]));
+        assert!(sent(&[host, ("Referer", "http://evil.example/page")]));
+        assert!(sent(&[host, ("Origin", "null")]));
+        assert!(!sent(&[host, ("Referer", "http://10.0.0.2:5000/")]));
+        assert!(!sent(&[
+            host,
+            ("Origin", "http://10.0.0.2:5000"),
+            ("Referer", "http://x.example/")
+        ]));
+        let with_key = Request::builder()
+            .header("Host", "10.0.0.2:5000")
+            .header("Origin", "http://evil.example")
+            .body(Body::empty())
+            .unwrap();
+        assert!(!sent_by_another_site(&with_key, false), "the key decides");
+    }
 
     fn named(uri: &str, host: Option<&str>) -> Option<String> {
         let mut request = Request::get(uri);
