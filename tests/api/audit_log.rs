@@ -176,7 +176,9 @@ async fn a_flood_of_invented_paths_and_methods_is_summed_up_too() {
     let client = reqwest::Client::new();
     let mut sent = futures::stream::iter(0..INVENTED)
         .map(|n| {
-            let request = if n % 2 == 0 {
+            let request = if n % 4 == 0 {
+                client.get(format!("{}/docs/{n}.php", service.base))
+            } else if n % 2 == 0 {
                 client.get(format!("{}/wp-admin/{n}.php", service.base))
             } else {
                 client.delete(format!("{}/healthz", service.base))

@@ -2,6 +2,7 @@
 //! Redoc at `/redoc`, its script embedded. Both load nothing from another origin, and say
 //! so to the browser ([`DOCS_POLICY`]).
 
+use super::refusal_log::Refused;
 use super::security::{DOCS_POLICY, secured};
 use super::{ApiDoc, AppState, fallback::no_such_resource};
 use axum::Router;
@@ -83,7 +84,7 @@ async fn docs_not_found(request: Request, next: Next) -> Response {
     let (method, uri) = (request.method().clone(), request.uri().clone());
     let response = next.run(request).await;
     if response.status() == StatusCode::NOT_FOUND {
-        no_such_resource(&method, &uri).into_response()
+        Refused::anonymous("no such resource").on(no_such_resource(&method, &uri))
     } else {
         response
     }

@@ -270,8 +270,13 @@ impl Upstream {
         url: Url,
         reservation: &mut Reservation,
     ) -> Result<Option<T>, Failure> {
-        match self.send(endpoint, url, None, Some(reservation)).await? {
-            Reply::Answer(answer) => answer.json().map(Some),
+        match self
+            .send(endpoint, url, None, Some(&mut *reservation))
+            .await?
+        {
+            Reply::Answer(answer) => answer.json().map(Some).inspect_err(|_| {
+                reservation.unreadable();
+            }),
             Reply::NotFound => Ok(None),
         }
     }

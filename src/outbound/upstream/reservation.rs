@@ -101,6 +101,14 @@ impl Reservation {
         self.progress = progress;
     }
 
+    /// Its call was answered, but what the answer returned could not be read: the upstream
+    /// bills what it sent, which no one counted, so it costs what was reserved.
+    pub fn unreadable(&mut self) {
+        if self.progress == Progress::Answered {
+            self.progress = Progress::Sent;
+        }
+    }
+
     pub fn progress(&self) -> Progress {
         self.progress
     }

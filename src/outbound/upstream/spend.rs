@@ -396,19 +396,23 @@ mod tests {
             .run(async move {
                 let mut answered = inner.reserve(Budget::XUsersPerDay, 18, 1).await.unwrap();
                 let mut timed_out = inner.reserve(Budget::XUsersPerDay, 5, 1).await.unwrap();
+                let mut unreadable = inner.reserve(Budget::XUsersPerDay, 7, 1).await.unwrap();
                 answered.progressed(Progress::Answered);
                 timed_out.progressed(Progress::Sent);
+                unreadable.progressed(Progress::Answered);
+                unreadable.unreadable();
                 inner.settle(answered, 12).await;
                 inner.settle(timed_out, 0).await;
+                inner.settle(unreadable, 0).await;
             })
             .await;
-        assert_eq!(caller.usage().x_users, 17);
-        assert_eq!(left(&spending).await, 1483);
+        assert_eq!(caller.usage().x_users, 24, "12 read, 5 unknown, 7 unread");
+        assert_eq!(left(&spending).await, 1476);
         assert_eq!(
             (gauge(&metrics, "spent"), gauge(&metrics, "reserved")),
-            (17, 0)
+            (24, 0)
         );
-        assert_eq!(gauge(&metrics, "remaining"), 1483);
+        assert_eq!(gauge(&metrics, "remaining"), 1476);
     }
 
     #[tokio::test]

@@ -163,7 +163,12 @@ impl XApi {
                 .get::<FollowPage>(list.path(), url, &mut reservation)
                 .await
             {
-                Ok(page) => page.read(),
+                Ok(page) => page.read().inspect_err(|e| {
+                    // A protected owner's page returns no one; any other is unreadable.
+                    if !matches!(e, ListError::Private) {
+                        reservation.unreadable();
+                    }
+                }),
                 Err(e) => Err(e.into()),
             };
             let returned = page.as_ref().map_or(0, |(users, _)| users.len() as u64);

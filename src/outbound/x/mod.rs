@@ -104,7 +104,9 @@ impl XApi {
         let asked = handles.len() as u64;
         let mut reservation = self.api.reserve(asked, asked).await?;
         let users = match self.get::<UsersBy>("users_by", url, &mut reservation).await {
-            Ok(answer) => answer.read(handles),
+            Ok(answer) => answer
+                .read(handles)
+                .inspect_err(|_| reservation.unreadable()),
             Err(e) => Err(e),
         };
         let returned = users
