@@ -14,8 +14,10 @@ pub(super) fn long_reads_allowed() -> usize {
     (cores * 2).max(2)
 }
 
-/// How long a whole history waits for its turn before it is refused (a 503 over HTTP).
-const LONG_READ_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a whole history waits for its turn before it is refused (a 503 over HTTP):
+/// longer than the default `SEND_TIMEOUT` (30 s) after which a client that stopped reading
+/// gives its turn back, so that a reader queued behind such clients is served, not refused.
+const LONG_READ_WAIT: std::time::Duration = std::time::Duration::from_secs(45);
 
 /// A turn to read a long history, shared by a register's clones.
 #[derive(Clone)]

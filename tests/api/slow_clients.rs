@@ -194,7 +194,7 @@ async fn clients_that_never_read_a_long_history_give_back_their_turns_and_connec
     }
 
     // Every turn was taken by a client that does not read: this read gets one only once
-    // they are gone (it would wait 30 s and answer 503 otherwise).
+    // they are gone (it would wait 45 s and answer 503 otherwise).
     let answer = app
         .client
         .get(format!("{}{path}", app.address))

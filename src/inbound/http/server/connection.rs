@@ -368,14 +368,47 @@ impl Drop for InFlight {
 /// tells whether it waits on the client.
 pub struct TrackedBody {
     body: Body,
+    /// What is left of a large data frame, handed over in pieces.
+    rest: Option<Bytes>,
     in_flight: InFlight,
 }
+
+/// The most handed over to hyper at a time. The client is waited on from one piece to the
+/// next, so a piece must take a slow but reading client well under `SEND_TIMEOUT` to take:
+/// 16 KiB is half a second at 32 KiB/s, where one 250 KiB page of a history would be eight.
+const PIECE: usize = 16 * 1024;
 
 impl TrackedBody {
     /// A response about to be sent: it waits on the client until hyper asks for its body.
     fn new(body: Body, in_flight: InFlight) -> Self {
         in_flight.activity.waiting_on_client(in_flight.id, true);
-        Self { body, in_flight }
+        Self {
+            body,
+            rest: None,
+            in_flight,
+        }
+    }
+
+    /// The next piece of at most [`PIECE`] bytes: of what is left, else of the body's next
+    /// frame (trailers and errors as they come).
+    fn poll_piece(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let mut data = match self.rest.take() {
+            Some(rest) => rest,
+            None => match hyper::body::Body::poll_frame(Pin::new(&mut self.body), cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => data,
+                    Err(frame) => return Poll::Ready(Some(Ok(frame))),
+                },
+                other => return other,
+            },
+        };
+        if data.len() > PIECE {
+            self.rest = Some(data.split_off(PIECE));
+        }
+        Poll::Ready(Some(Ok(Frame::data(data))))
     }
 }
 
@@ -388,7 +421,7 @@ impl hyper::body::Body for TrackedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.get_mut();
-        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        let polled = this.poll_piece(cx);
         // A frame handed over must be sent before hyper asks for more: the client is waited
         // on again. Not ready, the body waits on us; ended, on no one.
         let handed_over = matches!(polled, Poll::Ready(Some(Ok(_))));
@@ -400,11 +433,19 @@ impl hyper::body::Body for TrackedBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.rest.is_none() && self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
+        let mut hint = self.body.size_hint();
+        if let Some(rest) = &self.rest {
+            let rest = rest.len() as u64;
+            hint.set_lower(hint.lower() + rest);
+            if let Some(upper) = hint.upper() {
+                hint.set_upper(upper + rest);
+            }
+        }
+        hint
     }
 }
 
@@ -600,6 +641,21 @@ mod tests {
         frame
             .now_or_never()
             .map(|frame| frame.map(|frame| frame.unwrap().into_data().unwrap()))
+    }
+
+    #[tokio::test]
+    async fn a_large_frame_is_handed_over_in_pieces_each_a_progress_of_its_own() {
+        let activity = fresh();
+        let (mut body, send) = streamed(&activity);
+        send.send(Bytes::from(vec![7u8; 2 * PIECE + 100]))
+            .await
+            .unwrap();
+        drop(send);
+        let sizes: Vec<usize> = std::iter::from_fn(|| poll_once(&mut body).flatten())
+            .map(|piece| piece.len())
+            .collect();
+        assert_eq!(sizes, [PIECE, PIECE, 100]);
+        assert_eq!(activity.waiting_since(), None, "ended: waiting on no one");
     }
 
     /// The connection's watch, running.
