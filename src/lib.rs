@@ -8,5 +8,6 @@ pub mod domain;
 pub mod inbound;
 pub mod metrics;
 pub mod outbound;
+pub mod periodic;
 pub mod secret;
 pub mod startup;

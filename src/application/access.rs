@@ -7,13 +7,10 @@ use crate::domain::access::{
     Admission, ApiKeys, Caller, Counters, KeyId, KeyUse, KeysError, PresentedKey, Rate, Scope,
     Usage,
 };
+use crate::periodic;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
-
-/// How often what keys spent is written to the key store.
-const USE_FLUSH_EVERY: Duration = Duration::from_secs(2);
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// What keys spent and is not written yet: per key and UTC day of the request, the use and
 /// the time of the last request.
@@ -100,7 +97,12 @@ impl Access {
             unwritten: Mutex::default(),
             writing: tokio::sync::Mutex::new(()),
         });
-        tokio::spawn(write_use_regularly(Arc::downgrade(&gate)));
+        tokio::spawn(periodic::write_regularly(
+            Arc::downgrade(&gate),
+            periodic::WRITE_EVERY,
+            "what API keys spent",
+            |gate: Arc<Gate>| async move { gate.write_use().await },
+        ));
         Self {
             gate: Some(gate),
             open_to_direct: false,
@@ -206,26 +208,6 @@ impl Access {
                 .or_insert((Usage::default(), at));
             usage.add(caller.usage());
             *last = (*last).max(at);
-        }
-    }
-}
-
-/// Writes what keys spent every [`USE_FLUSH_EVERY`], until the gate is dropped.
-async fn write_use_regularly(gate: Weak<Gate>) {
-    let mut every = tokio::time::interval(USE_FLUSH_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut failing = false;
-    loop {
-        every.tick().await;
-        let Some(gate) = gate.upgrade() else { return };
-        match gate.write_use().await {
-            Ok(()) => failing = false,
-            Err(e) => {
-                if !failing {
-                    tracing::warn!(error = %e, "what API keys spent could not be written; trying again");
-                }
-                failing = true;
-            }
         }
     }
 }

@@ -6,11 +6,7 @@
 use crate::domain::access::{LedgerUnavailable, SpendLedger, Window, WindowSpend};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
-
-/// How often what was spent is written to the database (as often as what keys spent).
-const WRITE_EVERY: Duration = Duration::from_secs(2);
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// A counter's name and the start of its window, in milliseconds since the epoch.
 type Slot = (String, i64);
@@ -118,28 +114,6 @@ impl Ledger {
                     *figures.unwritten.entry(slot).or_default() += spend.units;
                 }
                 Err(e)
-            }
-        }
-    }
-}
-
-/// Writes what was spent every [`WRITE_EVERY`], until the ledger is dropped.
-pub(super) async fn write_regularly(ledger: Weak<Ledger>, clock: super::spend::Clock) {
-    let mut every = tokio::time::interval(WRITE_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut failing = false;
-    loop {
-        every.tick().await;
-        let Some(ledger) = ledger.upgrade() else {
-            return;
-        };
-        match ledger.write(clock()).await {
-            Ok(()) => failing = false,
-            Err(e) => {
-                if !failing {
-                    tracing::warn!(error = %e, "what the spend budgets spent could not be written; trying again");
-                }
-                failing = true;
             }
         }
     }

@@ -3,10 +3,11 @@
 //! given back after. A call no budget can pay for is not made, so a budget is never overrun.
 //! What was spent is also kept in the database ([`Ledger`]), so that it holds across restarts.
 
-use super::ledger::{Ledger, write_regularly};
+use super::ledger::Ledger;
 use super::reservation::{Paid, Reservation};
 use crate::domain::access::{Budget, Caller, Counters, Overspend, Payer, SpendLedger};
 use crate::metrics::Metrics;
+use crate::periodic;
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::Arc;
@@ -115,9 +116,15 @@ impl Spending {
             .write((self.clock)())
             .await
             .map_err(|e| e.to_string())?;
-        tokio::spawn(write_regularly(
+        let clock = Arc::clone(&self.clock);
+        tokio::spawn(periodic::write_regularly(
             Arc::downgrade(&self.ledger),
-            Arc::clone(&self.clock),
+            periodic::WRITE_EVERY,
+            "what the spend budgets spent",
+            move |ledger: Arc<Ledger>| {
+                let now = clock();
+                async move { ledger.write(now).await }
+            },
         ));
         Ok(self)
     }
