@@ -26,6 +26,9 @@ struct Figures {
     unwritten: HashMap<Slot, u64>,
     /// What the database said, with what this instance is writing to it.
     kept: HashMap<Slot, u64>,
+    /// Held by this instance's reservations under way: counted by the counters, in the
+    /// database only once settled.
+    reserved: HashMap<Slot, u64>,
 }
 
 impl Ledger {
@@ -52,12 +55,38 @@ impl Ledger {
         }
     }
 
-    /// The least `counter` has spent in `window`, every instance together.
+    /// Notes `units` of `counter` in `window` held by a reservation under way, until
+    /// [`Ledger::released`]: a counter raised to the floor keeps them, so that giving back
+    /// what they did not cost never takes it below what was spent.
+    pub(super) fn held(&self, counter: &str, window: Window, units: u64) {
+        if units > 0 {
+            *self
+                .figures()
+                .reserved
+                .entry((counter.to_owned(), window.start_ms()))
+                .or_default() += units;
+        }
+    }
+
+    /// The reservation that held `units` of `counter` in `window` has ended.
+    pub(super) fn released(&self, counter: &str, window: Window, units: u64) {
+        let slot = (counter.to_owned(), window.start_ms());
+        let mut figures = self.figures();
+        if let Some(held) = figures.reserved.get_mut(&slot) {
+            *held = held.saturating_sub(units);
+            if *held == 0 {
+                figures.reserved.remove(&slot);
+            }
+        }
+    }
+
+    /// The least `counter` has counted in `window`: what every instance spent, and what
+    /// this one holds reserved.
     pub(super) fn floor(&self, counter: &str, window: Window) -> u64 {
         let slot = (counter.to_owned(), window.start_ms());
         let figures = self.figures();
         let of = |map: &HashMap<Slot, u64>| map.get(&slot).copied().unwrap_or(0);
-        of(&figures.kept) + of(&figures.unwritten)
+        of(&figures.kept) + of(&figures.unwritten) + of(&figures.reserved)
     }
 
     /// Adds what was settled since the last write to the database, and reads back what every
@@ -116,5 +145,27 @@ impl Ledger {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::access::Budget;
+
+    #[test]
+    fn the_floor_keeps_what_reservations_under_way_hold_until_they_end() {
+        let ledger = Ledger::default();
+        let hour = Budget::GitHubCallsPerHour.window(Utc::now());
+        let counter = "service:github_calls_per_hour";
+        ledger.held(counter, hour, 3);
+        ledger.held(counter, hour, 2);
+        assert_eq!(ledger.floor(counter, hour), 5);
+        assert_eq!(ledger.floor("key:other", hour), 0);
+        ledger.released(counter, hour, 3);
+        assert_eq!(ledger.floor(counter, hour), 2);
+        ledger.released(counter, hour, 9);
+        assert_eq!(ledger.floor(counter, hour), 0, "never below nothing");
+        assert!(ledger.figures().reserved.is_empty(), "nothing left behind");
     }
 }

@@ -176,6 +176,7 @@ impl Spending {
                 .counters
                 .take(&name, reservation.granted, limit, window, floor)
                 .await;
+            self.ledger.held(&name, window, taken.units);
             reservation.hold(name, taken.held, taken.units);
             if payer == Payer::Service {
                 self.standing[index(budget)]
@@ -234,8 +235,9 @@ impl Spending {
     /// ledger, and returns the work of giving back the rest.
     pub(super) fn close(&self, paid: Paid, cost: u64) -> impl Future<Output = ()> + Send + 'static {
         bill(paid.caller.as_deref(), paid.budget, cost);
-        for (name, _, _) in &paid.held {
+        for (name, _, held) in &paid.held {
             self.ledger.spent(name, paid.window, cost);
+            self.ledger.released(name, paid.window, *held);
         }
         let standing = &self.standing[index(paid.budget)];
         standing
