@@ -147,9 +147,33 @@ impl Spending {
         want: u64,
         least: u64,
     ) -> Result<Reservation, Overspend> {
+        let caller = Caller::current();
+        // In a task of its own: a request cancelled while a counter (Redis) answers would
+        // otherwise lose the units the counter took. Cancelled now, the reservation is still
+        // made, then dropped unsent, which gives every unit back.
+        let spending = self.clone();
+        let reserving =
+            tokio::spawn(async move { spending.reserve_for(caller, budget, want, least).await });
+        match reserving.await {
+            Ok(reserved) => reserved,
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // Only when the runtime stops, which drops this request too.
+                Err(_) => std::future::pending().await,
+            },
+        }
+    }
+
+    /// [`Spending::reserve`] for `caller`.
+    async fn reserve_for(
+        &self,
+        caller: Option<Arc<Caller>>,
+        budget: Budget,
+        want: u64,
+        least: u64,
+    ) -> Result<Reservation, Overspend> {
         let now = (self.clock)();
         let window = budget.window(now);
-        let caller = Caller::current();
         let mut payers: Vec<(Payer, String, u64)> = Vec::new();
         if let Some(caller) = &caller
             && let Some(id) = &caller.id
@@ -356,6 +380,70 @@ mod tests {
             spending.settle(probe, 0).await;
         }
         granted
+    }
+
+    /// Counters whose `take` answers only after `delay`, as a slow Redis does.
+    struct SlowCounters {
+        inner: SharedCounters,
+        delay: std::time::Duration,
+    }
+
+    #[async_trait]
+    impl Counters for SlowCounters {
+        async fn admit(
+            &self,
+            name: &str,
+            limit: u32,
+            period: std::time::Duration,
+        ) -> crate::domain::access::Admission {
+            self.inner.admit(name, limit, period).await
+        }
+
+        async fn take(
+            &self,
+            name: &str,
+            units: u64,
+            limit: u64,
+            window: crate::domain::access::Window,
+            at_least: u64,
+        ) -> crate::domain::access::Taken {
+            let taken = self.inner.take(name, units, limit, window, at_least).await;
+            tokio::time::sleep(self.delay).await;
+            taken
+        }
+
+        async fn give_back(
+            &self,
+            name: &str,
+            units: u64,
+            window: crate::domain::access::Window,
+            held: crate::domain::access::Holder,
+        ) -> Option<u64> {
+            self.inner.give_back(name, units, window, held).await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_cancelled_while_its_counter_answers_leaves_nothing_taken() {
+        let counters = Arc::new(SlowCounters {
+            inner: SharedCounters::new(None),
+            delay: std::time::Duration::from_secs(1),
+        });
+        let budgets = ServiceBudgets {
+            x_users_per_day: Some(1500),
+            github_calls_per_hour: None,
+        };
+        let spending = Spending::new(counters, budgets, Arc::new(Metrics::new()))
+            .with_clock(at("2026-12-01T12:00:00Z"));
+        let cancelled = tokio::time::timeout(
+            std::time::Duration::from_millis(10),
+            spending.reserve(Budget::XUsersPerDay, 1000, 1),
+        )
+        .await;
+        assert!(cancelled.is_err(), "cancelled while the counter answers");
+        // The reservation is made in its own task, then dropped unsent: all of it goes back.
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        assert_eq!(left(&spending).await, 1500);
     }
 
     #[tokio::test]
