@@ -10,6 +10,7 @@ use crate::domain::access::{
 use crate::periodic;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// What keys spent and is not written yet: per key and UTC day of the request, the use and
@@ -77,6 +78,9 @@ struct Gate {
     unwritten: Mutex<Unwritten>,
     /// One write at a time: the last, at shutdown, waits for one under way.
     writing: tokio::sync::Mutex<()>,
+    /// Whether the key store failed its last lookup: an outage is said when it begins and
+    /// when it ends, not once a request (each refusal is counted in the log's summary).
+    store_down: AtomicBool,
 }
 
 impl Access {
@@ -96,6 +100,7 @@ impl Access {
             counters,
             unwritten: Mutex::default(),
             writing: tokio::sync::Mutex::new(()),
+            store_down: AtomicBool::new(false),
         });
         tokio::spawn(periodic::write_regularly(
             Arc::downgrade(&gate),
@@ -140,13 +145,7 @@ impl Access {
         let bearer = bearer.ok_or(Refusal::NoKey)?;
         let presented = PresentedKey::parse(bearer).ok_or(Refusal::InvalidKey)?;
         let stored = gate
-            .keys
-            .find(&presented.id)
-            .await
-            .map_err(|e| match e {
-                KeysError::Unavailable(why) => Refusal::Unavailable(why),
-                other => Refusal::Unavailable(other.to_string()),
-            })?
+            .found(gate.keys.find(&presented.id).await)?
             .filter(|stored| presented.matches(&stored.hash))
             .ok_or(Refusal::InvalidKey)?;
         let key = stored.key;
@@ -213,6 +212,28 @@ impl Access {
 }
 
 impl Gate {
+    /// A lookup's result, an outage of the key store said when it begins and ends.
+    fn found<T>(&self, lookup: Result<T, KeysError>) -> Result<T, Refusal> {
+        match lookup {
+            Ok(found) => {
+                if self.store_down.swap(false, Ordering::Relaxed) {
+                    tracing::info!("the key store answers again");
+                }
+                Ok(found)
+            }
+            Err(e) => {
+                let why = match e {
+                    KeysError::Unavailable(why) => why,
+                    other => other.to_string(),
+                };
+                if !self.store_down.swap(true, Ordering::Relaxed) {
+                    tracing::error!(error = %why, "the key store is unavailable: requests with a key are answered 503 until it answers");
+                }
+                Err(Refusal::Unavailable(why))
+            }
+        }
+    }
+
     /// Writes what keys spent since the last write; a failed write is kept for the next.
     async fn write_use(&self) -> Result<(), KeysError> {
         let _writing = self.writing.lock().await;

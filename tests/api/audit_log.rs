@@ -210,3 +210,54 @@ async fn a_flood_of_invented_paths_and_methods_is_summed_up_too() {
         "an invented request has no line of its own"
     );
 }
+
+#[tokio::test]
+async fn a_key_store_outage_is_said_once_and_its_refusals_summed_up() {
+    const REQUESTS: u64 = 50;
+    let stage = Stage::with(graph()).await;
+    let service = json_logged(&stage).await;
+    let key = stage.keys(&["create", "audited"]);
+    // Another key of the same shape, which the store must be asked about.
+    let (head, secret) = key.rsplit_once('_').unwrap();
+    let last = if head.ends_with('a') { 'b' } else { 'a' };
+    let made_up = format!("{}{last}_{secret}", &head[..head.len() - 1]);
+    {
+        use sqlx::Connection as _;
+        let mut db = sqlx::SqliteConnection::connect(&stage.database)
+            .await
+            .unwrap();
+        sqlx::query("ALTER TABLE api_keys RENAME TO api_keys_gone")
+            .execute(&mut db)
+            .await
+            .unwrap();
+    }
+    let url = format!("{}/connected/register/alice/bob", service.base);
+    for _ in 0..REQUESTS {
+        let response = get(&url, Some(&made_up), &[]).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    wait_for(&service, "every refusal counted", |s| {
+        counted(s, 503) == REQUESTS
+    })
+    .await;
+    let said = entries(&service)
+        .iter()
+        .filter(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("the key store is unavailable"))
+        })
+        .count();
+    assert_eq!(said, 1, "the outage is said once:\n{}", service.log());
+    assert!(
+        refusals(&service)
+            .iter()
+            .all(|e| e["reason"] == "key store unavailable")
+    );
+    assert!(
+        !entries(&service)
+            .iter()
+            .any(|e| e["message"] == "answered" && e["status"] == 503),
+        "a refused request has no line of its own"
+    );
+}

@@ -183,7 +183,7 @@ fn refused(refusal: Refusal) -> Response {
         Refusal::Revoked => ("revoked key", None),
         Refusal::MissingScope { key, .. } => ("missing scope", Some(key.to_string())),
         Refusal::RateLimited { key, .. } => ("key rate used up", Some(key.to_string())),
-        Refusal::Unavailable(_) => return answer(refusal),
+        Refusal::Unavailable(_) => ("key store unavailable", None),
     };
     Refused { reason, key }.on(answer(refusal))
 }
@@ -234,14 +234,11 @@ fn answer(refusal: Refusal) -> Response {
             insert_rate_fields(response.headers_mut(), rate, admission);
             response
         }
-        Refusal::Unavailable(why) => {
-            tracing::error!(error = %why, "the key store is unavailable");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the API keys cannot be read; try again later",
-            )
-            .into_response()
-        }
+        Refusal::Unavailable(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the API keys cannot be read; try again later",
+        )
+        .into_response(),
     }
 }
 
