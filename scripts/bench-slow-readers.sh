@@ -10,15 +10,7 @@ source .ci/probes/lib.sh
 "$venv/bin/pip" install --quiet --disable-pip-version-check "h2==4.3.0"
 database="$work/measure.db"
 start_server DATABASE_URL="sqlite://$database" -- --demo
-"$venv/bin/python" - "$database" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
-    INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph)
-    SELECT 'alice', 'erin', 1600000000000 + i, i % 2,
-           CASE i % 2 WHEN 1 THEN '["acme"]' ELSE '[]' END, 'x' FROM n""")
-db.commit()
-PY
+seed_history "$database" 200000
 echo "rss_kb_before=$(grep VmRSS /proc/${servers[0]}/status | awk '{print $2}')"
 "$venv/bin/python" .ci/probes/slow_readers.py "$address" --h2 10000 --h1 100 --pid "${servers[0]}" --hold "${HOLD:-0}"
 grep -c "WARN\|ERROR" "$server_log" || true

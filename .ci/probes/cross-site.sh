@@ -12,8 +12,6 @@ binary=$(realpath "${1:-$root/target/debug/connected}")
 source "$(dirname "$0")/lib.sh"
 
 start_server -- --demo
-fail() { echo "cross-site: $*" >&2; tail -n 20 "$server_log" >&2; exit 1; }
-status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 port=${address##*:}
 
 for site in cross-site same-site; do

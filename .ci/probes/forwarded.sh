@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A service of AUTH=auto on loopback is open to this host's own clients only: a request
-# through a proxy (it carries Forwarded, X-Forwarded-For, X-Forwarded-Host or X-Real-IP)
-# is answered 401 on every guarded route, one straight from the client 200; start-up says
+# through a proxy (it carries Forwarded, Via, X-Forwarded-*, X-Real-IP or a CDN's client
+# header) is answered 401 on every guarded route, one straight from the client 200; start-up says
 # which mode is in effect and why; the refusals are summed up in the log.
 #
 #   bash .ci/probes/forwarded.sh [BINARY]
@@ -12,8 +12,6 @@ binary=$(realpath "${1:-$root/target/debug/connected}")
 source "$(dirname "$0")/lib.sh"
 
 start_server -- --demo
-fail() { echo "forwarded: $*" >&2; tail -n 20 "$server_log" >&2; exit 1; }
-status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
 grep -q 'API keys: off (auth=auto, listening on loopback 127.0.0.1:0; requests through a proxy need a key)' "$server_log" \
     || fail "no start-up line saying keys are off and why"

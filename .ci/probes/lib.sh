@@ -37,3 +37,23 @@ start_server() {
 }
 
 ready() { "$venv/bin/python" -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "http://$address/readyz" 2>/dev/null; }
+
+# The HTTP status of `curl ARGS`.
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+# fail MESSAGE: says which case failed and why, with the end of the last server's log.
+fail() { echo "$(basename "$0" .sh): $*" >&2; tail -n 20 "$server_log" >&2; exit 1; }
+
+# seed_history DATABASE N: N answers for alice/erin in a SQLite register, oldest first,
+# alternately connected (["acme"]) and not: a history longer than any socket's buffers.
+seed_history() {
+    "$venv/bin/python" - "$1" "$2" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+    INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph)
+    SELECT 'alice', 'erin', 1600000000000 + i, i % 2,
+           CASE i % 2 WHEN 1 THEN '["acme"]' ELSE '[]' END, 'x' FROM n""", (int(sys.argv[2]),))
+db.commit()
+PY
+}

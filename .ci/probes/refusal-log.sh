@@ -12,7 +12,6 @@ source "$(dirname "$0")/lib.sh"
 
 requests=${REFUSED_REQUESTS:-10000}
 start_server AUTH=keys -- --demo
-fail() { echo "refusal-log: $*" >&2; tail -n 20 "$server_log" >&2; exit 1; }
 
 # One curl, four connections kept alive, each URL once.
 for client in 1 2 3 4; do

@@ -19,15 +19,7 @@ start_server DATABASE_URL="sqlite://$database" SEND_TIMEOUT="${send_timeout}s" \
     MAX_CONNECTIONS=$cap IDLE_TIMEOUT=60s -- --demo
 
 # A history of 200,000 checks (about 20 MB of JSON), longer than any socket's buffers.
-"$venv/bin/python" - "$database" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
-    INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph)
-    SELECT 'alice', 'erin', 1600000000000 + i, i % 2,
-           CASE i % 2 WHEN 1 THEN '["acme"]' ELSE '[]' END, 'x' FROM n""")
-db.commit()
-PY
+seed_history "$database" 200000
 
 # Every long-read turn (two per core) taken by a client that does not read, and the rest of
 # the cap filled with HTTP/2 clients that cannot be sent anything.
@@ -37,7 +29,6 @@ measured=$("$venv/bin/python" "$here/slow_readers.py" "$address" --h2 $(( cap - 
 echo "$measured" | sed 's/^/slow-readers: /'
 value() { echo "$measured" | grep "^$1=" | cut -d= -f2; }
 
-fail() { tail -n 20 "$server_log"; echo "slow-readers: $1" >&2; exit 1; }
 [ "$(value h1_answered)" = "$turns" ] || fail "not every long read began"
 [ "$(value h2_connected)" = $(( cap - turns )) ] || fail "not every HTTP/2 client was answered"
 [ "$(value healthz_answered)" = "5/5" ] || fail "/healthz did not answer"
