@@ -50,6 +50,22 @@ fn hour() -> u32 {
     Utc::now().hour()
 }
 
+/// Whether the hour (UTC) is still the one the test `started` in, so that one budget was
+/// counted; then that it held: at most [`BUDGET`] `calls`, and `answered` checks as many as
+/// it allowed (`expected`).
+fn held_within_the_hour(started: u32, calls: u64, answered: usize, expected: usize) -> bool {
+    if hour() != started {
+        eprintln!("SKIPPED: the hour turned during the test");
+        return false;
+    }
+    assert!(
+        calls <= BUDGET,
+        "{calls} GitHub calls on a budget of {BUDGET}"
+    );
+    assert_eq!(answered, expected, "the budget was used to its last call");
+    true
+}
+
 #[tokio::test]
 async fn a_github_budget_holds_across_restarts_with_redis_absent_or_unreachable() {
     let started = hour();
@@ -78,15 +94,9 @@ async fn a_github_budget_holds_across_restarts_with_redis_absent_or_unreachable(
     eprintln!(
         "GitHub calls across two restarts (no Redis, then Redis unreachable) against a budget of {BUDGET}: {calls}"
     );
-    if hour() != started {
-        eprintln!("SKIPPED: the hour turned during the test");
+    if !held_within_the_hour(started, calls, answered, 3) {
         return;
     }
-    assert!(
-        calls <= BUDGET,
-        "{calls} GitHub calls on a budget of {BUDGET}"
-    );
-    assert_eq!(answered, 3, "the budget was used to its last call");
 }
 
 #[tokio::test]
@@ -110,15 +120,9 @@ async fn a_github_budget_holds_when_redis_comes_back_empty() {
     let answered = check_pairs(&service, &mut next, 20).await;
     let calls = stage.github.call_count() as u64;
     eprintln!("GitHub calls across an emptied Redis against a budget of {BUDGET}: {calls}");
-    if hour() != started {
-        eprintln!("SKIPPED: the hour turned during the test");
+    if !held_within_the_hour(started, calls, answered, 4) {
         return;
     }
-    assert!(
-        calls <= BUDGET,
-        "{calls} GitHub calls on a budget of {BUDGET}"
-    );
-    assert_eq!(answered, 4, "the budget was used to its last call");
     // A new instance, started once the figure is written (every two seconds), starts from
     // it too.
     let database = sqlx::SqlitePool::connect(&stage.database).await.unwrap();
