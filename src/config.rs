@@ -208,8 +208,8 @@ pub enum Keys {
     /// Every guarded route needs one.
     Required,
     /// Open to this host's own clients, on a loopback address: a request that came through
-    /// a proxy (it carries `Forwarded`, `X-Forwarded-For`, `X-Forwarded-Host` or
-    /// `X-Real-IP`) is not one of them, and needs a key.
+    /// a proxy (it carries a header a proxy adds: `Forwarded`, `Via`, `X-Forwarded-For`, …)
+    /// is not one of them, and needs a key.
     ThroughProxies,
     /// Open to everyone who reaches the port.
     Off,
