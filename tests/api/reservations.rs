@@ -136,13 +136,16 @@ async fn abandoned_requests_leave_the_budget_where_xs_bill_is() {
     }
     // Every reservation of the abandoned requests ends once the service sees them gone.
     until(async || budget_gauge(&service.base, Some(&key), "reserved").await == 0).await;
-    let spent = budget_gauge(&service.base, Some(&key), "spent").await;
+    // The key's bill is written, and the gauge read again from its counter, every two
+    // seconds: both are waited for until they agree (they never do if the key was billed
+    // less or more than the budget spent).
+    let spent = async || budget_gauge(&service.base, Some(&key), "spent").await;
+    until(async || key_bill(&stage) == spent().await).await;
+    let (spent, billed) = (spent().await, key_bill(&stage));
     // The fake X serves an abandoned page to its end, after its latency: what it returned is
     // read once the pages it was sent have been served.
     until(async || stage.x.users_billed() >= spent).await;
     let returned = stage.x.users_billed();
-    until(async || key_bill(&stage) >= spent).await;
-    let billed = key_bill(&stage);
     eprintln!(
         "10 teams abandoned after 0.45 s: X returned {returned} users, the budget spent {spent}, the key was billed {billed}"
     );

@@ -10,8 +10,8 @@ use crate::metrics::Metrics;
 use crate::periodic;
 use chrono::{DateTime, Utc};
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 /// The time, as spending reads it.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -117,13 +117,24 @@ impl Spending {
             .await
             .map_err(|e| e.to_string())?;
         let clock = Arc::clone(&self.clock);
+        let gauges = Gauges {
+            counters: Arc::clone(&self.counters),
+            service: self.service,
+            metrics: Arc::clone(&self.metrics),
+            standing: Arc::downgrade(&self.standing),
+        };
         tokio::spawn(periodic::write_regularly(
             Arc::downgrade(&self.ledger),
             periodic::WRITE_EVERY,
             "what the spend budgets spent",
             move |ledger: Arc<Ledger>| {
                 let now = clock();
-                async move { ledger.write(now).await }
+                let gauges = gauges.clone();
+                async move {
+                    let written = ledger.write(now).await;
+                    gauges.read(&ledger, now).await;
+                    written
+                }
             },
         ));
         Ok(self)
@@ -263,13 +274,10 @@ impl Spending {
             self.ledger.spent(name, paid.window, cost);
             self.ledger.released(name, paid.window, *held);
         }
-        let standing = &self.standing[index(paid.budget)];
-        standing
-            .reserved
-            .fetch_sub(paid.service_reserved, Ordering::Relaxed);
-        self.show(paid.budget);
         let spending = self.clone();
         let service = service_counter(paid.budget);
+        // The gauges change once what goes back is back: until then, what the counter holds
+        // is still reserved, never shown as spent.
         async move {
             for (name, holder, units) in paid.held {
                 let back = units.saturating_sub(cost);
@@ -291,22 +299,63 @@ impl Spending {
                                 });
                         }
                     }
-                    spending.show(paid.budget);
                 }
             }
+            spending.standing[index(paid.budget)]
+                .reserved
+                .fetch_sub(paid.service_reserved, Ordering::Relaxed);
+            spending.show(paid.budget);
         }
     }
 
     /// Updates the gauges of the service's `budget`, when it has one.
     fn show(&self, budget: Budget) {
-        if let Some(limit) = self.service.limit(budget) {
-            let standing = &self.standing[index(budget)];
-            self.metrics.budget(
-                budget.id(),
-                limit,
-                standing.counted.load(Ordering::Relaxed),
-                standing.reserved.load(Ordering::Relaxed),
-            );
+        show(&self.metrics, self.service, &self.standing, budget);
+    }
+}
+
+/// Updates the gauges of the service's `budget` from `standing`, when it has one.
+fn show(metrics: &Metrics, service: ServiceBudgets, standing: &[Standing; 2], budget: Budget) {
+    if let Some(limit) = service.limit(budget) {
+        let standing = &standing[index(budget)];
+        metrics.budget(
+            budget.id(),
+            limit,
+            standing.counted.load(Ordering::Relaxed),
+            standing.reserved.load(Ordering::Relaxed),
+        );
+    }
+}
+
+/// What the gauges of the service's budgets are read from, every few seconds: calls under
+/// way note what their counter said as they take and give back, in whatever order they get
+/// there, so a gauge read between them can be left behind; read again, it is not for long.
+#[derive(Clone)]
+struct Gauges {
+    counters: Arc<dyn Counters>,
+    service: ServiceBudgets,
+    metrics: Arc<Metrics>,
+    standing: Weak<[Standing; 2]>,
+}
+
+impl Gauges {
+    /// Reads what each of the service's budgets counts now (taking nothing).
+    async fn read(&self, ledger: &Ledger, now: DateTime<Utc>) {
+        let Some(standing) = self.standing.upgrade() else {
+            return;
+        };
+        for budget in [Budget::XUsersPerDay, Budget::GitHubCallsPerHour] {
+            let Some(limit) = self.service.limit(budget) else {
+                continue;
+            };
+            let name = service_counter(budget);
+            let window = budget.window(now);
+            let floor = ledger.floor(&name, window);
+            let counted = self.counters.take(&name, 0, limit, window, floor).await;
+            standing[index(budget)]
+                .counted
+                .store(counted.spent, Ordering::Relaxed);
+            show(&self.metrics, self.service, &standing, budget);
         }
     }
 }
@@ -538,6 +587,30 @@ mod tests {
             .take("key:abcdefghijkl:x_users_per_day", 0, 100, window, 0)
             .await;
         assert_eq!(key.spent, 10);
+    }
+
+    #[tokio::test]
+    async fn a_gauge_left_behind_by_calls_that_crossed_is_read_again_from_its_counter() {
+        let clock = at("2026-12-01T12:00:00Z");
+        let (spending, metrics) = spending(1500, Arc::clone(&clock));
+        let mut answered = spending.reserve(Budget::XUsersPerDay, 2, 1).await.unwrap();
+        answered.progressed(Progress::Answered);
+        spending.settle(answered, 2).await;
+        // A call that took before another gave back, and noted what it was told after it.
+        spending.standing[0].counted.store(4, Ordering::Relaxed);
+        spending.show(Budget::XUsersPerDay);
+        assert_eq!(gauge(&metrics, "spent"), 4, "left behind");
+        let gauges = Gauges {
+            counters: Arc::clone(&spending.counters),
+            service: spending.service,
+            metrics: Arc::clone(&metrics),
+            standing: Arc::downgrade(&spending.standing),
+        };
+        gauges.read(&Ledger::default(), clock()).await;
+        assert_eq!(
+            (gauge(&metrics, "spent"), gauge(&metrics, "remaining")),
+            (2, 1498)
+        );
     }
 
     #[tokio::test]
