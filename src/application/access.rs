@@ -46,7 +46,7 @@ pub enum Refusal {
 /// A request let through: who asked, and where their rate stands.
 #[derive(Debug, Clone)]
 pub struct Admitted {
-    pub caller: Arc<Caller>,
+    pub caller: Caller,
     pub rate: Rate,
     pub admission: Admission,
 }
@@ -177,7 +177,7 @@ impl Access {
             });
         }
         Ok(Some(Admitted {
-            caller: Arc::new(Caller::new(key.id, key.limits)),
+            caller: Caller::new(key.id, key.limits),
             rate,
             admission,
         }))
@@ -195,7 +195,7 @@ impl Access {
     /// Notes what a request let through spent, once it is done.
     pub fn spent(&self, caller: &Caller) {
         if let Some(gate) = &self.gate
-            && let Some(id) = &caller.id
+            && let Some(id) = caller.id()
         {
             let at = now();
             let mut unwritten = gate

@@ -1,47 +1,55 @@
 //! Checking one pair now.
 
-use super::facts::{round_one, social_graph_failure};
-use super::{CheckError, Connections, Freshness, Networks, now};
+use super::facts::{UpstreamFailure, round_one, social_graph_failure};
+use super::{Connections, Freshness, Networks, now};
+use crate::domain::access::Caller;
 use crate::domain::{
-    Pair, RegisteredCheck, SocialGraphError, UnreadableFollow, Verdict, shared_organisations,
+    MissingUser, Pair, RegisterError, RegisteredCheck, SocialGraphError, UnreadableFollow, Verdict,
+    shared_organisations,
 };
 
-impl Connections {
-    /// Checks a pair now against the upstreams and records the verdict before returning it.
-    ///
-    /// # Errors
-    /// See [`CheckError`]; nothing is recorded unless a verdict is returned.
-    pub async fn check(&self, dev1: &str, dev2: &str) -> Result<RegisteredCheck, CheckError> {
-        self.check_with(dev1, dev2, Freshness::Cached).await
-    }
+/// Why a check gave no verdict; nothing was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    /// Every (developer, network) that does not exist, in the order dev1-github,
+    /// dev1-twitter, dev2-github, dev2-twitter.
+    #[error("not valid users: {0:?}")]
+    MissingUsers(Vec<MissingUser>),
+    /// The follows that would decide cannot be read (protected accounts).
+    #[error("{0}")]
+    Unreadable(UnreadableFollow),
+    #[error("{0}")]
+    Upstream(#[from] UpstreamFailure),
+    /// The register could not take the verdict.
+    #[error("{0}")]
+    Register(#[from] RegisterError),
+}
 
-    /// [`Connections::check`], choosing whether cached facts may be used.
+impl Connections {
+    /// Checks `pair` now against the upstreams, paid by `caller`, and records the verdict
+    /// before returning it; `freshness` says whether cached facts may be used.
     ///
     /// # Errors
     /// See [`CheckError`]; nothing is recorded unless a verdict is returned.
-    pub async fn check_with(
+    pub async fn check(
         &self,
-        dev1: &str,
-        dev2: &str,
+        pair: &Pair,
         freshness: Freshness,
+        caller: &Caller,
     ) -> Result<RegisteredCheck, CheckError> {
-        let pair = Self::pair(dev1, dev2)?;
-        let networks = match freshness {
-            Freshness::Cached => &self.cached,
-            Freshness::Fresh => &self.fresh,
-        };
-        let verdict = self.in_time(decide(networks, &pair)).await?;
+        let networks = self.networks(freshness);
+        let verdict = self.in_time(decide(networks, pair, caller)).await?;
         let social_graph = networks.social_graph.network();
         Ok(self
             .register
-            .record(&pair, &verdict, social_graph, now())
+            .record(pair, &verdict, social_graph, now())
             .await?)
     }
 }
 
-async fn decide(networks: &Networks, pair: &Pair) -> Result<Verdict, CheckError> {
+async fn decide(networks: &Networks, pair: &Pair, caller: &Caller) -> Result<Verdict, CheckError> {
     let [dev1, dev2] = pair.developers();
-    let known = round_one(networks, &[dev1, dev2]).await?;
+    let known = round_one(networks, &[dev1, dev2], caller).await?;
     let (Some(Some(orgs1)), Some(Some(orgs2)), Some(Some(user1)), Some(Some(user2)), true) = (
         known.organisations.first(),
         known.organisations.get(1),
@@ -60,7 +68,7 @@ async fn decide(networks: &Networks, pair: &Pair) -> Result<Verdict, CheckError>
     // Round two: whether they follow each other, asking as little as the graph allows.
     let relationship = networks
         .social_graph
-        .relationship(user1, user2)
+        .relationship(user1, user2, caller)
         .await
         .map_err(|e| match e {
             SocialGraphError::Protected { follower, .. } => {
@@ -75,7 +83,7 @@ async fn decide(networks: &Networks, pair: &Pair) -> Result<Verdict, CheckError>
                     network: networks.social_graph.network(),
                 })
             }
-            e => social_graph_failure(networks.social_graph.network(), &e),
+            e => social_graph_failure(networks.social_graph.network(), &e).into(),
         })?;
     Ok(if relationship.mutual() {
         Verdict::Connected { organisations }

@@ -1,13 +1,34 @@
 //! Round one of every use case that asks the upstreams: who exists where, with their
 //! organisations and social-graph users; and upstream failures in the use cases' words.
 
-use super::{CheckError, Networks};
+use super::Networks;
+use crate::domain::access::{Caller, Overspend};
 use crate::domain::{
     CodeHostError, Handle, MissingUser, Network, Organisation, SocialGraphError, SocialUser,
 };
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// Why the upstreams gave no answer: each a failure of theirs (or of the budgets that pay
+/// for them), never a fact about the developers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamFailure {
+    #[error("{network} rate limit exceeded")]
+    RateLimited {
+        network: Network,
+        retry_after: Duration,
+    },
+    #[error("{network} is unavailable: {reason}")]
+    Unavailable { network: Network, reason: String },
+    /// A read a spend budget cannot pay for was not made.
+    #[error("{0}")]
+    OverBudget(Overspend),
+    /// The upstreams together took longer than the deadline.
+    #[error("the upstreams did not answer within {}", humantime::format_duration(*.0))]
+    TimedOut(Duration),
+}
 
 /// What round one learned of some developers, in their order: their organisations and their
 /// social-graph users (`None` where missing), and every missing (developer, network) in the
@@ -24,11 +45,12 @@ pub(super) struct Known {
 pub(super) async fn round_one(
     networks: &Networks,
     developers: &[&Handle],
-) -> Result<Known, CheckError> {
+    caller: &Caller,
+) -> Result<Known, UpstreamFailure> {
     let social_network = networks.social_graph.network();
     let (organisations, social) = tokio::join!(
-        organisations_of(networks, developers),
-        social_users_of(networks, developers)
+        organisations_of(networks, developers, caller),
+        social_users_of(networks, developers, caller)
     );
     if let Some(failure) = first_failure(&organisations, social.as_ref().err(), social_network) {
         return Err(failure);
@@ -41,6 +63,7 @@ pub(super) async fn round_one(
 async fn organisations_of(
     networks: &Networks,
     developers: &[&Handle],
+    caller: &Caller,
 ) -> Vec<Result<Vec<Organisation>, CodeHostError>> {
     let owned: Vec<Handle> = developers.iter().map(|dev| (*dev).clone()).collect();
     futures::stream::iter(owned.into_iter().map(|dev| {
@@ -49,7 +72,7 @@ async fn organisations_of(
             if !code_host.accepts(&dev) {
                 return Err(CodeHostError::NotFound);
             }
-            code_host.organisations(&dev).await
+            code_host.organisations(&dev, caller).await
         }
     }))
     .buffered(networks.code_host.concurrency())
@@ -61,13 +84,14 @@ async fn organisations_of(
 async fn social_users_of(
     networks: &Networks,
     developers: &[&Handle],
+    caller: &Caller,
 ) -> Result<HashMap<String, SocialUser>, SocialGraphError> {
     let valid: Vec<&Handle> = developers
         .iter()
         .copied()
         .filter(|h| networks.social_graph.accepts(h))
         .collect();
-    let users = networks.social_graph.users(&valid).await?;
+    let users = networks.social_graph.users(&valid, caller).await?;
     Ok(valid
         .iter()
         .zip(users)
@@ -81,13 +105,13 @@ fn first_failure(
     organisations: &[Result<Vec<Organisation>, CodeHostError>],
     social: Option<&SocialGraphError>,
     social_network: Network,
-) -> Option<CheckError> {
-    let mut failures: Vec<CheckError> = organisations
+) -> Option<UpstreamFailure> {
+    let mut failures: Vec<UpstreamFailure> = organisations
         .iter()
         .filter_map(code_host_failure)
         .chain(social.map(|e| social_graph_failure(social_network, e)))
         .collect();
-    failures.sort_by_key(|e| !matches!(e, CheckError::RateLimited { .. }));
+    failures.sort_by_key(|e| !matches!(e, UpstreamFailure::RateLimited { .. }));
     (!failures.is_empty()).then(|| failures.swap_remove(0))
 }
 
@@ -125,37 +149,37 @@ fn known(
     known
 }
 
-fn code_host_failure<T>(result: &Result<T, CodeHostError>) -> Option<CheckError> {
+fn code_host_failure<T>(result: &Result<T, CodeHostError>) -> Option<UpstreamFailure> {
     match result {
         Ok(_) | Err(CodeHostError::NotFound) => None,
-        Err(CodeHostError::RateLimited { retry_after }) => Some(CheckError::RateLimited {
+        Err(CodeHostError::RateLimited { retry_after }) => Some(UpstreamFailure::RateLimited {
             network: Network::GitHub,
             retry_after: *retry_after,
         }),
         Err(CodeHostError::OverBudget(overspend)) => {
-            Some(CheckError::OverBudget(overspend.clone()))
+            Some(UpstreamFailure::OverBudget(overspend.clone()))
         }
-        Err(CodeHostError::Unavailable(reason)) => Some(CheckError::Unavailable {
+        Err(CodeHostError::Unavailable(reason)) => Some(UpstreamFailure::Unavailable {
             network: Network::GitHub,
             reason: reason.clone(),
         }),
     }
 }
 
-pub(super) fn social_graph_failure(network: Network, error: &SocialGraphError) -> CheckError {
+pub(super) fn social_graph_failure(network: Network, error: &SocialGraphError) -> UpstreamFailure {
     match error {
-        SocialGraphError::RateLimited { retry_after } => CheckError::RateLimited {
+        SocialGraphError::RateLimited { retry_after } => UpstreamFailure::RateLimited {
             network,
             retry_after: *retry_after,
         },
-        SocialGraphError::OverBudget(overspend) => CheckError::OverBudget(overspend.clone()),
-        SocialGraphError::Unavailable(reason) => CheckError::Unavailable {
+        SocialGraphError::OverBudget(overspend) => UpstreamFailure::OverBudget(overspend.clone()),
+        SocialGraphError::Unavailable(reason) => UpstreamFailure::Unavailable {
             network,
             reason: reason.clone(),
         },
         // Only a pair's own follows can be unreadable: where it is not asked for, it is an
         // answer that makes no sense.
-        SocialGraphError::Protected { .. } => CheckError::Unavailable {
+        SocialGraphError::Protected { .. } => UpstreamFailure::Unavailable {
             network,
             reason: format!("it answered something not asked: {error}"),
         },

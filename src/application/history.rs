@@ -1,35 +1,18 @@
 //! Reading a pair's history from the register.
 
-use super::{CheckError, Connections};
-use crate::domain::{HistoryPage, HistoryStream, Register};
+use super::Connections;
+use crate::domain::{HistoryPage, HistoryStream, Pair, Register};
 
 impl Connections {
     /// The recorded verdicts for the pair that `page` selects, oldest first, read as they
-    /// are consumed.
-    ///
-    /// # Errors
-    /// `BadHandle` or `SameDeveloper`; the register's failures come in the stream.
-    pub fn history(
-        &self,
-        dev1: &str,
-        dev2: &str,
-        page: HistoryPage,
-    ) -> Result<HistoryStream, CheckError> {
-        history(self.register.as_ref(), dev1, dev2, page)
+    /// are consumed; the register's failures come in the stream.
+    pub fn history(&self, pair: &Pair, page: HistoryPage) -> HistoryStream {
+        history(self.register.as_ref(), pair, page)
     }
 }
 
 /// The recorded verdicts for the pair that `page` selects, oldest first, read as they are
-/// consumed: reading needs the register only.
-///
-/// # Errors
-/// `BadHandle` or `SameDeveloper`; the register's failures come in the stream.
-pub fn history(
-    register: &dyn Register,
-    dev1: &str,
-    dev2: &str,
-    page: HistoryPage,
-) -> Result<HistoryStream, CheckError> {
-    let pair = Connections::pair(dev1, dev2)?;
-    Ok(register.stream_history(&pair, page))
+/// consumed (the register's failures come in the stream): reading needs the register only.
+pub fn history(register: &dyn Register, pair: &Pair, page: HistoryPage) -> HistoryStream {
+    register.stream_history(pair, page)
 }

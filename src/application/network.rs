@@ -1,12 +1,23 @@
 //! A team's network: who in it is fully connected to whom.
 
-use super::facts::{round_one, social_graph_failure};
-use super::{CheckError, Connections, Freshness, Networks, now};
+use super::facts::{UpstreamFailure, round_one, social_graph_failure};
+use super::{Connections, Freshness, Networks, now};
+use crate::domain::access::Caller;
 use crate::domain::{
-    Handle, MissingUser, Organisation, Pair, SocialUser, Team, UnreadableFollow, Verdict,
-    maximal_cliques, shared_organisations,
+    Handle, MissingUser, Organisation, Pair, RegisterError, SocialUser, Team, UnreadableFollow,
+    Verdict, maximal_cliques, shared_organisations,
 };
 use std::collections::HashMap;
+
+/// Why a team's network was not answered; nothing was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetworkError {
+    #[error("{0}")]
+    Upstream(#[from] UpstreamFailure),
+    /// The register could not take the verdicts.
+    #[error("{0}")]
+    Register(#[from] RegisterError),
+}
 
 /// Two developers of a team who are fully connected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,27 +54,26 @@ pub struct Undecided {
 }
 
 impl Connections {
-    /// Who in a team is fully connected to whom, with work that grows with the team, not
-    /// with its pairs: each developer's organisations once, the social graph's lookups in
-    /// batches, and the follows only among developers who share an organisation with
-    /// someone. Every pair's verdict is recorded, all in one transaction.
+    /// Who in `team` is fully connected to whom, paid by `caller`, with work that grows with
+    /// the team, not with its pairs: each developer's organisations once, the social graph's
+    /// lookups in batches, and the follows only among developers who share an organisation
+    /// with someone. Every pair's verdict is recorded, all in one transaction.
     ///
     /// # Errors
-    /// `BadHandle`, `BadTeam`, or an upstream or register failure: then nothing is recorded.
+    /// An upstream or register failure: then nothing is recorded.
     pub async fn network(
         &self,
-        team: &[String],
+        team: &Team,
         freshness: Freshness,
-    ) -> Result<TeamNetwork, CheckError> {
-        let team = Team::parse(team)?;
+        caller: &Caller,
+    ) -> Result<TeamNetwork, NetworkError> {
         let developers = team.developers();
-        let networks = match freshness {
-            Freshness::Cached => &self.cached,
-            Freshness::Fresh => &self.fresh,
-        };
+        let networks = self.networks(freshness);
         let social_graph = networks.social_graph.network();
-        let facts = self.in_time(team_facts(networks, developers)).await?;
-        let (verdicts, connections) = facts.verdicts(developers)?;
+        let facts = self
+            .in_time(team_facts(networks, developers, caller))
+            .await?;
+        let (verdicts, connections) = facts.verdicts(developers);
         self.register
             .record_all(&verdicts, social_graph, now())
             .await?;
@@ -76,7 +86,7 @@ type Verdicts = Vec<(Pair, Verdict)>;
 
 impl TeamFacts {
     /// Every pair of present developers with a verdict, and the connections among them.
-    fn verdicts(&self, developers: &[Handle]) -> Result<(Verdicts, Vec<Connection>), CheckError> {
+    fn verdicts(&self, developers: &[Handle]) -> (Verdicts, Vec<Connection>) {
         let mut verdicts = Vec::new();
         let mut connections = Vec::new();
         for a in 0..self.present.len() {
@@ -97,10 +107,13 @@ impl TeamFacts {
                     }
                     None => Verdict::NotConnected,
                 };
-                verdicts.push((Pair::new(first.clone(), second.clone())?, verdict));
+                // A team's developers are different ones: every two make a pair.
+                if let Ok(pair) = Pair::new(first.clone(), second.clone()) {
+                    verdicts.push((pair, verdict));
+                }
             }
         }
-        Ok((verdicts, connections))
+        (verdicts, connections)
     }
 
     /// The answer: the connections given, the groups they make, the undecided pairs.
@@ -146,10 +159,14 @@ struct TeamFacts {
 
 /// Every upstream call a team's network needs, and nothing else (no recording): the part a
 /// deadline bounds.
-async fn team_facts(networks: &Networks, developers: &[Handle]) -> Result<TeamFacts, CheckError> {
+async fn team_facts(
+    networks: &Networks,
+    developers: &[Handle],
+    caller: &Caller,
+) -> Result<TeamFacts, UpstreamFailure> {
     let social_graph = networks.social_graph.network();
     let refs: Vec<&Handle> = developers.iter().collect();
-    let known = round_one(networks, &refs).await?;
+    let known = round_one(networks, &refs, caller).await?;
 
     // Those present everywhere, with their facts.
     let present: Vec<(usize, &Vec<Organisation>, SocialUser)> = known
@@ -165,7 +182,7 @@ async fn team_facts(networks: &Networks, developers: &[Handle]) -> Result<TeamFa
     candidates.sort_unstable();
     let relationships = networks
         .social_graph
-        .relationships(&people, &candidates, &[])
+        .relationships(&people, &candidates, &[], caller)
         .await
         .map_err(|interrupted| social_graph_failure(social_graph, &interrupted.error))?;
     let mut connected = HashMap::new();

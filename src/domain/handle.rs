@@ -117,7 +117,24 @@ pub struct SameDeveloper {
     pub second: String,
 }
 
+/// Why two names do not make a pair.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PairError {
+    #[error(transparent)]
+    BadHandle(#[from] HandleError),
+    #[error(transparent)]
+    SameDeveloper(#[from] SameDeveloper),
+}
+
 impl Pair {
+    /// The pair two names make, as a user wrote them.
+    ///
+    /// # Errors
+    /// [`PairError`]: a name that is not a handle, or both naming the same developer.
+    pub fn parse(dev1: &str, dev2: &str) -> Result<Self, PairError> {
+        Ok(Self::new(Handle::parse(dev1)?, Handle::parse(dev2)?)?)
+    }
+
     /// # Errors
     /// [`SameDeveloper`] when both handles name the same developer, ignoring case.
     pub fn new(dev1: Handle, dev2: Handle) -> Result<Self, SameDeveloper> {

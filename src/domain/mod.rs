@@ -9,7 +9,7 @@ mod ports;
 mod team;
 
 pub use cliques::maximal_cliques;
-pub use handle::{Handle, HandleError, Pair, SameDeveloper};
+pub use handle::{Handle, HandleError, Pair, PairError, SameDeveloper};
 pub use organisation::{Organisation, OrganisationError};
 pub use ports::{
     CodeHost, CodeHostError, GraphNames, HistoryStream, Interrupted, Register, RegisterError,

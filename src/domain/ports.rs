@@ -1,6 +1,8 @@
 //! The ports: what the application needs from the outside world, and exactly which failures
 //! each may report. Adapters translate their technology's errors into these at the boundary.
+//! A call that may spend upstream is given its [`Caller`]: who pays, and whose tab it runs up.
 
+use super::access::Caller;
 use super::{Handle, HistoryPage, Network, Organisation, Pair, RegisteredCheck, Verdict};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -41,7 +43,11 @@ pub trait CodeHost: Send + Sync + 'static {
     /// [`CodeHostError::NotFound`] when the user does not exist; `RateLimited` and
     /// `Unavailable` when the code host could not answer, or answered what cannot be a
     /// developer's organisations (a name that is not a login, too many of them).
-    async fn organisations(&self, user: &Handle) -> Result<Vec<Organisation>, CodeHostError>;
+    async fn organisations(
+        &self,
+        user: &Handle,
+        caller: &Caller,
+    ) -> Result<Vec<Organisation>, CodeHostError>;
 }
 
 /// Failures of the social graph (X).
@@ -154,8 +160,11 @@ pub trait SocialGraph: Send + Sync + 'static {
     /// # Errors
     /// `RateLimited` and `Unavailable` when the graph could not answer; a missing user is not
     /// an error.
-    async fn users(&self, handles: &[&Handle])
-    -> Result<Vec<Option<SocialUser>>, SocialGraphError>;
+    async fn users(
+        &self,
+        handles: &[&Handle],
+        caller: &Caller,
+    ) -> Result<Vec<Option<SocialUser>>, SocialGraphError>;
 
     /// Whether the graph answers one pair at a time (no list to read once for many), so that
     /// a caller that keeps answers should keep each pair's as it comes.
@@ -171,6 +180,7 @@ pub trait SocialGraph: Send + Sync + 'static {
         &self,
         a: &SocialUser,
         b: &SocialUser,
+        caller: &Caller,
     ) -> Result<Relationship, SocialGraphError>;
 
     /// The relationships of several pairs of `users` (indices into it), each completed from
@@ -189,6 +199,7 @@ pub trait SocialGraph: Send + Sync + 'static {
         users: &[SocialUser],
         pairs: &[(usize, usize)],
         known: &[Relationship],
+        caller: &Caller,
     ) -> Result<Vec<Relationship>, Interrupted>;
 }
 
@@ -202,13 +213,14 @@ pub async fn relationships_one_by_one<G: SocialGraph + ?Sized>(
     users: &[SocialUser],
     pairs: &[(usize, usize)],
     known: &[Relationship],
+    caller: &Caller,
 ) -> Result<Vec<Relationship>, Interrupted> {
     let mut known = Relationship::for_each_of(pairs.len(), known);
     for (i, &(a, b)) in pairs.iter().enumerate() {
         if known[i].settled() {
             continue;
         }
-        match graph.relationship(&users[a], &users[b]).await {
+        match graph.relationship(&users[a], &users[b], caller).await {
             Ok(relationship) => known[i] = relationship,
             Err(SocialGraphError::Protected { .. }) => {}
             Err(error) => return Err(Interrupted { known, error }),

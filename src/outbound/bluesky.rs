@@ -3,6 +3,7 @@
 
 use super::upstream::{Refusal, Upstream, too_many_requests};
 use crate::domain::GraphNames;
+use crate::domain::access::Caller;
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
@@ -129,8 +130,9 @@ impl BlueskyAppView {
         &self,
         endpoint: &'static str,
         url: Url,
+        caller: &Caller,
     ) -> Result<Option<T>, SocialGraphError> {
-        Ok(self.api.get_json(endpoint, url).await?)
+        Ok(self.api.get_json(endpoint, url, caller).await?)
     }
 
     /// Whether `actor` follows each of `others` and each follows it, by DID.
@@ -138,6 +140,7 @@ impl BlueskyAppView {
         &self,
         actor: &str,
         others: &[&str],
+        caller: &Caller,
     ) -> Result<BTreeMap<String, Relationship>, SocialGraphError> {
         let mut known = BTreeMap::new();
         for batch in others.chunks(RELATIONSHIPS_BATCH) {
@@ -145,7 +148,10 @@ impl BlueskyAppView {
             query.extend(batch.iter().map(|other| ("others", *other)));
             let url = self.url("app.bsky.graph.getRelationships", &query);
             // An unknown actor (400 ActorNotFound) follows nobody and nobody follows it.
-            let Some(answer) = self.get::<Relationships>("relationships", url).await? else {
+            let Some(answer) = self
+                .get::<Relationships>("relationships", url, caller)
+                .await?
+            else {
                 continue;
             };
             let mut entries = 0;
@@ -238,13 +244,14 @@ impl SocialGraph for BlueskyAppView {
     async fn users(
         &self,
         handles: &[&Handle],
+        caller: &Caller,
     ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
         let actors: Vec<String> = handles.iter().map(|h| self.actor(h)).collect();
         let mut found: BTreeMap<String, SocialUser> = BTreeMap::new();
         for batch in actors.chunks(PROFILES_BATCH) {
             let query: Vec<(&str, &str)> = batch.iter().map(|a| ("actors", a.as_str())).collect();
             let url = self.url("app.bsky.actor.getProfiles", &query);
-            let profiles: Option<Profiles> = self.get("profiles", url).await?;
+            let profiles: Option<Profiles> = self.get("profiles", url, caller).await?;
             for profile in profiles.map(|p| p.profiles).unwrap_or_default() {
                 if !is_did(&profile.did) || !is_bluesky_handle(&profile.handle) {
                     return Err(SocialGraphError::Unavailable(format!(
@@ -277,8 +284,11 @@ impl SocialGraph for BlueskyAppView {
         &self,
         a: &SocialUser,
         b: &SocialUser,
+        caller: &Caller,
     ) -> Result<Relationship, SocialGraphError> {
-        let known = self.relationships_of(&a.id, &[b.id.as_str()]).await?;
+        let known = self
+            .relationships_of(&a.id, &[b.id.as_str()], caller)
+            .await?;
         Ok(known.get(&b.id).copied().unwrap_or(Relationship::NEITHER))
     }
 
@@ -289,6 +299,7 @@ impl SocialGraph for BlueskyAppView {
         users: &[SocialUser],
         pairs: &[(usize, usize)],
         known: &[Relationship],
+        caller: &Caller,
     ) -> Result<Vec<Relationship>, Interrupted> {
         let mut known = Relationship::for_each_of(pairs.len(), known);
         let mut by_actor: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
@@ -299,7 +310,7 @@ impl SocialGraph for BlueskyAppView {
         }
         for (actor, others) in by_actor {
             let dids: Vec<&str> = others.iter().map(|&(_, o)| users[o].id.as_str()).collect();
-            let answers = match self.relationships_of(&users[actor].id, &dids).await {
+            let answers = match self.relationships_of(&users[actor].id, &dids, caller).await {
                 Ok(answers) => answers,
                 Err(error) => return Err(Interrupted { known, error }),
             };

@@ -12,6 +12,7 @@
 //! each), an X user an X username. A file that breaks one is refused, with where and why.
 
 use crate::domain::GraphNames;
+use crate::domain::access::Caller;
 use crate::domain::{
     CodeHost, CodeHostError, Handle, Interrupted, Network, Organisation, OrganisationError,
     Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
@@ -310,7 +311,11 @@ impl CodeHost for DemoGraph {
         64
     }
 
-    async fn organisations(&self, user: &Handle) -> Result<Vec<Organisation>, CodeHostError> {
+    async fn organisations(
+        &self,
+        user: &Handle,
+        _caller: &Caller,
+    ) -> Result<Vec<Organisation>, CodeHostError> {
         self.orgs
             .get(user.key())
             .cloned()
@@ -341,6 +346,7 @@ impl SocialGraph for DemoGraph {
     async fn users(
         &self,
         handles: &[&Handle],
+        _caller: &Caller,
     ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
         Ok(handles
             .iter()
@@ -356,6 +362,7 @@ impl SocialGraph for DemoGraph {
         &self,
         a: &SocialUser,
         b: &SocialUser,
+        _caller: &Caller,
     ) -> Result<Relationship, SocialGraphError> {
         Ok(Relationship {
             forward: Some(self.follows(a, b)?),
@@ -368,8 +375,9 @@ impl SocialGraph for DemoGraph {
         users: &[SocialUser],
         pairs: &[(usize, usize)],
         known: &[Relationship],
+        caller: &Caller,
     ) -> Result<Vec<Relationship>, Interrupted> {
-        relationships_one_by_one(self, users, pairs, known).await
+        relationships_one_by_one(self, users, pairs, known, caller).await
     }
 }
 
@@ -418,15 +426,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            graph.organisations(&h("aLiCe")).await.unwrap(),
+            graph
+                .organisations(&h("aLiCe"), &Caller::anonymous())
+                .await
+                .unwrap(),
             Organisation::list(["Acme"]).unwrap()
         );
         assert_eq!(
-            graph.organisations(&h("bob")).await,
+            graph.organisations(&h("bob"), &Caller::anonymous()).await,
             Err(CodeHostError::NotFound)
         );
         let users = graph
-            .users(&[&h("ALICE"), &h("bob"), &h("carol")])
+            .users(&[&h("ALICE"), &h("bob"), &h("carol")], &Caller::anonymous())
             .await
             .unwrap();
         let alice = users[0].clone().unwrap();

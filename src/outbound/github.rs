@@ -2,7 +2,7 @@
 
 use super::upstream::{self, Refusal, Reply, Upstream};
 use crate::domain::GraphNames;
-use crate::domain::access::Budget;
+use crate::domain::access::{Budget, Caller};
 use crate::domain::{
     CodeHost, CodeHostError, Handle, Interrupted, Network, Organisation, OrganisationError,
     Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
@@ -102,11 +102,15 @@ impl GitHubRest {
 
     /// One page: its organisations and the next page's URL, revalidated when it was seen
     /// before.
-    async fn page(&self, url: Url) -> Result<(Vec<Organisation>, Option<Url>), CodeHostError> {
+    async fn page(
+        &self,
+        url: Url,
+        caller: &Caller,
+    ) -> Result<(Vec<Organisation>, Option<Url>), CodeHostError> {
         let key = url.to_string();
         let stored = self.pages.get(&key);
         let etag = stored.as_ref().map(|p| p.etag.as_str());
-        let answer = match self.api.get("orgs", url, etag).await? {
+        let answer = match self.api.get("orgs", url, etag, caller).await? {
             Reply::Answer(answer) => answer,
             Reply::NotFound => {
                 self.pages.invalidate(&key);
@@ -217,13 +221,17 @@ impl CodeHost for GitHubRest {
         CONCURRENCY
     }
 
-    async fn organisations(&self, user: &Handle) -> Result<Vec<Organisation>, CodeHostError> {
+    async fn organisations(
+        &self,
+        user: &Handle,
+        caller: &Caller,
+    ) -> Result<Vec<Organisation>, CodeHostError> {
         let mut url = self.orgs_url(user.as_str());
         let mut organisations: Vec<Organisation> = Vec::new();
         for number in 0..MAX_PAGES {
             // Only the first page says whether the user exists: a later one not found is
             // a list that changed under the reading, not a missing user.
-            let (page, next) = match self.page(url).await {
+            let (page, next) = match self.page(url, caller).await {
                 Err(CodeHostError::NotFound) if number > 0 => {
                     return Err(CodeHostError::Unavailable(format!(
                         "page {} of the organisation list of {user} was not found",
@@ -278,6 +286,7 @@ impl SocialGraph for GitHubRest {
     async fn users(
         &self,
         handles: &[&Handle],
+        _caller: &Caller,
     ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
         Ok(handles
             .iter()
@@ -302,13 +311,14 @@ impl SocialGraph for GitHubRest {
         &self,
         a: &SocialUser,
         b: &SocialUser,
+        caller: &Caller,
     ) -> Result<Relationship, SocialGraphError> {
         let mut known = Relationship {
-            forward: Some(self.follows(a, b).await?),
+            forward: Some(self.follows(a, b, caller).await?),
             backward: None,
         };
         if known.forward == Some(true) {
-            known.backward = Some(self.follows(b, a).await?);
+            known.backward = Some(self.follows(b, a, caller).await?);
         }
         Ok(known)
     }
@@ -318,8 +328,9 @@ impl SocialGraph for GitHubRest {
         users: &[SocialUser],
         pairs: &[(usize, usize)],
         known: &[Relationship],
+        caller: &Caller,
     ) -> Result<Vec<Relationship>, Interrupted> {
-        relationships_one_by_one(self, users, pairs, known).await
+        relationships_one_by_one(self, users, pairs, known, caller).await
     }
 }
 
@@ -330,11 +341,12 @@ impl GitHubRest {
         &self,
         follower: &SocialUser,
         followee: &SocialUser,
+        caller: &Caller,
     ) -> Result<bool, SocialGraphError> {
         let url = self
             .api
             .url(&["users", &follower.username, "following", &followee.username]);
-        match self.api.get("following", url, None).await? {
+        match self.api.get("following", url, None, caller).await? {
             Reply::NotFound => Ok(false),
             Reply::Answer(answer) if answer.status == StatusCode::NO_CONTENT => {
                 answer.status_only();

@@ -3,6 +3,7 @@
 use crate::fake::Graph;
 use crate::helpers::spawn_app_with;
 use connected::domain::Network;
+use connected::domain::access::Caller;
 use serde_json::json;
 
 fn pair() -> Graph {
@@ -110,6 +111,7 @@ async fn both_shapes_of_an_unknown_actor_answer_are_understood() {
         following: None,
         protected: false,
     };
+    let anyone = Caller::anonymous();
     let nobody = Relationship {
         forward: Some(false),
         backward: Some(false),
@@ -118,12 +120,12 @@ async fn both_shapes_of_an_unknown_actor_answer_are_understood() {
     for as_400 in [true, false] {
         bluesky.unknown_actor_as_400(as_400);
         let known = appview
-            .relationship(&user("did:plc:gone"), &user("did:plc:2000"))
+            .relationship(&user("did:plc:gone"), &user("did:plc:2000"), &anyone)
             .await;
         assert_eq!(known, Ok(nobody), "400: {as_400}");
     }
     let known = appview
-        .relationship(&user("did:plc:2000"), &user("did:plc:2001"))
+        .relationship(&user("did:plc:2000"), &user("did:plc:2001"), &anyone)
         .await;
     assert!(known.unwrap().mutual());
 }

@@ -1,10 +1,12 @@
 //! What each command does, and how its answers and errors are printed.
 
 use super::out;
-use crate::application::{self, CheckError, Connections, Freshness, TeamNetwork};
+use crate::application::{self, CheckError, Connections, Freshness, NetworkError, TeamNetwork};
 use crate::config::Config;
-use crate::domain::{HistoryPage, Register};
+use crate::domain::access::Caller;
+use crate::domain::{HistoryPage, Pair, PairError, Register, Team, TeamError};
 use crate::inbound::http::{ErrorsBody, NetworkBody, RegisterEntry, VerdictBody};
+use crate::inbound::wording::{Public, Unread};
 use crate::startup::{self, Application};
 use futures::StreamExt as _;
 use std::io::Write as _;
@@ -29,24 +31,49 @@ pub(super) async fn serve(config: Config) -> ExitCode {
     }
 }
 
-fn exit_code(error: &CheckError) -> ExitCode {
-    match error {
-        CheckError::BadHandle(_)
-        | CheckError::SameDeveloper(_)
-        | CheckError::MissingUsers(_)
-        | CheckError::BadTeam(_) => ExitCode::from(2),
-        CheckError::RateLimited { .. }
-        | CheckError::Unavailable { .. }
-        | CheckError::TimedOut(_)
-        | CheckError::OverBudget(_)
-        | CheckError::Register(_)
-        | CheckError::RegisterRead(_) => ExitCode::from(3),
-        CheckError::Unreadable(_) => ExitCode::from(4),
+/// A failure as the command line ends on it: its exit code.
+trait Exit: Public {
+    /// 2 for what the user gave, 3 for what failed in the service or upstream, 4 for an
+    /// answer that cannot be read.
+    fn exit_code(&self) -> ExitCode;
+}
+
+impl Exit for PairError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::from(2)
     }
 }
 
-fn print_error(error: CheckError, json: bool) -> ExitCode {
-    let code = exit_code(&error);
+impl Exit for TeamError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::from(2)
+    }
+}
+
+impl Exit for CheckError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            CheckError::MissingUsers(_) => ExitCode::from(2),
+            CheckError::Upstream(_) | CheckError::Register(_) => ExitCode::from(3),
+            CheckError::Unreadable(_) => ExitCode::from(4),
+        }
+    }
+}
+
+impl Exit for NetworkError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::from(3)
+    }
+}
+
+impl Exit for Unread {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::from(3)
+    }
+}
+
+fn print_error(error: &impl Exit, json: bool) -> ExitCode {
+    let code = error.exit_code();
     let body = ErrorsBody {
         errors: error.public_messages(),
     };
@@ -68,9 +95,15 @@ pub(super) async fn check(
     dev2: &str,
     json: bool,
 ) -> ExitCode {
-    let check = match connections.check(dev1, dev2).await {
+    let pair = match Pair::parse(dev1, dev2) {
+        Ok(pair) => pair,
+        Err(e) => return print_error(&e, json),
+    };
+    // The operator asks: no key's budget, the service's still.
+    let caller = Caller::anonymous();
+    let check = match connections.check(&pair, Freshness::Cached, &caller).await {
         Ok(check) => check,
-        Err(e) => return print_error(e, json),
+        Err(e) => return print_error(&e, json),
     };
     let code = if check.verdict.is_connected() {
         ExitCode::SUCCESS
@@ -96,17 +129,18 @@ pub(super) async fn history(
     dev2: &str,
     json: bool,
 ) -> ExitCode {
-    let mut history = match application::history(register, dev1, dev2, HistoryPage::default()) {
-        Ok(history) => history,
-        Err(e) => return print_error(e, json),
+    let pair = match Pair::parse(dev1, dev2) {
+        Ok(pair) => pair,
+        Err(e) => return print_error(&e, json),
     };
+    let mut history = application::history(register, &pair, HistoryPage::default());
     // Printed as read, so that a long history never has to fit in memory.
     let mut writer = std::io::BufWriter::new(std::io::stdout().lock());
     let mut printed = 0_usize;
     while let Some(check) = history.next().await {
         let check = match check {
             Ok(check) => check,
-            Err(e) if printed == 0 => return print_error(CheckError::RegisterRead(e), json),
+            Err(e) if printed == 0 => return print_error(&Unread(e), json),
             Err(e) => {
                 // Whatever was printed stays; the JSON is left unclosed, so it cannot pass
                 // for the whole history.
@@ -181,9 +215,15 @@ pub(super) async fn network(
     json: bool,
     dot: bool,
 ) -> ExitCode {
-    let network = match connections.network(developers, Freshness::Cached).await {
+    let team = match Team::parse(developers) {
+        Ok(team) => team,
+        Err(e) => return print_error(&e, json),
+    };
+    // The operator asks: no key's budget, the service's still.
+    let caller = Caller::anonymous();
+    let network = match connections.network(&team, Freshness::Cached, &caller).await {
         Ok(network) => network,
-        Err(e) => return print_error(e, json),
+        Err(e) => return print_error(&e, json),
     };
     if json {
         return out::answer(

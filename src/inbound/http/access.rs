@@ -3,8 +3,8 @@
 //! use case runs. A request let through runs as its key's caller and carries the
 //! `RateLimit` / `RateLimit-Policy` fields (draft-ietf-httpapi-ratelimit-headers) back.
 
-use super::checks::freshness;
 use super::errors::ApiError;
+use super::extract::freshness;
 use super::refusal_log::Refused;
 use super::request_log::Spent;
 use super::wire::ErrorsBody;
@@ -15,7 +15,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
 
 /// The realm named in `WWW-Authenticate`.
 const REALM: &str = "connected";
@@ -53,7 +52,11 @@ pub(super) struct Guard {
 }
 
 /// The middleware of a guarded route.
-pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+pub(super) async fn guard(
+    State(guard): State<Guard>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let mut needs = vec![guard.scope];
     // Asking for facts read now spends upstream calls again: a scope of its own.
     if guard.fresh_costs && freshness(request.headers()) == Freshness::Fresh {
@@ -67,19 +70,20 @@ pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
     };
     let caller = admitted
         .as_ref()
-        .map_or_else(|| Arc::new(Caller::anonymous()), |a| Arc::clone(&a.caller));
+        .map_or_else(Caller::anonymous, |a| a.caller.clone());
     // Counted however the request ends: answered, timed out, or dropped by its client.
     let _counted = Counted {
         access: guard.access.clone(),
-        caller: Arc::clone(&caller),
+        caller: caller.clone(),
     };
-    let mut response = Arc::clone(&caller).run(next.run(request)).await;
+    request.extensions_mut().insert(caller.clone());
+    let mut response = next.run(request).await;
     if let Some(admitted) = &admitted {
         insert_rate_fields(response.headers_mut(), admitted.rate, admitted.admission);
     }
     let usage = caller.usage();
     response.extensions_mut().insert(Spent {
-        key: caller.id.as_ref().map(ToString::to_string),
+        key: caller.id().map(ToString::to_string),
         upstream_calls: caller.upstream_calls(),
         x_users: usage.x_users,
         github_calls: usage.github_calls,
@@ -90,7 +94,7 @@ pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
 /// Notes what a request spent when it ends.
 struct Counted {
     access: Access,
-    caller: Arc<Caller>,
+    caller: Caller,
 }
 
 impl Drop for Counted {

@@ -1,15 +1,14 @@
 //! The checks: one pair now, or a whole team's network.
 
 use super::access::Refusals;
+use super::extract::{PairPath, TeamBody};
 use super::sites::Misdirected;
-use super::{
-    ApiError, ErrorsBody, NetworkBody, Pair, TeamRequest, VerdictBody, developers, errors,
-};
+use super::{ApiError, ErrorsBody, NetworkBody, TeamRequest, VerdictBody};
 use crate::application::{Connections, Freshness};
+use crate::domain::access::Caller;
 use axum::Json;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 /// Checks now, on GitHub and X, whether two developers are fully connected, and records the
@@ -50,14 +49,11 @@ use axum::response::{IntoResponse, Response};
 )]
 pub(super) async fn realtime(
     State(connections): State<Connections>,
-    path: Pair,
-    headers: HeaderMap,
+    caller: Caller,
+    freshness: Freshness,
+    PairPath(pair): PairPath,
 ) -> Result<Response, ApiError> {
-    let (dev1, dev2) = developers(path)?;
-    let check = connections
-        .check_with(&dev1, &dev2, freshness(&headers))
-        .await
-        .map_err(errors::logged)?;
+    let check = connections.check(&pair, freshness, &caller).await?;
     let status = if check.verdict.is_connected() {
         StatusCode::OK
     } else {
@@ -65,9 +61,6 @@ pub(super) async fn realtime(
     };
     Ok((status, Json(VerdictBody::from(&check.verdict))).into_response())
 }
-
-/// A team's body is small: 100 handles of at most 100 characters.
-pub(super) const TEAM_BODY_LIMIT: usize = 64 * 1024;
 
 /// Who in a team is fully connected to whom, in one request: each developer's organisations
 /// once, X's lookups in batches of 100, each follow list read at most once and only for
@@ -96,53 +89,12 @@ pub(super) const TEAM_BODY_LIMIT: usize = 64 * 1024;
 )]
 pub(super) async fn network(
     State(connections): State<Connections>,
-    headers: HeaderMap,
-    body: Result<Json<TeamRequest>, JsonRejection>,
+    caller: Caller,
+    freshness: Freshness,
+    TeamBody(team): TeamBody,
 ) -> Result<Response, ApiError> {
-    let Json(team) = body.map_err(unreadable_team)?;
-    let network = connections
-        .network(&team.developers, freshness(&headers))
-        .await
-        .map_err(errors::logged)?;
+    let network = connections.network(&team, freshness, &caller).await?;
     Ok(Json(NetworkBody::from(&network)).into_response())
-}
-
-/// Why a team's body cannot be read, in the API's words, with the rejection's status.
-fn unreadable_team(rejection: JsonRejection) -> ApiError {
-    let message = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            "the body must be JSON, sent with Content-Type: application/json".to_owned()
-        }
-        JsonRejection::JsonDataError(e) => {
-            format!(
-                "the body must be {{\"developers\": [\"handle\", ...]}}: {}",
-                e.body_text()
-            )
-        }
-        JsonRejection::JsonSyntaxError(e) => {
-            format!("the body is not valid JSON: {}", e.body_text())
-        }
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            format!("the body is larger than {} KiB", TEAM_BODY_LIMIT / 1024)
-        }
-        other => other.body_text(),
-    };
-    ApiError::new(rejection.status(), message)
-}
-
-/// `Cache-Control: no-cache` asks for facts read now.
-pub(super) fn freshness(headers: &HeaderMap) -> Freshness {
-    let no_cache = headers
-        .get_all(header::CACHE_CONTROL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|directive| directive.trim().eq_ignore_ascii_case("no-cache"));
-    if no_cache {
-        Freshness::Fresh
-    } else {
-        Freshness::Cached
-    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,18 @@
-//! Domain errors to status codes, with the messages each error gives of itself. Internal
-//! detail is logged once here, inside the request's span, and never sent to the client.
+//! Failures to status codes, in the words `inbound::wording` gives them. What went wrong
+//! upstream or in storage is logged once here, inside the request's span, and never sent to
+//! the client; a user's mistake is not the service's problem and is not logged.
 
 use super::wire::ErrorsBody;
-use crate::application::CheckError;
+use crate::application::{CheckError, NetworkError, UpstreamFailure};
 use crate::domain::access::Payer;
-use crate::domain::retry_after_secs;
+use crate::domain::{PairError, TeamError, retry_after_secs};
+use crate::inbound::wording::{Public, Unread};
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// An error answer: status and `{"errors": [...]}`.
+#[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     body: ErrorsBody,
@@ -33,66 +36,19 @@ impl ApiError {
     }
 }
 
-/// Logs what went wrong upstream or in storage, once, inside the request's span; a user's
-/// mistake is not the service's problem and is not logged.
-pub fn logged(error: CheckError) -> ApiError {
-    match &error {
-        CheckError::RateLimited {
-            network,
-            retry_after,
-        } => {
-            tracing::warn!(%network, retry_after_secs = retry_after_secs(*retry_after), "upstream rate limited")
-        }
-        CheckError::Unavailable { network, reason } => {
-            tracing::warn!(%network, %reason, "upstream unavailable");
-        }
-        CheckError::Register(e) | CheckError::RegisterRead(e) => {
-            tracing::error!(error = %e, "register unavailable");
-        }
-        CheckError::OverBudget(overspend) => {
-            tracing::warn!(budget = overspend.budget.id(), payer = ?overspend.payer, "a read was refused: its budget is spent")
-        }
-        CheckError::TimedOut(deadline) => {
-            tracing::warn!(?deadline, "request gave up at its deadline");
-        }
-        CheckError::BadHandle(_)
-        | CheckError::SameDeveloper(_)
-        | CheckError::MissingUsers(_)
-        | CheckError::Unreadable(_)
-        | CheckError::BadTeam(_) => {}
-    }
-    error.into()
+/// A failure as HTTP answers it: its status, when to come back, and what is logged of it.
+pub trait Answered: Public {
+    /// The status, and the seconds of a `Retry-After` when there is one.
+    fn status(&self) -> (StatusCode, Option<u64>);
+
+    /// Says in the log what went wrong, when it is the service's or an upstream's problem.
+    fn log(&self) {}
 }
 
-impl From<CheckError> for ApiError {
-    /// The error's status; its words are the error's own ([`CheckError::public_messages`]).
-    fn from(error: CheckError) -> Self {
-        let (status, retry_after) = match &error {
-            CheckError::BadHandle(_)
-            | CheckError::SameDeveloper(_)
-            | CheckError::BadTeam(_)
-            | CheckError::MissingUsers(_) => (StatusCode::BAD_REQUEST, None),
-            CheckError::RateLimited { retry_after, .. } => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(retry_after_secs(*retry_after)),
-            ),
-            CheckError::Unavailable { .. } => (StatusCode::BAD_GATEWAY, None),
-            // The key's own budget is the caller's limit; the service's is the service's.
-            CheckError::OverBudget(overspend) => (
-                match overspend.payer {
-                    Payer::Key => StatusCode::TOO_MANY_REQUESTS,
-                    Payer::Service => StatusCode::SERVICE_UNAVAILABLE,
-                },
-                Some(retry_after_secs(overspend.retry_after)),
-            ),
-            CheckError::Register(_) | CheckError::RegisterRead(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, None)
-            }
-            CheckError::TimedOut(_) => (StatusCode::GATEWAY_TIMEOUT, None),
-            // The answer exists but cannot be read: a failed dependency, not a missing user,
-            // not a broken upstream, and not worth retrying until the accounts change.
-            CheckError::Unreadable(_) => (StatusCode::FAILED_DEPENDENCY, None),
-        };
+impl<E: Answered> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        error.log();
+        let (status, retry_after) = error.status();
         Self {
             status,
             body: ErrorsBody {
@@ -100,6 +56,106 @@ impl From<CheckError> for ApiError {
             },
             retry_after,
         }
+    }
+}
+
+impl Answered for PairError {
+    fn status(&self) -> (StatusCode, Option<u64>) {
+        (StatusCode::BAD_REQUEST, None)
+    }
+}
+
+impl Answered for TeamError {
+    fn status(&self) -> (StatusCode, Option<u64>) {
+        (StatusCode::BAD_REQUEST, None)
+    }
+}
+
+impl Answered for UpstreamFailure {
+    fn status(&self) -> (StatusCode, Option<u64>) {
+        match self {
+            Self::RateLimited { retry_after, .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(retry_after_secs(*retry_after)),
+            ),
+            Self::Unavailable { .. } => (StatusCode::BAD_GATEWAY, None),
+            // The key's own budget is the caller's limit; the service's is the service's.
+            Self::OverBudget(overspend) => (
+                match overspend.payer {
+                    Payer::Key => StatusCode::TOO_MANY_REQUESTS,
+                    Payer::Service => StatusCode::SERVICE_UNAVAILABLE,
+                },
+                Some(retry_after_secs(overspend.retry_after)),
+            ),
+            Self::TimedOut(_) => (StatusCode::GATEWAY_TIMEOUT, None),
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            Self::RateLimited {
+                network,
+                retry_after,
+            } => {
+                tracing::warn!(%network, retry_after_secs = retry_after_secs(*retry_after), "upstream rate limited");
+            }
+            Self::Unavailable { network, reason } => {
+                tracing::warn!(%network, %reason, "upstream unavailable");
+            }
+            Self::OverBudget(overspend) => {
+                tracing::warn!(budget = overspend.budget.id(), payer = ?overspend.payer, "a read was refused: its budget is spent");
+            }
+            Self::TimedOut(deadline) => {
+                tracing::warn!(?deadline, "request gave up at its deadline");
+            }
+        }
+    }
+}
+
+impl Answered for CheckError {
+    fn status(&self) -> (StatusCode, Option<u64>) {
+        match self {
+            Self::MissingUsers(_) => (StatusCode::BAD_REQUEST, None),
+            // The answer exists but cannot be read: a failed dependency, not a missing user,
+            // not a broken upstream, and not worth retrying until the accounts change.
+            Self::Unreadable(_) => (StatusCode::FAILED_DEPENDENCY, None),
+            Self::Upstream(failure) => failure.status(),
+            Self::Register(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            Self::Upstream(failure) => failure.log(),
+            Self::Register(e) => tracing::error!(error = %e, "register unavailable"),
+            Self::MissingUsers(_) | Self::Unreadable(_) => {}
+        }
+    }
+}
+
+impl Answered for NetworkError {
+    fn status(&self) -> (StatusCode, Option<u64>) {
+        match self {
+            Self::Upstream(failure) => failure.status(),
+            Self::Register(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            Self::Upstream(failure) => failure.log(),
+            Self::Register(e) => tracing::error!(error = %e, "register unavailable"),
+        }
+    }
+}
+
+impl Answered for Unread {
+    fn status(&self) -> (StatusCode, Option<u64>) {
+        (StatusCode::SERVICE_UNAVAILABLE, None)
+    }
+
+    fn log(&self) {
+        tracing::error!(error = %self.0, "register unavailable");
     }
 }
 

@@ -5,6 +5,7 @@ mod access;
 mod checks;
 mod docs;
 mod errors;
+mod extract;
 mod fallback;
 mod ops;
 mod page;
@@ -31,12 +32,11 @@ use crate::domain::access::Scope;
 use crate::metrics::Metrics;
 use access::Guard;
 use axum::Router;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{DefaultBodyLimit, FromRef, Path};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::middleware;
 use axum::routing::{get, post};
-use checks::{TEAM_BODY_LIMIT, network, realtime};
+use checks::{network, realtime};
+use extract::TEAM_BODY_LIMIT;
 use ops::{healthz, metrics_text, readyz};
 use register::register;
 use std::sync::Arc;
@@ -164,22 +164,6 @@ pub fn router(
             refusal_log::RefusalLog::start(),
             request_log::log,
         ))
-}
-
-/// Two developers' handles, as the path gives them.
-type Pair = Result<Path<(String, String)>, PathRejection>;
-
-/// The two handles of the path, or a 400 saying why they cannot be read.
-fn developers(path: Pair) -> Result<(String, String), ApiError> {
-    path.map(|Path(pair)| pair).map_err(|rejection| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "the developers in the path cannot be read: {}",
-                rejection.body_text()
-            ),
-        )
-    })
 }
 
 #[cfg(test)]

@@ -2,17 +2,17 @@
 //! the older one.
 
 use super::access::Refusals;
+use super::extract::{HistoryParams, PairPath};
 use super::sites::Misdirected;
-use super::{ApiError, ErrorsBody, Pair, RegisterEntry, developers, errors};
-use crate::application::{CheckError, Connections};
-use crate::domain::{HistoryPage, HistoryStream, RegisterError, RegisteredCheck};
+use super::{ApiError, ErrorsBody, RegisterEntry};
+use crate::application::Connections;
+use crate::domain::{HistoryStream, RegisterError, RegisteredCheck};
+use crate::inbound::wording::Unread;
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::{FutureExt as _, StreamExt as _, TryStreamExt as _};
-use serde::Deserialize;
 
 /// Every recorded answer for a pair, oldest first. The pair is unordered and
 /// case-insensitive. With `limit`, only the newest `limit` answers (before `before`, if
@@ -47,28 +47,15 @@ use serde::Deserialize;
 )]
 pub(super) async fn register(
     State(connections): State<Connections>,
-    path: Pair,
-    query: Result<Query<HistoryQuery>, QueryRejection>,
+    PairPath(pair): PairPath,
+    HistoryParams(page): HistoryParams,
 ) -> Result<Response, ApiError> {
-    let (dev1, dev2) = developers(path)?;
-    let Query(query) = query.map_err(|rejection| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the query cannot be read: {}", rejection.body_text()),
-        )
-    })?;
-    let page = query.page()?;
-    let history = connections
-        .history(&dev1, &dev2, page)
-        .map_err(errors::logged)?;
+    let history = connections.history(&pair, page);
     if page.limit.is_none() {
         return whole_history(history).await;
     }
     // A limited page is bounded: it is read whole, for its Link header.
-    let history: Vec<RegisteredCheck> = history
-        .try_collect()
-        .await
-        .map_err(|e| errors::logged(CheckError::RegisterRead(e)))?;
+    let history: Vec<RegisteredCheck> = history.try_collect().await.map_err(Unread)?;
     let status = if history.is_empty() {
         StatusCode::NOT_FOUND
     } else {
@@ -78,7 +65,8 @@ pub(super) async fn register(
     let mut response = (status, Json(&entries)).into_response();
     if let (Some(limit), Some(oldest)) = (page.limit, entries.first())
         && entries.len() >= limit as usize
-        && let Some(link) = next_page(&dev1, &dev2, limit, &oldest.registered_at)
+        && let [dev1, dev2] = pair.developers()
+        && let Some(link) = next_page(dev1.as_str(), dev2.as_str(), limit, &oldest.registered_at)
     {
         response.headers_mut().insert(header::LINK, link);
     }
@@ -119,8 +107,7 @@ async fn whole_history(history: HistoryStream) -> Result<Response, ApiError> {
         return Ok((StatusCode::NOT_FOUND, Json(Vec::<RegisterEntry>::new())).into_response());
     };
     let mut opening = b"[".to_vec();
-    write_entries(&mut opening, first, true)
-        .map_err(|e| errors::logged(CheckError::RegisterRead(e)))?;
+    write_entries(&mut opening, first, true).map_err(Unread)?;
     let json = [(header::CONTENT_TYPE, "application/json")];
     let next = match chunks.next().now_or_never() {
         Some(None) => {
@@ -171,47 +158,4 @@ fn write_entries(
             .map_err(|e| RegisterError::Unavailable(format!("an entry cannot be written: {e}")))?;
     }
     Ok(())
-}
-
-/// The register's query: both optional.
-#[derive(Debug, Deserialize)]
-pub(super) struct HistoryQuery {
-    limit: Option<String>,
-    before: Option<String>,
-}
-
-impl HistoryQuery {
-    const MAX_LIMIT: u32 = 10_000;
-
-    fn page(&self) -> Result<HistoryPage, ApiError> {
-        let limit = match &self.limit {
-            None => None,
-            Some(raw) => match raw.parse::<u32>() {
-                Ok(n) if (1..=Self::MAX_LIMIT).contains(&n) => Some(n),
-                _ => {
-                    return Err(ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        format!(
-                            "limit must be a whole number from 1 to {}, not {raw:?}",
-                            Self::MAX_LIMIT
-                        ),
-                    ));
-                }
-            },
-        };
-        let before = match &self.before {
-            None => None,
-            Some(raw) => Some(
-                chrono::DateTime::parse_from_rfc3339(raw)
-                    .map_err(|_| {
-                        ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            format!("before must be an RFC 3339 time such as 2021-10-30T13:54:45.485Z, not {raw:?}"),
-                        )
-                    })?
-                    .with_timezone(&chrono::Utc),
-            ),
-        };
-        Ok(HistoryPage { limit, before })
-    }
 }

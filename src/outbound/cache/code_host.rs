@@ -3,7 +3,7 @@
 use super::CacheSettings;
 use super::limits::RateLimitMemory;
 use super::tier::Tier;
-use crate::domain::access::Payer;
+use crate::domain::access::{Caller, Payer};
 use crate::domain::{CodeHost, CodeHostError, Handle, Organisation};
 use crate::metrics::Metrics;
 use crate::outbound::github::GITHUB_LIMIT;
@@ -55,8 +55,12 @@ impl CodeHost for CachedCodeHost {
         self.inner.concurrency()
     }
 
-    async fn organisations(&self, user: &Handle) -> Result<Vec<Organisation>, CodeHostError> {
-        let kept = match self.kept(&self.organisations, user).await? {
+    async fn organisations(
+        &self,
+        user: &Handle,
+        caller: &Caller,
+    ) -> Result<Vec<Organisation>, CodeHostError> {
+        let kept = match self.kept(&self.organisations, user, caller).await? {
             Kept::Found(organisations) => organisations,
             Kept::Missing => return Err(CodeHostError::NotFound),
             Kept::Loaded(organisations) => return Ok(organisations),
@@ -65,7 +69,10 @@ impl CodeHost for CachedCodeHost {
             Ok(organisations) => Ok(organisations),
             // Kept before names were checked (by an older version, in Redis): not used, but
             // asked again, and replaced with what the code host says now.
-            Err(_) => match self.kept(&self.organisations.read_past(), user).await? {
+            Err(_) => match self
+                .kept(&self.organisations.read_past(), user, caller)
+                .await?
+            {
                 Kept::Missing => Err(CodeHostError::NotFound),
                 Kept::Loaded(organisations) => Ok(organisations),
                 Kept::Found(names) => Organisation::list(&names)
@@ -95,11 +102,12 @@ impl CachedCodeHost {
         &self,
         tier: &Tier<Option<Vec<String>>>,
         user: &Handle,
+        caller: &Caller,
     ) -> Result<Kept, CodeHostError> {
         let load = async {
             let organisations = match self
                 .limits
-                .guard(GITHUB_LIMIT, self.inner.organisations(user))
+                .guard(GITHUB_LIMIT, self.inner.organisations(user, caller))
                 .await
             {
                 Ok(organisations) => Some(names(&organisations)),
@@ -114,7 +122,7 @@ impl CachedCodeHost {
             // again, paid by this one.
             Err(CodeHostError::OverBudget(overspend)) if overspend.payer == Payer::Key => self
                 .limits
-                .guard(GITHUB_LIMIT, self.inner.organisations(user))
+                .guard(GITHUB_LIMIT, self.inner.organisations(user, caller))
                 .await
                 .map(Kept::Loaded),
             found => Ok(found?.map_or(Kept::Missing, Kept::Found)),
@@ -153,9 +161,13 @@ mod tests {
             1
         }
 
-        async fn organisations(&self, user: &Handle) -> Result<Vec<Organisation>, CodeHostError> {
+        async fn organisations(
+            &self,
+            user: &Handle,
+            caller: &Caller,
+        ) -> Result<Vec<Organisation>, CodeHostError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
-            self.inner.organisations(user).await
+            self.inner.organisations(user, caller).await
         }
     }
 
@@ -195,19 +207,30 @@ mod tests {
                 .put(user, kept, Duration::from_secs(60))
                 .await;
         }
-        let alice = cache.organisations(&h("alice")).await.unwrap();
+        let alice = cache
+            .organisations(&h("alice"), &Caller::anonymous())
+            .await
+            .unwrap();
         assert_eq!(
             alice,
             DemoGraph::bundled()
                 .unwrap()
-                .organisations(&h("alice"))
+                .organisations(&h("alice"), &Caller::anonymous())
                 .await
                 .unwrap()
         );
         assert_eq!(inner.calls.load(Ordering::SeqCst), 1, "asked again");
-        cache.organisations(&h("alice")).await.unwrap();
+        cache
+            .organisations(&h("alice"), &Caller::anonymous())
+            .await
+            .unwrap();
         assert_eq!(inner.calls.load(Ordering::SeqCst), 1, "and replaced");
-        assert!(cache.organisations(&h("bob")).await.is_ok());
+        assert!(
+            cache
+                .organisations(&h("bob"), &Caller::anonymous())
+                .await
+                .is_ok()
+        );
         assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
     }
 
@@ -217,13 +240,22 @@ mod tests {
         // moka applies reads and writes to its order in the background: settle each step.
         // carol, last, pushes out bob, the least recently used, not alice.
         for user in ["alice", "bob", "alice", "carol"] {
-            cache.organisations(&h(user)).await.unwrap();
+            cache
+                .organisations(&h(user), &Caller::anonymous())
+                .await
+                .unwrap();
             cache.organisations.settle().await;
         }
         assert_eq!(inner.calls.load(Ordering::SeqCst), 3);
-        cache.organisations(&h("alice")).await.unwrap();
+        cache
+            .organisations(&h("alice"), &Caller::anonymous())
+            .await
+            .unwrap();
         assert_eq!(inner.calls.load(Ordering::SeqCst), 3, "alice stayed");
-        cache.organisations(&h("bob")).await.unwrap();
+        cache
+            .organisations(&h("bob"), &Caller::anonymous())
+            .await
+            .unwrap();
         assert_eq!(inner.calls.load(Ordering::SeqCst), 4, "bob was evicted");
     }
 }

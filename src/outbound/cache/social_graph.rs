@@ -5,7 +5,7 @@ use super::limits::RateLimitMemory;
 use super::stored::{CachedRelationship, CachedUser, PairKey};
 use super::tier::Tier;
 use crate::domain::GraphNames;
-use crate::domain::access::Payer;
+use crate::domain::access::{Caller, Payer};
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
@@ -71,10 +71,11 @@ impl CachedSocialGraph {
     async fn look_up(
         &self,
         handles: &[&Handle],
+        caller: &Caller,
     ) -> Result<Vec<(Option<CachedUser>, Duration)>, SocialGraphError> {
         let found = self
             .limits
-            .guard(self.lookup_scope, self.inner.users(handles))
+            .guard(self.lookup_scope, self.inner.users(handles, caller))
             .await?;
         Ok(found
             .iter()
@@ -87,9 +88,14 @@ impl CachedSocialGraph {
     }
 
     /// The graph's own answer for one pair, unless its follows are rate-limited.
-    async fn ask(&self, a: &SocialUser, b: &SocialUser) -> Result<Relationship, SocialGraphError> {
+    async fn ask(
+        &self,
+        a: &SocialUser,
+        b: &SocialUser,
+        caller: &Caller,
+    ) -> Result<Relationship, SocialGraphError> {
         self.limits
-            .guard(self.follows_scope, self.inner.relationship(a, b))
+            .guard(self.follows_scope, self.inner.relationship(a, b, caller))
             .await
     }
 
@@ -99,6 +105,7 @@ impl CachedSocialGraph {
         users: &[SocialUser],
         pairs: &[(usize, usize)],
         known: &[Relationship],
+        caller: &Caller,
     ) -> Result<Vec<Relationship>, Interrupted> {
         let blocked = |retry_after| Interrupted {
             known: known.to_vec(),
@@ -108,7 +115,7 @@ impl CachedSocialGraph {
             .guard_with(
                 self.follows_scope,
                 blocked,
-                self.inner.relationships(users, pairs, known),
+                self.inner.relationships(users, pairs, known, caller),
             )
             .await
     }
@@ -119,8 +126,9 @@ impl CachedSocialGraph {
         index: usize,
         a: &SocialUser,
         b: &SocialUser,
+        caller: &Caller,
     ) -> (usize, Result<Relationship, SocialGraphError>) {
-        (index, self.relationship(a, b).await)
+        (index, self.relationship(a, b, caller).await)
     }
 
     /// Completes what is known of each pair with what the cache keeps of it.
@@ -167,11 +175,12 @@ impl CachedSocialGraph {
         pairs: &[(usize, usize)],
         pending: &[usize],
         mut known: Vec<Relationship>,
+        caller: &Caller,
     ) -> Result<Vec<Relationship>, Interrupted> {
         let mut asks = Vec::with_capacity(pending.len());
         for &i in pending {
             let (a, b) = pairs[i];
-            asks.push(self.relationship_at(i, &users[a], &users[b]));
+            asks.push(self.relationship_at(i, &users[a], &users[b], caller));
         }
         let mut answers = futures::stream::iter(asks).buffer_unordered(PAIR_CONCURRENCY);
         while let Some((i, answer)) = answers.next().await {
@@ -196,10 +205,11 @@ impl CachedSocialGraph {
         keys: &[PairKey],
         pending: &[usize],
         mut known: Vec<Relationship>,
+        caller: &Caller,
     ) -> Result<Vec<Relationship>, Interrupted> {
         let asked: Vec<(usize, usize)> = pending.iter().map(|&i| pairs[i]).collect();
         let asked_known: Vec<Relationship> = pending.iter().map(|&i| known[i]).collect();
-        let (answers, failure) = match self.ask_all(users, &asked, &asked_known).await {
+        let (answers, failure) = match self.ask_all(users, &asked, &asked_known, caller).await {
             Ok(answers) => (answers, None),
             Err(Interrupted { known, error }) => (known, Some(error)),
         };
@@ -246,6 +256,7 @@ impl SocialGraph for CachedSocialGraph {
     async fn users(
         &self,
         handles: &[&Handle],
+        caller: &Caller,
     ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
         let keys: Vec<String> = handles.iter().map(|h| h.key().to_owned()).collect();
         let by_key: HashMap<&str, &Handle> = handles.iter().map(|h| (h.key(), *h)).collect();
@@ -256,7 +267,7 @@ impl SocialGraph for CachedSocialGraph {
                     .iter()
                     .filter_map(|key| by_key.get(key.as_str()).copied())
                     .collect();
-                self.look_up(&asked).await
+                self.look_up(&asked, caller).await
             })
             .await;
         match users {
@@ -264,7 +275,7 @@ impl SocialGraph for CachedSocialGraph {
             // again, paid by this one.
             Err(e) if callers_own(&e) => {
                 self.limits
-                    .guard(self.lookup_scope, self.inner.users(handles))
+                    .guard(self.lookup_scope, self.inner.users(handles, caller))
                     .await
             }
             users => Ok(users?
@@ -278,6 +289,7 @@ impl SocialGraph for CachedSocialGraph {
         &self,
         a: &SocialUser,
         b: &SocialUser,
+        caller: &Caller,
     ) -> Result<Relationship, SocialGraphError> {
         let key = PairKey::of(a, b);
         // A fact left half-learnt by an interrupted team request is completed, not trusted.
@@ -291,18 +303,18 @@ impl SocialGraph for CachedSocialGraph {
             if stored.settled() {
                 return Ok(stored);
             }
-            let known = self.ask(a, b).await?;
+            let known = self.ask(a, b, caller).await?;
             self.relationships
                 .put(&key.key, key.orient(known).into(), self.settings.ttl)
                 .await;
             return Ok(known);
         }
         let load = async {
-            let kept = CachedRelationship::from(key.orient(self.ask(a, b).await?));
+            let kept = CachedRelationship::from(key.orient(self.ask(a, b, caller).await?));
             Ok::<_, SocialGraphError>((kept, self.settings.ttl))
         };
         match self.relationships.get(key.key.clone(), load).await {
-            Err(e) if callers_own(&e) => self.ask(a, b).await,
+            Err(e) if callers_own(&e) => self.ask(a, b, caller).await,
             stored => Ok(key.orient(stored?.into())),
         }
     }
@@ -312,6 +324,7 @@ impl SocialGraph for CachedSocialGraph {
         users: &[SocialUser],
         pairs: &[(usize, usize)],
         known: &[Relationship],
+        caller: &Caller,
     ) -> Result<Vec<Relationship>, Interrupted> {
         let mut known = Relationship::for_each_of(pairs.len(), known);
         let keys: Vec<PairKey> = pairs
@@ -325,9 +338,11 @@ impl SocialGraph for CachedSocialGraph {
         }
         self.relationships.count_load();
         if self.inner.pair_by_pair() {
-            self.one_pair_at_a_time(users, pairs, &pending, known).await
+            self.one_pair_at_a_time(users, pairs, &pending, known, caller)
+                .await
         } else {
-            self.all_at_once(users, pairs, &keys, &pending, known).await
+            self.all_at_once(users, pairs, &keys, &pending, known, caller)
+                .await
         }
     }
 }

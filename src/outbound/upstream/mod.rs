@@ -185,15 +185,20 @@ impl Upstream {
         self
     }
 
-    /// Reserves what a call may return, between `least` and `want` items; a reservation of
-    /// `want` when the API is not billed per item.
+    /// Reserves what a call may return, between `least` and `want` items, paid by `caller`;
+    /// a reservation of `want` when the API is not billed per item.
     ///
     /// # Errors
     /// [`Failure::OverBudget`] when no budget can pay for `least`.
-    pub async fn reserve(&self, want: u64, least: u64) -> Result<Reservation, Failure> {
+    pub async fn reserve(
+        &self,
+        want: u64,
+        least: u64,
+        caller: &Caller,
+    ) -> Result<Reservation, Failure> {
         match &self.billing {
             Some((spending, budget, Per::Item)) => spending
-                .reserve(*budget, want, least)
+                .reserve(caller, *budget, want, least)
                 .await
                 .map_err(Failure::OverBudget),
             _ => Ok(Reservation::free(want)),
@@ -233,8 +238,8 @@ impl Upstream {
         self.metrics.upstream(self.network, endpoint, outcome);
     }
 
-    /// `GET url` (a call to `endpoint`, as metrics name it), conditional on `etag` when
-    /// given.
+    /// `GET url` (a call to `endpoint`, as metrics name it) for `caller`, conditional on
+    /// `etag` when given.
     ///
     /// # Errors
     /// [`Failure::RateLimited`] when the API's reader says so; [`Failure::Unavailable`] for
@@ -244,15 +249,18 @@ impl Upstream {
         endpoint: &'static str,
         url: Url,
         etag: Option<&str>,
+        caller: &Caller,
     ) -> Result<Reply<'_>, Failure> {
         let Some((spending, budget, Per::Call)) = &self.billing else {
-            return self.send(endpoint, url, etag, None).await;
+            return self.send(endpoint, url, etag, caller, None).await;
         };
         let mut reservation = spending
-            .reserve(*budget, 1, 1)
+            .reserve(caller, *budget, 1, 1)
             .await
             .map_err(Failure::OverBudget)?;
-        let reply = self.send(endpoint, url, etag, Some(&mut reservation)).await;
+        let reply = self
+            .send(endpoint, url, etag, caller, Some(&mut reservation))
+            .await;
         // A 304 does not count against GitHub's limit; anything else answered does.
         let free = matches!(&reply, Ok(Reply::Answer(a)) if a.status == StatusCode::NOT_MODIFIED);
         spending.settle(reservation, u64::from(!free)).await;
@@ -268,10 +276,11 @@ impl Upstream {
         &self,
         endpoint: &'static str,
         url: Url,
+        caller: &Caller,
         reservation: &mut Reservation,
     ) -> Result<Option<T>, Failure> {
         match self
-            .send(endpoint, url, None, Some(&mut *reservation))
+            .send(endpoint, url, None, caller, Some(&mut *reservation))
             .await?
         {
             Reply::Answer(answer) => answer.json().map(Some).inspect_err(|_| {
@@ -286,6 +295,7 @@ impl Upstream {
         endpoint: &'static str,
         url: Url,
         etag: Option<&str>,
+        caller: &Caller,
         mut paid_by: Option<&mut Reservation>,
     ) -> Result<Reply<'_>, Failure> {
         let mut request = self.client.get(url).headers(self.headers.clone());
@@ -299,9 +309,7 @@ impl Upstream {
             self.count(endpoint, Outcome::Error);
             Failure::Unavailable(reason)
         };
-        if let Some(caller) = Caller::current() {
-            caller.called_upstream();
-        }
+        caller.called_upstream();
         let mut progressed = |progress| {
             if let Some(reservation) = paid_by.as_deref_mut() {
                 reservation.progressed(progress);
@@ -354,8 +362,9 @@ impl Upstream {
         &self,
         endpoint: &'static str,
         url: Url,
+        caller: &Caller,
     ) -> Result<Option<T>, Failure> {
-        match self.get(endpoint, url, None).await? {
+        match self.get(endpoint, url, None, caller).await? {
             Reply::Answer(answer) => answer.json().map(Some),
             Reply::NotFound => Ok(None),
         }

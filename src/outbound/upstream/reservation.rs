@@ -5,7 +5,6 @@
 
 use super::spend::Spending;
 use crate::domain::access::{Budget, Caller, Holder, Window};
-use std::sync::Arc;
 
 /// How far a reservation's call went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +40,7 @@ pub(super) struct Paid {
     pub(super) budget: Budget,
     pub(super) window: Window,
     pub(super) held: Held,
-    pub(super) caller: Option<Arc<Caller>>,
+    pub(super) caller: Caller,
     /// Units counted in this instance's gauge of what the service's budget holds reserved.
     pub(super) service_reserved: u64,
 }

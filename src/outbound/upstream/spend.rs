@@ -60,13 +60,11 @@ fn index(budget: Budget) -> usize {
     }
 }
 
-/// Bills the caller, if there is one, for `used` units.
-fn bill(caller: Option<&Caller>, budget: Budget, used: u64) {
-    if let Some(caller) = caller {
-        match budget {
-            Budget::XUsersPerDay => caller.billed_x_users(used),
-            Budget::GitHubCallsPerHour => caller.called_github(used),
-        }
+/// Bills the caller for `used` units.
+fn bill(caller: &Caller, budget: Budget, used: u64) {
+    match budget {
+        Budget::XUsersPerDay => caller.billed_x_users(used),
+        Budget::GitHubCallsPerHour => caller.called_github(used),
     }
 }
 
@@ -77,8 +75,8 @@ fn service_counter(budget: Budget) -> String {
 
 fn key_limit(caller: &Caller, budget: Budget) -> Option<u64> {
     match budget {
-        Budget::XUsersPerDay => caller.limits.x_users_per_day,
-        Budget::GitHubCallsPerHour => caller.limits.github_calls_per_hour,
+        Budget::XUsersPerDay => caller.limits().x_users_per_day,
+        Budget::GitHubCallsPerHour => caller.limits().github_calls_per_hour,
     }
 }
 
@@ -147,18 +145,19 @@ impl Spending {
         }
     }
 
-    /// Takes up to `want` units of `budget` for one call, or as few as `least`: from the
-    /// asking key's budget, then the service's.
+    /// Takes up to `want` units of `budget` for one call of `caller`'s, or as few as
+    /// `least`: from the caller's key's budget, then the service's.
     ///
     /// # Errors
     /// [`Overspend`] naming the budget that cannot give `least`; nothing is then taken.
     pub async fn reserve(
         &self,
+        caller: &Caller,
         budget: Budget,
         want: u64,
         least: u64,
     ) -> Result<Reservation, Overspend> {
-        let caller = Caller::current();
+        let caller = caller.clone();
         // In a task of its own: a request cancelled while a counter (Redis) answers would
         // otherwise lose the units the counter took. Cancelled now, the reservation is still
         // made, then dropped unsent, which gives every unit back.
@@ -175,10 +174,10 @@ impl Spending {
         }
     }
 
-    /// [`Spending::reserve`] for `caller`.
+    /// [`Spending::reserve`], in a task of its own.
     async fn reserve_for(
         &self,
-        caller: Option<Arc<Caller>>,
+        caller: Caller,
         budget: Budget,
         want: u64,
         least: u64,
@@ -186,9 +185,8 @@ impl Spending {
         let now = (self.clock)();
         let window = budget.window(now);
         let mut payers: Vec<(Payer, String, u64)> = Vec::new();
-        if let Some(caller) = &caller
-            && let Some(id) = &caller.id
-            && let Some(limit) = key_limit(caller, budget)
+        if let Some(id) = caller.id()
+            && let Some(limit) = key_limit(&caller, budget)
         {
             payers.push((Payer::Key, format!("key:{id}:{}", budget.id()), limit));
         }
@@ -269,7 +267,7 @@ impl Spending {
     /// Ends a reservation that cost `cost`: bills the caller, notes the spending in the
     /// ledger, and returns the work of giving back the rest.
     pub(super) fn close(&self, paid: Paid, cost: u64) -> impl Future<Output = ()> + Send + 'static {
-        bill(paid.caller.as_deref(), paid.budget, cost);
+        bill(&paid.caller, paid.budget, cost);
         for (name, _, held) in &paid.held {
             self.ledger.spent(name, paid.window, cost);
             self.ledger.released(name, paid.window, *held);
@@ -423,7 +421,9 @@ mod tests {
     }
 
     async fn left(spending: &Spending) -> u64 {
-        let probe = spending.reserve(Budget::XUsersPerDay, u64::MAX, 1).await;
+        let probe = spending
+            .reserve(&Caller::anonymous(), Budget::XUsersPerDay, u64::MAX, 1)
+            .await;
         let granted = probe.as_ref().map_or(0, |r| r.granted);
         if let Ok(probe) = probe {
             spending.settle(probe, 0).await;
@@ -486,7 +486,7 @@ mod tests {
             .with_clock(at("2026-12-01T12:00:00Z"));
         let cancelled = tokio::time::timeout(
             std::time::Duration::from_millis(10),
-            spending.reserve(Budget::XUsersPerDay, 1000, 1),
+            spending.reserve(&Caller::anonymous(), Budget::XUsersPerDay, 1000, 1),
         )
         .await;
         assert!(cancelled.is_err(), "cancelled while the counter answers");
@@ -499,7 +499,7 @@ mod tests {
     async fn a_reservation_dropped_before_its_request_is_sent_gives_everything_back() {
         let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
         let reservation = spending
-            .reserve(Budget::XUsersPerDay, 1000, 1)
+            .reserve(&Caller::anonymous(), Budget::XUsersPerDay, 1000, 1)
             .await
             .unwrap();
         assert_eq!(gauge(&metrics, "reserved"), 1000);
@@ -515,18 +515,13 @@ mod tests {
     #[tokio::test]
     async fn a_reservation_dropped_after_its_request_is_sent_keeps_and_bills_everything() {
         let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
-        let caller = Arc::new(Caller::new(
-            KeyId::parse("abcdefghijkl").unwrap(),
-            KeyLimits::default(),
-        ));
-        let inner = spending.clone();
-        Arc::clone(&caller)
-            .run(async move {
-                let mut reservation = inner.reserve(Budget::XUsersPerDay, 40, 1).await.unwrap();
-                reservation.progressed(Progress::Sent);
-                drop(reservation);
-            })
-            .await;
+        let caller = Caller::new(KeyId::parse("abcdefghijkl").unwrap(), KeyLimits::default());
+        let mut reservation = spending
+            .reserve(&caller, Budget::XUsersPerDay, 40, 1)
+            .await
+            .unwrap();
+        reservation.progressed(Progress::Sent);
+        drop(reservation);
         tokio::task::yield_now().await;
         assert_eq!(caller.usage().x_users, 40, "the outcome is unknown: billed");
         assert_eq!(left(&spending).await, 1460);
@@ -536,22 +531,22 @@ mod tests {
     #[tokio::test]
     async fn an_answer_is_billed_what_it_returned_and_an_unanswered_call_what_it_reserved() {
         let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
-        let caller = Arc::new(Caller::anonymous());
-        let inner = spending.clone();
-        Arc::clone(&caller)
-            .run(async move {
-                let mut answered = inner.reserve(Budget::XUsersPerDay, 18, 1).await.unwrap();
-                let mut timed_out = inner.reserve(Budget::XUsersPerDay, 5, 1).await.unwrap();
-                let mut unreadable = inner.reserve(Budget::XUsersPerDay, 7, 1).await.unwrap();
-                answered.progressed(Progress::Answered);
-                timed_out.progressed(Progress::Sent);
-                unreadable.progressed(Progress::Answered);
-                unreadable.unreadable();
-                inner.settle(answered, 12).await;
-                inner.settle(timed_out, 0).await;
-                inner.settle(unreadable, 0).await;
-            })
-            .await;
+        let caller = Caller::anonymous();
+        let reserve = async |units| {
+            spending
+                .reserve(&caller, Budget::XUsersPerDay, units, 1)
+                .await
+                .unwrap()
+        };
+        let (mut answered, mut timed_out, mut unreadable) =
+            (reserve(18).await, reserve(5).await, reserve(7).await);
+        answered.progressed(Progress::Answered);
+        timed_out.progressed(Progress::Sent);
+        unreadable.progressed(Progress::Answered);
+        unreadable.unreadable();
+        spending.settle(answered, 12).await;
+        spending.settle(timed_out, 0).await;
+        spending.settle(unreadable, 0).await;
         assert_eq!(caller.usage().x_users, 24, "12 read, 5 unknown, 7 unread");
         assert_eq!(left(&spending).await, 1476);
         assert_eq!(
@@ -568,16 +563,14 @@ mod tests {
             x_users_per_day: Some(100),
             ..KeyLimits::default()
         };
-        let caller = Arc::new(Caller::new(KeyId::parse("abcdefghijkl").unwrap(), limits));
-        let inner = spending.clone();
-        let refused = Arc::clone(&caller)
-            .run(async move {
-                let mut all = inner.reserve(Budget::XUsersPerDay, 10, 10).await.unwrap();
-                all.progressed(Progress::Answered);
-                inner.settle(all, 10).await;
-                inner.reserve(Budget::XUsersPerDay, 50, 1).await
-            })
-            .await;
+        let caller = Caller::new(KeyId::parse("abcdefghijkl").unwrap(), limits);
+        let mut all = spending
+            .reserve(&caller, Budget::XUsersPerDay, 10, 10)
+            .await
+            .unwrap();
+        all.progressed(Progress::Answered);
+        spending.settle(all, 10).await;
+        let refused = spending.reserve(&caller, Budget::XUsersPerDay, 50, 1).await;
         assert_eq!(refused.unwrap_err().payer, Payer::Service);
         assert_eq!(caller.usage().x_users, 10);
         // The key's budget took the 50 first, and has them back.
@@ -593,7 +586,10 @@ mod tests {
     async fn a_gauge_left_behind_by_calls_that_crossed_is_read_again_from_its_counter() {
         let clock = at("2026-12-01T12:00:00Z");
         let (spending, metrics) = spending(1500, Arc::clone(&clock));
-        let mut answered = spending.reserve(Budget::XUsersPerDay, 2, 1).await.unwrap();
+        let mut answered = spending
+            .reserve(&Caller::anonymous(), Budget::XUsersPerDay, 2, 1)
+            .await
+            .unwrap();
         answered.progressed(Progress::Answered);
         spending.settle(answered, 2).await;
         // A call that took before another gave back, and noted what it was told after it.
@@ -619,7 +615,10 @@ mod tests {
         let noon = at("2026-12-01T12:00:00Z");
         let (first, _) = spending(1500, Arc::clone(&noon));
         let first = first.kept_in(Arc::clone(&book)).await.unwrap();
-        let mut spent = first.reserve(Budget::XUsersPerDay, 1000, 1).await.unwrap();
+        let mut spent = first
+            .reserve(&Caller::anonymous(), Budget::XUsersPerDay, 1000, 1)
+            .await
+            .unwrap();
         spent.progressed(Progress::Answered);
         first.settle(spent, 900).await;
         first.write_spent().await;

@@ -3,6 +3,7 @@
 use super::XApi;
 use super::plan::{Follows, List, Reads};
 use super::wire::{FollowPage, ListError};
+use crate::domain::access::Caller;
 use crate::domain::{SocialGraphError, SocialUser};
 use futures::StreamExt;
 use std::collections::HashSet;
@@ -36,6 +37,7 @@ impl XApi {
         &self,
         follower: &SocialUser,
         followee: &SocialUser,
+        caller: &Caller,
     ) -> Result<bool, SocialGraphError> {
         // X bills every user a list returns: read the shorter of the follower's following
         // and the followee's followers, of those a protected account does not keep private.
@@ -52,7 +54,7 @@ impl XApi {
             }
             let size = list.size(owner);
             match self
-                .read_list(&owner.id, size, list, &[wanted.id.as_str()])
+                .read_list(&owner.id, size, list, &[wanted.id.as_str()], caller)
                 .await
             {
                 Ok(found) => return Ok(!found.is_empty()),
@@ -76,6 +78,7 @@ impl XApi {
         &self,
         users: &[SocialUser],
         reads: &Reads,
+        caller: &Caller,
     ) -> (Follows, Option<SocialGraphError>) {
         let stopped = AtomicBool::new(false);
         let pending: Vec<_> = reads
@@ -88,7 +91,7 @@ impl XApi {
                     if stopped.load(Ordering::Relaxed) {
                         return None;
                     }
-                    Some(self.read_for(owner, owner_user, list, wanted).await)
+                    Some(self.read_for(owner, owner_user, list, wanted, caller).await)
                 }
             })
             .collect();
@@ -124,10 +127,11 @@ impl XApi {
         owner: &SocialUser,
         list: List,
         wanted: Vec<String>,
+        caller: &Caller,
     ) -> ((usize, List), Result<HashSet<String>, ListError>) {
         let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
         let size = list.size(owner);
-        let read = self.read_list(&owner.id, size, list, &wanted).await;
+        let read = self.read_list(&owner.id, size, list, &wanted, caller).await;
         ((index, list), read)
     }
 
@@ -139,6 +143,7 @@ impl XApi {
         size: Option<u64>,
         list: List,
         wanted: &[&str],
+        caller: &Caller,
     ) -> Result<HashSet<String>, ListError> {
         let mut found = HashSet::new();
         let mut token: Option<String> = None;
@@ -148,7 +153,7 @@ impl XApi {
             // budgets can pay for.
             let mut reservation = self
                 .api
-                .reserve(page_size(size, read), 1)
+                .reserve(page_size(size, read), 1, caller)
                 .await
                 .map_err(SocialGraphError::from)?;
             let mut url = self.url(&["users", owner, list.path()]);
@@ -160,7 +165,7 @@ impl XApi {
                 }
             }
             let page = match self
-                .get::<FollowPage>(list.path(), url, &mut reservation)
+                .get::<FollowPage>(list.path(), url, caller, &mut reservation)
                 .await
             {
                 Ok(page) => page.read().inspect_err(|e| {

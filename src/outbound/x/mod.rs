@@ -6,7 +6,7 @@ mod wire;
 
 use super::upstream::{Refusal, Upstream, too_many_requests};
 use crate::domain::GraphNames;
-use crate::domain::access::Budget;
+use crate::domain::access::{Budget, Caller};
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
@@ -78,10 +78,11 @@ impl XApi {
         &self,
         endpoint: &'static str,
         url: Url,
+        caller: &Caller,
         reservation: &mut Reservation,
     ) -> Result<T, SocialGraphError> {
         self.api
-            .get_json_paid(endpoint, url, reservation)
+            .get_json_paid(endpoint, url, caller, reservation)
             .await?
             .ok_or_else(|| SocialGraphError::Unavailable("it answered 404 Not Found".to_owned()))
     }
@@ -90,6 +91,7 @@ impl XApi {
     async fn users_by(
         &self,
         handles: &[&Handle],
+        caller: &Caller,
     ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
         let mut url = self.url(&["users", "by"]);
         let names = handles
@@ -102,8 +104,11 @@ impl XApi {
             .append_pair("user.fields", "public_metrics,protected");
         // X bills each user returned: the budgets must cover every one asked for.
         let asked = handles.len() as u64;
-        let mut reservation = self.api.reserve(asked, asked).await?;
-        let users = match self.get::<UsersBy>("users_by", url, &mut reservation).await {
+        let mut reservation = self.api.reserve(asked, asked, caller).await?;
+        let users = match self
+            .get::<UsersBy>("users_by", url, caller, &mut reservation)
+            .await
+        {
             Ok(answer) => answer
                 .read(handles)
                 .inspect_err(|_| reservation.unreadable()),
@@ -151,10 +156,11 @@ impl SocialGraph for XApi {
     async fn users(
         &self,
         handles: &[&Handle],
+        caller: &Caller,
     ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
         let mut users = Vec::with_capacity(handles.len());
         for batch in handles.chunks(LOOKUP_BATCH) {
-            users.extend(self.users_by(batch).await?);
+            users.extend(self.users_by(batch, caller).await?);
         }
         Ok(users)
     }
@@ -165,15 +171,16 @@ impl SocialGraph for XApi {
         &self,
         a: &SocialUser,
         b: &SocialUser,
+        caller: &Caller,
     ) -> Result<Relationship, SocialGraphError> {
         let a_first = follow_cost(a, b) <= follow_cost(b, a);
         let (first, second) = if a_first { (a, b) } else { (b, a) };
         let mut known = Relationship {
-            forward: Some(self.follows(first, second).await?),
+            forward: Some(self.follows(first, second, caller).await?),
             backward: None,
         };
         if known.forward == Some(true) {
-            known.backward = Some(self.follows(second, first).await?);
+            known.backward = Some(self.follows(second, first, caller).await?);
         }
         Ok(if a_first { known } else { known.reversed() })
     }
@@ -187,10 +194,11 @@ impl SocialGraph for XApi {
         users: &[SocialUser],
         pairs: &[(usize, usize)],
         known: &[Relationship],
+        caller: &Caller,
     ) -> Result<Vec<Relationship>, Interrupted> {
         let mut known = Relationship::for_each_of(pairs.len(), known);
         let reads = plan_reads(users, &unknown_directions(&known, pairs));
-        let (follows, failure) = self.read_lists(users, &reads).await;
+        let (follows, failure) = self.read_lists(users, &reads, caller).await;
         complete(&mut known, pairs, &follows);
         match failure {
             None => Ok(known),
