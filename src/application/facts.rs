@@ -47,16 +47,19 @@ pub(super) async fn round_one(
     developers: &[&Handle],
     caller: &Caller,
 ) -> Result<Known, UpstreamFailure> {
-    let social_network = networks.social_graph.network();
+    let names = Names {
+        code: networks.code_host.network(),
+        social: networks.social_graph.network(),
+    };
     let (organisations, social) = tokio::join!(
         organisations_of(networks, developers, caller),
         social_users_of(networks, developers, caller)
     );
-    if let Some(failure) = first_failure(&organisations, social.as_ref().err(), social_network) {
+    if let Some(failure) = first_failure(&organisations, social.as_ref().err(), names) {
         return Err(failure);
     }
-    let found = social.map_err(|e| social_graph_failure(social_network, &e))?;
-    Ok(known(developers, organisations, found, social_network))
+    let found = social.map_err(|e| social_graph_failure(names.social, &e))?;
+    Ok(known(developers, organisations, found, names))
 }
 
 /// Every developer's organisations, as many asked at once as the code host allows.
@@ -75,7 +78,7 @@ async fn organisations_of(
             code_host.organisations(&dev, caller).await
         }
     }))
-    .buffered(networks.code_host.concurrency())
+    .buffered(networks.in_flight)
     .collect()
     .await
 }
@@ -104,15 +107,22 @@ async fn social_users_of(
 fn first_failure(
     organisations: &[Result<Vec<Organisation>, CodeHostError>],
     social: Option<&SocialGraphError>,
-    social_network: Network,
+    names: Names,
 ) -> Option<UpstreamFailure> {
     let mut failures: Vec<UpstreamFailure> = organisations
         .iter()
-        .filter_map(code_host_failure)
-        .chain(social.map(|e| social_graph_failure(social_network, e)))
+        .filter_map(|result| code_host_failure(names.code, result))
+        .chain(social.map(|e| social_graph_failure(names.social, e)))
         .collect();
     failures.sort_by_key(|e| !matches!(e, UpstreamFailure::RateLimited { .. }));
     (!failures.is_empty()).then(|| failures.swap_remove(0))
+}
+
+/// Which network each port is.
+#[derive(Clone, Copy)]
+struct Names {
+    code: Network,
+    social: Network,
 }
 
 /// What round one learned, once no upstream failed.
@@ -120,7 +130,7 @@ fn known(
     developers: &[&Handle],
     organisations: Vec<Result<Vec<Organisation>, CodeHostError>>,
     mut found: HashMap<String, SocialUser>,
-    social_network: Network,
+    names: Names,
 ) -> Known {
     let mut known = Known {
         organisations: Vec::with_capacity(developers.len()),
@@ -133,14 +143,14 @@ fn known(
         if orgs.is_none() {
             known.missing.push(MissingUser {
                 developer: dev.to_string(),
-                network: Network::GitHub,
+                network: names.code,
             });
         }
-        // On GitHub's own follow graph, a missing user is already reported once.
-        if user.is_none() && social_network != Network::GitHub {
+        // On the code host's own follow graph, a missing user is already reported once.
+        if user.is_none() && names.social != names.code {
             known.missing.push(MissingUser {
                 developer: dev.to_string(),
-                network: social_network,
+                network: names.social,
             });
         }
         known.organisations.push(orgs);
@@ -149,18 +159,21 @@ fn known(
     known
 }
 
-fn code_host_failure<T>(result: &Result<T, CodeHostError>) -> Option<UpstreamFailure> {
+fn code_host_failure<T>(
+    network: Network,
+    result: &Result<T, CodeHostError>,
+) -> Option<UpstreamFailure> {
     match result {
         Ok(_) | Err(CodeHostError::NotFound) => None,
         Err(CodeHostError::RateLimited { retry_after }) => Some(UpstreamFailure::RateLimited {
-            network: Network::GitHub,
+            network,
             retry_after: *retry_after,
         }),
         Err(CodeHostError::OverBudget(overspend)) => {
             Some(UpstreamFailure::OverBudget(overspend.clone()))
         }
         Err(CodeHostError::Unavailable(reason)) => Some(UpstreamFailure::Unavailable {
-            network: Network::GitHub,
+            network,
             reason: reason.clone(),
         }),
     }

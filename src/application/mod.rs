@@ -38,7 +38,12 @@ pub enum Freshness {
 struct Networks {
     code_host: Arc<dyn CodeHost>,
     social_graph: Arc<dyn SocialGraph>,
+    /// Calls to the code host one request may have in flight at once.
+    in_flight: usize,
 }
+
+/// Calls to the code host one request has in flight at once, unless told otherwise.
+const IN_FLIGHT: usize = 8;
 
 /// The application: the ports it was built with.
 #[derive(Clone)]
@@ -59,6 +64,7 @@ impl Connections {
         let networks = Networks {
             code_host,
             social_graph,
+            in_flight: IN_FLIGHT,
         };
         Self {
             cached: networks.clone(),
@@ -108,7 +114,18 @@ impl Connections {
         self.fresh = Networks {
             code_host,
             social_graph,
+            in_flight: self.cached.in_flight,
         };
+        self
+    }
+
+    /// Lets one request have up to `calls` calls to the code host in flight at once (at
+    /// least one), as the code host asks of its clients.
+    #[must_use]
+    pub fn with_calls_in_flight(mut self, calls: usize) -> Self {
+        let calls = calls.max(1);
+        self.cached.in_flight = calls;
+        self.fresh.in_flight = calls;
         self
     }
 

@@ -29,7 +29,7 @@ impl Handle {
     pub const MAX_LEN: usize = 100;
 
     /// Accepts any non-empty string of reasonable length; whether it can be a user on a given
-    /// network is asked separately ([`Handle::is_github_login`], [`Handle::is_x_username`]),
+    /// network is asked separately (each adapter's own rule),
     /// because a handle invalid on one network is still checked on the other.
     ///
     /// # Errors
@@ -64,17 +64,6 @@ impl Handle {
     /// The case-folded form used for equality and storage.
     pub fn key(&self) -> &str {
         &self.key
-    }
-
-    /// GitHub logins: 1–39 ASCII letters, digits or single hyphens, neither first nor last.
-    pub fn is_github_login(&self) -> bool {
-        super::organisation::is_github_login(&self.written)
-    }
-
-    /// X usernames: 1–15 ASCII letters, digits or underscores.
-    pub fn is_x_username(&self) -> bool {
-        let s = self.written.as_str();
-        !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     }
 }
 
@@ -168,42 +157,6 @@ mod tests {
 
     fn h(s: &str) -> Handle {
         Handle::parse(s).unwrap()
-    }
-
-    #[test]
-    fn github_logins_follow_githubs_rules() {
-        for ok in ["a", "octocat", "Octo-Cat", "a1-b2-c3", &"x".repeat(39)] {
-            assert!(h(ok).is_github_login(), "{ok} should be a valid login");
-        }
-        for bad in [
-            "-a",
-            "a-",
-            "a--b",
-            "a_b",
-            "a.b",
-            "ä",
-            &"x".repeat(40),
-            "a b",
-            "a/b",
-        ] {
-            assert!(
-                !h(bad).is_github_login(),
-                "{bad} should not be a valid login"
-            );
-        }
-    }
-
-    #[test]
-    fn x_usernames_follow_xs_rules() {
-        for ok in ["a", "jack", "Foo_Bar_1", "_", &"x".repeat(15)] {
-            assert!(h(ok).is_x_username(), "{ok} should be a valid username");
-        }
-        for bad in ["a-b", "a.b", "é", &"x".repeat(16), "a b"] {
-            assert!(
-                !h(bad).is_x_username(),
-                "{bad} should not be a valid username"
-            );
-        }
     }
 
     #[test]

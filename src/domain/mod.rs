@@ -12,14 +12,13 @@ pub use cliques::maximal_cliques;
 pub use handle::{Handle, HandleError, Pair, PairError, SameDeveloper};
 pub use organisation::{Organisation, OrganisationError};
 pub use ports::{
-    CodeHost, CodeHostError, GraphNames, HistoryStream, Interrupted, Register, RegisterError,
-    Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
+    CodeHost, CodeHostError, HistoryStream, Interrupted, Register, RegisterError, Relationship,
+    SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
 };
 pub use team::{Team, TeamError};
 
 use chrono::{DateTime, Utc};
 use std::fmt;
-use std::time::Duration;
 
 /// The networks a check asks: GitHub for organisations, and one social graph for follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,12 +142,6 @@ impl fmt::Display for UnreadableFollow {
     }
 }
 
-/// Whole seconds to wait, at least one: a `Retry-After` of 0 invites a hot loop.
-pub fn retry_after_secs(retry_after: Duration) -> u64 {
-    let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-    secs.max(1)
-}
-
 /// The organisations two developers share: GitHub's spelling, unique, sorted
 /// case-insensitively. Where the two lists spell one organisation differently in case, the
 /// byte-wise smallest spelling is kept, so the answer does not depend on the pair's order.
@@ -219,13 +212,6 @@ mod tests {
     fn no_shared_organisation_gives_an_empty_list() {
         assert!(shared_organisations(&o(&["a"]), &o(&["b"])).is_empty());
         assert!(shared_organisations(&[], &o(&["b"])).is_empty());
-    }
-
-    #[test]
-    fn retry_after_rounds_up_and_is_never_zero() {
-        assert_eq!(retry_after_secs(Duration::from_millis(0)), 1);
-        assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
-        assert_eq!(retry_after_secs(Duration::from_secs(30)), 30);
     }
 
     #[test]

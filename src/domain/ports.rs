@@ -33,8 +33,8 @@ pub trait CodeHost: Send + Sync + 'static {
     /// missing without asking.
     fn accepts(&self, handle: &Handle) -> bool;
 
-    /// How many [`CodeHost::organisations`] calls one request may have in flight at once.
-    fn concurrency(&self) -> usize;
+    /// Which network this code host is, for messages.
+    fn network(&self) -> Network;
 
     /// The organisations the user publicly belongs to, as the code host spells them (at most
     /// [`Organisation::MAX_PER_DEVELOPER`]).
@@ -128,26 +128,11 @@ impl Relationship {
     }
 }
 
-/// The names a social graph's facts are kept under and its calls limited under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GraphNames {
-    /// The cache of its users, and of its follows (metrics labels, shared keys).
-    pub users_cache: &'static str,
-    pub relationships_cache: &'static str,
-    /// The rate limits its lookups and its follow reads count against: calls that share a
-    /// limit upstream share a name.
-    pub lookup_limit: &'static str,
-    pub follows_limit: &'static str,
-}
-
 /// The social graph: who follows whom.
 #[async_trait]
 pub trait SocialGraph: Send + Sync + 'static {
     /// Which network this graph is, for messages and the register.
     fn network(&self) -> Network;
-
-    /// What its facts are kept and its calls limited under.
-    fn names(&self) -> GraphNames;
 
     /// Whether a handle can be a user of this network at all; one that cannot is reported
     /// missing without asking.
@@ -165,10 +150,6 @@ pub trait SocialGraph: Send + Sync + 'static {
         handles: &[&Handle],
         caller: &Caller,
     ) -> Result<Vec<Option<SocialUser>>, SocialGraphError>;
-
-    /// Whether the graph answers one pair at a time (no list to read once for many), so that
-    /// a caller that keeps answers should keep each pair's as it comes.
-    fn pair_by_pair(&self) -> bool;
 
     /// Whether the two follow each other, asking as little as possible (once one direction
     /// is known not to hold, the other need not be asked).

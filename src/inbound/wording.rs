@@ -2,7 +2,14 @@
 //! Internal detail (a register's own error, say) is left out: it is for the log.
 
 use crate::application::{CheckError, NetworkError, UpstreamFailure};
-use crate::domain::{PairError, RegisterError, TeamError, retry_after_secs};
+use crate::domain::{PairError, RegisterError, TeamError};
+use std::time::Duration;
+
+/// Whole seconds to wait, at least one: a `Retry-After` of 0 invites a hot loop.
+pub fn retry_after_secs(retry_after: Duration) -> u64 {
+    let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    secs.max(1)
+}
 
 /// A failure as the caller is told it: one message per problem.
 pub trait Public {
@@ -40,7 +47,11 @@ impl Public for UpstreamFailure {
                 "the upstreams did not answer within {}; try again later",
                 humantime::format_duration(*deadline)
             ),
-            Self::Unavailable { .. } | Self::OverBudget(_) => self.to_string(),
+            Self::OverBudget(overspend) => format!(
+                "{overspend}; retry after {} s",
+                retry_after_secs(overspend.retry_after)
+            ),
+            Self::Unavailable { .. } => self.to_string(),
         }]
     }
 }
@@ -79,7 +90,13 @@ impl Public for Unread {
 mod tests {
     use super::*;
     use crate::domain::Network;
-    use std::time::Duration;
+
+    #[test]
+    fn retry_after_rounds_up_and_is_never_zero() {
+        assert_eq!(retry_after_secs(Duration::from_millis(0)), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
+        assert_eq!(retry_after_secs(Duration::from_secs(30)), 30);
+    }
 
     #[test]
     fn a_rate_limit_says_when_to_come_back_and_a_register_failure_says_nothing_of_itself() {

@@ -2,12 +2,12 @@
 //! directions of a follow.
 
 use super::upstream::{Refusal, Upstream, too_many_requests};
-use crate::domain::GraphNames;
 use crate::domain::access::Caller;
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
+use crate::outbound::cache::GraphProfile;
 use async_trait::async_trait;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -222,19 +222,19 @@ fn is_did(did: &str) -> bool {
         && !id.ends_with([':', '%'])
 }
 
+/// What the cache of Bluesky is told: its names, and that it reads relationships in batches.
+pub const BLUESKY_PROFILE: GraphProfile = GraphProfile {
+    users_cache: "bluesky_users",
+    relationships_cache: "bluesky_relationships",
+    lookup_limit: "bluesky",
+    follows_limit: "bluesky",
+    pair_by_pair: false,
+};
+
 #[async_trait]
 impl SocialGraph for BlueskyAppView {
     fn network(&self) -> Network {
         Network::Bluesky
-    }
-
-    fn names(&self) -> GraphNames {
-        GraphNames {
-            users_cache: "bluesky_users",
-            relationships_cache: "bluesky_relationships",
-            lookup_limit: "bluesky",
-            follows_limit: "bluesky",
-        }
     }
 
     fn accepts(&self, handle: &Handle) -> bool {
@@ -273,10 +273,6 @@ impl SocialGraph for BlueskyAppView {
             }
         }
         Ok(actors.iter().map(|a| found.get(a).cloned()).collect())
-    }
-
-    fn pair_by_pair(&self) -> bool {
-        false
     }
 
     /// Both directions in one call.

@@ -11,12 +11,13 @@
 //! organisation are GitHub logins (at most [`Organisation::MAX_PER_DEVELOPER`] organisations
 //! each), an X user an X username. A file that breaks one is refused, with where and why.
 
-use crate::domain::GraphNames;
 use crate::domain::access::Caller;
 use crate::domain::{
     CodeHost, CodeHostError, Handle, Interrupted, Network, Organisation, OrganisationError,
     Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
 };
+use crate::outbound::github::is_github_login;
+use crate::outbound::x::is_x_username;
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -97,14 +98,14 @@ impl NameRule for GitHubLogin {
     const WHAT: &'static str =
         "a GitHub login (1 to 39 ASCII letters, digits or single inner hyphens)";
     fn holds(handle: &Handle) -> bool {
-        handle.is_github_login()
+        is_github_login(handle)
     }
 }
 
 impl NameRule for XUsername {
     const WHAT: &'static str = "an X username (1 to 15 ASCII letters, digits or underscores)";
     fn holds(handle: &Handle) -> bool {
-        handle.is_x_username()
+        is_x_username(handle)
     }
 }
 
@@ -303,12 +304,11 @@ fn count_follows(users: &mut Users, following: &Following) {
 impl CodeHost for DemoGraph {
     /// The demo graph stands in for GitHub.
     fn accepts(&self, handle: &Handle) -> bool {
-        handle.is_github_login()
+        is_github_login(handle)
     }
 
-    /// Nothing to wait for: all in memory.
-    fn concurrency(&self) -> usize {
-        64
+    fn network(&self) -> Network {
+        Network::GitHub
     }
 
     async fn organisations(
@@ -330,17 +330,8 @@ impl SocialGraph for DemoGraph {
         Network::X
     }
 
-    fn names(&self) -> GraphNames {
-        GraphNames {
-            users_cache: "demo_users",
-            relationships_cache: "demo_relationships",
-            lookup_limit: "demo",
-            follows_limit: "demo",
-        }
-    }
-
     fn accepts(&self, handle: &Handle) -> bool {
-        handle.is_x_username()
+        is_x_username(handle)
     }
 
     async fn users(
@@ -352,10 +343,6 @@ impl SocialGraph for DemoGraph {
             .iter()
             .map(|h| self.users.get(h.key()).cloned())
             .collect())
-    }
-
-    fn pair_by_pair(&self) -> bool {
-        true
     }
 
     async fn relationship(

@@ -1,13 +1,13 @@
 //! GitHub's REST API as the code host.
 
 use super::upstream::{self, Refusal, Reply, Upstream};
-use crate::domain::GraphNames;
 use crate::domain::access::{Budget, Caller};
 use crate::domain::{
     CodeHost, CodeHostError, Handle, Interrupted, Network, Organisation, OrganisationError,
     Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
 };
 use crate::metrics::Metrics;
+use crate::outbound::cache::GraphProfile;
 use crate::outbound::upstream::{Per, Spending};
 use crate::secret::Secret;
 use async_trait::async_trait;
@@ -207,18 +207,18 @@ fn too_many() -> CodeHostError {
     ))
 }
 
-/// GitHub calls in flight at once for one request: GitHub asks clients not to hammer it
-/// (its secondary rate limits punish concurrency).
-const CONCURRENCY: usize = 8;
+/// GitHub calls one request may have in flight at once: GitHub asks clients not to hammer
+/// it (its secondary rate limits punish concurrency).
+pub const CALLS_IN_FLIGHT: usize = 8;
 
 #[async_trait]
 impl CodeHost for GitHubRest {
     fn accepts(&self, handle: &Handle) -> bool {
-        handle.is_github_login()
+        is_github_login(handle)
     }
 
-    fn concurrency(&self) -> usize {
-        CONCURRENCY
+    fn network(&self) -> Network {
+        Network::GitHub
     }
 
     async fn organisations(
@@ -262,6 +262,15 @@ impl CodeHost for GitHubRest {
 /// GitHub's own follow graph: "A follows B" is `GET /users/{a}/following/{b}` (204 yes, 404
 /// no), so a pair needs no list reads. Whether a user exists is the organisations call's to
 /// say, made in the same round: the lookup here asks nothing.
+/// What the cache of GitHub's follow graph is told: its names, and that it answers pair by pair.
+pub const GITHUB_PROFILE: GraphProfile = GraphProfile {
+    users_cache: "github_social_users",
+    relationships_cache: "github_relationships",
+    lookup_limit: GITHUB_LIMIT,
+    follows_limit: GITHUB_LIMIT,
+    pair_by_pair: true,
+};
+
 #[async_trait]
 impl SocialGraph for GitHubRest {
     fn network(&self) -> Network {
@@ -270,17 +279,8 @@ impl SocialGraph for GitHubRest {
 
     /// GitHub's limit is one per token, whichever endpoint: its follow graph shares the
     /// code host's.
-    fn names(&self) -> GraphNames {
-        GraphNames {
-            users_cache: "github_social_users",
-            relationships_cache: "github_relationships",
-            lookup_limit: GITHUB_LIMIT,
-            follows_limit: GITHUB_LIMIT,
-        }
-    }
-
     fn accepts(&self, handle: &Handle) -> bool {
-        handle.is_github_login()
+        is_github_login(handle)
     }
 
     async fn users(
@@ -300,10 +300,6 @@ impl SocialGraph for GitHubRest {
                 })
             })
             .collect())
-    }
-
-    fn pair_by_pair(&self) -> bool {
-        true
     }
 
     /// One direction, and the other only when the first holds.
@@ -355,6 +351,12 @@ impl GitHubRest {
             Reply::Answer(answer) => Err(answer.unexpected().into()),
         }
     }
+}
+
+/// Whether a handle can be a GitHub user: a login by GitHub's rule, which users and
+/// organisations share (1–39 ASCII letters, digits or single hyphens, neither first nor last).
+pub fn is_github_login(handle: &Handle) -> bool {
+    Organisation::parse(handle.as_str()).is_ok()
 }
 
 #[cfg(test)]
@@ -424,6 +426,30 @@ mod tests {
             rate_limit(StatusCode::FORBIDDEN, &secondary),
             Some(Duration::from_secs(30))
         );
+    }
+
+    #[test]
+    fn github_logins_follow_githubs_rules() {
+        let h = |s: &str| Handle::parse(s).unwrap();
+        for ok in ["a", "octocat", "Octo-Cat", "a1-b2-c3", &"x".repeat(39)] {
+            assert!(is_github_login(&h(ok)), "{ok} should be a valid login");
+        }
+        for bad in [
+            "-a",
+            "a-",
+            "a--b",
+            "a_b",
+            "a.b",
+            "ä",
+            &"x".repeat(40),
+            "a b",
+            "a/b",
+        ] {
+            assert!(
+                !is_github_login(&h(bad)),
+                "{bad} should not be a valid login"
+            );
+        }
     }
 
     #[test]

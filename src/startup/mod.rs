@@ -10,14 +10,16 @@ use crate::config::{self, Config, Upstreams};
 use crate::domain::access::{ApiKeys, Counters, SpendLedger};
 use crate::domain::{Network, Register, SocialGraph};
 use crate::metrics::Metrics;
-use crate::outbound::bluesky::BlueskyAppView;
-use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, RateLimitMemory};
+use crate::outbound::bluesky::{self, BlueskyAppView};
+use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, GraphProfile, RateLimitMemory};
 use crate::outbound::counters::SharedCounters;
+use crate::outbound::github::{self, GitHubRest};
 use crate::outbound::postgres::PostgresRegister;
 use crate::outbound::recent_keys::RecentKeys;
 use crate::outbound::shared::SharedStore;
 use crate::outbound::upstream::Spending;
-use crate::outbound::{demo::DemoGraph, github::GitHubRest, sqlite::SqliteRegister, x::XApi};
+use crate::outbound::x::{self, XApi};
+use crate::outbound::{demo::DemoGraph, sqlite::SqliteRegister};
 use std::sync::Arc;
 
 /// Why the application could not start: one line for the operator.
@@ -93,7 +95,8 @@ fn wire(
     let connections = match &config.upstreams {
         Upstreams::Demo(file) => {
             let graph = Arc::new(demo_graph(file.as_deref())?);
-            Connections::new(graph.clone(), graph, register)
+            // Nothing to wait for: all in memory.
+            Connections::new(graph.clone(), graph, register).with_calls_in_flight(64)
         }
         Upstreams::Real => real_connections(config, metrics, register, shared, spending)?,
     };
@@ -175,7 +178,7 @@ fn real_connections(
         .map_err(StartupError)?
         .billed(spending.clone()),
     );
-    let social = social_graph(config, metrics, &github, spending.clone())?;
+    let (social, profile) = social_graph(config, metrics, &github, spending.clone())?;
     let store = shared.store.clone();
     let limits = RateLimitMemory::new(store.clone());
     let code_host = CachedCodeHost::new(
@@ -185,22 +188,31 @@ fn real_connections(
         limits.clone(),
         Arc::clone(metrics),
     );
-    let social = CachedSocialGraph::new(social, config.cache, store, limits, Arc::clone(metrics));
+    let social = CachedSocialGraph::new(
+        social,
+        profile,
+        config.cache,
+        store,
+        limits,
+        Arc::clone(metrics),
+    );
     Ok(Connections::new(
         Arc::new(code_host.clone()),
         Arc::new(social.clone()),
         register,
     )
-    .with_fresh(Arc::new(code_host.fresh()), Arc::new(social.fresh())))
+    .with_fresh(Arc::new(code_host.fresh()), Arc::new(social.fresh()))
+    .with_calls_in_flight(github::CALLS_IN_FLIGHT))
 }
 
-/// The social graph the configuration names; GitHub's is the code host's own client.
+/// The social graph the configuration names, with what its cache is told of it; GitHub's is
+/// the code host's own client.
 fn social_graph(
     config: &Config,
     metrics: &Arc<Metrics>,
     github: &Arc<GitHubRest>,
     spending: Spending,
-) -> Result<Arc<dyn SocialGraph>, StartupError> {
+) -> Result<(Arc<dyn SocialGraph>, GraphProfile), StartupError> {
     Ok(match config.social_graph {
         Network::X => {
             let token = config.twitter_bearer_token.clone().ok_or_else(|| {
@@ -210,27 +222,27 @@ fn social_graph(
                         .to_owned(),
                 )
             })?;
-            Arc::new(
-                XApi::new(
-                    config.twitter_api_url.clone(),
-                    token,
-                    config.upstream_timeout,
-                    Arc::clone(metrics),
-                )
-                .map_err(StartupError)?
-                .billed(spending),
+            let api = XApi::new(
+                config.twitter_api_url.clone(),
+                token,
+                config.upstream_timeout,
+                Arc::clone(metrics),
             )
+            .map_err(StartupError)?
+            .billed(spending);
+            (Arc::new(api), x::X_PROFILE)
         }
-        Network::GitHub => github.clone(),
-        Network::Bluesky => Arc::new(
-            BlueskyAppView::new(
+        Network::GitHub => (github.clone(), github::GITHUB_PROFILE),
+        Network::Bluesky => {
+            let api = BlueskyAppView::new(
                 config.bluesky_api_url.clone(),
                 &config.bluesky_handle_suffix,
                 config.upstream_timeout,
                 Arc::clone(metrics),
             )
-            .map_err(StartupError)?,
-        ),
+            .map_err(StartupError)?;
+            (Arc::new(api), bluesky::BLUESKY_PROFILE)
+        }
     })
 }
 

@@ -68,9 +68,8 @@ impl fmt::Display for Overspend {
         };
         write!(
             f,
-            "{whose} budget of {} is spent; retry after {} s",
-            self.budget.describe(self.limit),
-            crate::domain::retry_after_secs(self.retry_after)
+            "{whose} budget of {} is spent",
+            self.budget.describe(self.limit)
         )
     }
 }
@@ -82,7 +81,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_overspend_names_its_budget_and_when_it_renews() {
+    fn an_overspend_names_its_budget() {
         let overspend = Overspend {
             payer: Payer::Key,
             budget: Budget::XUsersPerDay,
@@ -91,7 +90,7 @@ mod tests {
         };
         assert_eq!(
             overspend.to_string(),
-            "the API key's budget of 1500 X users a day is spent; retry after 3601 s"
+            "the API key's budget of 1500 X users a day is spent"
         );
         let service = Overspend {
             payer: Payer::Service,
@@ -101,7 +100,7 @@ mod tests {
         };
         assert_eq!(
             service.to_string(),
-            "the service's budget of 5000 GitHub calls an hour is spent; retry after 60 s"
+            "the service's budget of 5000 GitHub calls an hour is spent"
         );
     }
 }

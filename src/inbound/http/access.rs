@@ -10,7 +10,7 @@ use super::request_log::Spent;
 use super::wire::ErrorsBody;
 use crate::application::{Access, Freshness, Reach, Refusal};
 use crate::domain::access::{Admission, Caller, Rate, Scope};
-use crate::domain::retry_after_secs;
+use crate::inbound::wording::retry_after_secs;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;

@@ -5,8 +5,8 @@
 use super::wire::ErrorsBody;
 use crate::application::{CheckError, NetworkError, UpstreamFailure};
 use crate::domain::access::Payer;
-use crate::domain::{PairError, TeamError, retry_after_secs};
-use crate::inbound::wording::{Public, Unread};
+use crate::domain::{PairError, TeamError};
+use crate::inbound::wording::{Public, Unread, retry_after_secs};
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

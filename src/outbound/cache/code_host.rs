@@ -4,7 +4,7 @@ use super::CacheSettings;
 use super::limits::RateLimitMemory;
 use super::tier::Tier;
 use crate::domain::access::{Caller, Payer};
-use crate::domain::{CodeHost, CodeHostError, Handle, Organisation};
+use crate::domain::{CodeHost, CodeHostError, Handle, Network, Organisation};
 use crate::metrics::Metrics;
 use crate::outbound::github::GITHUB_LIMIT;
 use crate::outbound::shared::SharedStore;
@@ -51,8 +51,8 @@ impl CodeHost for CachedCodeHost {
         self.inner.accepts(handle)
     }
 
-    fn concurrency(&self) -> usize {
-        self.inner.concurrency()
+    fn network(&self) -> Network {
+        self.inner.network()
     }
 
     async fn organisations(
@@ -157,8 +157,8 @@ mod tests {
             true
         }
 
-        fn concurrency(&self) -> usize {
-            1
+        fn network(&self) -> Network {
+            Network::GitHub
         }
 
         async fn organisations(

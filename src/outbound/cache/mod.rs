@@ -21,6 +21,19 @@ pub use social_graph::CachedSocialGraph;
 
 use std::time::Duration;
 
+/// What the cache of a social graph is told of it at wiring: the names its facts are kept
+/// under (metrics labels, shared keys) and its calls limited under (calls that share a limit
+/// upstream share a name), and whether it answers one pair at a time (no list to read once
+/// for many), so that each pair's answer is kept as it comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphProfile {
+    pub users_cache: &'static str,
+    pub relationships_cache: &'static str,
+    pub lookup_limit: &'static str,
+    pub follows_limit: &'static str,
+    pub pair_by_pair: bool,
+}
+
 /// How long facts are kept and how many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheSettings {

@@ -1,10 +1,9 @@
 //! The social graph, cached: users and who follows whom.
 
-use super::CacheSettings;
 use super::limits::RateLimitMemory;
 use super::stored::{CachedRelationship, CachedUser, PairKey};
 use super::tier::Tier;
-use crate::domain::GraphNames;
+use super::{CacheSettings, GraphProfile};
 use crate::domain::access::{Caller, Payer};
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
@@ -29,18 +28,21 @@ pub struct CachedSocialGraph {
     limits: RateLimitMemory,
     lookup_scope: &'static str,
     follows_scope: &'static str,
+    /// Whether the graph answers one pair at a time.
+    pair_by_pair: bool,
     settings: CacheSettings,
 }
 
 impl CachedSocialGraph {
     pub fn new(
         inner: Arc<dyn SocialGraph>,
+        profile: GraphProfile,
         settings: CacheSettings,
         shared: Option<SharedStore>,
         limits: RateLimitMemory,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let names = inner.names();
+        let names = profile;
         Self {
             inner,
             users: Tier::new(
@@ -53,6 +55,7 @@ impl CachedSocialGraph {
             limits,
             lookup_scope: names.lookup_limit,
             follows_scope: names.follows_limit,
+            pair_by_pair: profile.pair_by_pair,
             settings,
         }
     }
@@ -241,16 +244,8 @@ impl SocialGraph for CachedSocialGraph {
         self.inner.network()
     }
 
-    fn names(&self) -> GraphNames {
-        self.inner.names()
-    }
-
     fn accepts(&self, handle: &Handle) -> bool {
         self.inner.accepts(handle)
-    }
-
-    fn pair_by_pair(&self) -> bool {
-        self.inner.pair_by_pair()
     }
 
     async fn users(
@@ -337,7 +332,7 @@ impl SocialGraph for CachedSocialGraph {
             return Ok(known);
         }
         self.relationships.count_load();
-        if self.inner.pair_by_pair() {
+        if self.pair_by_pair {
             self.one_pair_at_a_time(users, pairs, &pending, known, caller)
                 .await
         } else {

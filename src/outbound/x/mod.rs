@@ -4,13 +4,15 @@ mod lists;
 mod plan;
 mod wire;
 
+pub use wire::is_x_username;
+
 use super::upstream::{Refusal, Upstream, too_many_requests};
-use crate::domain::GraphNames;
 use crate::domain::access::{Budget, Caller};
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
+use crate::outbound::cache::GraphProfile;
 use crate::outbound::upstream::{Per, Reservation, Spending};
 use crate::secret::Secret;
 use async_trait::async_trait;
@@ -129,27 +131,23 @@ impl XApi {
     }
 }
 
+/// What the cache of X is told: its names, and that it reads lists.
+pub const X_PROFILE: GraphProfile = GraphProfile {
+    users_cache: "x_users",
+    relationships_cache: "x_relationships",
+    lookup_limit: "x:lookup",
+    follows_limit: "x:follows",
+    pair_by_pair: false,
+};
+
 #[async_trait]
 impl SocialGraph for XApi {
     fn network(&self) -> Network {
         Network::X
     }
 
-    fn names(&self) -> GraphNames {
-        GraphNames {
-            users_cache: "x_users",
-            relationships_cache: "x_relationships",
-            lookup_limit: "x:lookup",
-            follows_limit: "x:follows",
-        }
-    }
-
     fn accepts(&self, handle: &Handle) -> bool {
-        handle.is_x_username()
-    }
-
-    fn pair_by_pair(&self) -> bool {
-        false
+        wire::is_x_username(handle)
     }
 
     /// Up to 100 users a call, X's maximum.

@@ -22,12 +22,19 @@ struct User {
 }
 
 impl User {
-    /// Whether it can be an X user: a username by X's rules ([`Handle::is_x_username`]) and
+    /// Whether it can be an X user: a username by X's rules ([`is_x_username`]) and
     /// an id of decimal digits that fits X's 64 bits. Anything else would be carried into
     /// caches, keys and messages as if X had said it.
     fn is_readable(&self) -> bool {
-        Handle::parse(&self.username).is_ok_and(|h| h.is_x_username()) && is_x_id(&self.id)
+        Handle::parse(&self.username).is_ok_and(|h| is_x_username(&h)) && is_x_id(&self.id)
     }
+}
+
+/// Whether a handle can be an X user: an X username, 1–15 ASCII letters, digits or
+/// underscores.
+pub fn is_x_username(handle: &Handle) -> bool {
+    let s = handle.as_str();
+    !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// An X id: 1 to 19 decimal digits.
@@ -209,6 +216,20 @@ impl FollowPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn x_usernames_follow_xs_rules() {
+        let h = |s: &str| Handle::parse(s).unwrap();
+        for ok in ["a", "jack", "Foo_Bar_1", "_", &"x".repeat(15)] {
+            assert!(is_x_username(&h(ok)), "{ok} should be a valid username");
+        }
+        for bad in ["a-b", "a.b", "é", &"x".repeat(16), "a b"] {
+            assert!(
+                !is_x_username(&h(bad)),
+                "{bad} should not be a valid username"
+            );
+        }
+    }
 
     fn page(body: &str) -> Result<(Vec<ListedUser>, Option<String>), ListError> {
         serde_json::from_str::<FollowPage>(body).unwrap().read()
