@@ -1,9 +1,11 @@
 //! What a key may do: its scopes.
 
+use enumset::{EnumSet, EnumSetType};
 use std::fmt;
 
-/// One thing a key may be allowed to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One thing a key may be allowed to do. A set of them is an [`EnumSet`]: one bit per
+/// variant, however many there are, so that two scopes can never share one.
+#[derive(Debug, Hash, PartialOrd, Ord, EnumSetType)]
 pub enum Scope {
     /// Ask for a realtime check.
     Check,
@@ -18,14 +20,10 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// Every scope, in the order they are listed.
-    pub const ALL: [Scope; 5] = [
-        Scope::Check,
-        Scope::History,
-        Scope::Network,
-        Scope::Fresh,
-        Scope::Metrics,
-    ];
+    /// Every scope, in the order they are declared.
+    pub fn all() -> impl Iterator<Item = Scope> {
+        EnumSet::<Scope>::all().into_iter()
+    }
 
     /// The name a scope is given and shown by.
     pub fn id(self) -> &'static str {
@@ -40,11 +38,7 @@ impl Scope {
 
     /// The scope named `id`, exactly.
     pub fn from_id(id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|scope| scope.id() == id)
-    }
-
-    fn bit(self) -> u8 {
-        1 << (self as u8)
+        Self::all().find(|scope| scope.id() == id)
     }
 }
 
@@ -54,9 +48,9 @@ impl fmt::Display for Scope {
     }
 }
 
-/// A set of scopes, shown as their names separated by commas, in [`Scope::ALL`]'s order.
+/// A set of scopes, shown as their names separated by commas, in their declared order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Scopes(u8);
+pub struct Scopes(EnumSet<Scope>);
 
 /// Why a list of scopes was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,21 +69,21 @@ impl Scopes {
 
     /// Every scope.
     pub fn all() -> Self {
-        Self::of(&Scope::ALL)
+        Self(EnumSet::all())
     }
 
     /// These scopes.
     pub fn of(scopes: &[Scope]) -> Self {
-        Self(scopes.iter().fold(0, |bits, scope| bits | scope.bit()))
+        Self(scopes.iter().copied().collect())
     }
 
     pub fn contains(self, scope: Scope) -> bool {
-        self.0 & scope.bit() != 0
+        self.0.contains(scope)
     }
 
-    /// The scopes, in [`Scope::ALL`]'s order.
+    /// The scopes, in their declared order.
     pub fn iter(self) -> impl Iterator<Item = Scope> {
-        Scope::ALL.into_iter().filter(move |s| self.contains(*s))
+        self.0.into_iter()
     }
 }
 
@@ -141,8 +135,22 @@ mod tests {
             Err(ScopesError::Unknown("admin".into()))
         );
         assert_eq!(" , ".parse::<Scopes>(), Err(ScopesError::Empty));
-        for scope in Scope::ALL {
+    }
+
+    #[test]
+    fn every_scope_has_a_name_of_its_own_and_a_set_of_all_holds_each_apart() {
+        let names: std::collections::BTreeSet<&str> = Scope::all().map(Scope::id).collect();
+        assert_eq!(
+            names.len(),
+            Scope::all().count(),
+            "no two scopes share a name"
+        );
+        for scope in Scope::all() {
             assert_eq!(Scope::from_id(scope.id()), Some(scope));
+            let alone = Scopes::of(&[scope]);
+            for other in Scope::all().filter(|other| *other != scope) {
+                assert!(!alone.contains(other), "{scope} must not grant {other}");
+            }
         }
     }
 }
