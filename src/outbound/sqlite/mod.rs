@@ -359,13 +359,33 @@ mod tests {
             .execute(&register.pool)
         };
         assert!(insert(true, r#"["acme"]"#, "x").await.is_ok());
+        assert_eq!(
+            register
+                .history(&pair("a", "b"), HistoryPage::default())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         assert!(insert(false, "[]", "bluesky").await.is_ok());
+        // A graph the service does not know yet is its to refuse, not the table's.
+        assert!(insert(false, "[]", "mastodon").await.is_ok());
+        let unknown = register
+            .history(&pair("a", "b"), HistoryPage::default())
+            .await
+            .unwrap_err();
+        assert!(
+            unknown.to_string().contains("\"mastodon\" is unknown"),
+            "{unknown}"
+        );
         for (connected, organisations, graph) in [
             (true, "[]", "x"),
             (false, r#"["acme"]"#, "x"),
             (true, "acme", "x"),
             (true, r#"{"a": 1}"#, "x"),
-            (false, "[]", "mastodon"),
+            (false, "[]", ""),
+            (false, "[]", "Mastodon"),
+            (false, "[]", "x;drop"),
         ] {
             assert!(
                 insert(connected, organisations, graph).await.is_err(),
