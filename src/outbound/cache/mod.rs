@@ -19,18 +19,8 @@ pub use code_host::CachedCodeHost;
 pub use limits::RateLimitMemory;
 pub use social_graph::CachedSocialGraph;
 
+use crate::config::CacheSettings;
 use std::time::Duration;
-
-/// How long facts are kept and how many.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CacheSettings {
-    /// Found facts; zero disables the cache.
-    pub ttl: Duration,
-    /// Users that do not exist.
-    pub ttl_not_found: Duration,
-    /// Facts kept in process, per kind of fact.
-    pub max_entries: u64,
-}
 
 impl CacheSettings {
     /// How long a fact is kept: a found one, or (for its own time) one that says "not found".
