@@ -51,7 +51,7 @@ impl SharedStore {
     /// # Errors
     /// A message when the URL is not a Redis URL.
     pub fn new(url: &str, prefix: &str) -> Result<Self, String> {
-        let shown = super::redact_url(url);
+        let shown = crate::secret::redact_url(url);
         let client = redis::Client::open(url)
             .map_err(|e| format!("REDIS_URL {shown} is not usable: {e}"))?;
         Ok(Self {

@@ -41,21 +41,27 @@ impl Application {
             .await?;
         let connections = wire(config, &metrics, storage.register, &shared, &spending)?;
         let access = access(config, storage.keys, &shared).await;
-        let listener = tokio::net::TcpListener::bind(config.listen_addr)
+        let served = &config.http;
+        let listener = tokio::net::TcpListener::bind(served.listen_addr)
             .await
-            .map_err(|e| StartupError(format!("cannot listen on {}: {e}", config.listen_addr)))?;
+            .map_err(|e| StartupError(format!("cannot listen on {}: {e}", served.listen_addr)))?;
         Ok(Self {
             listener,
-            router: http::router(connections, metrics, access.clone(), &config.allowed_hosts),
+            router: http::router(
+                connections,
+                metrics,
+                access.clone(),
+                &config.auth.allowed_hosts,
+            ),
             limits: http::server::Limits {
                 timeouts: http::server::Timeouts {
-                    header_read: config.header_read_timeout,
-                    idle: config.idle_timeout,
-                    send: config.send_timeout,
+                    header_read: served.header_read_timeout,
+                    idle: served.idle_timeout,
+                    send: served.send_timeout,
                 },
-                max_connections: connection_cap(config.max_connections),
+                max_connections: connection_cap(served.max_connections),
             },
-            shutdown_grace: config.shutdown_grace,
+            shutdown_grace: served.shutdown_grace,
             access,
             spending,
         })

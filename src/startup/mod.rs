@@ -6,7 +6,7 @@ mod application;
 pub use application::{Application, shutdown_signal};
 
 use crate::application::{Access, Connections};
-use crate::config::{self, Config, Upstreams};
+use crate::config::{self, Config};
 use crate::domain::access::{ApiKeys, Counters, SpendLedger};
 use crate::domain::{Network, Register, SocialGraph};
 use crate::metrics::Metrics;
@@ -54,10 +54,11 @@ struct Shared {
 
 impl Shared {
     fn new(config: &Config) -> Result<Self, StartupError> {
-        let store = config
-            .redis_url
+        let redis = &config.redis;
+        let store = redis
+            .url
             .as_ref()
-            .map(|url| SharedStore::new(url.expose(), &config.redis_prefix).map_err(StartupError))
+            .map(|url| SharedStore::new(url.expose(), &redis.prefix).map_err(StartupError))
             .transpose()?;
         Ok(Self {
             counters: Arc::new(SharedCounters::new(store.clone())),
@@ -92,15 +93,15 @@ fn wire(
     shared: &Shared,
     spending: &Spending,
 ) -> Result<Connections, StartupError> {
-    let connections = match &config.upstreams {
-        Upstreams::Demo(file) => {
+    let connections = match &config.upstreams.demo {
+        Some(file) => {
             let graph = Arc::new(demo_graph(file.as_deref())?);
             // Nothing to wait for: all in memory.
             Connections::new(graph.clone(), graph, register).with_calls_in_flight(64)
         }
-        Upstreams::Real => real_connections(config, metrics, register, shared, spending)?,
+        None => real_connections(config, metrics, register, shared, spending)?,
     };
-    Ok(connections.with_deadline(config.request_timeout))
+    Ok(connections.with_deadline(config.http.request_timeout))
 }
 
 /// The gate the configuration asks for: open, keys from `keys` (with rates counted in Redis
@@ -109,12 +110,12 @@ fn wire(
 async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Shared) -> Access {
     let (rule, why) = config.keys();
     if rule == config::Keys::Off {
-        if config.listen_addr.ip().to_canonical().is_loopback() {
+        let address = config.http.listen_addr;
+        if address.ip().to_canonical().is_loopback() {
             tracing::info!("API keys: off ({why})");
         } else {
             tracing::warn!(
-                "API keys: off ({why}): anyone who reaches {} spends the upstream budgets and reads the register (set AUTH=keys)",
-                config.listen_addr
+                "API keys: off ({why}): anyone who reaches {address} spends the upstream budgets and reads the register (set AUTH=keys)"
             );
         }
         return Access::open();
@@ -167,13 +168,14 @@ fn real_connections(
     shared: &Shared,
     spending: &Spending,
 ) -> Result<Connections, StartupError> {
+    let upstreams = &config.upstreams;
     let github = Arc::new(
         GitHubRest::new(
-            config.github_api_url.clone(),
-            config.github_token.clone(),
-            config.upstream_timeout,
+            upstreams.github.api_url.clone().into_inner(),
+            upstreams.github.token.clone(),
+            upstreams.timeout,
             Arc::clone(metrics),
-            config.github_etag_entries,
+            upstreams.github.etag_entries,
         )
         .map_err(StartupError)?
         .billed(spending.clone()),
@@ -213,9 +215,10 @@ fn social_graph(
     github: &Arc<GitHubRest>,
     spending: Spending,
 ) -> Result<(Arc<dyn SocialGraph>, GraphProfile), StartupError> {
-    Ok(match config.social_graph {
+    let upstreams = &config.upstreams;
+    Ok(match upstreams.social_graph {
         Network::X => {
-            let token = config.twitter_bearer_token.clone().ok_or_else(|| {
+            let token = upstreams.x.bearer_token.clone().ok_or_else(|| {
                 StartupError(
                     "TWITTER_BEARER_TOKEN is not set: the X API needs an app-only bearer token \
                      (or try the bundled demo graph with --demo, or SOCIAL_GRAPH=github or bluesky)"
@@ -223,9 +226,9 @@ fn social_graph(
                 )
             })?;
             let api = XApi::new(
-                config.twitter_api_url.clone(),
+                upstreams.x.api_url.clone().into_inner(),
                 token,
-                config.upstream_timeout,
+                upstreams.timeout,
                 Arc::clone(metrics),
             )
             .map_err(StartupError)?
@@ -235,9 +238,9 @@ fn social_graph(
         Network::GitHub => (github.clone(), github::GITHUB_PROFILE),
         Network::Bluesky => {
             let api = BlueskyAppView::new(
-                config.bluesky_api_url.clone(),
-                &config.bluesky_handle_suffix,
-                config.upstream_timeout,
+                upstreams.bluesky.api_url.clone().into_inner(),
+                &upstreams.bluesky.handle_suffix,
+                upstreams.timeout,
                 Arc::clone(metrics),
             )
             .map_err(StartupError)?;
@@ -260,13 +263,12 @@ pub async fn register(config: &Config) -> Result<Arc<dyn Register>, StartupError
 /// # Errors
 /// As [`storage`], when neither can open it.
 pub async fn register_for_reading(config: &Config) -> Result<Arc<dyn Register>, StartupError> {
-    let url = config.database_url.as_str();
+    let url = config.database.url.as_str();
     match storage(config).await {
         Ok(storage) => Ok(storage.register),
         Err(e) if url.starts_with("sqlite:") => {
-            match SqliteRegister::open_for_reading(url, config.database, config.register_retention)
-                .await
-            {
+            let (pool, retention) = (config.database.pool, config.retention.register);
+            match SqliteRegister::open_for_reading(url, pool, retention).await {
                 Ok(register) => {
                     tracing::info!(target: "connected::settings", error = %e, "the register is read without writing to it");
                     Ok(Arc::new(register))
@@ -304,22 +306,19 @@ impl Storage {
 /// # Errors
 /// [`StartupError`] when the scheme is unsupported or the database cannot be opened.
 pub async fn storage(config: &Config) -> Result<Storage, StartupError> {
-    let url = config.database_url.as_str();
+    let url = config.database.url.as_str();
+    let (pool, retention) = (config.database.pool, config.retention.register);
     let scheme = url.split(':').next().unwrap_or_default();
     let opened = |e: crate::domain::RegisterError| StartupError(e.to_string());
     match scheme {
         "sqlite" => {
-            let register = SqliteRegister::connect(url, config.database).await;
-            let register = register
-                .map_err(opened)?
-                .with_retention(config.register_retention);
+            let register = SqliteRegister::connect(url, pool).await;
+            let register = register.map_err(opened)?.with_retention(retention);
             Ok(Storage::new(register.keys(), register))
         }
         "postgres" | "postgresql" => {
-            let register = PostgresRegister::connect(url, config.database).await;
-            let register = register
-                .map_err(opened)?
-                .with_retention(config.register_retention);
+            let register = PostgresRegister::connect(url, pool).await;
+            let register = register.map_err(opened)?.with_retention(retention);
             Ok(Storage::new(register.keys(), register))
         }
         // Without a scheme the "scheme" is the whole value, perhaps a password pasted into

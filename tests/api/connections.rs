@@ -71,7 +71,10 @@ async fn is_closed(stream: &mut TcpStream) -> bool {
 
 #[tokio::test]
 async fn a_request_head_sent_a_byte_a_second_is_cut_at_the_header_timeout() {
-    let app = spawn_app_with(pair(), |c| c.header_read_timeout = Duration::from_secs(1)).await;
+    let app = spawn_app_with(pair(), |c| {
+        c.http.header_read_timeout = Duration::from_secs(1)
+    })
+    .await;
     let mut stream = connect(&app).await;
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
@@ -112,7 +115,10 @@ async fn a_request_head_sent_a_byte_a_second_is_cut_at_the_header_timeout() {
 
 #[tokio::test]
 async fn a_connection_that_sends_nothing_is_closed_at_the_header_timeout() {
-    let app = spawn_app_with(pair(), |c| c.header_read_timeout = Duration::from_secs(1)).await;
+    let app = spawn_app_with(pair(), |c| {
+        c.http.header_read_timeout = Duration::from_secs(1)
+    })
+    .await;
     let mut stream = connect(&app).await;
     assert!(
         closed_within(&mut stream, Duration::from_secs(4))
@@ -124,8 +130,8 @@ async fn a_connection_that_sends_nothing_is_closed_at_the_header_timeout() {
 #[tokio::test]
 async fn a_kept_alive_connection_outlives_the_header_timeout_and_closes_at_the_idle_timeout() {
     let app = spawn_app_with(pair(), |c| {
-        c.header_read_timeout = Duration::from_secs(1);
-        c.idle_timeout = Duration::from_secs(4);
+        c.http.header_read_timeout = Duration::from_secs(1);
+        c.http.idle_timeout = Duration::from_secs(4);
     })
     .await;
     let mut stream = connect(&app).await;
@@ -150,7 +156,7 @@ async fn a_kept_alive_connection_outlives_the_header_timeout_and_closes_at_the_i
 
 #[tokio::test]
 async fn at_the_cap_the_longest_idle_connections_make_room_and_healthz_answers() {
-    let app = spawn_app_with(pair(), |c| c.max_connections = 20).await;
+    let app = spawn_app_with(pair(), |c| c.http.max_connections = 20).await;
     let mut idle = Vec::new();
     for _ in 0..40 {
         let mut stream = connect(&app).await;
@@ -177,7 +183,7 @@ async fn at_the_cap_the_longest_idle_connections_make_room_and_healthz_answers()
 
 #[tokio::test]
 async fn at_the_cap_a_request_in_flight_is_not_cut() {
-    let app = spawn_app_with(pair(), |c| c.max_connections = 3).await;
+    let app = spawn_app_with(pair(), |c| c.http.max_connections = 3).await;
     app.x.set_latency(Duration::from_secs(2));
     let client = reqwest::Client::new();
     let slow = tokio::spawn(
@@ -206,7 +212,7 @@ async fn at_the_cap_a_request_in_flight_is_not_cut() {
 
 #[tokio::test]
 async fn at_the_cap_with_every_connection_busy_a_new_one_waits_for_a_slot() {
-    let app = spawn_app_with(pair(), |c| c.max_connections = 1).await;
+    let app = spawn_app_with(pair(), |c| c.http.max_connections = 1).await;
     app.x.set_latency(Duration::from_secs(1));
     let slow = tokio::spawn(
         reqwest::Client::new()
@@ -267,7 +273,10 @@ async fn http2_with_prior_knowledge_is_served() {
 
 #[tokio::test]
 async fn a_request_body_sent_a_byte_a_second_is_cut_at_the_header_timeout() {
-    let app = spawn_app_with(pair(), |c| c.header_read_timeout = Duration::from_secs(1)).await;
+    let app = spawn_app_with(pair(), |c| {
+        c.http.header_read_timeout = Duration::from_secs(1)
+    })
+    .await;
     let mut stream = connect(&app).await;
     stream
         .write_all(

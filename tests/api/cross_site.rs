@@ -84,8 +84,8 @@ async fn an_http2_authority_is_the_host_an_open_service_checks() {
 #[tokio::test]
 async fn an_allowed_host_is_served_and_a_service_with_keys_checks_no_host() {
     let named = spawn_app_with(graph(), |config| {
-        config.auth = AuthMode::Open;
-        config.allowed_hosts = vec!["demo.example.com".to_owned()];
+        config.auth.mode = AuthMode::Open;
+        config.auth.allowed_hosts = vec!["demo.example.com".to_owned()];
     })
     .await;
     let response = get_with(&named, REALTIME, &[("Host", "Demo.Example.com:8443")]).await;
@@ -94,7 +94,7 @@ async fn an_allowed_host_is_served_and_a_service_with_keys_checks_no_host() {
     assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST);
 
     // With keys required, a key is what decides: the host is the proxy's business.
-    let keyed = spawn_app_with(graph(), |config| config.auth = AuthMode::Keys).await;
+    let keyed = spawn_app_with(graph(), |config| config.auth.mode = AuthMode::Keys).await;
     let response = get_with(&keyed, REALTIME, &[("Host", "attacker.example")]).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }

@@ -80,9 +80,10 @@ async fn history_reads_a_sqlite_file_it_cannot_write() {
     let dir = tempfile::tempdir().unwrap();
     // A register left whole, as a copy of it would be: one file, no log beside it.
     let url = format!("sqlite://{}", dir.path().join("connected.db").display());
-    let register = SqliteRegister::connect(&url, connected::config::Config::default().database)
-        .await
-        .unwrap();
+    let register =
+        SqliteRegister::connect(&url, connected::config::Config::default().database.pool)
+            .await
+            .unwrap();
     let pair = Pair::new(
         Handle::parse("alice").unwrap(),
         Handle::parse("bob").unwrap(),

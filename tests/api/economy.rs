@@ -239,8 +239,8 @@ use crate::redis_server::{RedisPrefix, redis_url};
 async fn instance(graph: Graph, prefix: &str) -> TestApp {
     let prefix = prefix.to_owned();
     spawn_app_with(graph, |c| {
-        c.redis_url = Some(Secret::new(redis_url()));
-        c.redis_prefix = prefix;
+        c.redis.url = Some(Secret::new(redis_url()));
+        c.redis.prefix = prefix;
     })
     .await
 }
@@ -291,7 +291,7 @@ async fn a_rate_limit_met_by_one_instance_holds_for_the_other() {
 #[tokio::test]
 async fn redis_being_down_degrades_to_the_process_cache() {
     let app = spawn_app_with(pair(), |c| {
-        c.redis_url = Some(Secret::new("redis://127.0.0.1:1"));
+        c.redis.url = Some(Secret::new("redis://127.0.0.1:1"));
     })
     .await;
     assert_eq!(app.realtime("alice", "bob").await.status, 200);

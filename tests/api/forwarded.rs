@@ -98,7 +98,7 @@ async fn a_key_sent_through_a_proxy_is_honoured_on_a_loopback_service_of_auth_au
 
 #[tokio::test]
 async fn auth_open_stays_open_through_a_proxy() {
-    let app = spawn_app_with(graph(), |config| config.auth = AuthMode::Open).await;
+    let app = spawn_app_with(graph(), |config| config.auth.mode = AuthMode::Open).await;
     for forwarded in FORWARDED {
         let response = get_through(&app, "/connected/realtime/alice/bob", forwarded).await;
         assert_eq!(response.status(), StatusCode::OK, "{forwarded:?}");

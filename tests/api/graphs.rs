@@ -15,7 +15,7 @@ fn pair() -> Graph {
 
 #[tokio::test]
 async fn on_githubs_follow_graph_a_pair_needs_no_list_and_no_x() {
-    let app = spawn_app_with(pair(), |c| c.social_graph = Network::GitHub).await;
+    let app = spawn_app_with(pair(), |c| c.upstreams.social_graph = Network::GitHub).await;
     let answer = app.realtime("alice", "bob").await;
     assert_eq!(
         answer.body,
@@ -45,8 +45,8 @@ async fn on_githubs_follow_graph_a_pair_needs_no_list_and_no_x() {
 #[tokio::test]
 async fn on_bluesky_one_call_answers_both_directions() {
     let app = spawn_app_with(pair(), |c| {
-        c.social_graph = Network::Bluesky;
-        c.twitter_bearer_token = None;
+        c.upstreams.social_graph = Network::Bluesky;
+        c.upstreams.x.bearer_token = None;
     })
     .await;
     let answer = app.realtime("alice", "bob").await;
@@ -77,7 +77,7 @@ async fn on_bluesky_one_call_answers_both_directions() {
 #[tokio::test]
 async fn unknown_bluesky_actors_are_not_valid_users_in_bluesky() {
     let graph = pair().github("ghonly", &["acme"]);
-    let app = spawn_app_with(graph, |c| c.social_graph = Network::Bluesky).await;
+    let app = spawn_app_with(graph, |c| c.upstreams.social_graph = Network::Bluesky).await;
     let answer = app.realtime("ghonly", "alice").await;
     assert_eq!(answer.status, 400);
     assert_eq!(
@@ -136,7 +136,7 @@ async fn a_team_on_bluesky_asks_each_developer_once() {
         .dev("dan", &["acme"], &["alice", "bob"])
         .x("alice", &["dan"])
         .x("bob", &["dan"]);
-    let app = spawn_app_with(graph, |c| c.social_graph = Network::Bluesky).await;
+    let app = spawn_app_with(graph, |c| c.upstreams.social_graph = Network::Bluesky).await;
     let answer = app.network(&["alice", "bob", "carol", "dan"]).await;
     assert_eq!(answer.body["groups"], json!([["alice", "bob", "dan"]]));
     let relationship_calls = app
@@ -152,8 +152,8 @@ async fn a_team_on_bluesky_asks_each_developer_once() {
 async fn a_handle_bluesky_cannot_have_never_fails_the_others() {
     let graph = pair().github("bob-2", &["acme"]);
     let app = spawn_app_with(graph, |c| {
-        c.social_graph = Network::Bluesky;
-        c.bluesky_handle_suffix = ".2".into();
+        c.upstreams.social_graph = Network::Bluesky;
+        c.upstreams.bluesky.handle_suffix = ".2".into();
     })
     .await;
     // Under the suffix ".2" no handle is a valid Bluesky handle: reported, never sent.

@@ -2,8 +2,8 @@
 //! with a fresh SQLite file and fake GitHub and X servers.
 
 use crate::fake::{self, Fake, Graph, X_TOKEN};
-use connected::config::{Config, Upstreams};
-use connected::secret::Secret;
+use connected::config::Config;
+use connected::secret::{Secret, SecretUrl};
 use connected::startup::Application;
 use serde_json::Value;
 use std::time::Duration;
@@ -35,18 +35,16 @@ pub async fn spawn_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> T
     let bluesky = fake::bluesky(graph).await;
     let dir = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}", dir.path().join("register.db").display());
-    let mut config = Config {
-        listen_addr: "127.0.0.1:0".parse().unwrap(),
-        database_url,
-        github_api_url: github.url.parse().unwrap(),
-        github_token: Some(Secret::new("ghp_test_token")),
-        twitter_api_url: x.url.parse().unwrap(),
-        twitter_bearer_token: Some(Secret::new(X_TOKEN)),
-        bluesky_api_url: bluesky.url.parse().unwrap(),
-        upstream_timeout: Duration::from_secs(5),
-        upstreams: Upstreams::Real,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.http.listen_addr = "127.0.0.1:0".parse().unwrap();
+    config.database.url = database_url.into();
+    let upstreams = &mut config.upstreams;
+    upstreams.github.api_url = SecretUrl::new(github.url.parse().unwrap());
+    upstreams.github.token = Some(Secret::new("ghp_test_token"));
+    upstreams.x.api_url = SecretUrl::new(x.url.parse().unwrap());
+    upstreams.x.bearer_token = Some(Secret::new(X_TOKEN));
+    upstreams.bluesky.api_url = SecretUrl::new(bluesky.url.parse().unwrap());
+    upstreams.timeout = Duration::from_secs(5);
     adjust(&mut config);
     let app = Application::build(&config).await.expect("the app starts");
     let address = format!("http://{}", app.local_addr());

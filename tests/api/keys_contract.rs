@@ -15,10 +15,8 @@ fn at(ms: i64) -> DateTime<Utc> {
 }
 
 async fn open(url: &str) -> Arc<dyn ApiKeys> {
-    let config = Config {
-        database_url: url.to_owned(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.database.url = url.to_owned().into();
     startup::storage(&config)
         .await
         .expect("the store opens")
@@ -174,10 +172,8 @@ async fn the_postgres_key_store_keeps_the_contract() {
 }
 
 async fn ledger(url: &str) -> Arc<dyn SpendLedger> {
-    let config = Config {
-        database_url: url.to_owned(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.database.url = url.to_owned().into();
     startup::storage(&config)
         .await
         .expect("the store opens")

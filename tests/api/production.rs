@@ -22,8 +22,8 @@ async fn readiness_follows_the_database_and_recovers_by_itself() {
     let mut url = url::Url::parse(&db.url).unwrap();
     url.set_port(Some(proxy.addr.port())).unwrap();
     let app = spawn_app_with(pair_graph(), |c| {
-        c.database_url = url.to_string();
-        c.database.connect_timeout = Duration::from_secs(1);
+        c.database.url = url.to_string().into();
+        c.database.pool.connect_timeout = Duration::from_secs(1);
     })
     .await;
     assert_eq!(app.get("/readyz").await.status, 200);
@@ -66,7 +66,7 @@ async fn the_register_pages_backwards_with_limit_and_before() {
     let Some(db) = TestDatabase::create().await else {
         return;
     };
-    let app = spawn_app_with(pair_graph(), |c| c.database_url = db.url.clone()).await;
+    let app = spawn_app_with(pair_graph(), |c| c.database.url = db.url.clone().into()).await;
     for _ in 0..5 {
         assert_eq!(app.realtime("alice", "bob").await.status, 200);
         // Distinct milliseconds, so the pages have clean edges.

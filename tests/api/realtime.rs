@@ -366,7 +366,7 @@ async fn an_upstream_server_error_is_a_502_naming_the_network() {
 
 #[tokio::test]
 async fn a_hung_upstream_is_a_502_within_the_timeout() {
-    let app = spawn_app_with(team(), |c| c.upstream_timeout = Duration::from_millis(500)).await;
+    let app = spawn_app_with(team(), |c| c.upstreams.timeout = Duration::from_millis(500)).await;
     app.x
         .fail(Endpoint::Lookup, Failure::Hang(Duration::from_secs(10)));
     let started = Instant::now();
@@ -396,7 +396,7 @@ async fn an_unreadable_answer_is_a_502() {
 #[tokio::test]
 async fn rejected_credentials_are_a_502_that_never_shows_the_token() {
     let app = spawn_app_with(team(), |c| {
-        c.twitter_bearer_token = Some(connected::secret::Secret::new("wrong-token-123"));
+        c.upstreams.x.bearer_token = Some(connected::secret::Secret::new("wrong-token-123"));
     })
     .await;
     let answer = app.realtime("alice", "bob").await;
@@ -430,8 +430,8 @@ async fn an_x_app_without_access_to_follow_lists_is_a_502_saying_so() {
 async fn a_check_that_needs_many_slow_calls_gives_up_at_the_request_deadline() {
     // Each call answers within its own timeout, but together they take too long.
     let app = spawn_app_with(team(), |c| {
-        c.upstream_timeout = Duration::from_secs(5);
-        c.request_timeout = Duration::from_millis(400);
+        c.upstreams.timeout = Duration::from_secs(5);
+        c.http.request_timeout = Duration::from_millis(400);
     })
     .await;
     app.x.set_latency(Duration::from_millis(300));

@@ -64,7 +64,7 @@ async fn a_handle_with_a_control_character_is_a_bad_handle_on_postgresql() {
         return;
     };
     let app = spawn_app_with(pair_graph(), |config| {
-        config.database_url = db.url.clone();
+        config.database.url = db.url.clone().into();
     })
     .await;
     control_characters_are_bad_handles(&app).await;

@@ -108,7 +108,7 @@ async fn an_answer_recorded_by_another_process_on_the_same_file_is_served_at_onc
         .dev("bob", &["acme"], &["alice"]);
     let app = crate::helpers::spawn_app_with(graph, {
         let url = url.clone();
-        move |c| c.database_url = url
+        move |c| c.database.url = url.into()
     })
     .await;
     assert_eq!(app.realtime("alice", "bob").await.status, 200);
@@ -125,7 +125,7 @@ async fn an_answer_recorded_by_another_process_on_the_same_file_is_served_at_onc
         );
     }
     // `connected check` on the same file, as another process would.
-    let other = SqliteRegister::connect(&url, connected::config::Config::default().database)
+    let other = SqliteRegister::connect(&url, connected::config::Config::default().database.pool)
         .await
         .unwrap();
     let pair = Pair::new(

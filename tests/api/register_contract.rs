@@ -28,11 +28,9 @@ async fn open(url: &str) -> Arc<dyn Register> {
 
 /// A register that keeps entries for `retention` (`None`: for ever).
 async fn open_keeping(url: &str, retention: Option<Duration>) -> Arc<dyn Register> {
-    let config = Config {
-        database_url: url.to_owned(),
-        register_retention: retention,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.database.url = url.to_owned().into();
+    config.retention.register = retention;
     startup::register(&config)
         .await
         .expect("the register opens")

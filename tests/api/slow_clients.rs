@@ -86,8 +86,8 @@ async fn healthz(app: &TestApp) -> u16 {
 #[tokio::test]
 async fn an_http2_client_that_opens_no_window_is_dropped_at_the_send_timeout() {
     let app = spawn_app_with(pair(), |c| {
-        c.send_timeout = Duration::from_secs(1);
-        c.idle_timeout = Duration::from_secs(60);
+        c.http.send_timeout = Duration::from_secs(1);
+        c.http.idle_timeout = Duration::from_secs(60);
     })
     .await;
     let mut silent = ZeroWindow::connect(&app).await;
@@ -102,8 +102,8 @@ async fn an_http2_client_that_opens_no_window_is_dropped_at_the_send_timeout() {
 #[tokio::test]
 async fn at_the_cap_clients_that_do_not_read_make_room_for_a_health_check() {
     let app = spawn_app_with(pair(), |c| {
-        c.max_connections = 5;
-        c.send_timeout = Duration::from_secs(600);
+        c.http.max_connections = 5;
+        c.http.send_timeout = Duration::from_secs(600);
     })
     .await;
     let mut silent = Vec::new();
@@ -123,8 +123,8 @@ async fn at_the_cap_clients_that_do_not_read_make_room_for_a_health_check() {
 #[tokio::test]
 async fn an_http2_connections_streams_weigh_against_the_cap_as_connections() {
     let app = spawn_app_with(pair(), |c| {
-        c.max_connections = 3;
-        c.send_timeout = Duration::from_secs(600);
+        c.http.max_connections = 3;
+        c.http.send_timeout = Duration::from_secs(600);
     })
     .await;
     let mut silent = ZeroWindow::connect(&app).await;
@@ -181,9 +181,9 @@ async fn clients_that_never_read_a_long_history_give_back_their_turns_and_connec
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("long.db").display());
     let app = spawn_app_with(pair(), |c| {
-        c.database_url.clone_from(&database);
-        c.send_timeout = Duration::from_secs(1);
-        c.idle_timeout = Duration::from_secs(60);
+        c.database.url = database.clone().into();
+        c.http.send_timeout = Duration::from_secs(1);
+        c.http.idle_timeout = Duration::from_secs(60);
     })
     .await;
     fill(&database).await;

@@ -112,7 +112,7 @@ async fn bluesky_answers_of_the_wrong_shape_are_failures() {
         r#"{"actor": "did:plc:2000"}"#,
         r#"{"actor": "did:plc:2000", "relationships": []}"#,
     ] {
-        let app = spawn_app_with(team(), |c| c.social_graph = Network::Bluesky).await;
+        let app = spawn_app_with(team(), |c| c.upstreams.social_graph = Network::Bluesky).await;
         app.bluesky
             .fail(Endpoint::Any, Failure::Body(body.to_owned()));
         assert_a_failure_then_the_truth(&app, "bluesky").await;
@@ -224,8 +224,8 @@ async fn hold_write_lock(path: &std::path::Path, hold: Duration) -> tokio::task:
 async fn app_on(path: &std::path::Path, request_timeout: Duration) -> TestApp {
     let url = format!("sqlite://{}", path.display());
     spawn_app_with(team(), move |c| {
-        c.database_url = url;
-        c.request_timeout = request_timeout;
+        c.database.url = url.into();
+        c.http.request_timeout = request_timeout;
     })
     .await
 }

@@ -21,7 +21,12 @@ pub(super) async fn serve(config: Config) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    tracing::info!(address = %app.local_addr(), upstreams = ?config.upstreams, "listening");
+    let upstreams = match &config.upstreams.demo {
+        None => "real".to_owned(),
+        Some(None) => "the bundled demo graph".to_owned(),
+        Some(Some(file)) => format!("the demo graph {}", file.display()),
+    };
+    tracing::info!(address = %app.local_addr(), upstreams, "listening");
     match app.run_until_stopped(startup::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -16,7 +16,6 @@ use crate::startup;
 use clap::{Parser, Subcommand};
 use commands::{check, healthcheck, history, network, serve};
 use keys::{KeysCommand, keys};
-use settings::Settings;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -27,12 +26,13 @@ use utoipa::OpenApi;
     name = "connected",
     version,
     about = "Whether two developers are fully connected: they follow each other on X and share a GitHub organisation",
-    after_help = "Tokens are read from the environment (or .env) only: GITHUB_TOKEN, TWITTER_BEARER_TOKEN.\n\
-                  Exit codes of check: 0 connected, 1 not connected, 2 bad input or unknown users, 3 upstream or register failure, 4 the follows cannot be read (protected accounts)."
+    after_help = "Tokens are read from the environment (or .env) only: GITHUB_TOKEN, TWITTER_BEARER_TOKEN, REDIS_URL.\n\
+                  Exit codes of check: 0 connected, 1 not connected, 2 bad input or unknown users, 3 upstream or register failure, 4 the follows cannot be read (protected accounts).",
+    mut_args(settings::on_every_command)
 )]
 struct Cli {
     #[command(flatten)]
-    settings: Settings,
+    config: Config,
     #[command(subcommand)]
     command: Command,
 }
@@ -74,8 +74,8 @@ enum Command {
         #[arg(long, env = "LISTEN_ADDR", default_value = config::DEFAULT_LISTEN_ADDR, hide_env_values = true)]
         listen_addr: SocketAddr,
         /// Give up after this long.
-        #[arg(long, default_value_t = config::Timeout(std::time::Duration::from_secs(3)))]
-        timeout: config::Timeout,
+        #[arg(long, default_value = "3s", value_parser = config::values::timeout)]
+        timeout: std::time::Duration,
     },
     /// Print every recorded answer for two developers, oldest first.
     History {
@@ -102,7 +102,7 @@ pub fn main() -> ExitCode {
     } else {
         "warn,connected::settings=info"
     };
-    init_logging(default_log, cli.settings.log_format);
+    init_logging(default_log, cli.config.log.format);
     dotenv.log();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -150,21 +150,14 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Healthcheck {
             listen_addr,
             timeout,
-        } => return healthcheck(listen_addr, timeout.0).await,
+        } => return healthcheck(listen_addr, timeout).await,
         Command::Openapi => return openapi(),
         _ => {}
     }
-    let listen_addr = match cli.command {
-        Command::Serve { listen_addr } => Some(listen_addr),
-        _ => None,
-    };
-    let config = match cli.settings.config(listen_addr) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(3);
-        }
-    };
+    let mut config = cli.config;
+    if let Command::Serve { listen_addr } = cli.command {
+        config.http.listen_addr = listen_addr;
+    }
     match cli.command {
         Command::Serve { .. } => serve(config).await,
         Command::Network {

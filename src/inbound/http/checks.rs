@@ -108,9 +108,12 @@ mod tests {
     #[tokio::test]
     async fn a_check_answers_from_the_graph_and_is_recorded() {
         let register = Arc::new(
-            SqliteRegister::connect("sqlite::memory:", crate::config::Config::default().database)
-                .await
-                .unwrap(),
+            SqliteRegister::connect(
+                "sqlite::memory:",
+                crate::config::Config::default().database.pool,
+            )
+            .await
+            .unwrap(),
         );
         let app = app(register).await;
         let (status, body) = get(app.clone(), "/connected/realtime/alice/bob").await;

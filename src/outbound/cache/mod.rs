@@ -19,6 +19,7 @@ pub use code_host::CachedCodeHost;
 pub use limits::RateLimitMemory;
 pub use social_graph::CachedSocialGraph;
 
+use crate::config::CacheSettings;
 use std::time::Duration;
 
 /// What the cache of a social graph is told of it at wiring: the names its facts are kept
@@ -32,17 +33,6 @@ pub struct GraphProfile {
     pub lookup_limit: &'static str,
     pub follows_limit: &'static str,
     pub pair_by_pair: bool,
-}
-
-/// How long facts are kept and how many.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CacheSettings {
-    /// Found facts; zero disables the cache.
-    pub ttl: Duration,
-    /// Users that do not exist.
-    pub ttl_not_found: Duration,
-    /// Facts kept in process, per kind of fact.
-    pub max_entries: u64,
 }
 
 impl CacheSettings {

@@ -1,5 +1,6 @@
 //! The register in PostgreSQL: production, shared by several instances.
 
+use crate::config::PoolSettings;
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
@@ -7,7 +8,7 @@ use crate::outbound::database_error::{describe, describe_connection};
 use crate::outbound::keys_sql::SqlKeys;
 use crate::outbound::register_sql::Bind;
 use crate::outbound::retention::{PURGE_BATCH, Retention};
-use crate::outbound::{PoolSettings, redact_url};
+use crate::secret::redact_url;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -5,10 +5,10 @@ mod readers;
 mod recent;
 mod writer;
 
+use crate::config::PoolSettings;
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
-use crate::outbound::PoolSettings;
 use crate::outbound::database_error::{describe, describe_sqlite_open};
 use crate::outbound::history::{LongReads, history_stream};
 use crate::outbound::keys_sql::SqlKeys;
@@ -270,10 +270,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_pair_reads_back_oldest_first_whatever_its_order_and_case() {
-        let register =
-            SqliteRegister::connect("sqlite::memory:", crate::config::Config::default().database)
-                .await
-                .unwrap();
+        let register = SqliteRegister::connect(
+            "sqlite::memory:",
+            crate::config::Config::default().database.pool,
+        )
+        .await
+        .unwrap();
         let connected = Verdict::Connected {
             organisations: vec!["acme".into(), "Zeta".into()],
         };
@@ -331,9 +333,10 @@ mod tests {
     async fn a_file_database_is_created_in_wal_mode() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("register.db").display());
-        let register = SqliteRegister::connect(&url, crate::config::Config::default().database)
-            .await
-            .unwrap();
+        let register =
+            SqliteRegister::connect(&url, crate::config::Config::default().database.pool)
+                .await
+                .unwrap();
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(&register.pool)
             .await
@@ -344,10 +347,12 @@ mod tests {
 
     #[tokio::test]
     async fn the_table_refuses_what_postgresql_refuses() {
-        let register =
-            SqliteRegister::connect("sqlite::memory:", crate::config::Config::default().database)
-                .await
-                .unwrap();
+        let register = SqliteRegister::connect(
+            "sqlite::memory:",
+            crate::config::Config::default().database.pool,
+        )
+        .await
+        .unwrap();
         let insert = |connected: bool, organisations: &'static str, graph: &'static str| {
             sqlx::query(
                 "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph) \

@@ -3,8 +3,8 @@
 //! another user's).
 
 use super::{SqliteRegister, Writer, pool_options};
+use crate::config::PoolSettings;
 use crate::domain::RegisterError;
-use crate::outbound::PoolSettings;
 use crate::outbound::database_error::{describe, describe_sqlite_open};
 use crate::outbound::history::LongReads;
 use crate::outbound::retention::Retention;

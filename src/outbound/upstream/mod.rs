@@ -13,7 +13,7 @@ use failure::describe_transport;
 pub use failure::{Failure, describe};
 pub use refusal::{Refusal, RefusalReader, retry_after, too_many_requests, until_reset};
 pub use reservation::{Progress, Reservation};
-pub use spend::{Clock, ServiceBudgets, Spending};
+pub use spend::{Clock, Spending};
 
 use crate::domain::access::{Budget, Caller};
 use crate::metrics::{Metrics, Outcome};

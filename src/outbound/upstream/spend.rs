@@ -5,6 +5,7 @@
 
 use super::ledger::Ledger;
 use super::reservation::{Paid, Reservation};
+use crate::config::ServiceBudgets;
 use crate::domain::access::{Budget, Caller, Counters, Overspend, Payer, SpendLedger};
 use crate::metrics::Metrics;
 use crate::periodic;
@@ -15,13 +16,6 @@ use std::sync::{Arc, Weak};
 
 /// The time, as spending reads it.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-/// The service's own caps; `None` is no cap.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ServiceBudgets {
-    pub x_users_per_day: Option<u64>,
-    pub github_calls_per_hour: Option<u64>,
-}
 
 impl ServiceBudgets {
     fn limit(&self, budget: Budget) -> Option<u64> {

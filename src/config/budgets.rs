@@ -1,0 +1,23 @@
+//! What the service may spend upstream, all keys together.
+
+use super::values::or_none_when_empty;
+use clap::Args;
+
+/// The service's own caps; `None` is no cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
+#[command(next_help_heading = "Budgets")]
+pub struct ServiceBudgets {
+    /// X users (returned by lookups and follow lists) the service may be billed for a UTC
+    /// day, all keys together; unset: no cap.
+    #[arg(id = "budget_x_users_per_day", long = "budget-x-users-per-day", env = "BUDGET_X_USERS_PER_DAY", default_value = "", hide_default_value = true, value_parser = or_none_when_empty(count))]
+    pub x_users_per_day: std::option::Option<u64>,
+    /// Calls to GitHub the service may make an hour, all keys together; unset: no cap.
+    #[arg(id = "budget_github_calls_per_hour", long = "budget-github-calls-per-hour", env = "BUDGET_GITHUB_CALLS_PER_HOUR", default_value = "", hide_default_value = true, value_parser = or_none_when_empty(count))]
+    pub github_calls_per_hour: std::option::Option<u64>,
+}
+
+fn count(raw: &str) -> Result<u64, String> {
+    raw.trim()
+        .parse::<u64>()
+        .map_err(|e| format!("{e} (write a count such as 1500, or leave it empty for no cap)"))
+}
