@@ -126,7 +126,7 @@ pub fn router(
         };
         middleware::from_fn_with_state(guard, access::guard)
     };
-    Router::new()
+    let routes = Router::new()
         .route(
             "/connected/realtime/{dev1}/{dev2}",
             get(realtime).route_layer(needs(Scope::Check)).route_layer(
@@ -159,11 +159,8 @@ pub fn router(
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .with_state(state)
-        .layer(middleware::from_fn_with_state(names, sites::own_names_only))
-        .layer(middleware::from_fn_with_state(
-            refusal_log::RefusalLog::start(),
-            request_log::log,
-        ))
+        .layer(middleware::from_fn_with_state(names, sites::own_names_only));
+    request_log::around(routes, refusal_log::RefusalLog::start())
 }
 
 #[cfg(test)]
