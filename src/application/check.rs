@@ -1,7 +1,7 @@
 //! Checking one pair now.
 
 use super::facts::{UpstreamFailure, round_one, social_graph_failure};
-use super::{Connections, Freshness, Networks, now};
+use super::{Connections, Freshness, Networks};
 use crate::domain::access::Caller;
 use crate::domain::{
     MissingUser, Pair, RegisterError, RegisteredCheck, SocialGraphError, UnreadableFollow, Verdict,
@@ -42,7 +42,7 @@ impl Connections {
         let social_graph = networks.social_graph.network();
         Ok(self
             .register
-            .record(pair, &verdict, social_graph, now())
+            .record(pair, &verdict, social_graph, self.now())
             .await?)
     }
 }

@@ -18,7 +18,7 @@ pub use history::history;
 pub use keys::{KeyError, create_key, list_keys, revoke_key};
 pub use network::{Connection, NetworkError, TeamNetwork, Undecided};
 
-use crate::domain::{CodeHost, Register, RegisterError, SocialGraph};
+use crate::domain::{Clock, CodeHost, Register, RegisterError, SocialGraph};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +46,8 @@ pub struct Connections {
     cached: Networks,
     fresh: Networks,
     register: Arc<dyn Register>,
+    /// What verdicts are recorded at.
+    clock: Arc<dyn Clock>,
     /// The most the upstream calls of one check or team may take together.
     deadline: Option<Duration>,
 }
@@ -55,6 +57,7 @@ impl Connections {
         code_host: Arc<dyn CodeHost>,
         social_graph: Arc<dyn SocialGraph>,
         register: Arc<dyn Register>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         let networks = Networks {
             code_host,
@@ -64,6 +67,7 @@ impl Connections {
             cached: networks.clone(),
             fresh: networks,
             register,
+            clock,
             deadline: None,
         }
     }
@@ -119,9 +123,15 @@ impl Connections {
     pub async fn ready(&self) -> Result<(), RegisterError> {
         self.register.ping().await
     }
+
+    /// The time a verdict is recorded at.
+    fn now(&self) -> DateTime<Utc> {
+        to_the_millisecond(self.clock.now())
+    }
 }
 
-/// The time a verdict is recorded at: now, to the millisecond the register keeps.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(3)
+/// `time` to the millisecond the register keeps, so that what is recorded reads back as it
+/// was given.
+fn to_the_millisecond(time: DateTime<Utc>) -> DateTime<Utc> {
+    time.trunc_subsecs(3)
 }

@@ -8,10 +8,11 @@ pub use application::{Application, shutdown_signal};
 use crate::application::{Access, Connections};
 use crate::config::{self, Config, Upstreams};
 use crate::domain::access::{ApiKeys, Counters, SpendLedger};
-use crate::domain::{Network, Register, SocialGraph};
+use crate::domain::{Clock, Network, Register, SocialGraph};
 use crate::metrics::Metrics;
 use crate::outbound::bluesky::BlueskyAppView;
 use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, RateLimitMemory};
+use crate::outbound::clock::SystemClock;
 use crate::outbound::counters::SharedCounters;
 use crate::outbound::postgres::PostgresRegister;
 use crate::outbound::recent_keys::RecentKeys;
@@ -43,11 +44,17 @@ pub async fn connections(
     Ok((connections, spending))
 }
 
+/// The clock every rule that depends on the time reads: the system's.
+pub fn clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
 /// What instances share: Redis when configured, and the counters kept in it (in process
-/// otherwise).
+/// otherwise); and the clock they read, the system's.
 struct Shared {
     store: Option<SharedStore>,
     counters: Arc<dyn Counters>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Shared {
@@ -57,9 +64,11 @@ impl Shared {
             .as_ref()
             .map(|url| SharedStore::new(url.expose(), &config.redis_prefix).map_err(StartupError))
             .transpose()?;
+        let clock = clock();
         Ok(Self {
-            counters: Arc::new(SharedCounters::new(store.clone())),
+            counters: Arc::new(SharedCounters::new(store.clone(), Arc::clone(&clock))),
             store,
+            clock,
         })
     }
 
@@ -75,6 +84,7 @@ impl Shared {
             Arc::clone(&self.counters),
             config.budgets,
             Arc::clone(metrics),
+            Arc::clone(&self.clock),
         )
         .kept_in(ledger)
         .await
@@ -93,7 +103,7 @@ fn wire(
     let connections = match &config.upstreams {
         Upstreams::Demo(file) => {
             let graph = Arc::new(demo_graph(file.as_deref())?);
-            Connections::new(graph.clone(), graph, register)
+            Connections::new(graph.clone(), graph, register, Arc::clone(&shared.clock))
         }
         Upstreams::Real => real_connections(config, metrics, register, shared, spending)?,
     };
@@ -130,7 +140,11 @@ async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Shared) -> Acc
         }
     }
     let keys: Arc<dyn ApiKeys> = Arc::new(RecentKeys::new(keys));
-    let access = Access::with_keys(keys, Arc::clone(&shared.counters));
+    let access = Access::with_keys(
+        keys,
+        Arc::clone(&shared.counters),
+        Arc::clone(&shared.clock),
+    );
     if rule == config::Keys::ThroughProxies {
         access.open_to_direct_clients()
     } else {
@@ -171,25 +185,36 @@ fn real_connections(
             config.upstream_timeout,
             Arc::clone(metrics),
             config.github_etag_entries,
+            Arc::clone(&shared.clock),
         )
         .map_err(StartupError)?
         .billed(spending.clone()),
     );
-    let social = social_graph(config, metrics, &github, spending.clone())?;
+    let clock = &shared.clock;
+    let social = social_graph(config, metrics, &github, spending.clone(), clock)?;
     let store = shared.store.clone();
-    let limits = RateLimitMemory::new(store.clone());
+    let limits = RateLimitMemory::new(store.clone(), Arc::clone(clock));
     let code_host = CachedCodeHost::new(
         github,
         config.cache,
         store.clone(),
         limits.clone(),
         Arc::clone(metrics),
+        Arc::clone(clock),
     );
-    let social = CachedSocialGraph::new(social, config.cache, store, limits, Arc::clone(metrics));
+    let social = CachedSocialGraph::new(
+        social,
+        config.cache,
+        store,
+        limits,
+        Arc::clone(metrics),
+        Arc::clone(clock),
+    );
     Ok(Connections::new(
         Arc::new(code_host.clone()),
         Arc::new(social.clone()),
         register,
+        Arc::clone(clock),
     )
     .with_fresh(Arc::new(code_host.fresh()), Arc::new(social.fresh())))
 }
@@ -200,6 +225,7 @@ fn social_graph(
     metrics: &Arc<Metrics>,
     github: &Arc<GitHubRest>,
     spending: Spending,
+    clock: &Arc<dyn Clock>,
 ) -> Result<Arc<dyn SocialGraph>, StartupError> {
     Ok(match config.social_graph {
         Network::X => {
@@ -216,6 +242,7 @@ fn social_graph(
                     token,
                     config.upstream_timeout,
                     Arc::clone(metrics),
+                    Arc::clone(clock),
                 )
                 .map_err(StartupError)?
                 .billed(spending),
@@ -228,6 +255,7 @@ fn social_graph(
                 &config.bluesky_handle_suffix,
                 config.upstream_timeout,
                 Arc::clone(metrics),
+                Arc::clone(clock),
             )
             .map_err(StartupError)?,
         ),

@@ -4,8 +4,8 @@ use super::CacheSettings;
 use super::limits::RateLimitMemory;
 use super::stored::{CachedRelationship, CachedUser, PairKey};
 use super::tier::Tier;
-use crate::domain::GraphNames;
 use crate::domain::access::{Caller, Payer};
+use crate::domain::{Clock, GraphNames};
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
@@ -39,6 +39,7 @@ impl CachedSocialGraph {
         shared: Option<SharedStore>,
         limits: RateLimitMemory,
         metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         let names = inner.names();
         Self {
@@ -48,8 +49,9 @@ impl CachedSocialGraph {
                 settings,
                 shared.clone(),
                 Arc::clone(&metrics),
+                Arc::clone(&clock),
             ),
-            relationships: Tier::new(names.relationships_cache, settings, shared, metrics),
+            relationships: Tier::new(names.relationships_cache, settings, shared, metrics, clock),
             limits,
             lookup_scope: names.lookup_limit,
             follows_scope: names.follows_limit,
