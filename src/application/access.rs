@@ -283,3 +283,6 @@ impl Gate {
         written
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -233,3 +233,6 @@ fn shared_pairs(
     }
     shared
 }
+
+#[cfg(test)]
+mod tests;

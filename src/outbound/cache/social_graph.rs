@@ -363,3 +363,6 @@ impl From<super::tier::ShortAnswer> for SocialGraphError {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests;
