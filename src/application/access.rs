@@ -2,7 +2,8 @@
 //! what each key spends written down. Every refusal happens before any use case runs, so it
 //! costs no upstream call and records nothing.
 
-use super::now;
+use super::to_the_millisecond;
+use crate::domain::Clock;
 use crate::domain::access::{
     Admission, ApiKeys, Caller, Counters, KeyId, KeyUse, KeysError, PresentedKey, Rate, Scope,
     Usage,
@@ -73,6 +74,8 @@ pub struct Access {
 struct Gate {
     keys: Arc<dyn ApiKeys>,
     counters: Arc<dyn Counters>,
+    /// What tells the UTC day a request's use is counted in.
+    clock: Arc<dyn Clock>,
     /// What keys spent since the last write to the key store, per UTC day of the request,
     /// with the time of the last.
     unwritten: Mutex<Unwritten>,
@@ -93,11 +96,17 @@ impl Access {
     }
 
     /// Only holders of a key in `keys` may ask; rates are counted in `counters`. What keys
-    /// spend is written to `keys` every few seconds while this lives.
-    pub fn with_keys(keys: Arc<dyn ApiKeys>, counters: Arc<dyn Counters>) -> Self {
+    /// spend is written to `keys` every few seconds while this lives, per UTC day as `clock`
+    /// tells it.
+    pub fn with_keys(
+        keys: Arc<dyn ApiKeys>,
+        counters: Arc<dyn Counters>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let gate = Arc::new(Gate {
             keys,
             counters,
+            clock,
             unwritten: Mutex::default(),
             writing: tokio::sync::Mutex::new(()),
             store_down: AtomicBool::new(false),
@@ -132,7 +141,9 @@ impl Access {
     /// its rate and holds every scope in `needs`; `None` when the gate is open to it.
     ///
     /// # Errors
-    /// The [`Refusal`], in that order of checks.
+    /// The first [`Refusal`] met, checked in this order: no key, not a known key's (or the
+    /// key store cannot answer), revoked, its rate spent, a scope missing (counted against
+    /// its rate, so that the refusal carries the rate's standing like every other answer).
     pub async fn admit(
         &self,
         bearer: Option<&str>,
@@ -197,7 +208,7 @@ impl Access {
         if let Some(gate) = &self.gate
             && let Some(id) = caller.id()
         {
-            let at = now();
+            let at = to_the_millisecond(gate.clock.now());
             let mut unwritten = gate
                 .unwritten
                 .lock()
@@ -272,3 +283,6 @@ impl Gate {
         written
     }
 }
+
+#[cfg(test)]
+mod tests;

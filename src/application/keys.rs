@@ -1,6 +1,7 @@
 //! Managing API keys: make one (its secret shown once), list them, revoke one.
 
-use super::now;
+use super::to_the_millisecond;
+use crate::domain::Clock;
 use crate::domain::access::{
     ApiKey, ApiKeys, IssuedKey, KeyLimits, KeyName, KeyReport, KeysError, Scopes,
 };
@@ -17,13 +18,15 @@ pub enum KeyError {
     NoRandomness(String),
 }
 
-/// A new key named `name`: stored as a hash; its secret is returned, to be shown once.
+/// A new key named `name`, made at `clock`'s time: stored as a hash; its secret is
+/// returned, to be shown once.
 ///
 /// # Errors
 /// [`KeyError::BadName`], [`KeysError::NameTaken`], or the store's or the random source's
 /// failure.
 pub async fn create_key(
     keys: &dyn ApiKeys,
+    clock: &dyn Clock,
     name: &str,
     scopes: Scopes,
     limits: KeyLimits,
@@ -35,7 +38,7 @@ pub async fn create_key(
         name,
         scopes,
         limits,
-        created_at: now(),
+        created_at: to_the_millisecond(clock.now()),
         last_used_at: None,
         revoked_at: None,
     };
@@ -43,18 +46,23 @@ pub async fn create_key(
     Ok((key, issued.key))
 }
 
-/// Every key, oldest first, with what it spent today (UTC).
+/// Every key, oldest first, with what it spent on `clock`'s day (UTC).
 ///
 /// # Errors
 /// The store's failure.
-pub async fn list_keys(keys: &dyn ApiKeys) -> Result<Vec<KeyReport>, KeysError> {
-    keys.list(now().date_naive()).await
+pub async fn list_keys(keys: &dyn ApiKeys, clock: &dyn Clock) -> Result<Vec<KeyReport>, KeysError> {
+    keys.list(clock.now().date_naive()).await
 }
 
-/// Revokes the key with this name or id, now.
+/// Revokes the key with this name or id, at `clock`'s time.
 ///
 /// # Errors
 /// [`KeysError::NotFound`], [`KeysError::Ambiguous`] or the store's failure.
-pub async fn revoke_key(keys: &dyn ApiKeys, name_or_id: &str) -> Result<ApiKey, KeysError> {
-    keys.revoke(name_or_id, now()).await
+pub async fn revoke_key(
+    keys: &dyn ApiKeys,
+    clock: &dyn Clock,
+    name_or_id: &str,
+) -> Result<ApiKey, KeysError> {
+    keys.revoke(name_or_id, to_the_millisecond(clock.now()))
+        .await
 }

@@ -10,6 +10,8 @@ mod facts;
 mod history;
 mod keys;
 mod network;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use access::{Access, Admitted, Reach, Refusal};
 pub use check::CheckError;
@@ -18,7 +20,7 @@ pub use history::history;
 pub use keys::{KeyError, create_key, list_keys, revoke_key};
 pub use network::{Connection, NetworkError, TeamNetwork, Undecided};
 
-use crate::domain::{CodeHost, Register, RegisterError, SocialGraph};
+use crate::domain::{Clock, CodeHost, Register, RegisterError, SocialGraph};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +53,8 @@ pub struct Connections {
     cached: Networks,
     fresh: Networks,
     register: Arc<dyn Register>,
+    /// What verdicts are recorded at.
+    clock: Arc<dyn Clock>,
     /// The most the upstream calls of one check or team may take together.
     deadline: Option<Duration>,
 }
@@ -60,6 +64,7 @@ impl Connections {
         code_host: Arc<dyn CodeHost>,
         social_graph: Arc<dyn SocialGraph>,
         register: Arc<dyn Register>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         let networks = Networks {
             code_host,
@@ -70,6 +75,7 @@ impl Connections {
             cached: networks.clone(),
             fresh: networks,
             register,
+            clock,
             deadline: None,
         }
     }
@@ -136,9 +142,107 @@ impl Connections {
     pub async fn ready(&self) -> Result<(), RegisterError> {
         self.register.ping().await
     }
+
+    /// The time a verdict is recorded at.
+    fn now(&self) -> DateTime<Utc> {
+        to_the_millisecond(self.clock.now())
+    }
 }
 
-/// The time a verdict is recorded at: now, to the millisecond the register keeps.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(3)
+/// `time` to the millisecond the register keeps, so that what is recorded reads back as it
+/// was given.
+fn to_the_millisecond(time: DateTime<Utc>) -> DateTime<Utc> {
+    time.trunc_subsecs(3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{MemoryCodeHost, MemoryRegister, ScriptedGraph, connections, pair};
+    use super::*;
+    use crate::domain::access::Caller;
+    use crate::domain::{Team, Verdict};
+
+    const DEADLINE: Duration = Duration::from_secs(2);
+
+    fn alice_and_bob() -> MemoryCodeHost {
+        MemoryCodeHost::default()
+            .member("alice", &["acme"])
+            .member("bob", &["acme"])
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn upstreams_slower_than_the_deadline_time_out_and_nothing_is_recorded() {
+        let code_host = Arc::new(alice_and_bob());
+        let graph = ScriptedGraph::default()
+            .with_users(&["alice", "bob"])
+            .mutual("alice", "bob")
+            .slow(Duration::from_millis(500));
+        let (graph, register) = (Arc::new(graph), Arc::new(MemoryRegister::default()));
+        let app = connections(&code_host, &graph, &register).with_deadline(DEADLINE);
+        let anyone = Caller::anonymous();
+        // A lookup and a follow read, half a second each: in time.
+        let pair = pair("alice", "bob");
+        assert!(app.check(&pair, Freshness::Cached, &anyone).await.is_ok());
+        let graph = Arc::new(
+            ScriptedGraph::default()
+                .with_users(&["alice", "bob"])
+                .slow(Duration::from_secs(3)),
+        );
+        let app = connections(&code_host, &graph, &register).with_deadline(DEADLINE);
+        let checked = app.check(&pair, Freshness::Cached, &anyone).await;
+        assert_eq!(
+            checked.unwrap_err(),
+            CheckError::Upstream(UpstreamFailure::TimedOut(DEADLINE))
+        );
+        let team = Team::parse(&["alice".to_owned(), "bob".to_owned()]).unwrap();
+        let mapped = app.network(&team, Freshness::Cached, &anyone).await;
+        assert_eq!(
+            mapped.unwrap_err(),
+            NetworkError::Upstream(UpstreamFailure::TimedOut(DEADLINE))
+        );
+        assert_eq!(register.recorded().len(), 1, "only the check in time");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_verdict_decided_in_time_is_recorded_however_long_the_register_takes() {
+        let code_host = Arc::new(alice_and_bob());
+        let graph = ScriptedGraph::default()
+            .with_users(&["alice", "bob"])
+            .mutual("alice", "bob");
+        let graph = Arc::new(graph);
+        let register = Arc::new(MemoryRegister::default().slow(DEADLINE * 5));
+        let app = connections(&code_host, &graph, &register).with_deadline(DEADLINE);
+        let checked = app
+            .check(
+                &pair("alice", "bob"),
+                Freshness::Cached,
+                &Caller::anonymous(),
+            )
+            .await;
+        assert!(checked.unwrap().verdict.is_connected());
+        let team = Team::parse(&["alice".to_owned(), "bob".to_owned()]).unwrap();
+        let mapped = app
+            .network(&team, Freshness::Cached, &Caller::anonymous())
+            .await;
+        assert_eq!(mapped.unwrap().connections.len(), 1);
+        let recorded = register.recorded();
+        assert_eq!(recorded.len(), 2);
+        assert!(recorded.iter().all(|r| r.verdict != Verdict::NotConnected));
+    }
+
+    #[tokio::test]
+    async fn fresh_checks_ask_the_ports_given_for_them() {
+        let cached = Arc::new(alice_and_bob());
+        let graph = Arc::new(ScriptedGraph::default().with_users(&["alice", "bob"]));
+        let register = Arc::new(MemoryRegister::default());
+        let past_the_cache = Arc::new(alice_and_bob());
+        let app = connections(&cached, &graph, &register)
+            .with_fresh(past_the_cache.clone(), graph.clone());
+        let pair = pair("alice", "bob");
+        let anyone = Caller::anonymous();
+        app.check(&pair, Freshness::Fresh, &anyone).await.unwrap();
+        assert_eq!((cached.asked().len(), past_the_cache.asked().len()), (0, 2));
+        app.check(&pair, Freshness::Cached, &anyone).await.unwrap();
+        assert_eq!((cached.asked().len(), past_the_cache.asked().len()), (2, 2));
+    }
 }

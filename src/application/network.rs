@@ -1,7 +1,7 @@
 //! A team's network: who in it is fully connected to whom.
 
 use super::facts::{UpstreamFailure, round_one, social_graph_failure};
-use super::{Connections, Freshness, Networks, now};
+use super::{Connections, Freshness, Networks};
 use crate::domain::access::Caller;
 use crate::domain::{
     Handle, MissingUser, Organisation, Pair, RegisterError, SocialUser, Team, UnreadableFollow,
@@ -75,7 +75,7 @@ impl Connections {
             .await?;
         let (verdicts, connections) = facts.verdicts(developers);
         self.register
-            .record_all(&verdicts, social_graph, now())
+            .record_all(&verdicts, social_graph, self.now())
             .await?;
         Ok(facts.into_network(developers, connections))
     }
@@ -233,3 +233,6 @@ fn shared_pairs(
     }
     shared
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,12 +3,16 @@
 
 pub mod access;
 mod cliques;
+mod clock;
 mod handle;
 mod organisation;
 mod ports;
 mod team;
 
 pub use cliques::maximal_cliques;
+pub use clock::Clock;
+#[cfg(test)]
+pub use clock::TestClock;
 pub use handle::{Handle, HandleError, Pair, PairError, SameDeveloper};
 pub use organisation::{Organisation, OrganisationError};
 pub use ports::{

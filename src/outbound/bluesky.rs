@@ -2,6 +2,7 @@
 //! directions of a follow.
 
 use super::upstream::{Refusal, Upstream, too_many_requests};
+use crate::domain::Clock;
 use crate::domain::access::Caller;
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
@@ -9,6 +10,7 @@ use crate::domain::{
 use crate::metrics::Metrics;
 use crate::outbound::cache::GraphProfile;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
@@ -32,13 +34,24 @@ pub struct BlueskyAppView {
 
 /// The AppView's refusals: a `429` with its reset in `ratelimit-reset`; an `ActorNotFound`
 /// (a `400`) is "no such actor".
-fn refusal(status: StatusCode, headers: &HeaderMap, body: &str) -> Option<Refusal> {
+fn refusal(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Option<Refusal> {
     let not_found = status == StatusCode::BAD_REQUEST
         && serde_json::from_str::<XrpcError>(body).is_ok_and(|e| e.error == "ActorNotFound");
     if not_found {
         return Some(Refusal::NotFound);
     }
-    too_many_requests(status, headers, "ratelimit-reset", Duration::from_secs(60))
+    too_many_requests(
+        status,
+        headers,
+        "ratelimit-reset",
+        Duration::from_secs(60),
+        now,
+    )
 }
 
 /// `profiles` is required: an answer without it is not "nobody found".
@@ -93,6 +106,7 @@ impl BlueskyAppView {
         suffix: &str,
         timeout: Duration,
         metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, String> {
         let suffix = if suffix.starts_with('.') {
             suffix.to_owned()
@@ -100,7 +114,7 @@ impl BlueskyAppView {
             format!(".{suffix}")
         };
         Ok(Self {
-            api: Upstream::new("bluesky", base, None, timeout, metrics, refusal)?,
+            api: Upstream::new("bluesky", base, None, timeout, metrics, refusal, clock)?,
             suffix: suffix.to_lowercase(),
         })
     }
@@ -335,6 +349,7 @@ mod tests {
             suffix,
             Duration::from_secs(1),
             Arc::default(),
+            crate::domain::TestClock::at("2026-12-01T12:00:00Z"),
         )
         .unwrap()
     }

@@ -1,18 +1,14 @@
 //! The shared counters: in Redis when it is configured and answers (atomically, in scripts,
-//! on Redis's own clock, so that every instance counts alike), else in this process.
+//! on Redis's own clock, so that every instance counts alike), else in this process, on the
+//! clock it was given.
 
+use crate::domain::Clock;
 use crate::domain::access::{Admission, Counters, Holder, Taken, Window};
 use crate::outbound::shared::SharedStore;
 use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+use std::time::Duration;
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
@@ -138,6 +134,8 @@ pub struct SharedCounters {
     /// when Redis stops answering mid-window, so that an outage does not give every
     /// instance a whole budget again.
     last_shared: Arc<Mutex<HashMap<(String, Window), u64>>>,
+    /// The time of this process's own request rates, and of when a budget's window ends.
+    clock: Arc<dyn Clock>,
 }
 
 struct Scripts {
@@ -147,7 +145,8 @@ struct Scripts {
 }
 
 impl SharedCounters {
-    pub fn new(shared: Option<SharedStore>) -> Self {
+    /// Counted in `shared` when given, else in this process at `clock`'s time.
+    pub fn new(shared: Option<SharedStore>, clock: Arc<dyn Clock>) -> Self {
         let scripts = || {
             Arc::new(Scripts {
                 admit: redis::Script::new(ADMIT),
@@ -159,6 +158,7 @@ impl SharedCounters {
             local: Arc::default(),
             shared: shared.map(|store| (store, scripts())),
             last_shared: Arc::default(),
+            clock,
         }
     }
 
@@ -183,7 +183,8 @@ impl Counters for SharedCounters {
                 };
             }
         }
-        self.local.admit_at(name, limit, period, now_ms())
+        self.local
+            .admit_at(name, limit, period, self.clock.now_ms())
     }
 
     async fn take(
@@ -197,7 +198,7 @@ impl Counters for SharedCounters {
         let known = (name.to_owned(), window);
         if let Some((store, scripts)) = &self.shared {
             let keys = [Self::budget_name(name, window)];
-            let keep = (window.end().timestamp_millis() - now_ms()).max(1000);
+            let keep = (window.end().timestamp_millis() - self.clock.now_ms()).max(1000);
             let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
             let args = [count(units), count(limit), keep, count(at_least)];
             let answer: Option<(i64, i64)> = store.eval(&scripts.take, &keys, &args).await;
@@ -245,7 +246,13 @@ impl Counters for SharedCounters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
+    use chrono::{DateTime, Utc};
+
+    fn noon() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
 
     #[test]
     fn a_rate_admits_a_burst_then_one_request_per_freed_slot() {
@@ -273,7 +280,7 @@ mod tests {
     #[test]
     fn a_budget_is_never_overrun_and_takes_back_what_was_not_spent() {
         let counters = LocalCounters::default();
-        let window = Window::day(Utc::now());
+        let window = Window::day(noon());
         let take = |units, window| counters.take_at("x", units, 1500, window, 0, 0);
         assert_eq!(take(1000, window).units, 1000);
         assert_eq!(take(1000, window).units, 500);
@@ -305,7 +312,7 @@ mod tests {
     #[test]
     fn a_budget_counted_alone_starts_where_the_shared_store_left_it() {
         let counters = LocalCounters::default();
-        let window = Window::day(Utc::now());
+        let window = Window::day(noon());
         assert_eq!(
             counters.take_at("x", 1000, 1500, window, 1400, 0).units,
             100
@@ -315,7 +322,7 @@ mod tests {
     #[test]
     fn a_budget_never_counts_less_than_the_database_keeps() {
         let counters = LocalCounters::default();
-        let window = Window::hour(Utc::now());
+        let window = Window::hour(noon());
         assert_eq!(counters.take_at("g", 5, 20, window, 0, 12).spent, 17);
         assert_eq!(counters.give_back_at("g", 5, window), Some(12));
         // A floor below the count changes nothing; one above raises it.

@@ -1,6 +1,7 @@
 //! GitHub's REST API as the code host.
 
 use super::upstream::{self, Refusal, Reply, Upstream};
+use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
 use crate::domain::{
     CodeHost, CodeHostError, Handle, Interrupted, Network, Organisation, OrganisationError,
@@ -11,6 +12,7 @@ use crate::outbound::cache::GraphProfile;
 use crate::outbound::upstream::{Per, Spending};
 use crate::secret::Secret;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, ETAG, HeaderMap, HeaderName};
 use serde::Deserialize;
@@ -76,14 +78,23 @@ impl GitHubRest {
         timeout: Duration,
         metrics: Arc<Metrics>,
         revalidation_entries: u64,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, String> {
-        let api = Upstream::new("github", base, token.as_ref(), timeout, metrics, refusal)?
-            .with_body_limit(MAX_PAGE_BODY)
-            .with_header(ACCEPT, "application/vnd.github+json")
-            .with_header(
-                HeaderName::from_static("x-github-api-version"),
-                "2022-11-28",
-            );
+        let api = Upstream::new(
+            "github",
+            base,
+            token.as_ref(),
+            timeout,
+            metrics,
+            refusal,
+            clock,
+        )?
+        .with_body_limit(MAX_PAGE_BODY)
+        .with_header(ACCEPT, "application/vnd.github+json")
+        .with_header(
+            HeaderName::from_static("x-github-api-version"),
+            "2022-11-28",
+        );
         Ok(Self {
             api,
             pages: moka::sync::Cache::builder()
@@ -161,11 +172,16 @@ impl GitHubRest {
 /// GitHub's refusals: `404` is "no such user" (or, for a follow, "does not follow"); a rate
 /// limit by its headers, or a secondary rate limit said only in a `403`'s body (GitHub asks
 /// for a minute's wait then, and may ban a client that keeps going).
-fn refusal(status: StatusCode, headers: &HeaderMap, body: &str) -> Option<Refusal> {
+fn refusal(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Option<Refusal> {
     if status == StatusCode::NOT_FOUND {
         return Some(Refusal::NotFound);
     }
-    if let Some(wait) = rate_limit(status, headers) {
+    if let Some(wait) = rate_limit(status, headers, now) {
         return Some(Refusal::RateLimited(wait));
     }
     let limited = matches!(
@@ -178,7 +194,7 @@ fn refusal(status: StatusCode, headers: &HeaderMap, body: &str) -> Option<Refusa
 /// GitHub's rate limits: 403 or 429 with `x-ratelimit-remaining: 0` (reset in
 /// `x-ratelimit-reset`), or a secondary limit with `retry-after`. A plain 403 is a permission
 /// problem, not a rate limit.
-fn rate_limit(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
+fn rate_limit(status: StatusCode, headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
         return None;
     }
@@ -190,7 +206,8 @@ fn rate_limit(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
     }
     if exhausted {
         return Some(
-            upstream::until_reset(headers, "x-ratelimit-reset").unwrap_or(Duration::from_secs(60)),
+            upstream::until_reset(headers, "x-ratelimit-reset", now)
+                .unwrap_or(Duration::from_secs(60)),
         );
     }
     // GitHub's advice for a secondary limit without headers: wait at least a minute.
@@ -362,7 +379,13 @@ pub fn is_github_login(handle: &Handle) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::TestClock;
     use reqwest::header::HeaderValue;
+
+    /// 2026-12-01T12:00:00Z.
+    fn noon() -> DateTime<Utc> {
+        TestClock::at("2026-12-01T12:00:00Z").now()
+    }
 
     fn github() -> GitHubRest {
         GitHubRest::new(
@@ -371,6 +394,7 @@ mod tests {
             Duration::from_secs(1),
             Arc::default(),
             10,
+            TestClock::at("2026-12-01T12:00:00Z"),
         )
         .unwrap()
     }
@@ -391,7 +415,8 @@ mod tests {
             refusal(
                 StatusCode::FORBIDDEN,
                 &headers,
-                r#"{"message": "You have exceeded a secondary rate limit."}"#
+                r#"{"message": "You have exceeded a secondary rate limit."}"#,
+                noon(),
             ),
             Some(Refusal::RateLimited(Duration::from_secs(60)))
         );
@@ -399,12 +424,13 @@ mod tests {
             refusal(
                 StatusCode::FORBIDDEN,
                 &headers,
-                r#"{"message": "Forbidden"}"#
+                r#"{"message": "Forbidden"}"#,
+                noon(),
             ),
             None
         );
         assert_eq!(
-            refusal(StatusCode::NOT_FOUND, &headers, ""),
+            refusal(StatusCode::NOT_FOUND, &headers, "", noon()),
             Some(Refusal::NotFound)
         );
     }
@@ -413,17 +439,17 @@ mod tests {
     fn a_plain_forbidden_is_not_a_rate_limit() {
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-remaining", HeaderValue::from_static("12"));
-        assert_eq!(rate_limit(StatusCode::FORBIDDEN, &headers), None);
+        assert_eq!(rate_limit(StatusCode::FORBIDDEN, &headers, noon()), None);
         headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
         headers.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
         assert_eq!(
-            rate_limit(StatusCode::FORBIDDEN, &headers),
+            rate_limit(StatusCode::FORBIDDEN, &headers, noon()),
             Some(Duration::from_secs(1))
         );
         let mut secondary = HeaderMap::new();
         secondary.insert("retry-after", HeaderValue::from_static("30"));
         assert_eq!(
-            rate_limit(StatusCode::FORBIDDEN, &secondary),
+            rate_limit(StatusCode::FORBIDDEN, &secondary, noon()),
             Some(Duration::from_secs(30))
         );
     }
@@ -460,6 +486,7 @@ mod tests {
             Duration::from_secs(1),
             Arc::default(),
             10,
+            TestClock::at("2026-12-01T12:00:00Z"),
         )
         .unwrap();
         assert!(!format!("{gh:?}").contains("ghp_hush"));

@@ -3,6 +3,7 @@
 
 pub mod bluesky;
 pub mod cache;
+pub mod clock;
 pub mod counters;
 mod database_error;
 pub mod demo;

@@ -1,6 +1,8 @@
 //! How long the register keeps its entries: the oldest time served, and the background
 //! deletion of what has expired, shared by both registers.
 
+use super::clock::SystemClock;
+use crate::domain::Clock;
 use std::sync::Arc;
 
 /// How long a register keeps its entries, and the background deletion of older ones while
@@ -37,18 +39,20 @@ impl Retention {
         Self { keep, _purge: None }
     }
 
-    /// The oldest time served, from now.
+    /// The oldest time served, from now on the system's clock: the registers are given no
+    /// other.
     pub(super) fn since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        retained_since(self.keep)
+        retained_since(self.keep, SystemClock.now())
     }
 }
 
-/// The oldest time the retention lets be served, from now.
-pub(super) fn retained_since(
+/// The oldest time the retention lets be served, from `now`.
+fn retained_since(
     retention: Option<std::time::Duration>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Option<chrono::DateTime<chrono::Utc>> {
     let retention = chrono::Duration::from_std(retention?).ok()?;
-    chrono::Utc::now().checked_sub_signed(retention)
+    now.checked_sub_signed(retention)
 }
 
 /// Expired entries deleted by one statement: a short transaction, so that checks never
@@ -82,7 +86,7 @@ where
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            let Some(cutoff) = retained_since(Some(retention)) else {
+            let Some(cutoff) = retained_since(Some(retention), SystemClock.now()) else {
                 continue;
             };
             let mut deleted = 0;
@@ -106,4 +110,22 @@ where
             }
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TestClock;
+    use std::time::Duration;
+
+    #[test]
+    fn what_is_served_starts_one_retention_before_now() {
+        let now = TestClock::at("2026-12-01T12:00:00Z").now();
+        let week = Duration::from_secs(7 * 24 * 3600);
+        assert_eq!(
+            retained_since(Some(week), now).map(|since| since.to_rfc3339()),
+            Some("2026-11-24T12:00:00+00:00".to_owned())
+        );
+        assert_eq!(retained_since(None, now), None, "kept for ever");
+    }
 }

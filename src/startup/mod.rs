@@ -8,10 +8,11 @@ pub use application::{Application, shutdown_signal};
 use crate::application::{Access, Connections};
 use crate::config::{self, Config};
 use crate::domain::access::{ApiKeys, Counters, SpendLedger};
-use crate::domain::{Network, Register, SocialGraph};
+use crate::domain::{Clock, Network, Register, SocialGraph};
 use crate::metrics::Metrics;
 use crate::outbound::bluesky::{self, BlueskyAppView};
 use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, GraphProfile, RateLimitMemory};
+use crate::outbound::clock::SystemClock;
 use crate::outbound::counters::SharedCounters;
 use crate::outbound::github::{self, GitHubRest};
 use crate::outbound::postgres::PostgresRegister;
@@ -45,11 +46,17 @@ pub async fn connections(
     Ok((connections, spending))
 }
 
+/// The clock every rule that depends on the time reads: the system's.
+pub fn clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
 /// What instances share: Redis when configured, and the counters kept in it (in process
-/// otherwise).
+/// otherwise); and the clock they read, the system's.
 struct Shared {
     store: Option<SharedStore>,
     counters: Arc<dyn Counters>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Shared {
@@ -60,9 +67,11 @@ impl Shared {
             .as_ref()
             .map(|url| SharedStore::new(url.expose(), &redis.prefix).map_err(StartupError))
             .transpose()?;
+        let clock = clock();
         Ok(Self {
-            counters: Arc::new(SharedCounters::new(store.clone())),
+            counters: Arc::new(SharedCounters::new(store.clone(), Arc::clone(&clock))),
             store,
+            clock,
         })
     }
 
@@ -78,6 +87,7 @@ impl Shared {
             Arc::clone(&self.counters),
             config.budgets,
             Arc::clone(metrics),
+            Arc::clone(&self.clock),
         )
         .kept_in(ledger)
         .await
@@ -97,7 +107,8 @@ fn wire(
         Some(file) => {
             let graph = Arc::new(demo_graph(file.as_deref())?);
             // Nothing to wait for: all in memory.
-            Connections::new(graph.clone(), graph, register).with_calls_in_flight(64)
+            Connections::new(graph.clone(), graph, register, Arc::clone(&shared.clock))
+                .with_calls_in_flight(64)
         }
         None => real_connections(config, metrics, register, shared, spending)?,
     };
@@ -134,7 +145,11 @@ async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Shared) -> Acc
         }
     }
     let keys: Arc<dyn ApiKeys> = Arc::new(RecentKeys::new(keys));
-    let access = Access::with_keys(keys, Arc::clone(&shared.counters));
+    let access = Access::with_keys(
+        keys,
+        Arc::clone(&shared.counters),
+        Arc::clone(&shared.clock),
+    );
     if rule == config::Keys::ThroughProxies {
         access.open_to_direct_clients()
     } else {
@@ -176,19 +191,22 @@ fn real_connections(
             upstreams.timeout,
             Arc::clone(metrics),
             upstreams.github.etag_entries,
+            Arc::clone(&shared.clock),
         )
         .map_err(StartupError)?
         .billed(spending.clone()),
     );
-    let (social, profile) = social_graph(config, metrics, &github, spending.clone())?;
+    let clock = &shared.clock;
+    let (social, profile) = social_graph(config, metrics, &github, spending.clone(), clock)?;
     let store = shared.store.clone();
-    let limits = RateLimitMemory::new(store.clone());
+    let limits = RateLimitMemory::new(store.clone(), Arc::clone(clock));
     let code_host = CachedCodeHost::new(
         github,
         config.cache,
         store.clone(),
         limits.clone(),
         Arc::clone(metrics),
+        Arc::clone(clock),
     );
     let social = CachedSocialGraph::new(
         social,
@@ -197,11 +215,13 @@ fn real_connections(
         store,
         limits,
         Arc::clone(metrics),
+        Arc::clone(clock),
     );
     Ok(Connections::new(
         Arc::new(code_host.clone()),
         Arc::new(social.clone()),
         register,
+        Arc::clone(clock),
     )
     .with_fresh(Arc::new(code_host.fresh()), Arc::new(social.fresh()))
     .with_calls_in_flight(github::CALLS_IN_FLIGHT))
@@ -214,6 +234,7 @@ fn social_graph(
     metrics: &Arc<Metrics>,
     github: &Arc<GitHubRest>,
     spending: Spending,
+    clock: &Arc<dyn Clock>,
 ) -> Result<(Arc<dyn SocialGraph>, GraphProfile), StartupError> {
     let upstreams = &config.upstreams;
     Ok(match upstreams.social_graph {
@@ -230,6 +251,7 @@ fn social_graph(
                 token,
                 upstreams.timeout,
                 Arc::clone(metrics),
+                Arc::clone(clock),
             )
             .map_err(StartupError)?
             .billed(spending);
@@ -242,6 +264,7 @@ fn social_graph(
                 &upstreams.bluesky.handle_suffix,
                 upstreams.timeout,
                 Arc::clone(metrics),
+                Arc::clone(clock),
             )
             .map_err(StartupError)?;
             (Arc::new(api), bluesky::BLUESKY_PROFILE)

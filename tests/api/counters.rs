@@ -3,12 +3,15 @@
 use crate::redis_server::{RedisPrefix, redis_url};
 use chrono::Utc;
 use connected::domain::access::{Counters, Holder, Window};
+use connected::outbound::clock::SystemClock;
 use connected::outbound::counters::SharedCounters;
 use connected::outbound::shared::SharedStore;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn counters(prefix: &RedisPrefix) -> SharedCounters {
-    SharedCounters::new(Some(SharedStore::new(&redis_url(), &prefix.0).unwrap()))
+    let store = SharedStore::new(&redis_url(), &prefix.0).unwrap();
+    SharedCounters::new(Some(store), Arc::new(SystemClock))
 }
 
 #[tokio::test]
@@ -69,10 +72,10 @@ async fn a_redis_emptied_is_raised_to_what_the_database_keeps_and_never_lowered(
 #[tokio::test]
 async fn without_redis_each_instance_counts_alone() {
     let down = SharedStore::new("redis://127.0.0.1:1", "connected-test:").unwrap();
-    let a = SharedCounters::new(Some(down));
+    let a = SharedCounters::new(Some(down), Arc::new(SystemClock));
     let period = Duration::from_secs(60);
     assert!(a.admit("k", 1, period).await.admitted);
     assert!(!a.admit("k", 1, period).await.admitted);
-    let b = SharedCounters::new(None);
+    let b = SharedCounters::new(None, Arc::new(SystemClock));
     assert!(b.admit("k", 1, period).await.admitted);
 }

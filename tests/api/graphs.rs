@@ -102,6 +102,7 @@ async fn both_shapes_of_an_unknown_actor_answer_are_understood() {
         ".bsky.social",
         std::time::Duration::from_secs(2),
         std::sync::Arc::default(),
+        std::sync::Arc::new(connected::outbound::clock::SystemClock),
     )
     .unwrap();
     let user = |did: &str| SocialUser {

@@ -138,7 +138,7 @@ async fn an_answer_recorded_by_another_process_on_the_same_file_is_served_at_onc
             &pair,
             &Verdict::NotConnected,
             Network::X,
-            connected::application::now(),
+            chrono::Utc::now(),
         )
         .await
         .unwrap();

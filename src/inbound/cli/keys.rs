@@ -4,6 +4,7 @@
 
 use super::out;
 use crate::application::{self, KeyError};
+use crate::domain::Clock;
 use crate::domain::access::{ApiKey, ApiKeys, KeyLimits, KeyReport, KeysError, Rate, Scopes};
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Subcommand;
@@ -44,7 +45,7 @@ fn parse_scopes(raw: &str) -> Result<Scopes, String> {
     raw.parse::<Scopes>().map_err(|e| e.to_string())
 }
 
-pub(super) async fn keys(store: &dyn ApiKeys, command: KeysCommand) -> ExitCode {
+pub(super) async fn keys(store: &dyn ApiKeys, clock: &dyn Clock, command: KeysCommand) -> ExitCode {
     match command {
         KeysCommand::Create {
             name,
@@ -58,15 +59,21 @@ pub(super) async fn keys(store: &dyn ApiKeys, command: KeysCommand) -> ExitCode 
                 x_users_per_day,
                 github_calls_per_hour,
             };
-            create(store, &name, scopes, limits).await
+            create(store, clock, &name, scopes, limits).await
         }
-        KeysCommand::List { json } => list(store, json).await,
-        KeysCommand::Revoke { name_or_id } => revoke(store, &name_or_id).await,
+        KeysCommand::List { json } => list(store, clock, json).await,
+        KeysCommand::Revoke { name_or_id } => revoke(store, clock, &name_or_id).await,
     }
 }
 
-async fn create(store: &dyn ApiKeys, name: &str, scopes: Scopes, limits: KeyLimits) -> ExitCode {
-    match application::create_key(store, name, scopes, limits).await {
+async fn create(
+    store: &dyn ApiKeys,
+    clock: &dyn Clock,
+    name: &str,
+    scopes: Scopes,
+    limits: KeyLimits,
+) -> ExitCode {
+    match application::create_key(store, clock, name, scopes, limits).await {
         Ok((key, secret)) => {
             // Said first, so that it is on standard error even when the key's reader has gone.
             eprintln!(
@@ -90,8 +97,8 @@ async fn create(store: &dyn ApiKeys, name: &str, scopes: Scopes, limits: KeyLimi
     }
 }
 
-async fn list(store: &dyn ApiKeys, json: bool) -> ExitCode {
-    let reports = match application::list_keys(store).await {
+async fn list(store: &dyn ApiKeys, clock: &dyn Clock, json: bool) -> ExitCode {
+    let reports = match application::list_keys(store, clock).await {
         Ok(reports) => reports,
         Err(e) => return failed(&e),
     };
@@ -140,8 +147,8 @@ async fn list(store: &dyn ApiKeys, json: bool) -> ExitCode {
     out::answer(&lines.join("\n"), ExitCode::SUCCESS)
 }
 
-async fn revoke(store: &dyn ApiKeys, name_or_id: &str) -> ExitCode {
-    match application::revoke_key(store, name_or_id).await {
+async fn revoke(store: &dyn ApiKeys, clock: &dyn Clock, name_or_id: &str) -> ExitCode {
+    match application::revoke_key(store, clock, name_or_id).await {
         Ok(key) => {
             eprintln!(
                 "revoked key {} ({}) at {}",

@@ -191,7 +191,7 @@ async fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::Keys { command } => match storage(&config).await {
-            Some(storage) => keys(storage.keys.as_ref(), command).await,
+            Some(storage) => keys(storage.keys.as_ref(), &*startup::clock(), command).await,
             None => ExitCode::from(3),
         },
         Command::Healthcheck { .. } | Command::Openapi => ExitCode::SUCCESS,

@@ -49,7 +49,12 @@ impl Register for Unreachable {
 pub async fn app(register: Arc<dyn Register>) -> Router {
     let graph = Arc::new(DemoGraph::bundled().unwrap());
     router(
-        Connections::new(graph.clone(), graph, register),
+        Connections::new(
+            graph.clone(),
+            graph,
+            register,
+            crate::domain::TestClock::at("2026-12-01T12:00:00Z"),
+        ),
         Arc::default(),
         crate::application::Access::open(),
         &[],

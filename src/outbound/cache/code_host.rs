@@ -4,7 +4,7 @@ use super::CacheSettings;
 use super::limits::RateLimitMemory;
 use super::tier::Tier;
 use crate::domain::access::{Caller, Payer};
-use crate::domain::{CodeHost, CodeHostError, Handle, Network, Organisation};
+use crate::domain::{Clock, CodeHost, CodeHostError, Handle, Network, Organisation};
 use crate::metrics::Metrics;
 use crate::outbound::github::GITHUB_LIMIT;
 use crate::outbound::shared::SharedStore;
@@ -27,10 +27,11 @@ impl CachedCodeHost {
         shared: Option<SharedStore>,
         limits: RateLimitMemory,
         metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             inner,
-            organisations: Tier::new("github_orgs", settings, shared, metrics),
+            organisations: Tier::new("github_orgs", settings, shared, metrics, clock),
             limits,
             settings,
         }
@@ -182,12 +183,14 @@ mod tests {
             ttl_not_found: Duration::from_secs(60),
             max_entries,
         };
+        let clock = crate::domain::TestClock::at("2026-12-01T12:00:00Z");
         let cache = CachedCodeHost::new(
             inner.clone(),
             settings,
             None,
-            RateLimitMemory::new(None),
+            RateLimitMemory::new(None, clock.clone()),
             Arc::default(),
+            clock,
         );
         (inner, cache)
     }

@@ -1,7 +1,6 @@
 //! What the upstreams said of their rate limits, remembered until they reset.
 
-use super::fact::now_ms;
-use crate::domain::{CodeHostError, Interrupted, SocialGraphError};
+use crate::domain::{Clock, CodeHostError, Interrupted, SocialGraphError};
 use crate::outbound::shared::SharedStore;
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,13 +12,17 @@ use std::time::Duration;
 pub struct RateLimitMemory {
     local: Arc<Mutex<HashMap<&'static str, i64>>>,
     shared: Option<SharedStore>,
+    /// What "until" is read against.
+    clock: Arc<dyn Clock>,
 }
 
 impl RateLimitMemory {
-    pub fn new(shared: Option<SharedStore>) -> Self {
+    /// Kept in process, and in `shared` when given; the times are `clock`'s.
+    pub fn new(shared: Option<SharedStore>, clock: Arc<dyn Clock>) -> Self {
         Self {
             local: Arc::default(),
             shared,
+            clock,
         }
     }
 
@@ -29,7 +32,7 @@ impl RateLimitMemory {
 
     /// How long `scope` is still rate-limited, if it is.
     async fn blocked(&self, scope: &'static str) -> Option<Duration> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let local = self.local.lock().ok().and_then(|l| l.get(scope).copied());
         let until = match local {
             Some(until) if until > now => Some(until),
@@ -83,7 +86,10 @@ impl RateLimitMemory {
         if wait.is_zero() {
             return;
         }
-        let until = now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+        let until = self
+            .clock
+            .now_ms()
+            .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
         if let Ok(mut local) = self.local.lock() {
             local.insert(scope, until);
         }

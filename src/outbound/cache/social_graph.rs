@@ -4,6 +4,7 @@ use super::limits::RateLimitMemory;
 use super::stored::{CachedRelationship, CachedUser, PairKey};
 use super::tier::Tier;
 use super::{CacheSettings, GraphProfile};
+use crate::domain::Clock;
 use crate::domain::access::{Caller, Payer};
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
@@ -41,6 +42,7 @@ impl CachedSocialGraph {
         shared: Option<SharedStore>,
         limits: RateLimitMemory,
         metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         let names = profile;
         Self {
@@ -50,8 +52,9 @@ impl CachedSocialGraph {
                 settings,
                 shared.clone(),
                 Arc::clone(&metrics),
+                Arc::clone(&clock),
             ),
-            relationships: Tier::new(names.relationships_cache, settings, shared, metrics),
+            relationships: Tier::new(names.relationships_cache, settings, shared, metrics, clock),
             limits,
             lookup_scope: names.lookup_limit,
             follows_scope: names.follows_limit,
@@ -356,3 +359,6 @@ impl From<super::tier::ShortAnswer> for SocialGraphError {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests;

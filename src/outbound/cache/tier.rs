@@ -2,6 +2,7 @@
 
 use super::CacheSettings;
 use super::fact::{Fact, UntilExpiry};
+use crate::domain::Clock;
 use crate::metrics::Metrics;
 use crate::outbound::shared::SharedStore;
 use futures::FutureExt;
@@ -23,6 +24,8 @@ pub(super) struct Tier<V> {
     local: moka::future::Cache<String, Arc<Fact<V>>>,
     shared: Option<SharedStore>,
     metrics: Arc<Metrics>,
+    /// What a fact's freshness is read against.
+    clock: Arc<dyn Clock>,
 }
 
 impl<V> Tier<V>
@@ -34,6 +37,7 @@ where
         settings: CacheSettings,
         shared: Option<SharedStore>,
         metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             name,
@@ -42,11 +46,17 @@ where
             local: moka::future::Cache::builder()
                 .max_capacity(settings.max_entries)
                 .eviction_policy(moka::policy::EvictionPolicy::lru())
-                .expire_after(UntilExpiry)
+                .expire_after(UntilExpiry(Arc::clone(&clock)))
                 .build(),
             shared,
             metrics,
+            clock,
         }
+    }
+
+    /// `value`, fresh for `ttl` from now.
+    fn fact(&self, value: V, ttl: Duration) -> Fact<V> {
+        Fact::new(value, ttl, self.clock.now_ms())
     }
 
     /// The same facts, read past: every load goes upstream and refreshes what is kept.
@@ -86,7 +96,7 @@ where
             .into_iter()
             .map(|bytes| {
                 let fact: Fact<V> = serde_json::from_slice(&bytes?).ok()?;
-                (fact.remaining() > Duration::ZERO).then_some(fact)
+                (fact.remaining(self.clock.now_ms()) > Duration::ZERO).then_some(fact)
             })
             .collect()
     }
@@ -123,7 +133,7 @@ where
 
     /// Keeps a fact here and in Redis.
     pub(super) async fn put(&self, key: &str, value: V, ttl: Duration) {
-        let fact = Arc::new(Fact::new(value, ttl));
+        let fact = Arc::new(self.fact(value, ttl));
         self.local.insert(key.to_owned(), Arc::clone(&fact)).await;
         self.share(key, &fact, ttl).await;
     }
@@ -144,7 +154,7 @@ where
 
     /// A loaded fact for `key`, kept in Redis; moka keeps in process what its load returns.
     async fn loaded(&self, key: &str, value: V, ttl: Duration) -> Arc<Fact<V>> {
-        let fact = Fact::new(value, ttl);
+        let fact = self.fact(value, ttl);
         self.share(key, &fact, ttl).await;
         Arc::new(fact)
     }
@@ -326,7 +336,8 @@ mod tests {
             ttl_not_found: Duration::from_secs(60),
             max_entries: 100,
         };
-        Tier::new("test", settings, None, Arc::default())
+        let clock = crate::domain::TestClock::at("2026-12-01T12:00:00Z");
+        Tier::new("test", settings, None, Arc::default(), clock)
     }
 
     fn keys(v: &[&str]) -> Vec<String> {

@@ -13,8 +13,9 @@ use failure::describe_transport;
 pub use failure::{Failure, describe};
 pub use refusal::{Refusal, RefusalReader, retry_after, too_many_requests, until_reset};
 pub use reservation::{Progress, Reservation};
-pub use spend::{Clock, Spending};
+pub use spend::Spending;
 
+use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
@@ -118,6 +119,8 @@ pub struct Upstream {
     /// The network's name in metrics (`github`, `x`, `bluesky`).
     network: &'static str,
     refusal: RefusalReader,
+    /// What a reset time in a refusal is read against.
+    clock: Arc<dyn Clock>,
     /// The budgets that pay for its calls, in which unit, and how.
     billing: Option<(Spending, Budget, Per)>,
     /// The largest answer read, in bytes.
@@ -147,6 +150,7 @@ impl Upstream {
         timeout: Duration,
         metrics: Arc<Metrics>,
         refusal: RefusalReader,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, String> {
         let authorization = match token {
             None => None,
@@ -166,6 +170,7 @@ impl Upstream {
             metrics,
             network,
             refusal,
+            clock,
             billing: None,
             max_body: MAX_BODY,
         })
@@ -339,7 +344,7 @@ impl Upstream {
             }));
         }
         let text = String::from_utf8_lossy(&body);
-        match (self.refusal)(status, &headers, &text) {
+        match (self.refusal)(status, &headers, &text, self.clock.now()) {
             Some(Refusal::RateLimited(wait)) => {
                 self.count(endpoint, Outcome::RateLimited);
                 Err(Failure::RateLimited(
@@ -441,8 +446,10 @@ fn client(timeout: Duration) -> Result<reqwest::Client, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::TestClock;
+    use chrono::{DateTime, Utc};
 
-    fn never(_: StatusCode, _: &HeaderMap, _: &str) -> Option<Refusal> {
+    fn never(_: StatusCode, _: &HeaderMap, _: &str, _: DateTime<Utc>) -> Option<Refusal> {
         None
     }
 
@@ -454,6 +461,7 @@ mod tests {
             Duration::from_secs(1),
             Arc::default(),
             never,
+            TestClock::at("2026-12-01T12:00:00Z"),
         )
         .unwrap()
     }

@@ -6,6 +6,7 @@
 use super::ledger::Ledger;
 use super::reservation::{Paid, Reservation};
 use crate::config::ServiceBudgets;
+use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller, Counters, Overspend, Payer, SpendLedger};
 use crate::metrics::Metrics;
 use crate::periodic;
@@ -13,9 +14,6 @@ use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-
-/// The time, as spending reads it.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 impl ServiceBudgets {
     fn limit(&self, budget: Budget) -> Option<u64> {
@@ -41,7 +39,8 @@ pub struct Spending {
     counters: Arc<dyn Counters>,
     service: ServiceBudgets,
     metrics: Arc<Metrics>,
-    clock: Clock,
+    /// What tells the window a call is counted in.
+    clock: Arc<dyn Clock>,
     ledger: Arc<Ledger>,
     /// By [`index`] of the budget.
     standing: Arc<[Standing; 2]>,
@@ -75,26 +74,22 @@ fn key_limit(caller: &Caller, budget: Budget) -> Option<u64> {
 }
 
 impl Spending {
+    /// The budgets `service` caps (and each key's), counted in `counters` in the windows
+    /// that hold `clock`'s time.
     pub fn new(
         counters: Arc<dyn Counters>,
         service: ServiceBudgets,
         metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             counters,
             service,
             metrics,
-            clock: Arc::new(Utc::now),
+            clock,
             ledger: Arc::default(),
             standing: Arc::default(),
         }
-    }
-
-    /// The same, reading the time from `clock`.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
-        self
     }
 
     /// The same, what is spent kept in `store` too: read from it first (so that no budget
@@ -105,7 +100,7 @@ impl Spending {
     pub async fn kept_in(mut self, store: Arc<dyn SpendLedger>) -> Result<Self, String> {
         self.ledger = Arc::new(Ledger::in_store(store));
         self.ledger
-            .write((self.clock)())
+            .write(self.clock.now())
             .await
             .map_err(|e| e.to_string())?;
         let clock = Arc::clone(&self.clock);
@@ -120,7 +115,7 @@ impl Spending {
             periodic::WRITE_EVERY,
             "what the spend budgets spent",
             move |ledger: Arc<Ledger>| {
-                let now = clock();
+                let now = clock.now();
                 let gauges = gauges.clone();
                 async move {
                     let written = ledger.write(now).await;
@@ -134,7 +129,7 @@ impl Spending {
 
     /// Writes what was spent and is not written yet (at shutdown, say); a failure is logged.
     pub async fn write_spent(&self) {
-        if let Err(e) = self.ledger.write((self.clock)()).await {
+        if let Err(e) = self.ledger.write(self.clock.now()).await {
             tracing::warn!(error = %e, "what the spend budgets spent last could not be written");
         }
     }
@@ -176,7 +171,7 @@ impl Spending {
         want: u64,
         least: u64,
     ) -> Result<Reservation, Overspend> {
-        let now = (self.clock)();
+        let now = self.clock.now();
         let window = budget.window(now);
         let mut payers: Vec<(Payer, String, u64)> = Vec::new();
         if let Some(id) = caller.id()
@@ -353,276 +348,4 @@ impl Gauges {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::Progress;
-    use super::*;
-    use crate::domain::access::{KeyId, KeyLimits, LedgerUnavailable, WindowSpend};
-    use crate::outbound::counters::SharedCounters;
-    use async_trait::async_trait;
-    use std::sync::Mutex;
-
-    /// The database's ledger, in memory.
-    #[derive(Default)]
-    struct Book(Mutex<Vec<WindowSpend>>);
-
-    #[async_trait]
-    impl SpendLedger for Book {
-        async fn add_spent(
-            &self,
-            spent: &[WindowSpend],
-            since: DateTime<Utc>,
-        ) -> Result<Vec<WindowSpend>, LedgerUnavailable> {
-            let mut book = self.0.lock().unwrap();
-            for s in spent {
-                match book
-                    .iter_mut()
-                    .find(|b| (&b.counter, b.window_start_ms) == (&s.counter, s.window_start_ms))
-                {
-                    Some(kept) => kept.units += s.units,
-                    None => book.push(s.clone()),
-                }
-            }
-            book.retain(|b| b.window_start_ms >= since.timestamp_millis());
-            Ok(book.clone())
-        }
-    }
-
-    fn at(time: &str) -> Clock {
-        let at = DateTime::parse_from_rfc3339(time)
-            .unwrap()
-            .with_timezone(&Utc);
-        Arc::new(move || at)
-    }
-
-    fn spending(limit: u64, clock: Clock) -> (Spending, Arc<Metrics>) {
-        let metrics = Arc::new(Metrics::new());
-        let budgets = ServiceBudgets {
-            x_users_per_day: Some(limit),
-            github_calls_per_hour: None,
-        };
-        let counters = Arc::new(SharedCounters::new(None));
-        let spending = Spending::new(counters, budgets, Arc::clone(&metrics)).with_clock(clock);
-        (spending, metrics)
-    }
-
-    fn gauge(metrics: &Metrics, name: &str) -> u64 {
-        let line = format!("connected_budget_{name}{{budget=\"x_users_per_day\"}} ");
-        metrics
-            .encode()
-            .lines()
-            .find_map(|l| l.strip_prefix(&line).map(|n| n.parse().unwrap()))
-            .unwrap()
-    }
-
-    async fn left(spending: &Spending) -> u64 {
-        let probe = spending
-            .reserve(&Caller::anonymous(), Budget::XUsersPerDay, u64::MAX, 1)
-            .await;
-        let granted = probe.as_ref().map_or(0, |r| r.granted);
-        if let Ok(probe) = probe {
-            spending.settle(probe, 0).await;
-        }
-        granted
-    }
-
-    /// Counters whose `take` answers only after `delay`, as a slow Redis does.
-    struct SlowCounters {
-        inner: SharedCounters,
-        delay: std::time::Duration,
-    }
-
-    #[async_trait]
-    impl Counters for SlowCounters {
-        async fn admit(
-            &self,
-            name: &str,
-            limit: u32,
-            period: std::time::Duration,
-        ) -> crate::domain::access::Admission {
-            self.inner.admit(name, limit, period).await
-        }
-
-        async fn take(
-            &self,
-            name: &str,
-            units: u64,
-            limit: u64,
-            window: crate::domain::access::Window,
-            at_least: u64,
-        ) -> crate::domain::access::Taken {
-            let taken = self.inner.take(name, units, limit, window, at_least).await;
-            tokio::time::sleep(self.delay).await;
-            taken
-        }
-
-        async fn give_back(
-            &self,
-            name: &str,
-            units: u64,
-            window: crate::domain::access::Window,
-            held: crate::domain::access::Holder,
-        ) -> Option<u64> {
-            self.inner.give_back(name, units, window, held).await
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_request_cancelled_while_its_counter_answers_leaves_nothing_taken() {
-        let counters = Arc::new(SlowCounters {
-            inner: SharedCounters::new(None),
-            delay: std::time::Duration::from_secs(1),
-        });
-        let budgets = ServiceBudgets {
-            x_users_per_day: Some(1500),
-            github_calls_per_hour: None,
-        };
-        let spending = Spending::new(counters, budgets, Arc::new(Metrics::new()))
-            .with_clock(at("2026-12-01T12:00:00Z"));
-        let cancelled = tokio::time::timeout(
-            std::time::Duration::from_millis(10),
-            spending.reserve(&Caller::anonymous(), Budget::XUsersPerDay, 1000, 1),
-        )
-        .await;
-        assert!(cancelled.is_err(), "cancelled while the counter answers");
-        // The reservation is made in its own task, then dropped unsent: all of it goes back.
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        assert_eq!(left(&spending).await, 1500);
-    }
-
-    #[tokio::test]
-    async fn a_reservation_dropped_before_its_request_is_sent_gives_everything_back() {
-        let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
-        let reservation = spending
-            .reserve(&Caller::anonymous(), Budget::XUsersPerDay, 1000, 1)
-            .await
-            .unwrap();
-        assert_eq!(gauge(&metrics, "reserved"), 1000);
-        drop(reservation);
-        tokio::task::yield_now().await;
-        assert_eq!(left(&spending).await, 1500);
-        assert_eq!(
-            (gauge(&metrics, "spent"), gauge(&metrics, "reserved")),
-            (0, 0)
-        );
-    }
-
-    #[tokio::test]
-    async fn a_reservation_dropped_after_its_request_is_sent_keeps_and_bills_everything() {
-        let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
-        let caller = Caller::new(KeyId::parse("abcdefghijkl").unwrap(), KeyLimits::default());
-        let mut reservation = spending
-            .reserve(&caller, Budget::XUsersPerDay, 40, 1)
-            .await
-            .unwrap();
-        reservation.progressed(Progress::Sent);
-        drop(reservation);
-        tokio::task::yield_now().await;
-        assert_eq!(caller.usage().x_users, 40, "the outcome is unknown: billed");
-        assert_eq!(left(&spending).await, 1460);
-        assert_eq!(gauge(&metrics, "spent"), 40);
-    }
-
-    #[tokio::test]
-    async fn an_answer_is_billed_what_it_returned_and_an_unanswered_call_what_it_reserved() {
-        let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
-        let caller = Caller::anonymous();
-        let reserve = async |units| {
-            spending
-                .reserve(&caller, Budget::XUsersPerDay, units, 1)
-                .await
-                .unwrap()
-        };
-        let (mut answered, mut timed_out, mut unreadable) =
-            (reserve(18).await, reserve(5).await, reserve(7).await);
-        answered.progressed(Progress::Answered);
-        timed_out.progressed(Progress::Sent);
-        unreadable.progressed(Progress::Answered);
-        unreadable.unreadable();
-        spending.settle(answered, 12).await;
-        spending.settle(timed_out, 0).await;
-        spending.settle(unreadable, 0).await;
-        assert_eq!(caller.usage().x_users, 24, "12 read, 5 unknown, 7 unread");
-        assert_eq!(left(&spending).await, 1476);
-        assert_eq!(
-            (gauge(&metrics, "spent"), gauge(&metrics, "reserved")),
-            (24, 0)
-        );
-        assert_eq!(gauge(&metrics, "remaining"), 1476);
-    }
-
-    #[tokio::test]
-    async fn a_refused_reservation_holds_nothing_of_the_keys_budget_either() {
-        let (spending, _) = spending(10, at("2026-12-01T12:00:00Z"));
-        let limits = KeyLimits {
-            x_users_per_day: Some(100),
-            ..KeyLimits::default()
-        };
-        let caller = Caller::new(KeyId::parse("abcdefghijkl").unwrap(), limits);
-        let mut all = spending
-            .reserve(&caller, Budget::XUsersPerDay, 10, 10)
-            .await
-            .unwrap();
-        all.progressed(Progress::Answered);
-        spending.settle(all, 10).await;
-        let refused = spending.reserve(&caller, Budget::XUsersPerDay, 50, 1).await;
-        assert_eq!(refused.unwrap_err().payer, Payer::Service);
-        assert_eq!(caller.usage().x_users, 10);
-        // The key's budget took the 50 first, and has them back.
-        let window = Budget::XUsersPerDay.window((spending.clock)());
-        let key = spending
-            .counters
-            .take("key:abcdefghijkl:x_users_per_day", 0, 100, window, 0)
-            .await;
-        assert_eq!(key.spent, 10);
-    }
-
-    #[tokio::test]
-    async fn a_gauge_left_behind_by_calls_that_crossed_is_read_again_from_its_counter() {
-        let clock = at("2026-12-01T12:00:00Z");
-        let (spending, metrics) = spending(1500, Arc::clone(&clock));
-        let mut answered = spending
-            .reserve(&Caller::anonymous(), Budget::XUsersPerDay, 2, 1)
-            .await
-            .unwrap();
-        answered.progressed(Progress::Answered);
-        spending.settle(answered, 2).await;
-        // A call that took before another gave back, and noted what it was told after it.
-        spending.standing[0].counted.store(4, Ordering::Relaxed);
-        spending.show(Budget::XUsersPerDay);
-        assert_eq!(gauge(&metrics, "spent"), 4, "left behind");
-        let gauges = Gauges {
-            counters: Arc::clone(&spending.counters),
-            service: spending.service,
-            metrics: Arc::clone(&metrics),
-            standing: Arc::downgrade(&spending.standing),
-        };
-        gauges.read(&Ledger::default(), clock()).await;
-        assert_eq!(
-            (gauge(&metrics, "spent"), gauge(&metrics, "remaining")),
-            (2, 1498)
-        );
-    }
-
-    #[tokio::test]
-    async fn a_budget_starts_from_what_the_database_keeps_in_its_window_only() {
-        let book: Arc<dyn SpendLedger> = Arc::new(Book::default());
-        let noon = at("2026-12-01T12:00:00Z");
-        let (first, _) = spending(1500, Arc::clone(&noon));
-        let first = first.kept_in(Arc::clone(&book)).await.unwrap();
-        let mut spent = first
-            .reserve(&Caller::anonymous(), Budget::XUsersPerDay, 1000, 1)
-            .await
-            .unwrap();
-        spent.progressed(Progress::Answered);
-        first.settle(spent, 900).await;
-        first.write_spent().await;
-        // A restart: new counters, the same database.
-        let (again, _) = spending(1500, noon);
-        let again = again.kept_in(Arc::clone(&book)).await.unwrap();
-        assert_eq!(left(&again).await, 600);
-        // The next UTC day is a new window.
-        let (tomorrow, _) = spending(1500, at("2026-12-02T00:00:00Z"));
-        let tomorrow = tomorrow.kept_in(book).await.unwrap();
-        assert_eq!(left(&tomorrow).await, 1500);
-    }
-}
+mod tests;

@@ -7,6 +7,7 @@ mod wire;
 pub use wire::is_x_username;
 
 use super::upstream::{Refusal, Upstream, too_many_requests};
+use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
 use crate::domain::{
     Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
@@ -16,6 +17,7 @@ use crate::outbound::cache::GraphProfile;
 use crate::outbound::upstream::{Per, Reservation, Spending};
 use crate::secret::Secret;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use plan::{complete, follow_cost, plan_reads, unknown_directions};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -37,12 +39,18 @@ pub struct XApi {
 
 /// X's refusals: a `429` with its reset in `x-rate-limit-reset` (its windows are 15
 /// minutes); X says "not found" inside a `200`, never with a status.
-fn refusal(status: StatusCode, headers: &HeaderMap, _: &str) -> Option<Refusal> {
+fn refusal(
+    status: StatusCode,
+    headers: &HeaderMap,
+    _: &str,
+    now: DateTime<Utc>,
+) -> Option<Refusal> {
     too_many_requests(
         status,
         headers,
         "x-rate-limit-reset",
         Duration::from_secs(15 * 60),
+        now,
     )
 }
 
@@ -54,6 +62,7 @@ impl XApi {
         token: Secret,
         timeout: Duration,
         metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, String> {
         Ok(Self {
             api: Upstream::new(
@@ -63,6 +72,7 @@ impl XApi {
                 timeout,
                 Arc::clone(&metrics),
                 refusal,
+                clock,
             )?,
             metrics,
         })
@@ -215,6 +225,7 @@ mod tests {
             Secret::new(token),
             Duration::from_secs(1),
             Arc::default(),
+            crate::domain::TestClock::at("2026-12-01T12:00:00Z"),
         )
         .unwrap()
     }
