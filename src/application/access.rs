@@ -20,7 +20,7 @@ type Unwritten = HashMap<(KeyId, NaiveDate), (Usage, DateTime<Utc>)>;
 
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub enum AccessRefusal {
     /// No key was sent.
     NoKey,
     /// What was sent is not a key's shape, or not a known key's.
@@ -65,13 +65,13 @@ pub enum Reach {
 /// that came through a proxy only.
 #[derive(Clone)]
 pub struct Access {
-    gate: Option<Arc<Gate>>,
+    gate: Option<Arc<KeyChecks>>,
     /// A request straight from its client needs no key (the service listens where only
     /// this host's clients reach it).
     open_to_direct: bool,
 }
 
-struct Gate {
+struct KeyChecks {
     keys: Arc<dyn ApiKeys>,
     counters: Arc<dyn Counters>,
     /// What tells the UTC day a request's use is counted in.
@@ -103,7 +103,7 @@ impl Access {
         counters: Arc<dyn Counters>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let gate = Arc::new(Gate {
+        let gate = Arc::new(KeyChecks {
             keys,
             counters,
             clock,
@@ -115,7 +115,7 @@ impl Access {
             Arc::downgrade(&gate),
             periodic::WRITE_EVERY,
             "what API keys spent",
-            |gate: Arc<Gate>| async move { gate.write_use().await },
+            |gate: Arc<KeyChecks>| async move { gate.write_use().await },
         ));
         Self {
             gate: Some(gate),
@@ -141,7 +141,7 @@ impl Access {
     /// its rate and holds every scope in `needs`; `None` when the gate is open to it.
     ///
     /// # Errors
-    /// The first [`Refusal`] met, checked in this order: no key, not a known key's (or the
+    /// The first [`AccessRefusal`] met, checked in this order: no key, not a known key's (or the
     /// key store cannot answer), revoked, its rate spent, a scope missing (counted against
     /// its rate, so that the refusal carries the rate's standing like every other answer).
     pub async fn admit(
@@ -149,19 +149,19 @@ impl Access {
         bearer: Option<&str>,
         needs: &[Scope],
         reach: Reach,
-    ) -> Result<Option<Admitted>, Refusal> {
+    ) -> Result<Option<Admitted>, AccessRefusal> {
         let Some(gate) = self.gate.as_ref().filter(|_| !self.is_open_to(reach)) else {
             return Ok(None);
         };
-        let bearer = bearer.ok_or(Refusal::NoKey)?;
-        let presented = PresentedKey::parse(bearer).ok_or(Refusal::InvalidKey)?;
+        let bearer = bearer.ok_or(AccessRefusal::NoKey)?;
+        let presented = PresentedKey::parse(bearer).ok_or(AccessRefusal::InvalidKey)?;
         let stored = gate
             .found(gate.keys.find(&presented.id).await)?
             .filter(|stored| presented.matches(&stored.hash))
-            .ok_or(Refusal::InvalidKey)?;
+            .ok_or(AccessRefusal::InvalidKey)?;
         let key = stored.key;
         if key.revoked_at.is_some() {
-            return Err(Refusal::Revoked);
+            return Err(AccessRefusal::Revoked);
         }
         let rate = key.limits.rate;
         let admission = gate
@@ -173,14 +173,14 @@ impl Access {
             )
             .await;
         if !admission.admitted {
-            return Err(Refusal::RateLimited {
+            return Err(AccessRefusal::RateLimited {
                 key: key.id,
                 rate,
                 admission,
             });
         }
         if let Some(&scope) = needs.iter().find(|&&scope| !key.scopes.contains(scope)) {
-            return Err(Refusal::MissingScope {
+            return Err(AccessRefusal::MissingScope {
                 key: key.id,
                 scope,
                 rate,
@@ -222,9 +222,9 @@ impl Access {
     }
 }
 
-impl Gate {
+impl KeyChecks {
     /// A lookup's result, an outage of the key store said when it begins and ends.
-    fn found<T>(&self, lookup: Result<T, KeysError>) -> Result<T, Refusal> {
+    fn found<T>(&self, lookup: Result<T, KeysError>) -> Result<T, AccessRefusal> {
         match lookup {
             Ok(found) => {
                 if self.store_down.swap(false, Ordering::Relaxed) {
@@ -240,7 +240,7 @@ impl Gate {
                 if !self.store_down.swap(true, Ordering::Relaxed) {
                     tracing::error!(error = %why, "the key store is unavailable: requests with a key are answered 503 until it answers");
                 }
-                Err(Refusal::Unavailable(why))
+                Err(AccessRefusal::Unavailable(why))
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Checking one pair now.
 
 use super::facts::{UpstreamFailure, round_one, social_graph_failure};
-use super::{Connections, Freshness, Networks};
+use super::{Freshness, Networks, UseCases};
 use crate::domain::access::Caller;
 use crate::domain::{
     MissingUser, Pair, RegisterError, RegisteredCheck, SocialGraphError, UnreadableFollow, Verdict,
@@ -25,7 +25,7 @@ pub enum CheckError {
     Register(#[from] RegisterError),
 }
 
-impl Connections {
+impl UseCases {
     /// Checks `pair` now against the upstreams, paid by `caller`, and records the verdict
     /// before returning it; `freshness` says whether cached facts may be used.
     ///

@@ -1,9 +1,9 @@
 //! Reading a pair's history from the register.
 
-use super::Connections;
+use super::UseCases;
 use crate::domain::{HistoryPage, HistoryStream, Pair, Register};
 
-impl Connections {
+impl UseCases {
     /// The recorded verdicts for the pair that `page` selects, oldest first, read as they
     /// are consumed; the register's failures come in the stream.
     pub fn history(&self, pair: &Pair, page: HistoryPage) -> HistoryStream {

@@ -13,7 +13,7 @@ mod network;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use access::{Access, Admitted, Reach, Refusal};
+pub use access::{Access, AccessRefusal, Admitted, Reach};
 pub use check::CheckError;
 pub use facts::UpstreamFailure;
 pub use history::history;
@@ -49,7 +49,7 @@ const IN_FLIGHT: usize = 8;
 
 /// The application: the ports it was built with.
 #[derive(Clone)]
-pub struct Connections {
+pub struct UseCases {
     cached: Networks,
     fresh: Networks,
     register: Arc<dyn Register>,
@@ -59,7 +59,7 @@ pub struct Connections {
     deadline: Option<Duration>,
 }
 
-impl Connections {
+impl UseCases {
     pub fn new(
         code_host: Arc<dyn CodeHost>,
         social_graph: Arc<dyn SocialGraph>,

@@ -1,7 +1,7 @@
 //! A team's network: who in it is fully connected to whom.
 
 use super::facts::{UpstreamFailure, round_one, social_graph_failure};
-use super::{Connections, Freshness, Networks};
+use super::{Freshness, Networks, UseCases};
 use crate::domain::access::Caller;
 use crate::domain::{
     Handle, MissingUser, Organisation, Pair, RegisterError, SocialUser, Team, UnreadableFollow,
@@ -53,7 +53,7 @@ pub struct Undecided {
     pub why: UnreadableFollow,
 }
 
-impl Connections {
+impl UseCases {
     /// Who in `team` is fully connected to whom, paid by `caller`, with work that grows with
     /// the team, not with its pairs: each developer's organisations once, the social graph's
     /// lookups in batches, and the follows only among developers who share an organisation

@@ -16,8 +16,8 @@ pub use clock::TestClock;
 pub use handle::{Handle, HandleError, Pair, PairError, SameDeveloper};
 pub use organisation::{Organisation, OrganisationError};
 pub use ports::{
-    CodeHost, CodeHostError, HistoryStream, Interrupted, Register, RegisterError, Relationship,
-    SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
+    CodeHost, CodeHostError, HistoryStream, PartialRelationships, Register, RegisterError,
+    Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
 };
 pub use team::{Team, TeamError};
 

@@ -173,7 +173,7 @@ pub trait SocialGraph: Send + Sync + 'static {
     /// [`relationships_one_by_one`].
     ///
     /// # Errors
-    /// [`Interrupted`] when the graph stopped answering part way: what it had learned by then
+    /// [`PartialRelationships`] when the graph stopped answering part way: what it had learned by then
     /// (so that it is not asked again, and paid for again), and why it stopped.
     async fn relationships(
         &self,
@@ -181,21 +181,21 @@ pub trait SocialGraph: Send + Sync + 'static {
         pairs: &[(usize, usize)],
         known: &[Relationship],
         caller: &Caller,
-    ) -> Result<Vec<Relationship>, Interrupted>;
+    ) -> Result<Vec<Relationship>, PartialRelationships>;
 }
 
 /// [`SocialGraph::relationships`] for a graph that answers pair by pair: each pair not yet
 /// settled asked in turn, stopping at the first failure.
 ///
 /// # Errors
-/// [`Interrupted`] with what was learned before the failure.
+/// [`PartialRelationships`] with what was learned before the failure.
 pub async fn relationships_one_by_one<G: SocialGraph + ?Sized>(
     graph: &G,
     users: &[SocialUser],
     pairs: &[(usize, usize)],
     known: &[Relationship],
     caller: &Caller,
-) -> Result<Vec<Relationship>, Interrupted> {
+) -> Result<Vec<Relationship>, PartialRelationships> {
     let mut known = Relationship::for_each_of(pairs.len(), known);
     for (i, &(a, b)) in pairs.iter().enumerate() {
         if known[i].settled() {
@@ -204,7 +204,7 @@ pub async fn relationships_one_by_one<G: SocialGraph + ?Sized>(
         match graph.relationship(&users[a], &users[b], caller).await {
             Ok(relationship) => known[i] = relationship,
             Err(SocialGraphError::Protected { .. }) => {}
-            Err(error) => return Err(Interrupted { known, error }),
+            Err(error) => return Err(PartialRelationships { known, error }),
         }
     }
     Ok(known)
@@ -213,7 +213,7 @@ pub async fn relationships_one_by_one<G: SocialGraph + ?Sized>(
 /// Relationships asked for in bulk whose answers stopped part way.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{error}")]
-pub struct Interrupted {
+pub struct PartialRelationships {
     /// One entry per pair asked, as far as it is known ([`Relationship::settled`] tells).
     pub known: Vec<Relationship>,
     pub error: SocialGraphError,

@@ -1,21 +1,15 @@
-//! The ports implemented with real technology. Each adapter turns its technology's failures
-//! into the port's errors at the boundary.
+//! The ports implemented with real technology, grouped by technology and role. Each adapter
+//! turns its technology's failures into the port's errors at the boundary.
+//!
+//! - [`upstreams`]: the APIs asked for facts (GitHub, X, Bluesky, the offline demo graph) and
+//!   the one HTTP client they share, with what it spends;
+//! - [`sql`]: the register, the keys and the spend ledger, in SQLite or PostgreSQL;
+//! - [`redis`]: the store several instances share, and the counters kept in it;
+//! - [`cache`]: decorators that remember what the ports above answered;
+//! - [`clock`]: the system's clock.
 
-pub mod bluesky;
 pub mod cache;
 pub mod clock;
-pub mod counters;
-mod database_error;
-pub mod demo;
-pub mod github;
-mod history;
-pub mod keys_sql;
-pub mod postgres;
-pub mod recent_keys;
-mod register_sql;
-mod retention;
-pub mod shared;
-mod spend_sql;
-pub mod sqlite;
-pub mod upstream;
-pub mod x;
+pub mod redis;
+pub mod sql;
+pub mod upstreams;

@@ -1,12 +1,12 @@
 //! The REST API bound and served: the listener, the connection cap the open-file limit
 //! allows, and the stop on a signal with its grace period.
 
-use super::{Shared, StartupError, access, storage, wire};
+use super::{Coordination, StartupError, access, storage, use_cases};
 use crate::application::Access;
 use crate::config::Config;
 use crate::inbound::http;
 use crate::metrics::Metrics;
-use crate::outbound::upstream::Spending;
+use crate::outbound::upstreams::client::Spending;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,11 +35,11 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let metrics = Arc::new(Metrics::new());
         let storage = storage(config).await?;
-        let shared = Shared::new(config)?;
+        let shared = Coordination::new(config)?;
         let spending = shared
             .spending(config, &metrics, Arc::clone(&storage.ledger))
             .await?;
-        let connections = wire(config, &metrics, storage.register, &shared, &spending)?;
+        let use_cases = use_cases(config, &metrics, storage.register, &shared, &spending)?;
         let access = access(config, storage.keys, &shared).await;
         let served = &config.http;
         let listener = tokio::net::TcpListener::bind(served.listen_addr)
@@ -48,7 +48,7 @@ impl Application {
         Ok(Self {
             listener,
             router: http::router(
-                connections,
+                use_cases,
                 metrics,
                 access.clone(),
                 &config.auth.allowed_hosts,

@@ -5,22 +5,22 @@ mod application;
 
 pub use application::{Application, shutdown_signal};
 
-use crate::application::{Access, Connections};
+use crate::application::{Access, UseCases};
 use crate::config::{self, Config};
 use crate::domain::access::{ApiKeys, Counters, SpendLedger};
 use crate::domain::{Clock, Network, Register, SocialGraph};
 use crate::metrics::Metrics;
-use crate::outbound::bluesky::{self, BlueskyAppView};
+use crate::outbound::cache::recent_keys::RecentKeys;
 use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, GraphProfile, RateLimitMemory};
 use crate::outbound::clock::SystemClock;
-use crate::outbound::counters::SharedCounters;
-use crate::outbound::github::{self, GitHubRest};
-use crate::outbound::postgres::PostgresRegister;
-use crate::outbound::recent_keys::RecentKeys;
-use crate::outbound::shared::SharedStore;
-use crate::outbound::upstream::Spending;
-use crate::outbound::x::{self, XApi};
-use crate::outbound::{demo::DemoGraph, sqlite::SqliteRegister};
+use crate::outbound::redis::counters::SharedCounters;
+use crate::outbound::redis::store::RedisStore;
+use crate::outbound::sql::postgres::PostgresRegister;
+use crate::outbound::upstreams::bluesky::{self, BlueskyAppView};
+use crate::outbound::upstreams::client::Spending;
+use crate::outbound::upstreams::github::{self, GitHubRest};
+use crate::outbound::upstreams::x::{self, XApi};
+use crate::outbound::{sql::sqlite::SqliteRegister, upstreams::demo::DemoGraph};
 use std::sync::Arc;
 
 /// Why the application could not start: one line for the operator.
@@ -38,12 +38,12 @@ pub struct StartupError(pub String);
 pub async fn connections(
     config: &Config,
     metrics: &Arc<Metrics>,
-) -> Result<(Connections, Spending), StartupError> {
+) -> Result<(UseCases, Spending), StartupError> {
     let storage = storage(config).await?;
-    let shared = Shared::new(config)?;
+    let shared = Coordination::new(config)?;
     let spending = shared.spending(config, metrics, storage.ledger).await?;
-    let connections = wire(config, metrics, storage.register, &shared, &spending)?;
-    Ok((connections, spending))
+    let use_cases = use_cases(config, metrics, storage.register, &shared, &spending)?;
+    Ok((use_cases, spending))
 }
 
 /// The clock every rule that depends on the time reads: the system's.
@@ -53,19 +53,19 @@ pub fn clock() -> Arc<dyn Clock> {
 
 /// What instances share: Redis when configured, and the counters kept in it (in process
 /// otherwise); and the clock they read, the system's.
-struct Shared {
-    store: Option<SharedStore>,
+struct Coordination {
+    store: Option<RedisStore>,
     counters: Arc<dyn Counters>,
     clock: Arc<dyn Clock>,
 }
 
-impl Shared {
+impl Coordination {
     fn new(config: &Config) -> Result<Self, StartupError> {
         let redis = &config.redis;
         let store = redis
             .url
             .as_ref()
-            .map(|url| SharedStore::new(url.expose(), &redis.prefix).map_err(StartupError))
+            .map(|url| RedisStore::new(url.expose(), &redis.prefix).map_err(StartupError))
             .transpose()?;
         let clock = clock();
         Ok(Self {
@@ -96,29 +96,29 @@ impl Shared {
 }
 
 /// The use cases on `register` and the upstreams the configuration names.
-fn wire(
+fn use_cases(
     config: &Config,
     metrics: &Arc<Metrics>,
     register: Arc<dyn Register>,
-    shared: &Shared,
+    shared: &Coordination,
     spending: &Spending,
-) -> Result<Connections, StartupError> {
-    let connections = match &config.upstreams.demo {
+) -> Result<UseCases, StartupError> {
+    let use_cases = match &config.upstreams.demo {
         Some(file) => {
             let graph = Arc::new(demo_graph(file.as_deref())?);
             // Nothing to wait for: all in memory.
-            Connections::new(graph.clone(), graph, register, Arc::clone(&shared.clock))
+            UseCases::new(graph.clone(), graph, register, Arc::clone(&shared.clock))
                 .with_calls_in_flight(64)
         }
         None => real_connections(config, metrics, register, shared, spending)?,
     };
-    Ok(connections.with_deadline(config.http.request_timeout))
+    Ok(use_cases.with_deadline(config.http.request_timeout))
 }
 
 /// The gate the configuration asks for: open, keys from `keys` (with rates counted in Redis
 /// when configured), or keys for requests through a proxy only. Said in one line of the
 /// log, with why, and with what an operator must do when no key can pass.
-async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Shared) -> Access {
+async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Coordination) -> Access {
     let (rule, why) = config.keys();
     if rule == config::Keys::Off {
         let address = config.http.listen_addr;
@@ -180,9 +180,9 @@ fn real_connections(
     config: &Config,
     metrics: &Arc<Metrics>,
     register: Arc<dyn Register>,
-    shared: &Shared,
+    shared: &Coordination,
     spending: &Spending,
-) -> Result<Connections, StartupError> {
+) -> Result<UseCases, StartupError> {
     let upstreams = &config.upstreams;
     let github = Arc::new(
         GitHubRest::new(
@@ -217,7 +217,7 @@ fn real_connections(
         Arc::clone(metrics),
         Arc::clone(clock),
     );
-    Ok(Connections::new(
+    Ok(UseCases::new(
         Arc::new(code_host.clone()),
         Arc::new(social.clone()),
         register,

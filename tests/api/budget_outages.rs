@@ -3,7 +3,7 @@
 
 use crate::fake::{Graph, Service};
 use crate::keys::{Stage, get};
-use crate::redis_server::{RedisPrefix, redis_url};
+use crate::support::{RedisPrefix, redis_url};
 use chrono::{Timelike, Utc};
 use reqwest::StatusCode;
 

@@ -3,7 +3,7 @@
 
 use crate::fake::Graph;
 use crate::keys::{Stage, errors, get, header};
-use crate::redis_server::{RedisPrefix, redis_url};
+use crate::support::{RedisPrefix, redis_url};
 use reqwest::StatusCode;
 
 /// Alice and Bob follow each other, but Bob's follow of Alice is only found at the end of a

@@ -291,7 +291,7 @@ async fn sigterm_lets_the_requests_in_flight_finish_and_exits_cleanly() {
 
 #[tokio::test]
 async fn healthcheck_exits_0_against_a_live_server_and_1_otherwise() {
-    let app = crate::helpers::spawn_app(Graph::new()).await;
+    let app = crate::support::spawn_app(Graph::new()).await;
     let live = app.address.trim_start_matches("http://").to_owned();
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

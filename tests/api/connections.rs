@@ -3,7 +3,7 @@
 //! never cut. Timings are generous: these say what happens, benchmarks say how fast.
 
 use crate::fake::Graph;
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::support::{TestApp, spawn_app_with};
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

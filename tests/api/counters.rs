@@ -1,16 +1,16 @@
 //! The shared counters on a real Redis: two instances count as one, atomically.
 
-use crate::redis_server::{RedisPrefix, redis_url};
+use crate::support::{RedisPrefix, redis_url};
 use chrono::Utc;
-use connected::domain::access::{Counters, Holder, Window};
+use connected::domain::access::{CountedIn, Counters, Window};
 use connected::outbound::clock::SystemClock;
-use connected::outbound::counters::SharedCounters;
-use connected::outbound::shared::SharedStore;
+use connected::outbound::redis::counters::SharedCounters;
+use connected::outbound::redis::store::RedisStore;
 use std::sync::Arc;
 use std::time::Duration;
 
 fn counters(prefix: &RedisPrefix) -> SharedCounters {
-    let store = SharedStore::new(&redis_url(), &prefix.0).unwrap();
+    let store = RedisStore::new(&redis_url(), &prefix.0).unwrap();
     SharedCounters::new(Some(store), Arc::new(SystemClock))
 }
 
@@ -43,7 +43,7 @@ async fn two_instances_share_one_rate_and_one_budget_through_redis() {
     });
     let taken: u64 = futures::future::join_all(takes).await.iter().sum();
     assert_eq!(taken, 1500, "never more than the budget");
-    b.give_back("x", 200, window, Holder::Shared).await;
+    b.give_back("x", 200, window, CountedIn::Shared).await;
     assert_eq!(a.take("x", 0, 1500, window, 0).await.spent, 1300);
     assert_eq!(a.take("x", 1000, 1500, window, 0).await.units, 200);
     assert!(!prefix.keys().await.is_empty());
@@ -64,14 +64,14 @@ async fn a_redis_emptied_is_raised_to_what_the_database_keeps_and_never_lowered(
     // A lower figure does not lower the count.
     assert_eq!(counters.take("g", 10, 20, window, 3).await.units, 4);
     assert_eq!(
-        counters.give_back("g", 4, window, Holder::Shared).await,
+        counters.give_back("g", 4, window, CountedIn::Shared).await,
         Some(16)
     );
 }
 
 #[tokio::test]
 async fn without_redis_each_instance_counts_alone() {
-    let down = SharedStore::new("redis://127.0.0.1:1", "connected-test:").unwrap();
+    let down = RedisStore::new("redis://127.0.0.1:1", "connected-test:").unwrap();
     let a = SharedCounters::new(Some(down), Arc::new(SystemClock));
     let period = Duration::from_secs(60);
     assert!(a.admit("k", 1, period).await.admitted);

@@ -2,8 +2,8 @@
 //! records, and nothing at all through a name of its own pointed at an open service.
 
 use crate::fake::Graph;
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::keys::{Stage, errors, get};
+use crate::support::{TestApp, spawn_app, spawn_app_with};
 use connected::config::AuthMode;
 use reqwest::StatusCode;
 use serde_json::json;

@@ -76,7 +76,7 @@ fn a_closed_port_says_the_connection_was_refused_and_where_without_the_password(
 #[tokio::test]
 async fn history_reads_a_sqlite_file_it_cannot_write() {
     use connected::domain::{Handle, Network, Pair, Register as _, Verdict};
-    use connected::outbound::sqlite::SqliteRegister;
+    use connected::outbound::sql::sqlite::SqliteRegister;
     let dir = tempfile::tempdir().unwrap();
     // A register left whole, as a copy of it would be: one file, no log beside it.
     let url = format!("sqlite://{}", dir.path().join("connected.db").display());

@@ -1,7 +1,7 @@
 //! The OpenAPI document, its viewers and the operational endpoints.
 
 use crate::fake::Graph;
-use crate::helpers::spawn_app;
+use crate::support::spawn_app;
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -111,7 +111,7 @@ async fn unknown_routes_and_methods_get_json_errors() {
 }
 
 /// The lines of one metric in `/metrics`: one per series.
-async fn series(app: &crate::helpers::TestApp, metric: &str) -> Vec<String> {
+async fn series(app: &crate::support::TestApp, metric: &str) -> Vec<String> {
     let text = app
         .client
         .get(format!("{}/metrics", app.address))

@@ -2,7 +2,7 @@
 //! of rate limits, fresh reads on request, and the cache shared through Redis.
 
 use crate::fake::{Endpoint, Failure, Graph};
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::support::{TestApp, spawn_app, spawn_app_with};
 use connected::secret::Secret;
 use serde_json::json;
 use std::time::Duration;
@@ -234,7 +234,7 @@ async fn metrics_count_requests_upstream_calls_cache_lookups_and_users_read() {
 
 // ---------------------------------------------------------------- shared through Redis
 
-use crate::redis_server::{RedisPrefix, redis_url};
+use crate::support::{RedisPrefix, redis_url};
 
 async fn instance(graph: Graph, prefix: &str) -> TestApp {
     let prefix = prefix.to_owned();

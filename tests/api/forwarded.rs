@@ -3,8 +3,8 @@
 //! the same host) carries a header saying so, and needs a key like any other.
 
 use crate::fake::Graph;
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::keys::{Stage, errors, get, header};
+use crate::support::{TestApp, spawn_app, spawn_app_with};
 use connected::config::AuthMode;
 use reqwest::StatusCode;
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! The choice of social graph: X, GitHub's own follow graph, or Bluesky.
 
 use crate::fake::Graph;
-use crate::helpers::spawn_app_with;
+use crate::support::spawn_app_with;
 use connected::domain::Network;
 use connected::domain::access::Caller;
 use serde_json::json;
@@ -95,7 +95,7 @@ async fn unknown_bluesky_actors_are_not_valid_users_in_bluesky() {
 #[tokio::test]
 async fn both_shapes_of_an_unknown_actor_answer_are_understood() {
     use connected::domain::{Relationship, SocialGraph, SocialUser};
-    use connected::outbound::bluesky::BlueskyAppView;
+    use connected::outbound::upstreams::bluesky::BlueskyAppView;
     let bluesky = crate::fake::bluesky(pair()).await;
     let appview = BlueskyAppView::new(
         bluesky.url.parse().unwrap(),

@@ -3,7 +3,7 @@
 //! cannot be read (502), and nothing of it is recorded.
 
 use crate::fake::{Endpoint, Failure, Graph, HostileOrgs};
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::{TestApp, spawn_app};
 use serde_json::json;
 
 fn pair() -> Graph {

@@ -2,7 +2,7 @@
 //! answered is lost, nothing is recorded twice, nothing failed is recorded.
 
 use crate::fake::{self, Endpoint, Failure, Graph, Service, ServiceCommand, X_TOKEN};
-use crate::postgres::TestDatabase;
+use crate::support::TestDatabase;
 use futures::StreamExt;
 use sqlx::Connection;
 use std::collections::HashMap;

@@ -2,8 +2,8 @@
 //! server, refused before any work.
 
 use crate::fake::{self, Fake, Graph, Service, ServiceCommand, X_TOKEN};
-use crate::postgres::TestDatabase;
-use crate::redis_server::{RedisPrefix, redis_url};
+use crate::support::TestDatabase;
+use crate::support::{RedisPrefix, redis_url};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! One story, the same assertions, against both key stores.
 
-use crate::postgres::TestDatabase;
+use crate::support::TestDatabase;
 use chrono::{DateTime, Utc};
 use connected::config::Config;
 use connected::domain::access::{

@@ -2,7 +2,7 @@
 //! every answer is complete, and the server's memory does not grow with the history.
 
 use crate::fake::{Service, ServiceCommand};
-use crate::postgres::TestDatabase;
+use crate::support::TestDatabase;
 
 const BIN: &str = env!("CARGO_BIN_EXE_connected");
 

@@ -1,7 +1,7 @@
 //! A team's network in one request.
 
 use crate::fake::{Endpoint, Failure, Graph};
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::{spawn_app, spawn_app_with};
 use serde_json::json;
 
 /// alice, bob and carol all follow each other in acme; dave follows alice both ways but
@@ -208,7 +208,7 @@ async fn a_rate_limited_network_resumes_where_it_stopped_without_reading_lists_a
     );
     let answer = app.network(&refs).await;
     assert_eq!(answer.status, 503, "{}", answer.body);
-    let lists = |app: &crate::helpers::TestApp| -> Vec<String> {
+    let lists = |app: &crate::support::TestApp| -> Vec<String> {
         app.x
             .calls()
             .into_iter()

@@ -2,7 +2,7 @@
 //! exactly that; the documentation's own files and unknown paths under it.
 
 use crate::fake::Graph;
-use crate::helpers::spawn_app;
+use crate::support::spawn_app;
 use connected::domain::Handle;
 use serde_json::{Value, json};
 

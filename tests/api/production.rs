@@ -1,9 +1,9 @@
 //! The PostgreSQL register behind the running app: readiness, outages, paging.
 
 use crate::fake::Graph;
-use crate::helpers::spawn_app_with;
-use crate::postgres::TestDatabase;
 use crate::proxy::Proxy;
+use crate::support::TestDatabase;
+use crate::support::spawn_app_with;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,5 @@
 use crate::fake::{Endpoint, Failure, Graph};
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::support::{TestApp, spawn_app, spawn_app_with};
 use serde_json::json;
 use std::time::{Duration, Instant};
 

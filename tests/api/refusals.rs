@@ -1,8 +1,8 @@
 //! What the service refuses before anything is asked or stored, and what it never prints.
 
 use crate::fake::Graph;
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
-use crate::postgres::TestDatabase;
+use crate::support::TestDatabase;
+use crate::support::{TestApp, spawn_app, spawn_app_with};
 use serde_json::json;
 use std::process::Command;
 

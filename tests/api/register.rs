@@ -1,5 +1,5 @@
 use crate::fake::Graph;
-use crate::helpers::spawn_app;
+use crate::support::spawn_app;
 use serde_json::json;
 
 #[tokio::test]
@@ -100,13 +100,13 @@ async fn pairs_do_not_leak_into_each_other() {
 #[tokio::test]
 async fn an_answer_recorded_by_another_process_on_the_same_file_is_served_at_once() {
     use connected::domain::{Handle, Network, Pair, Register, Verdict};
-    use connected::outbound::sqlite::SqliteRegister;
+    use connected::outbound::sql::sqlite::SqliteRegister;
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("shared.db").display());
     let graph = Graph::new()
         .dev("alice", &["acme"], &["bob"])
         .dev("bob", &["acme"], &["alice"]);
-    let app = crate::helpers::spawn_app_with(graph, {
+    let app = crate::support::spawn_app_with(graph, {
         let url = url.clone();
         move |c| c.database.url = url.into()
     })

@@ -1,6 +1,6 @@
 //! One story, the same assertions, against every register backend.
 
-use crate::postgres::TestDatabase;
+use crate::support::TestDatabase;
 use chrono::{DateTime, Utc};
 use connected::config::Config;
 use connected::domain::{Handle, HistoryPage, Network, Pair, Register, RegisteredCheck, Verdict};

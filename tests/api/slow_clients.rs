@@ -4,8 +4,8 @@
 //! when its connection goes. Timings are generous: these say what happens.
 
 use crate::fake::Graph;
-use crate::helpers::{TestApp, spawn_app_with};
 use crate::long_history::{ENTRIES, ONE_AT_A_TIME, fill};
+use crate::support::{TestApp, spawn_app_with};
 use axum::body::Bytes;
 use axum::http::Request;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! every adapter, protected X accounts, and a register that is slow while an answer waits.
 
 use crate::fake::{Endpoint, Failure, Graph};
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::support::{TestApp, spawn_app, spawn_app_with};
 use connected::domain::Network;
 use serde_json::json;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 use super::*;
 use crate::domain::TestClock;
 use crate::domain::access::{
-    ApiKey, Holder, IssuedKey, KeyLimits, KeyName, KeyReport, Period, Scopes, StoredKey, Taken,
+    ApiKey, CountedIn, IssuedKey, KeyLimits, KeyName, KeyReport, Period, Scopes, StoredKey, Taken,
     Window,
 };
 use async_trait::async_trait;
@@ -91,7 +91,7 @@ impl Counters for CountedRates {
         unreachable!("the gate spends no budget")
     }
 
-    async fn give_back(&self, _: &str, _: u64, _: Window, _: Holder) -> Option<u64> {
+    async fn give_back(&self, _: &str, _: u64, _: Window, _: CountedIn) -> Option<u64> {
         unreachable!("the gate spends no budget")
     }
 }
@@ -129,7 +129,7 @@ fn gate(keys: MemoryKeys) -> (Access, Arc<MemoryKeys>, Arc<CountedRates>, Arc<Te
 
 const CHECK: &[Scope] = &[Scope::Check];
 
-async fn refusal(access: &Access, bearer: Option<&str>) -> Refusal {
+async fn refusal(access: &Access, bearer: Option<&str>) -> AccessRefusal {
     access
         .admit(bearer, CHECK, Reach::Direct)
         .await
@@ -143,21 +143,30 @@ async fn a_key_is_recognised_before_anything_else_is_asked_of_it() {
     let (_, revoked) = issue(&keys, Scopes::default(), true);
     let (unknown, _) = issue(&MemoryKeys::default(), Scopes::of(CHECK), false);
     let (access, _, rates, _) = gate(keys);
-    assert_eq!(refusal(&access, None).await, Refusal::NoKey);
-    assert_eq!(refusal(&access, Some("hunter2")).await, Refusal::InvalidKey);
+    assert_eq!(refusal(&access, None).await, AccessRefusal::NoKey);
+    assert_eq!(
+        refusal(&access, Some("hunter2")).await,
+        AccessRefusal::InvalidKey
+    );
     let id = |key: &str| key.split('_').nth(1).unwrap().to_owned();
     let someone_elses = secret.replace(&id(&secret), unknown.as_str());
     assert_eq!(
         refusal(&access, Some(&someone_elses)).await,
-        Refusal::InvalidKey
+        AccessRefusal::InvalidKey
     );
     let forged = revoked.replace(&id(&revoked), &id(&secret));
-    assert_eq!(refusal(&access, Some(&forged)).await, Refusal::InvalidKey);
+    assert_eq!(
+        refusal(&access, Some(&forged)).await,
+        AccessRefusal::InvalidKey
+    );
     // Its rate spent and its scope missing: still refused as revoked, and not counted.
     let revoked_id = id(&revoked);
     let rate = format!("key:{revoked_id}");
     rates.0.lock().unwrap().insert(rate.clone(), 1);
-    assert_eq!(refusal(&access, Some(&revoked)).await, Refusal::Revoked);
+    assert_eq!(
+        refusal(&access, Some(&revoked)).await,
+        AccessRefusal::Revoked
+    );
     assert_eq!(rates.counted(&rate), 1);
 }
 
@@ -171,9 +180,9 @@ async fn a_key_store_that_cannot_be_read_refuses_every_key_but_not_the_keyless()
     let (access, _, _, _) = gate(keys);
     assert_eq!(
         refusal(&access, Some(&secret)).await,
-        Refusal::Unavailable("connection refused".into())
+        AccessRefusal::Unavailable("connection refused".into())
     );
-    assert_eq!(refusal(&access, None).await, Refusal::NoKey);
+    assert_eq!(refusal(&access, None).await, AccessRefusal::NoKey);
 }
 
 #[tokio::test]
@@ -182,7 +191,7 @@ async fn a_spent_rate_is_said_before_a_missing_scope_and_a_missing_scope_still_c
     let (id, reader) = issue(&keys, Scopes::of(&[Scope::History]), false);
     let (access, _, rates, _) = gate(keys);
     let name = format!("key:{id}");
-    let Refusal::MissingScope {
+    let AccessRefusal::MissingScope {
         scope, admission, ..
     } = refusal(&access, Some(&reader)).await
     else {
@@ -190,7 +199,7 @@ async fn a_spent_rate_is_said_before_a_missing_scope_and_a_missing_scope_still_c
     };
     assert_eq!((scope, admission.remaining), (Scope::Check, 0));
     assert_eq!(rates.counted(&name), 1, "counted against its rate");
-    let Refusal::RateLimited { key, .. } = refusal(&access, Some(&reader)).await else {
+    let AccessRefusal::RateLimited { key, .. } = refusal(&access, Some(&reader)).await else {
         panic!("not a rate limit");
     };
     assert_eq!(key, id);
@@ -220,7 +229,7 @@ async fn only_requests_through_a_proxy_need_a_key_when_direct_clients_are_truste
     );
     assert_eq!(
         access.admit(None, CHECK, Reach::Proxied).await.unwrap_err(),
-        Refusal::NoKey
+        AccessRefusal::NoKey
     );
     let open = Access::open();
     assert!(

@@ -10,7 +10,7 @@ pub use code_host::MemoryCodeHost;
 pub use register::{MemoryRegister, Recorded};
 pub use social_graph::{Asked, ScriptedGraph, Trigger};
 
-use super::Connections;
+use super::UseCases;
 use crate::domain::{Handle, Pair, TestClock};
 use std::sync::Arc;
 
@@ -27,8 +27,8 @@ pub fn connections(
     code_host: &Arc<MemoryCodeHost>,
     graph: &Arc<ScriptedGraph>,
     register: &Arc<MemoryRegister>,
-) -> Connections {
-    Connections::new(
+) -> UseCases {
+    UseCases::new(
         code_host.clone(),
         graph.clone(),
         register.clone(),

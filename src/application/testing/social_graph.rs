@@ -2,7 +2,7 @@
 
 use crate::domain::access::Caller;
 use crate::domain::{
-    Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
+    Handle, Network, PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser,
     relationships_one_by_one,
 };
 use async_trait::async_trait;
@@ -243,7 +243,7 @@ impl SocialGraph for ScriptedGraph {
         pairs: &[(usize, usize)],
         known: &[Relationship],
         caller: &Caller,
-    ) -> Result<Vec<Relationship>, Interrupted> {
+    ) -> Result<Vec<Relationship>, PartialRelationships> {
         if self.pair_by_pair {
             return relationships_one_by_one(self, users, pairs, known, caller).await;
         }
@@ -252,7 +252,7 @@ impl SocialGraph for ScriptedGraph {
             |&(a, b): &(usize, usize)| (users[a].username.clone(), users[b].username.clone());
         let asked = Asked::Relationships(pairs.iter().map(named).collect());
         if let Err(error) = self.call(asked, &Trigger::Follows, caller).await {
-            return Err(Interrupted { known, error });
+            return Err(PartialRelationships { known, error });
         }
         for (relationship, &(a, b)) in known.iter_mut().zip(pairs) {
             *relationship = self.complete(&users[a], &users[b], *relationship);

@@ -22,12 +22,12 @@ pub struct Taken {
     /// What the budget has spent in its window, these units included.
     pub spent: u64,
     /// Where they were counted: what is given back goes back there, and only there.
-    pub held: Holder,
+    pub held: CountedIn,
 }
 
 /// Where counted units are held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Holder {
+pub enum CountedIn {
     /// The store every instance shares.
     Shared,
     /// This instance alone (no shared store, or it did not answer).
@@ -104,7 +104,13 @@ pub trait Counters: Send + Sync + 'static {
     /// Gives back units taken in `window` but not spent, to where they were taken; when
     /// that store cannot take them back, they stay spent (a budget errs on the side of
     /// spending less). What the budget has spent after, when the store said.
-    async fn give_back(&self, name: &str, units: u64, window: Window, held: Holder) -> Option<u64>;
+    async fn give_back(
+        &self,
+        name: &str,
+        units: u64,
+        window: Window,
+        held: CountedIn,
+    ) -> Option<u64>;
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ mod scopes;
 
 pub use budgets::{Budget, Overspend, Payer};
 pub use caller::Caller;
-pub use counters::{Admission, Counters, Holder, Taken, Window};
+pub use counters::{Admission, CountedIn, Counters, Taken, Window};
 pub use keys::{
     ApiKey, IssuedKey, KEY_PREFIX, KeyHash, KeyId, KeyName, PresentedKey, StoredKey, Usage,
 };

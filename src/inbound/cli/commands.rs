@@ -1,7 +1,7 @@
 //! What each command does, and how its answers and errors are printed.
 
 use super::out;
-use crate::application::{self, CheckError, Connections, Freshness, NetworkError, TeamNetwork};
+use crate::application::{self, CheckError, Freshness, NetworkError, TeamNetwork, UseCases};
 use crate::config::Config;
 use crate::domain::access::Caller;
 use crate::domain::{HistoryPage, Pair, PairError, Register, Team, TeamError};
@@ -94,19 +94,14 @@ fn print_error(error: &impl Exit, json: bool) -> ExitCode {
     code
 }
 
-pub(super) async fn check(
-    connections: &Connections,
-    dev1: &str,
-    dev2: &str,
-    json: bool,
-) -> ExitCode {
+pub(super) async fn check(use_cases: &UseCases, dev1: &str, dev2: &str, json: bool) -> ExitCode {
     let pair = match Pair::parse(dev1, dev2) {
         Ok(pair) => pair,
         Err(e) => return print_error(&e, json),
     };
     // The operator asks: no key's budget, the service's still.
     let caller = Caller::anonymous();
-    let check = match connections.check(&pair, Freshness::Cached, &caller).await {
+    let check = match use_cases.check(&pair, Freshness::Cached, &caller).await {
         Ok(check) => check,
         Err(e) => return print_error(&e, json),
     };
@@ -215,7 +210,7 @@ pub(super) async fn healthcheck(mut address: SocketAddr, timeout: std::time::Dur
 }
 
 pub(super) async fn network(
-    connections: &Connections,
+    use_cases: &UseCases,
     developers: &[String],
     json: bool,
     dot: bool,
@@ -226,7 +221,7 @@ pub(super) async fn network(
     };
     // The operator asks: no key's budget, the service's still.
     let caller = Caller::anonymous();
-    let network = match connections.network(&team, Freshness::Cached, &caller).await {
+    let network = match use_cases.network(&team, Freshness::Cached, &caller).await {
         Ok(network) => network,
         Err(e) => return print_error(&e, json),
     };

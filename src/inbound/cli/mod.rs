@@ -7,11 +7,11 @@ mod keys;
 mod out;
 mod settings;
 
-use crate::application::Connections;
+use crate::application::UseCases;
 use crate::config::{self, Config};
 use crate::domain::Team;
 use crate::inbound::http::ApiDoc;
-use crate::outbound::upstream::Spending;
+use crate::outbound::upstreams::client::Spending;
 use crate::startup;
 use clap::{Parser, Subcommand};
 use commands::{check, healthcheck, history, network, serve};
@@ -61,7 +61,7 @@ enum Command {
         /// Print the answer as JSON, as the REST API does.
         #[arg(long, conflicts_with = "dot")]
         json: bool,
-        /// Print a Graphviz graph: developers as nodes, connections as edges labelled with
+        /// Print a Graphviz graph: developers as nodes, use_cases as edges labelled with
         /// their shared organisations.
         #[arg(long)]
         dot: bool,
@@ -165,16 +165,16 @@ async fn run(cli: Cli) -> ExitCode {
             json,
             dot,
         } => match connect(&config).await {
-            Some((connections, spending)) => {
-                let code = network(&connections, &developers, json, dot).await;
+            Some((use_cases, spending)) => {
+                let code = network(&use_cases, &developers, json, dot).await;
                 spending.write_spent().await;
                 code
             }
             None => ExitCode::from(3),
         },
         Command::Check { dev1, dev2, json } => match connect(&config).await {
-            Some((connections, spending)) => {
-                let code = check(&connections, &dev1, &dev2, json).await;
+            Some((use_cases, spending)) => {
+                let code = check(&use_cases, &dev1, &dev2, json).await;
                 spending.write_spent().await;
                 code
             }
@@ -218,9 +218,9 @@ async fn storage(config: &Config) -> Option<startup::Storage> {
     }
 }
 
-async fn connect(config: &Config) -> Option<(Connections, Spending)> {
+async fn connect(config: &Config) -> Option<(UseCases, Spending)> {
     match startup::connections(config, &Arc::default()).await {
-        Ok(connections) => Some(connections),
+        Ok(use_cases) => Some(use_cases),
         Err(e) => {
             eprintln!("error: {e}");
             None

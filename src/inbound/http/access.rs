@@ -8,7 +8,7 @@ use super::extract::freshness;
 use super::refusal_log::Refused;
 use super::request_log::Spent;
 use super::wire::ErrorsBody;
-use crate::application::{Access, Freshness, Reach, Refusal};
+use crate::application::{Access, AccessRefusal, Freshness, Reach};
 use crate::domain::access::{Admission, Caller, Rate, Scope};
 use crate::inbound::wording::retry_after_secs;
 use axum::extract::{Request, State};
@@ -24,7 +24,7 @@ static RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy"
 /// The answers of the gate, as the OpenAPI document lists them on every guarded route (a
 /// description of answers: they are made by [`guard`]).
 #[derive(utoipa::IntoResponses)]
-pub enum Refusals {
+pub enum AccessRefusals {
     #[response(status = 401, description = "No API key, or not a valid one (unknown or revoked), while keys are required",
                headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"connected\"`, with `error=\"invalid_token\"` for a key that is not valid")),
                example = json!({"errors": ["an API key is required: send Authorization: Bearer <key>"]}))]
@@ -72,7 +72,7 @@ pub(super) async fn guard(
         .as_ref()
         .map_or_else(Caller::anonymous, |a| a.caller.clone());
     // Counted however the request ends: answered, timed out, or dropped by its client.
-    let _counted = Counted {
+    let _counted = BillOnDrop {
         access: guard.access.clone(),
         caller: caller.clone(),
     };
@@ -92,12 +92,12 @@ pub(super) async fn guard(
 }
 
 /// Notes what a request spent when it ends.
-struct Counted {
+struct BillOnDrop {
     access: Access,
     caller: Caller,
 }
 
-impl Drop for Counted {
+impl Drop for BillOnDrop {
     fn drop(&mut self) {
         self.access.spent(&self.caller);
     }
@@ -180,36 +180,36 @@ fn rate_values(rate: Rate, admission: Admission) -> (HeaderValue, HeaderValue) {
 
 /// The answer to a refused request, marked for the log's summary of refusals with why and,
 /// when the key was recognised, whose.
-fn refused(refusal: Refusal) -> Response {
+fn refused(refusal: AccessRefusal) -> Response {
     let (reason, key) = match &refusal {
-        Refusal::NoKey => ("no key", None),
-        Refusal::InvalidKey => ("invalid key", None),
-        Refusal::Revoked => ("revoked key", None),
-        Refusal::MissingScope { key, .. } => ("missing scope", Some(key.to_string())),
-        Refusal::RateLimited { key, .. } => ("key rate used up", Some(key.to_string())),
-        Refusal::Unavailable(_) => ("key store unavailable", None),
+        AccessRefusal::NoKey => ("no key", None),
+        AccessRefusal::InvalidKey => ("invalid key", None),
+        AccessRefusal::Revoked => ("revoked key", None),
+        AccessRefusal::MissingScope { key, .. } => ("missing scope", Some(key.to_string())),
+        AccessRefusal::RateLimited { key, .. } => ("key rate used up", Some(key.to_string())),
+        AccessRefusal::Unavailable(_) => ("key store unavailable", None),
     };
     Refused { reason, key }.on(answer(refusal))
 }
 
-fn answer(refusal: Refusal) -> Response {
+fn answer(refusal: AccessRefusal) -> Response {
     match refusal {
-        Refusal::NoKey => challenged(
+        AccessRefusal::NoKey => challenged(
             StatusCode::UNAUTHORIZED,
             &format!("Bearer realm=\"{REALM}\""),
             "an API key is required: send Authorization: Bearer <key>".to_owned(),
         ),
-        Refusal::InvalidKey => challenged(
+        AccessRefusal::InvalidKey => challenged(
             StatusCode::UNAUTHORIZED,
             &format!("Bearer realm=\"{REALM}\", error=\"invalid_token\""),
             "the API key is not valid".to_owned(),
         ),
-        Refusal::Revoked => challenged(
+        AccessRefusal::Revoked => challenged(
             StatusCode::UNAUTHORIZED,
             &format!("Bearer realm=\"{REALM}\", error=\"invalid_token\""),
             "the API key was revoked".to_owned(),
         ),
-        Refusal::MissingScope {
+        AccessRefusal::MissingScope {
             scope,
             rate,
             admission,
@@ -225,7 +225,7 @@ fn answer(refusal: Refusal) -> Response {
             insert_rate_fields(response.headers_mut(), rate, admission);
             response
         }
-        Refusal::RateLimited {
+        AccessRefusal::RateLimited {
             rate, admission, ..
         } => {
             let wait = retry_after_secs(admission.reset);
@@ -238,7 +238,7 @@ fn answer(refusal: Refusal) -> Response {
             insert_rate_fields(response.headers_mut(), rate, admission);
             response
         }
-        Refusal::Unavailable(_) => ApiError::new(
+        AccessRefusal::Unavailable(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "the API keys cannot be read; try again later",
         )

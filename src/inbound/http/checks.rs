@@ -1,10 +1,10 @@
 //! The checks: one pair now, or a whole team's network.
 
-use super::access::Refusals;
+use super::access::AccessRefusals;
 use super::extract::{PairPath, TeamBody};
 use super::sites::Misdirected;
 use super::{ApiError, ErrorsBody, NetworkBody, TeamRequest, VerdictBody};
-use crate::application::{Connections, Freshness};
+use crate::application::{Freshness, UseCases};
 use crate::domain::access::Caller;
 use axum::Json;
 use axum::extract::State;
@@ -42,18 +42,18 @@ use axum::response::{IntoResponse, Response};
          example = json!({"errors": ["twitter rate limit exceeded; retry after 120 s"]})),
         (status = 504, description = "The upstreams together took longer than REQUEST_TIMEOUT", body = ErrorsBody,
          example = json!({"errors": ["the upstreams did not answer within 1m; try again later"]})),
-        Refusals,
+        AccessRefusals,
         Misdirected,
     ),
     security((), ("bearer" = []))
 )]
 pub(super) async fn realtime(
-    State(connections): State<Connections>,
+    State(use_cases): State<UseCases>,
     caller: Caller,
     freshness: Freshness,
     PairPath(pair): PairPath,
 ) -> Result<Response, ApiError> {
-    let check = connections.check(&pair, freshness, &caller).await?;
+    let check = use_cases.check(&pair, freshness, &caller).await?;
     let status = if check.verdict.is_connected() {
         StatusCode::OK
     } else {
@@ -82,25 +82,25 @@ pub(super) async fn realtime(
         (status = 504, description = "The upstreams together took longer than REQUEST_TIMEOUT", body = ErrorsBody),
         (status = 503, description = "An upstream is rate-limited or the service's spend budget is spent (with `Retry-After`), the API keys cannot be read, or the register is unavailable; nothing recorded", body = ErrorsBody,
          headers(("Retry-After" = u64, description = "Seconds until the upstream's rate limit resets"))),
-        Refusals,
+        AccessRefusals,
         Misdirected,
     ),
     security((), ("bearer" = []))
 )]
 pub(super) async fn network(
-    State(connections): State<Connections>,
+    State(use_cases): State<UseCases>,
     caller: Caller,
     freshness: Freshness,
     TeamBody(team): TeamBody,
 ) -> Result<Response, ApiError> {
-    let network = connections.network(&team, freshness, &caller).await?;
+    let network = use_cases.network(&team, freshness, &caller).await?;
     Ok(Json(NetworkBody::from(&network)).into_response())
 }
 
 #[cfg(test)]
 mod tests {
     use crate::inbound::http::testing::{app, get};
-    use crate::outbound::sqlite::SqliteRegister;
+    use crate::outbound::sql::sqlite::SqliteRegister;
     use axum::http::StatusCode;
     use serde_json::json;
     use std::sync::Arc;

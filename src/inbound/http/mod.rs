@@ -19,7 +19,7 @@ mod sites;
 mod testing;
 mod wire;
 
-pub use access::Refusals;
+pub use access::AccessRefusals;
 pub use errors::ApiError;
 pub use sites::Misdirected;
 pub use wire::{
@@ -27,7 +27,7 @@ pub use wire::{
     VerdictBody,
 };
 
-use crate::application::{Access, Connections};
+use crate::application::{Access, UseCases};
 use crate::domain::access::Scope;
 use crate::metrics::Metrics;
 use access::Guard;
@@ -85,13 +85,13 @@ impl utoipa::Modify for BearerKeys {
 /// What the handlers share.
 #[derive(Clone)]
 struct AppState {
-    connections: Connections,
+    use_cases: UseCases,
     metrics: Arc<Metrics>,
 }
 
-impl FromRef<AppState> for Connections {
+impl FromRef<AppState> for UseCases {
     fn from_ref(state: &AppState) -> Self {
-        state.connections.clone()
+        state.use_cases.clone()
     }
 }
 
@@ -105,13 +105,13 @@ impl FromRef<AppState> for Arc<Metrics> {
 /// `metrics`. Health, readiness and the documentation are always open; while the service is
 /// open, it answers to localhost, IP addresses and `allowed_hosts` only.
 pub fn router(
-    connections: Connections,
+    use_cases: UseCases,
     metrics: Arc<Metrics>,
     access: Access,
     allowed_hosts: &[String],
 ) -> Router {
     let state = AppState {
-        connections,
+        use_cases,
         metrics: Arc::clone(&metrics),
     };
     let names = sites::Names {

@@ -1,11 +1,11 @@
 //! How the service is watched: liveness, readiness, the metrics and the middleware that
 //! counts requests into them.
 
-use super::access::Refusals;
+use super::access::AccessRefusals;
 use super::request_log::RouteName;
 use super::sites::Misdirected;
 use super::{ApiError, ErrorsBody, StatusBody};
-use crate::application::Connections;
+use crate::application::UseCases;
 use crate::metrics::Metrics;
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
@@ -19,7 +19,7 @@ use std::time::Instant;
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "The metrics in the Prometheus (OpenMetrics) text format", body = String,
                content_type = "application/openmetrics-text"),
-               Refusals, Misdirected),
+               AccessRefusals, Misdirected),
     security((), ("bearer" = [])))]
 pub(super) async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> Response {
     (
@@ -45,8 +45,8 @@ pub(super) async fn healthz() -> Json<StatusBody> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "The register answers", body = StatusBody),
               (status = 503, description = "The register does not answer", body = ErrorsBody)))]
-pub(super) async fn readyz(State(connections): State<Connections>) -> Response {
-    match connections.ready().await {
+pub(super) async fn readyz(State(use_cases): State<UseCases>) -> Response {
+    match use_cases.ready().await {
         Ok(()) => Json(StatusBody {
             status: "ready".into(),
         })

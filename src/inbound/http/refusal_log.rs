@@ -49,7 +49,7 @@ pub(super) struct Tally {
     pub(super) first_peer: Option<SocketAddr>,
 }
 
-/// Refusals counted over windows of a fixed length: a window opens with the first refusal
+/// AccessRefusals counted over windows of a fixed length: a window opens with the first refusal
 /// after the last one closed, and its counts are handed out once it has ended. The time is
 /// given with each call, so that the rule is tested without waiting.
 #[derive(Debug)]

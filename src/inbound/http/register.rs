@@ -1,11 +1,11 @@
 //! A pair's register: its history, whole and streamed, or a page of it with a `Link` to
 //! the older one.
 
-use super::access::Refusals;
+use super::access::AccessRefusals;
 use super::extract::{HistoryParams, PairPath};
 use super::sites::Misdirected;
 use super::{ApiError, ErrorsBody, RegisterEntry};
-use crate::application::Connections;
+use crate::application::UseCases;
 use crate::domain::{HistoryStream, RegisterError, RegisteredCheck};
 use crate::inbound::wording::Unread;
 use axum::Json;
@@ -40,17 +40,17 @@ use futures::{FutureExt as _, StreamExt as _, TryStreamExt as _};
         (status = 404, description = "The pair has no record (in the page asked for)", body = [RegisterEntry], example = json!([])),
         (status = 400, description = "The same developer twice, or a bad `limit` or `before`", body = ErrorsBody),
         (status = 503, description = "The register is unavailable, or the API keys cannot be read", body = ErrorsBody),
-        Refusals,
+        AccessRefusals,
         Misdirected,
     ),
     security((), ("bearer" = []))
 )]
 pub(super) async fn register(
-    State(connections): State<Connections>,
+    State(use_cases): State<UseCases>,
     PairPath(pair): PairPath,
     HistoryParams(page): HistoryParams,
 ) -> Result<Response, ApiError> {
-    let history = connections.history(&pair, page);
+    let history = use_cases.history(&pair, page);
     if page.limit.is_none() {
         return whole_history(history).await;
     }

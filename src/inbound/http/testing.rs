@@ -2,11 +2,11 @@
 //! reached, and a GET read as JSON.
 
 use super::router;
-use crate::application::Connections;
+use crate::application::UseCases;
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
-use crate::outbound::demo::DemoGraph;
+use crate::outbound::upstreams::demo::DemoGraph;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -49,7 +49,7 @@ impl Register for Unreachable {
 pub async fn app(register: Arc<dyn Register>) -> Router {
     let graph = Arc::new(DemoGraph::bundled().unwrap());
     router(
-        Connections::new(
+        UseCases::new(
             graph.clone(),
             graph,
             register,

@@ -1,13 +1,13 @@
 //! The code host, cached.
 
 use super::CacheSettings;
+use super::fact_cache::FactCache;
 use super::limits::RateLimitMemory;
-use super::tier::Tier;
 use crate::domain::access::{Caller, Payer};
 use crate::domain::{Clock, CodeHost, CodeHostError, Handle, Network, Organisation};
 use crate::metrics::Metrics;
-use crate::outbound::github::GITHUB_LIMIT;
-use crate::outbound::shared::SharedStore;
+use crate::outbound::redis::store::RedisStore;
+use crate::outbound::upstreams::github::GITHUB_LIMIT;
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct CachedCodeHost {
     inner: Arc<dyn CodeHost>,
-    organisations: Tier<Option<Vec<String>>>,
+    organisations: FactCache<Option<Vec<String>>>,
     limits: RateLimitMemory,
     settings: CacheSettings,
 }
@@ -24,14 +24,14 @@ impl CachedCodeHost {
     pub fn new(
         inner: Arc<dyn CodeHost>,
         settings: CacheSettings,
-        shared: Option<SharedStore>,
+        shared: Option<RedisStore>,
         limits: RateLimitMemory,
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             inner,
-            organisations: Tier::new("github_orgs", settings, shared, metrics, clock),
+            organisations: FactCache::new("github_orgs", settings, shared, metrics, clock),
             limits,
             settings,
         }
@@ -101,7 +101,7 @@ impl CachedCodeHost {
     /// keeps none.
     async fn kept(
         &self,
-        tier: &Tier<Option<Vec<String>>>,
+        tier: &FactCache<Option<Vec<String>>>,
         user: &Handle,
         caller: &Caller,
     ) -> Result<Kept, CodeHostError> {
@@ -142,7 +142,7 @@ fn names(organisations: &[Organisation]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outbound::demo::DemoGraph;
+    use crate::outbound::upstreams::demo::DemoGraph;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! What the upstreams said of their rate limits, remembered until they reset.
 
-use crate::domain::{Clock, CodeHostError, Interrupted, SocialGraphError};
-use crate::outbound::shared::SharedStore;
+use crate::domain::{Clock, CodeHostError, PartialRelationships, SocialGraphError};
+use crate::outbound::redis::store::RedisStore;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -11,14 +11,14 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct RateLimitMemory {
     local: Arc<Mutex<HashMap<&'static str, i64>>>,
-    shared: Option<SharedStore>,
+    shared: Option<RedisStore>,
     /// What "until" is read against.
     clock: Arc<dyn Clock>,
 }
 
 impl RateLimitMemory {
     /// Kept in process, and in `shared` when given; the times are `clock`'s.
-    pub fn new(shared: Option<SharedStore>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(shared: Option<RedisStore>, clock: Arc<dyn Clock>) -> Self {
         Self {
             local: Arc::default(),
             shared,
@@ -135,14 +135,14 @@ impl Limited for SocialGraphError {
     }
 }
 
-impl Limited for Interrupted {
+impl Limited for PartialRelationships {
     fn retry_after(&self) -> Option<Duration> {
         self.error.retry_after()
     }
 
     /// Nothing learned: blocked before asking.
     fn rate_limited(retry_after: Duration) -> Self {
-        Interrupted {
+        PartialRelationships {
             known: Vec::new(),
             error: SocialGraphError::RateLimited { retry_after },
         }

@@ -9,11 +9,12 @@
 //! fail at once without being made.
 
 mod code_host;
-mod fact;
+mod expiring;
+mod fact_cache;
 mod limits;
+pub mod recent_keys;
 mod social_graph;
 mod stored;
-mod tier;
 
 pub use code_host::CachedCodeHost;
 pub use limits::RateLimitMemory;

@@ -1,16 +1,16 @@
 //! The social graph, cached: users and who follows whom.
 
+use super::fact_cache::FactCache;
 use super::limits::RateLimitMemory;
 use super::stored::{CachedRelationship, CachedUser, PairKey};
-use super::tier::Tier;
 use super::{CacheSettings, GraphProfile};
 use crate::domain::Clock;
 use crate::domain::access::{Caller, Payer};
 use crate::domain::{
-    Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
+    Handle, Network, PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
-use crate::outbound::shared::SharedStore;
+use crate::outbound::redis::store::RedisStore;
 use async_trait::async_trait;
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -24,8 +24,8 @@ const PAIR_CONCURRENCY: usize = 8;
 #[derive(Clone)]
 pub struct CachedSocialGraph {
     inner: Arc<dyn SocialGraph>,
-    users: Tier<Option<CachedUser>>,
-    relationships: Tier<CachedRelationship>,
+    users: FactCache<Option<CachedUser>>,
+    relationships: FactCache<CachedRelationship>,
     limits: RateLimitMemory,
     lookup_scope: &'static str,
     follows_scope: &'static str,
@@ -39,7 +39,7 @@ impl CachedSocialGraph {
         inner: Arc<dyn SocialGraph>,
         profile: GraphProfile,
         settings: CacheSettings,
-        shared: Option<SharedStore>,
+        shared: Option<RedisStore>,
         limits: RateLimitMemory,
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
@@ -47,14 +47,20 @@ impl CachedSocialGraph {
         let names = profile;
         Self {
             inner,
-            users: Tier::new(
+            users: FactCache::new(
                 names.users_cache,
                 settings,
                 shared.clone(),
                 Arc::clone(&metrics),
                 Arc::clone(&clock),
             ),
-            relationships: Tier::new(names.relationships_cache, settings, shared, metrics, clock),
+            relationships: FactCache::new(
+                names.relationships_cache,
+                settings,
+                shared,
+                metrics,
+                clock,
+            ),
             limits,
             lookup_scope: names.lookup_limit,
             follows_scope: names.follows_limit,
@@ -112,8 +118,8 @@ impl CachedSocialGraph {
         pairs: &[(usize, usize)],
         known: &[Relationship],
         caller: &Caller,
-    ) -> Result<Vec<Relationship>, Interrupted> {
-        let blocked = |retry_after| Interrupted {
+    ) -> Result<Vec<Relationship>, PartialRelationships> {
+        let blocked = |retry_after| PartialRelationships {
             known: known.to_vec(),
             error: SocialGraphError::RateLimited { retry_after },
         };
@@ -182,7 +188,7 @@ impl CachedSocialGraph {
         pending: &[usize],
         mut known: Vec<Relationship>,
         caller: &Caller,
-    ) -> Result<Vec<Relationship>, Interrupted> {
+    ) -> Result<Vec<Relationship>, PartialRelationships> {
         let mut asks = Vec::with_capacity(pending.len());
         for &i in pending {
             let (a, b) = pairs[i];
@@ -195,7 +201,7 @@ impl CachedSocialGraph {
                 Err(SocialGraphError::Protected { .. }) => {}
                 Err(error) => {
                     drop(answers);
-                    return Err(Interrupted { known, error });
+                    return Err(PartialRelationships { known, error });
                 }
             }
         }
@@ -212,15 +218,15 @@ impl CachedSocialGraph {
         pending: &[usize],
         mut known: Vec<Relationship>,
         caller: &Caller,
-    ) -> Result<Vec<Relationship>, Interrupted> {
+    ) -> Result<Vec<Relationship>, PartialRelationships> {
         let asked: Vec<(usize, usize)> = pending.iter().map(|&i| pairs[i]).collect();
         let asked_known: Vec<Relationship> = pending.iter().map(|&i| known[i]).collect();
         let (answers, failure) = match self.ask_all(users, &asked, &asked_known, caller).await {
             Ok(answers) => (answers, None),
-            Err(Interrupted { known, error }) => (known, Some(error)),
+            Err(PartialRelationships { known, error }) => (known, Some(error)),
         };
         if answers.len() != asked.len() {
-            return Err(Interrupted {
+            return Err(PartialRelationships {
                 known,
                 error: SocialGraphError::Unavailable(format!(
                     "it answered {} of {} relationships",
@@ -236,7 +242,7 @@ impl CachedSocialGraph {
         }
         match failure {
             None => Ok(known),
-            Some(error) => Err(Interrupted { known, error }),
+            Some(error) => Err(PartialRelationships { known, error }),
         }
     }
 }
@@ -323,7 +329,7 @@ impl SocialGraph for CachedSocialGraph {
         pairs: &[(usize, usize)],
         known: &[Relationship],
         caller: &Caller,
-    ) -> Result<Vec<Relationship>, Interrupted> {
+    ) -> Result<Vec<Relationship>, PartialRelationships> {
         let mut known = Relationship::for_each_of(pairs.len(), known);
         let keys: Vec<PairKey> = pairs
             .iter()
@@ -351,8 +357,8 @@ fn callers_own(error: &SocialGraphError) -> bool {
     matches!(error, SocialGraphError::OverBudget(overspend) if overspend.payer == Payer::Key)
 }
 
-impl From<super::tier::ShortAnswer> for SocialGraphError {
-    fn from(short: super::tier::ShortAnswer) -> Self {
+impl From<super::fact_cache::ShortAnswer> for SocialGraphError {
+    fn from(short: super::fact_cache::ShortAnswer) -> Self {
         SocialGraphError::Unavailable(format!(
             "it answered {} of {} users",
             short.answered, short.asked

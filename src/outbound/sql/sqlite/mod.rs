@@ -9,11 +9,11 @@ use crate::config::PoolSettings;
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
-use crate::outbound::database_error::{describe, describe_sqlite_open};
-use crate::outbound::history::{LongReads, history_stream};
-use crate::outbound::keys_sql::SqlKeys;
-use crate::outbound::register_sql::HISTORY_CHUNK;
-use crate::outbound::retention::{PURGE_BATCH, Retention};
+use crate::outbound::sql::error::{describe, describe_sqlite_open};
+use crate::outbound::sql::history::{LongReads, history_stream};
+use crate::outbound::sql::keys::SqlKeys;
+use crate::outbound::sql::register::HISTORY_CHUNK;
+use crate::outbound::sql::retention::{PURGE_BATCH, Retention};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use readers::{Readers, read_history};

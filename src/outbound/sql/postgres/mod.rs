@@ -4,10 +4,10 @@ use crate::config::PoolSettings;
 use crate::domain::{
     HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
 };
-use crate::outbound::database_error::{describe, describe_connection};
-use crate::outbound::keys_sql::SqlKeys;
-use crate::outbound::register_sql::Bind;
-use crate::outbound::retention::{PURGE_BATCH, Retention};
+use crate::outbound::sql::error::{describe, describe_connection};
+use crate::outbound::sql::keys::SqlKeys;
+use crate::outbound::sql::register::Bind;
+use crate::outbound::sql::retention::{PURGE_BATCH, Retention};
 use crate::secret::redact_url;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,7 +24,7 @@ pub struct PostgresRegister {
     ping_timeout: Duration,
     /// The most a write may take, from asking for a connection to its commit.
     write_timeout: Duration,
-    long_reads: crate::outbound::history::LongReads,
+    long_reads: crate::outbound::sql::history::LongReads,
     /// Entries older than this are neither served nor kept.
     retention: Retention,
 }
@@ -108,7 +108,7 @@ impl PostgresRegister {
             pool,
             ping_timeout: settings.connect_timeout.min(Duration::from_secs(2)),
             write_timeout: settings.connect_timeout + WRITE_TIME,
-            long_reads: crate::outbound::history::LongReads::new(),
+            long_reads: crate::outbound::sql::history::LongReads::new(),
             retention: Retention::default(),
         })
     }
@@ -173,15 +173,15 @@ async fn purge(pool: PgPool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError
     .map_err(unavailable)
 }
 
-/// One query of a pair's history (see [`crate::outbound::register_sql::history_sql`]): the entries with their ids.
+/// One query of a pair's history (see [`crate::outbound::sql::register::history_sql`]): the entries with their ids.
 async fn read_history(
     pool: &PgPool,
     (a, b): (&str, &str),
     page: HistoryPage,
     since: Option<DateTime<Utc>>,
-    after: Option<crate::outbound::register_sql::Position>,
+    after: Option<crate::outbound::sql::register::Position>,
 ) -> Result<Vec<(RegisteredCheck, i64)>, RegisterError> {
-    let (sql, binds) = crate::outbound::register_sql::history_sql(
+    let (sql, binds) = crate::outbound::sql::register::history_sql(
         "registered_at",
         "'-infinity'::timestamptz",
         |n| format!("${n}"),
@@ -216,7 +216,7 @@ async fn read_history(
                 } else {
                     Verdict::NotConnected
                 },
-                social_graph: crate::outbound::register_sql::stored_network(social_graph)?,
+                social_graph: crate::outbound::sql::register::stored_network(social_graph)?,
             };
             Ok((check, id))
         })
@@ -294,7 +294,7 @@ impl Register for PostgresRegister {
         let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
         let since = self.retention.since();
         let pool = self.pool.clone();
-        crate::outbound::history::history_stream(page, &self.long_reads, move |after| {
+        crate::outbound::sql::history::history_stream(page, &self.long_reads, move |after| {
             let (pool, key) = (pool.clone(), Arc::clone(&key));
             async move { read_history(&pool, (&key.0, &key.1), page, since, after).await }
         })

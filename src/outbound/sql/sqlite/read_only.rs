@@ -5,9 +5,9 @@
 use super::{SqliteRegister, Writer, pool_options};
 use crate::config::PoolSettings;
 use crate::domain::RegisterError;
-use crate::outbound::database_error::{describe, describe_sqlite_open};
-use crate::outbound::history::LongReads;
-use crate::outbound::retention::Retention;
+use crate::outbound::sql::error::{describe, describe_sqlite_open};
+use crate::outbound::sql::history::LongReads;
+use crate::outbound::sql::retention::Retention;
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteConnectOptions;
 use std::str::FromStr;

@@ -13,7 +13,7 @@ pub(super) const LONGEST_WAIT: Duration = Duration::from_secs(3600);
 /// How an API refused a call, beyond a plain failure: read by the API's own reader from the
 /// status, the headers and the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub enum ApiRefusal {
     RateLimited(Duration),
     /// The API's "no such thing" (GitHub's 404, Bluesky's `ActorNotFound`).
     NotFound,
@@ -22,7 +22,7 @@ pub enum Refusal {
 /// An API's reader of refusals, given the status, the headers and the body of an answer and
 /// the time it came at: `None` for a status that is neither a rate limit nor a not-found (a
 /// failure then).
-pub type RefusalReader = fn(StatusCode, &HeaderMap, &str, DateTime<Utc>) -> Option<Refusal>;
+pub type RefusalReader = fn(StatusCode, &HeaderMap, &str, DateTime<Utc>) -> Option<ApiRefusal>;
 
 /// The wait from `now` until a Unix-seconds reset time in a header, if the header is there:
 /// at least a second (a reset already past means the clocks differ, not that the limit is
@@ -53,9 +53,9 @@ pub fn too_many_requests(
     reset_header: &str,
     default: Duration,
     now: DateTime<Utc>,
-) -> Option<Refusal> {
+) -> Option<ApiRefusal> {
     (status == StatusCode::TOO_MANY_REQUESTS).then(|| {
-        Refusal::RateLimited(
+        ApiRefusal::RateLimited(
             until_reset(headers, reset_header, now)
                 .or_else(|| retry_after(headers))
                 .unwrap_or(default),
@@ -113,16 +113,16 @@ mod tests {
         headers.insert("retry-after", HeaderValue::from_static("5"));
         assert_eq!(
             read(StatusCode::TOO_MANY_REQUESTS, &headers),
-            Some(Refusal::RateLimited(Duration::from_secs(30)))
+            Some(ApiRefusal::RateLimited(Duration::from_secs(30)))
         );
         headers.remove("x-ratelimit-reset");
         assert_eq!(
             read(StatusCode::TOO_MANY_REQUESTS, &headers),
-            Some(Refusal::RateLimited(Duration::from_secs(5)))
+            Some(ApiRefusal::RateLimited(Duration::from_secs(5)))
         );
         assert_eq!(
             read(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new()),
-            Some(Refusal::RateLimited(default))
+            Some(ApiRefusal::RateLimited(default))
         );
         assert_eq!(read(StatusCode::SERVICE_UNAVAILABLE, &headers), None);
     }

@@ -13,18 +13,19 @@
 
 use crate::domain::access::Caller;
 use crate::domain::{
-    CodeHost, CodeHostError, Handle, Interrupted, Network, Organisation, OrganisationError,
-    Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
+    CodeHost, CodeHostError, Handle, Network, Organisation, OrganisationError,
+    PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser,
+    relationships_one_by_one,
 };
-use crate::outbound::github::is_github_login;
-use crate::outbound::x::is_x_username;
+use crate::outbound::upstreams::github::is_github_login;
+use crate::outbound::upstreams::x::is_x_username;
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The example graph compiled into the binary.
-pub const BUNDLED_GRAPH: &str = include_str!("../../demo/graph.json");
+pub const BUNDLED_GRAPH: &str = include_str!("../../../demo/graph.json");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -363,7 +364,7 @@ impl SocialGraph for DemoGraph {
         pairs: &[(usize, usize)],
         known: &[Relationship],
         caller: &Caller,
-    ) -> Result<Vec<Relationship>, Interrupted> {
+    ) -> Result<Vec<Relationship>, PartialRelationships> {
         relationships_one_by_one(self, users, pairs, known, caller).await
     }
 }

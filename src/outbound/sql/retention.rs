@@ -1,8 +1,8 @@
 //! How long the register keeps its entries: the oldest time served, and the background
 //! deletion of what has expired, shared by both registers.
 
-use super::clock::SystemClock;
 use crate::domain::Clock;
+use crate::outbound::clock::SystemClock;
 use std::sync::Arc;
 
 /// How long a register keeps its entries, and the background deletion of older ones while

@@ -8,12 +8,12 @@ use std::time::Duration;
 /// A fact and when it stops being fresh, as an absolute time so that instances sharing it
 /// agree.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct Fact<V> {
+pub(super) struct Expiring<V> {
     pub(super) value: V,
     expires_at_ms: i64,
 }
 
-impl<V> Fact<V> {
+impl<V> Expiring<V> {
     /// `value`, fresh for `ttl` from `now_ms` (milliseconds since the Unix epoch).
     pub(super) fn new(value: V, ttl: Duration, now_ms: i64) -> Self {
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
@@ -33,11 +33,11 @@ impl<V> Fact<V> {
 /// (moka then counts the time left down on its own monotonic clock).
 pub(super) struct UntilExpiry(pub(super) Arc<dyn Clock>);
 
-impl<V> moka::Expiry<String, Arc<Fact<V>>> for UntilExpiry {
+impl<V> moka::Expiry<String, Arc<Expiring<V>>> for UntilExpiry {
     fn expire_after_create(
         &self,
         _: &String,
-        fact: &Arc<Fact<V>>,
+        fact: &Arc<Expiring<V>>,
         _: std::time::Instant,
     ) -> Option<Duration> {
         Some(fact.remaining(self.0.now_ms()))
@@ -46,7 +46,7 @@ impl<V> moka::Expiry<String, Arc<Fact<V>>> for UntilExpiry {
     fn expire_after_update(
         &self,
         _: &String,
-        fact: &Arc<Fact<V>>,
+        fact: &Arc<Expiring<V>>,
         _: std::time::Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {

@@ -4,7 +4,7 @@ use super::super::Progress;
 use super::*;
 use crate::domain::TestClock;
 use crate::domain::access::{KeyId, KeyLimits, LedgerUnavailable, WindowSpend};
-use crate::outbound::counters::SharedCounters;
+use crate::outbound::redis::counters::SharedCounters;
 use async_trait::async_trait;
 use std::sync::Mutex;
 
@@ -108,7 +108,7 @@ impl Counters for SlowCounters {
         name: &str,
         units: u64,
         window: crate::domain::access::Window,
-        held: crate::domain::access::Holder,
+        held: crate::domain::access::CountedIn,
     ) -> Option<u64> {
         self.inner.give_back(name, units, window, held).await
     }

@@ -1,10 +1,10 @@
 //! One kind of fact, kept in process and, when configured, in Redis.
 
 use super::CacheSettings;
-use super::fact::{Fact, UntilExpiry};
+use super::expiring::{Expiring, UntilExpiry};
 use crate::domain::Clock;
 use crate::metrics::Metrics;
-use crate::outbound::shared::SharedStore;
+use crate::outbound::redis::store::RedisStore;
 use futures::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -15,27 +15,27 @@ use std::time::Duration;
 
 /// One kind of fact: in process, and in Redis when configured. A clone shares what is kept.
 #[derive(Clone)]
-pub(super) struct Tier<V> {
+pub(super) struct FactCache<V> {
     name: &'static str,
     /// False when the cache is off (a zero time to live): every call goes upstream.
     pub(super) enabled: bool,
     /// Read past: what is kept is not read, only refreshed with what is loaded.
     fresh: bool,
-    local: moka::future::Cache<String, Arc<Fact<V>>>,
-    shared: Option<SharedStore>,
+    local: moka::future::Cache<String, Arc<Expiring<V>>>,
+    shared: Option<RedisStore>,
     metrics: Arc<Metrics>,
     /// What a fact's freshness is read against.
     clock: Arc<dyn Clock>,
 }
 
-impl<V> Tier<V>
+impl<V> FactCache<V>
 where
     V: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
 {
     pub(super) fn new(
         name: &'static str,
         settings: CacheSettings,
-        shared: Option<SharedStore>,
+        shared: Option<RedisStore>,
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -55,8 +55,8 @@ where
     }
 
     /// `value`, fresh for `ttl` from now.
-    fn fact(&self, value: V, ttl: Duration) -> Fact<V> {
-        Fact::new(value, ttl, self.clock.now_ms())
+    fn fact(&self, value: V, ttl: Duration) -> Expiring<V> {
+        Expiring::new(value, ttl, self.clock.now_ms())
     }
 
     /// The same facts, read past: every load goes upstream and refreshes what is kept.
@@ -72,7 +72,7 @@ where
         self.enabled && !self.fresh
     }
 
-    /// Counts a load made outside [`Tier::get`] and [`Tier::get_many`]: a bypass when read
+    /// Counts a load made outside [`FactCache::get`] and [`FactCache::get_many`]: a bypass when read
     /// past, else a miss.
     pub(super) fn count_load(&self) {
         if self.enabled {
@@ -85,7 +85,7 @@ where
         format!("{}:{key}", self.name)
     }
 
-    async fn read_shared(&self, keys: &[String]) -> Vec<Option<Fact<V>>> {
+    async fn read_shared(&self, keys: &[String]) -> Vec<Option<Expiring<V>>> {
         let Some(shared) = &self.shared else {
             return keys.iter().map(|_| None).collect();
         };
@@ -95,7 +95,7 @@ where
             .await
             .into_iter()
             .map(|bytes| {
-                let fact: Fact<V> = serde_json::from_slice(&bytes?).ok()?;
+                let fact: Expiring<V> = serde_json::from_slice(&bytes?).ok()?;
                 (fact.remaining(self.clock.now_ms()) > Duration::ZERO).then_some(fact)
             })
             .collect()
@@ -144,7 +144,7 @@ where
         self.local.run_pending_tasks().await;
     }
 
-    async fn share(&self, key: &str, fact: &Fact<V>, ttl: Duration) {
+    async fn share(&self, key: &str, fact: &Expiring<V>, ttl: Duration) {
         if let (Some(shared), false) = (&self.shared, ttl.is_zero())
             && let Ok(bytes) = serde_json::to_vec(fact)
         {
@@ -153,7 +153,7 @@ where
     }
 
     /// A loaded fact for `key`, kept in Redis; moka keeps in process what its load returns.
-    async fn loaded(&self, key: &str, value: V, ttl: Duration) -> Arc<Fact<V>> {
+    async fn loaded(&self, key: &str, value: V, ttl: Duration) -> Arc<Expiring<V>> {
         let fact = self.fact(value, ttl);
         self.share(key, &fact, ttl).await;
         Arc::new(fact)
@@ -330,14 +330,14 @@ mod tests {
         }
     }
 
-    fn tier() -> Tier<String> {
+    fn tier() -> FactCache<String> {
         let settings = CacheSettings {
             ttl: Duration::from_secs(60),
             ttl_not_found: Duration::from_secs(60),
             max_entries: 100,
         };
         let clock = crate::domain::TestClock::at("2026-12-01T12:00:00Z");
-        Tier::new("test", settings, None, Arc::default(), clock)
+        FactCache::new("test", settings, None, Arc::default(), clock)
     }
 
     fn keys(v: &[&str]) -> Vec<String> {

@@ -1,15 +1,16 @@
 //! GitHub's REST API as the code host.
 
-use super::upstream::{self, Refusal, Reply, Upstream};
+use super::client::{self, ApiRefusal, Reply, Upstream};
 use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
 use crate::domain::{
-    CodeHost, CodeHostError, Handle, Interrupted, Network, Organisation, OrganisationError,
-    Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
+    CodeHost, CodeHostError, Handle, Network, Organisation, OrganisationError,
+    PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser,
+    relationships_one_by_one,
 };
 use crate::metrics::Metrics;
 use crate::outbound::cache::GraphProfile;
-use crate::outbound::upstream::{Per, Spending};
+use crate::outbound::upstreams::client::{Per, Spending};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -177,18 +178,18 @@ fn refusal(
     headers: &HeaderMap,
     body: &str,
     now: DateTime<Utc>,
-) -> Option<Refusal> {
+) -> Option<ApiRefusal> {
     if status == StatusCode::NOT_FOUND {
-        return Some(Refusal::NotFound);
+        return Some(ApiRefusal::NotFound);
     }
     if let Some(wait) = rate_limit(status, headers, now) {
-        return Some(Refusal::RateLimited(wait));
+        return Some(ApiRefusal::RateLimited(wait));
     }
     let limited = matches!(
         status,
         StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
     ) && body.to_ascii_lowercase().contains("rate limit");
-    limited.then(|| Refusal::RateLimited(Duration::from_secs(60)))
+    limited.then(|| ApiRefusal::RateLimited(Duration::from_secs(60)))
 }
 
 /// GitHub's rate limits: 403 or 429 with `x-ratelimit-remaining: 0` (reset in
@@ -201,12 +202,12 @@ fn rate_limit(status: StatusCode, headers: &HeaderMap, now: DateTime<Utc>) -> Op
     let exhausted = headers
         .get("x-ratelimit-remaining")
         .is_some_and(|v| v.as_bytes() == b"0");
-    if let Some(wait) = upstream::retry_after(headers) {
+    if let Some(wait) = client::retry_after(headers) {
         return Some(wait);
     }
     if exhausted {
         return Some(
-            upstream::until_reset(headers, "x-ratelimit-reset", now)
+            client::until_reset(headers, "x-ratelimit-reset", now)
                 .unwrap_or(Duration::from_secs(60)),
         );
     }
@@ -342,7 +343,7 @@ impl SocialGraph for GitHubRest {
         pairs: &[(usize, usize)],
         known: &[Relationship],
         caller: &Caller,
-    ) -> Result<Vec<Relationship>, Interrupted> {
+    ) -> Result<Vec<Relationship>, PartialRelationships> {
         relationships_one_by_one(self, users, pairs, known, caller).await
     }
 }
@@ -418,7 +419,7 @@ mod tests {
                 r#"{"message": "You have exceeded a secondary rate limit."}"#,
                 noon(),
             ),
-            Some(Refusal::RateLimited(Duration::from_secs(60)))
+            Some(ApiRefusal::RateLimited(Duration::from_secs(60)))
         );
         assert_eq!(
             refusal(
@@ -431,7 +432,7 @@ mod tests {
         );
         assert_eq!(
             refusal(StatusCode::NOT_FOUND, &headers, "", noon()),
-            Some(Refusal::NotFound)
+            Some(ApiRefusal::NotFound)
         );
     }
 

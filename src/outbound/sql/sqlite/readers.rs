@@ -3,7 +3,7 @@
 
 use super::unavailable;
 use crate::domain::{HistoryPage, RegisterError, RegisteredCheck, Verdict};
-use crate::outbound::register_sql::{Bind, Position, history_sql, stored_network};
+use crate::outbound::sql::register::{Bind, Position, history_sql, stored_network};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnectOptions;
 
@@ -21,7 +21,7 @@ impl Readers {
     pub(super) async fn open(options: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
         use sqlx::ConnectOptions as _;
         // Two per core: one reading a long chunk leaves another free for short reads.
-        let count = crate::outbound::history::long_reads_allowed();
+        let count = crate::outbound::sql::history::long_reads_allowed();
         let mut connections = Vec::with_capacity(count);
         for _ in 0..count {
             connections.push(tokio::sync::Mutex::new(options.connect().await?));

@@ -3,8 +3,8 @@
 //! clock it was given.
 
 use crate::domain::Clock;
-use crate::domain::access::{Admission, Counters, Holder, Taken, Window};
-use crate::outbound::shared::SharedStore;
+use crate::domain::access::{Admission, CountedIn, Counters, Taken, Window};
+use crate::outbound::redis::store::RedisStore;
 use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -69,7 +69,7 @@ impl LocalCounters {
         Taken {
             units: taken,
             spent: *spent,
-            held: Holder::Local,
+            held: CountedIn::Local,
         }
     }
 
@@ -129,7 +129,7 @@ return spent - back
 #[derive(Clone)]
 pub struct SharedCounters {
     local: Arc<LocalCounters>,
-    shared: Option<(SharedStore, Arc<Scripts>)>,
+    shared: Option<(RedisStore, Arc<Scripts>)>,
     /// What Redis last said each budget had spent: where this instance's own count starts
     /// when Redis stops answering mid-window, so that an outage does not give every
     /// instance a whole budget again.
@@ -146,7 +146,7 @@ struct Scripts {
 
 impl SharedCounters {
     /// Counted in `shared` when given, else in this process at `clock`'s time.
-    pub fn new(shared: Option<SharedStore>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(shared: Option<RedisStore>, clock: Arc<dyn Clock>) -> Self {
         let scripts = || {
             Arc::new(Scripts {
                 admit: redis::Script::new(ADMIT),
@@ -213,7 +213,7 @@ impl Counters for SharedCounters {
                 return Taken {
                     units: u64::try_from(units).unwrap_or(0),
                     spent,
-                    held: Holder::Shared,
+                    held: CountedIn::Shared,
                 };
             }
         }
@@ -228,17 +228,23 @@ impl Counters for SharedCounters {
             .take_at(name, units, limit, window, seed, at_least)
     }
 
-    async fn give_back(&self, name: &str, units: u64, window: Window, held: Holder) -> Option<u64> {
+    async fn give_back(
+        &self,
+        name: &str,
+        units: u64,
+        window: Window,
+        held: CountedIn,
+    ) -> Option<u64> {
         match (held, &self.shared) {
-            (Holder::Shared, Some((store, scripts))) => {
+            (CountedIn::Shared, Some((store, scripts))) => {
                 let keys = [Self::budget_name(name, window)];
                 let args = [i64::try_from(units).unwrap_or(i64::MAX)];
                 // Not taken back when Redis does not answer: they stay spent.
                 let spent: Option<i64> = store.eval(&scripts.give_back, &keys, &args).await;
                 spent.and_then(|n| u64::try_from(n).ok())
             }
-            (Holder::Local, _) => self.local.give_back_at(name, units, window),
-            (Holder::Shared, None) => None,
+            (CountedIn::Local, _) => self.local.give_back_at(name, units, window),
+            (CountedIn::Shared, None) => None,
         }
     }
 }

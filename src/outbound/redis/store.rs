@@ -17,7 +17,7 @@ const RECONNECT_EVERY: Duration = Duration::from_secs(5);
 
 /// Keys and values in Redis, every key under one prefix.
 #[derive(Clone)]
-pub struct SharedStore {
+pub struct RedisStore {
     inner: Arc<Inner>,
 }
 
@@ -35,16 +35,16 @@ struct Inner {
     refused: AtomicBool,
 }
 
-impl std::fmt::Debug for SharedStore {
+impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SharedStore")
+        f.debug_struct("RedisStore")
             .field("url", &self.inner.shown)
             .field("prefix", &self.inner.prefix)
             .finish_non_exhaustive()
     }
 }
 
-impl SharedStore {
+impl RedisStore {
     /// Prepares the store; the connection is made on first use and retried while Redis is
     /// down.
     ///

@@ -4,7 +4,7 @@
 //! reservation dropped unsettled (its request cancelled) ends by the same rule.
 
 use super::spend::Spending;
-use crate::domain::access::{Budget, Caller, Holder, Window};
+use crate::domain::access::{Budget, Caller, CountedIn, Window};
 
 /// How far a reservation's call went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,7 @@ impl Progress {
 
 /// The counters a reservation took units from: each counter's name, where it holds them and
 /// how many. A counter asked before a later one granted less holds more than is granted.
-pub(super) type Held = Vec<(String, Holder, u64)>;
+pub(super) type Held = Vec<(String, CountedIn, u64)>;
 
 /// What a paid reservation holds, for [`Spending`] to settle.
 pub(super) struct Paid {
@@ -85,7 +85,7 @@ impl Reservation {
     }
 
     /// Notes units `name` holds for it.
-    pub(super) fn hold(&mut self, name: String, holder: Holder, units: u64) {
+    pub(super) fn hold(&mut self, name: String, holder: CountedIn, units: u64) {
         if let Some(paid) = &mut self.paid {
             paid.held.push((name, holder, units));
         }

@@ -1,11 +1,11 @@
 //! The public Bluesky AppView as the social graph: no credentials, and one call answers both
 //! directions of a follow.
 
-use super::upstream::{Refusal, Upstream, too_many_requests};
+use super::client::{ApiRefusal, Upstream, too_many_requests};
 use crate::domain::Clock;
 use crate::domain::access::Caller;
 use crate::domain::{
-    Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
+    Handle, Network, PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
 use crate::outbound::cache::GraphProfile;
@@ -39,11 +39,11 @@ fn refusal(
     headers: &HeaderMap,
     body: &str,
     now: DateTime<Utc>,
-) -> Option<Refusal> {
+) -> Option<ApiRefusal> {
     let not_found = status == StatusCode::BAD_REQUEST
         && serde_json::from_str::<XrpcError>(body).is_ok_and(|e| e.error == "ActorNotFound");
     if not_found {
-        return Some(Refusal::NotFound);
+        return Some(ApiRefusal::NotFound);
     }
     too_many_requests(
         status,
@@ -310,7 +310,7 @@ impl SocialGraph for BlueskyAppView {
         pairs: &[(usize, usize)],
         known: &[Relationship],
         caller: &Caller,
-    ) -> Result<Vec<Relationship>, Interrupted> {
+    ) -> Result<Vec<Relationship>, PartialRelationships> {
         let mut known = Relationship::for_each_of(pairs.len(), known);
         let mut by_actor: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
         for (slot, &(a, b)) in pairs.iter().enumerate() {
@@ -322,7 +322,7 @@ impl SocialGraph for BlueskyAppView {
             let dids: Vec<&str> = others.iter().map(|&(_, o)| users[o].id.as_str()).collect();
             let answers = match self.relationships_of(&users[actor].id, &dids, caller).await {
                 Ok(answers) => answers,
-                Err(error) => return Err(Interrupted { known, error }),
+                Err(error) => return Err(PartialRelationships { known, error }),
             };
             for (slot, other) in others {
                 known[slot] = answers

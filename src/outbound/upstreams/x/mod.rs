@@ -6,15 +6,15 @@ mod wire;
 
 pub use wire::is_x_username;
 
-use super::upstream::{Refusal, Upstream, too_many_requests};
+use super::client::{ApiRefusal, Upstream, too_many_requests};
 use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
 use crate::domain::{
-    Handle, Interrupted, Network, Relationship, SocialGraph, SocialGraphError, SocialUser,
+    Handle, Network, PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
 use crate::outbound::cache::GraphProfile;
-use crate::outbound::upstream::{Per, Reservation, Spending};
+use crate::outbound::upstreams::client::{Per, Reservation, Spending};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -44,7 +44,7 @@ fn refusal(
     headers: &HeaderMap,
     _: &str,
     now: DateTime<Utc>,
-) -> Option<Refusal> {
+) -> Option<ApiRefusal> {
     too_many_requests(
         status,
         headers,
@@ -203,14 +203,14 @@ impl SocialGraph for XApi {
         pairs: &[(usize, usize)],
         known: &[Relationship],
         caller: &Caller,
-    ) -> Result<Vec<Relationship>, Interrupted> {
+    ) -> Result<Vec<Relationship>, PartialRelationships> {
         let mut known = Relationship::for_each_of(pairs.len(), known);
         let reads = plan_reads(users, &unknown_directions(&known, pairs));
         let (follows, failure) = self.read_lists(users, &reads, caller).await;
         complete(&mut known, pairs, &follows);
         match failure {
             None => Ok(known),
-            Some(error) => Err(Interrupted { known, error }),
+            Some(error) => Err(PartialRelationships { known, error }),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What the spend budgets spent, in the register's database beside the keys: one row per
 //! budget counter and window, which every instance adds its settled spending to.
 
-use super::keys_sql::{Bind, SqlKeys};
+use super::keys::{Bind, SqlKeys};
 use crate::domain::access::{LedgerUnavailable, SpendLedger, WindowSpend};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -1,7 +1,7 @@
 //! A pair's history as a stream, shared by both registers: one query for a page, chunks for
 //! a whole history, and the limit on how many long histories are read at once.
 
-use super::register_sql::{HISTORY_CHUNK, Position};
+use super::register::{HISTORY_CHUNK, Position};
 use crate::domain::{HistoryPage, HistoryStream, RegisterError, RegisteredCheck};
 use futures::{StreamExt as _, TryStreamExt as _, stream};
 use std::sync::Arc;

@@ -11,7 +11,7 @@ mod spend;
 
 use failure::describe_transport;
 pub use failure::{Failure, describe};
-pub use refusal::{Refusal, RefusalReader, retry_after, too_many_requests, until_reset};
+pub use refusal::{ApiRefusal, RefusalReader, retry_after, too_many_requests, until_reset};
 pub use reservation::{Progress, Reservation};
 pub use spend::Spending;
 
@@ -345,13 +345,13 @@ impl Upstream {
         }
         let text = String::from_utf8_lossy(&body);
         match (self.refusal)(status, &headers, &text, self.clock.now()) {
-            Some(Refusal::RateLimited(wait)) => {
+            Some(ApiRefusal::RateLimited(wait)) => {
                 self.count(endpoint, Outcome::RateLimited);
                 Err(Failure::RateLimited(
                     wait.clamp(Duration::from_secs(1), refusal::LONGEST_WAIT),
                 ))
             }
-            Some(Refusal::NotFound) => {
+            Some(ApiRefusal::NotFound) => {
                 self.count(endpoint, Outcome::NotFound);
                 Ok(Reply::NotFound)
             }
@@ -449,7 +449,7 @@ mod tests {
     use crate::domain::TestClock;
     use chrono::{DateTime, Utc};
 
-    fn never(_: StatusCode, _: &HeaderMap, _: &str, _: DateTime<Utc>) -> Option<Refusal> {
+    fn never(_: StatusCode, _: &HeaderMap, _: &str, _: DateTime<Utc>) -> Option<ApiRefusal> {
         None
     }
 

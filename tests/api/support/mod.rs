@@ -1,0 +1,11 @@
+//! The harness every test uses: the application on a free port against fake upstreams
+//! (`app`), a fresh PostgreSQL database (`postgres`) and a Redis key prefix (`redis`) per
+//! test, each cleaned up when the test ends.
+
+mod app;
+mod postgres;
+mod redis;
+
+pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use postgres::TestDatabase;
+pub use redis::{RedisPrefix, redis_url};
