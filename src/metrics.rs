@@ -102,6 +102,29 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
+/// Metrics registered as they are made: each is returned to be kept, and a clone of it goes
+/// into the registry.
+struct Registered<'a>(&'a mut Registry);
+
+impl Registered<'_> {
+    /// A metric of its default value, registered under `name` with `help`.
+    fn metric<M>(&mut self, name: &str, help: &str) -> M
+    where
+        M: prometheus_client::registry::Metric + Clone + Default,
+    {
+        self.metric_with(name, help, M::default())
+    }
+
+    /// `metric`, registered under `name` with `help`.
+    fn metric_with<M>(&mut self, name: &str, help: &str, metric: M) -> M
+    where
+        M: prometheus_client::registry::Metric + Clone,
+    {
+        self.0.register(name, help, metric.clone());
+        metric
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
@@ -111,56 +134,42 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("connected");
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
+        let mut add = Registered(&mut registry);
+        let requests = add.metric(
             "http_requests",
             "HTTP requests answered, by route, method and status",
-            requests.clone(),
         );
         // 0.5 ms to about 16 s.
-        let request_duration = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
-        });
-        registry.register(
+        let request_duration = add.metric_with(
             "http_request_duration_seconds",
             "Time to answer an HTTP request, by route",
-            request_duration.clone(),
+            Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+            }),
         );
-        let upstream_calls = Family::<UpstreamLabels, Counter>::default();
-        registry.register(
+        let upstream_calls = add.metric(
             "upstream_calls",
             "Calls made to GitHub and X, by network, endpoint and outcome (ok, not_found, 304, rate_limited, error)",
-            upstream_calls.clone(),
         );
-        let cache_lookups = Family::<CacheLabels, Counter>::default();
-        registry.register(
+        let cache_lookups = add.metric(
             "cache_lookups",
             "Lookups of cached upstream facts, by cache and result (hit, shared_hit, miss)",
-            cache_lookups.clone(),
         );
-        let x_users_read = Counter::default();
-        registry.register(
+        let x_users_read = add.metric(
             "x_users_read",
             "Users returned by X follow lists: the unit X bills",
-            x_users_read.clone(),
         );
-        let budget_spent = Family::<BudgetLabels, Gauge>::default();
-        registry.register(
+        let budget_spent = add.metric(
             "budget_spent",
             "What the service's spend budgets (BUDGET_*) have spent in their current window, all instances sharing Redis together: calls answered, and calls whose answer is unknown; what this instance holds reserved for calls under way is not included",
-            budget_spent.clone(),
         );
-        let budget_remaining = Family::<BudgetLabels, Gauge>::default();
-        registry.register(
+        let budget_remaining = add.metric(
             "budget_remaining",
             "What is left of the service's spend budgets in their current window, what is reserved for calls under way not included",
-            budget_remaining.clone(),
         );
-        let budget_reserved = Family::<BudgetLabels, Gauge>::default();
-        registry.register(
+        let budget_reserved = add.metric(
             "budget_reserved",
             "What this instance holds reserved of the service's spend budgets for upstream calls under way: given back, or spent, as each answer is counted",
-            budget_reserved.clone(),
         );
         Self {
             registry,
