@@ -80,7 +80,7 @@ pub struct CacheLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BudgetLabels {
-    pub budget: &'static str,
+    pub budget: String,
 }
 
 /// The app's metrics.
@@ -222,9 +222,11 @@ impl Metrics {
 
     /// Where a service budget of `limit` stands: its counter holds `counted` in its window,
     /// of which this instance holds `reserved` for calls under way.
-    pub fn budget(&self, budget: &'static str, limit: u64, counted: u64, reserved: u64) {
+    pub fn budget(&self, budget: &str, limit: u64, counted: u64, reserved: u64) {
         let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        let labels = BudgetLabels { budget };
+        let labels = BudgetLabels {
+            budget: budget.to_owned(),
+        };
         self.budget_spent
             .get_or_create(&labels)
             .set(gauge(counted.saturating_sub(reserved)));

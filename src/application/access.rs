@@ -216,7 +216,7 @@ impl Access {
             let (usage, last) = unwritten
                 .entry((id.clone(), at.date_naive()))
                 .or_insert((Usage::default(), at));
-            usage.add(caller.usage());
+            usage.add(&caller.usage());
             *last = (*last).max(at);
         }
     }
@@ -276,7 +276,7 @@ impl KeyChecks {
                 let (usage, last) = unwritten
                     .entry((used.id, used.day))
                     .or_insert((Usage::default(), used.last_used));
-                usage.add(used.usage);
+                usage.add(&used.usage);
                 *last = (*last).max(used.last_used);
             }
         }

@@ -306,7 +306,7 @@ mod tests {
         // The follows could not be read: not "not connected".
         let overspend = Overspend {
             payer: Payer::Key,
-            budget: Budget::XUsersPerDay,
+            budget: Budget::X_USERS_PER_DAY,
             limit: 10,
             retry_after: Duration::from_secs(5),
         };

@@ -1,6 +1,7 @@
 //! What the service may spend upstream, all keys together.
 
 use super::values::or_none_when_empty;
+use crate::domain::access::{Budget, Caps};
 use clap::Args;
 
 /// The service's own caps; `None` is no cap.
@@ -14,6 +15,15 @@ pub struct ServiceBudgets {
     /// Calls to GitHub the service may make an hour, all keys together; unset: no cap.
     #[arg(id = "budget_github_calls_per_hour", long = "budget-github-calls-per-hour", env = "BUDGET_GITHUB_CALLS_PER_HOUR", default_value = "", hide_default_value = true, value_parser = or_none_when_empty(count))]
     pub github_calls_per_hour: std::option::Option<u64>,
+}
+
+impl ServiceBudgets {
+    /// The caps, by budget: the settings' names are the budgets' public names.
+    pub fn caps(&self) -> Caps {
+        Caps::default()
+            .with(Budget::X_USERS_PER_DAY, self.x_users_per_day)
+            .with(Budget::GITHUB_CALLS_PER_HOUR, self.github_calls_per_hour)
+    }
 }
 
 fn count(raw: &str) -> Result<u64, String> {

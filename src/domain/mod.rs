@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use std::fmt;
 
 /// The networks a check asks: GitHub for organisations, and one social graph for follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Network {
     GitHub,
     X,
@@ -39,6 +39,15 @@ impl Network {
             Network::GitHub => "github",
             Network::X => "twitter",
             Network::Bluesky => "bluesky",
+        }
+    }
+
+    /// Its name for people, as in `1500 X users a day`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Network::GitHub => "GitHub",
+            Network::X => "X",
+            Network::Bluesky => "Bluesky",
         }
     }
 

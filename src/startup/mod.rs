@@ -85,7 +85,7 @@ impl Coordination {
     ) -> Result<Spending, StartupError> {
         Spending::new(
             Arc::clone(&self.counters),
-            config.budgets,
+            config.budgets.caps(),
             Arc::clone(metrics),
             Arc::clone(&self.clock),
         )

@@ -4,8 +4,8 @@ use crate::support::TestDatabase;
 use chrono::{DateTime, Utc};
 use connected::config::Config;
 use connected::domain::access::{
-    ApiKey, ApiKeys, IssuedKey, KeyLimits, KeyName, KeyUse, KeysError, Period, PresentedKey, Rate,
-    Scope, Scopes, SpendLedger, Usage, WindowSpend,
+    ApiKey, ApiKeys, Budget, Caps, IssuedKey, KeyLimits, KeyName, KeyUse, KeysError, Meter, Period,
+    PresentedKey, Rate, Scope, Scopes, SpendLedger, Usage, WindowSpend,
 };
 use connected::startup;
 use std::sync::Arc;
@@ -34,8 +34,9 @@ fn new_key(name: &str, created: DateTime<Utc>) -> (ApiKey, IssuedKey) {
                 requests: 5,
                 period: Period::Hour,
             },
-            x_users_per_day: Some(1500),
-            github_calls_per_hour: None,
+            budgets: Caps::default()
+                .with(Budget::X_USERS_PER_DAY, Some(1500))
+                .with(Budget::GITHUB_CALLS_PER_HOUR, None),
         },
         created_at: created,
         last_used_at: None,
@@ -75,15 +76,13 @@ async fn story(keys: Arc<dyn ApiKeys>) {
     assert!(keys.find(&again.id).await.unwrap().is_none());
 
     // Use adds up per UTC day, and marks the key used at the latest time.
-    let used = Usage {
-        requests: 3,
-        x_users: 200,
-        github_calls: 4,
-    };
+    let used = Usage::of(3)
+        .with(Meter::X_USERS, 200)
+        .with(Meter::GITHUB_CALLS, 4);
     let on = |ms| KeyUse {
         id: ci.id.clone(),
         day,
-        usage: used,
+        usage: used.clone(),
         last_used: at(ms),
     };
     keys.record_use(&[on(1_700_000_050_000)]).await.unwrap();
@@ -94,7 +93,7 @@ async fn story(keys: Arc<dyn ApiKeys>) {
         KeyUse {
             id: ops.id.clone(),
             day: after,
-            usage: used,
+            usage: used.clone(),
             last_used: later,
         },
     ])
@@ -111,11 +110,9 @@ async fn story(keys: Arc<dyn ApiKeys>) {
     );
     assert_eq!(
         listed[0].today,
-        Usage {
-            requests: 6,
-            x_users: 400,
-            github_calls: 8
-        }
+        Usage::of(6)
+            .with(Meter::X_USERS, 400)
+            .with(Meter::GITHUB_CALLS, 8)
     );
     assert_eq!(listed[0].key.last_used_at, Some(at(1_700_000_050_000)));
     assert_eq!(listed[1].today, Usage::default());

@@ -4,8 +4,8 @@
 use super::*;
 use crate::domain::TestClock;
 use crate::domain::access::{
-    ApiKey, CountedIn, IssuedKey, KeyLimits, KeyName, KeyReport, Period, Scopes, StoredKey, Taken,
-    Window,
+    ApiKey, CountedIn, IssuedKey, KeyLimits, KeyName, KeyReport, Meter, Period, Scopes,
+    StoredKey, Taken, Window,
 };
 use async_trait::async_trait;
 use std::time::Duration;
@@ -247,7 +247,7 @@ async fn what_a_key_spent_is_counted_in_the_utc_day_of_each_request() {
     let (access, keys, _, clock) = gate(keys);
     let request = |x_users| {
         let caller = Caller::new(id.clone(), KeyLimits::default());
-        caller.billed_x_users(x_users);
+        caller.bill(Meter::X_USERS, x_users);
         access.spent(&caller);
     };
     request(3);
@@ -264,7 +264,7 @@ async fn what_a_key_spent_is_counted_in_the_utc_day_of_each_request() {
             (
                 used.day.to_string(),
                 used.usage.requests,
-                used.usage.x_users,
+                used.usage.spent(Meter::X_USERS),
                 last,
             )
         })

@@ -1,43 +1,179 @@
-//! What the service may spend upstream, in the units it is billed or limited in: X users
-//! returned a UTC day, GitHub calls an hour; for the whole service and per key.
+//! What the service may spend upstream, in the units each network bills or limits: a
+//! budget is a meter (a network and the unit it counts) and the window it is counted in,
+//! such as X users a UTC day or GitHub calls an hour; for the whole service and per key.
+//! Nothing here names a network's budget but the constants: a new billed network is a new
+//! meter, not a new kind of budget.
 
 use super::Window;
+use crate::domain::Network;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-/// A spend budget's unit and window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Budget {
-    /// X users returned by lookups and follow lists (what X bills), per UTC day.
-    XUsersPerDay,
-    /// Calls to GitHub (what its rate limit counts), per hour.
-    GitHubCallsPerHour,
+/// What a network's calls are counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Unit {
+    /// Users returned (lookups and follow lists), what X bills.
+    Users,
+    /// Calls made, what a rate limit counts.
+    Calls,
+}
+
+impl Unit {
+    pub const ALL: [Unit; 2] = [Unit::Users, Unit::Calls];
+
+    /// Its name in counters, metrics and the database (`users`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Unit::Users => "users",
+            Unit::Calls => "calls",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|unit| unit.id() == id)
+    }
+}
+
+/// The window a budget is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Per {
+    /// The hour (UTC).
+    Hour,
+    /// The UTC day.
+    Day,
+}
+
+impl Per {
+    pub const ALL: [Per; 2] = [Per::Hour, Per::Day];
+
+    /// Its name in counters, metrics and the database (`day`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Per::Hour => "hour",
+            Per::Day => "day",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|per| per.id() == id)
+    }
+
+    /// The window holding `at`.
+    pub fn window(self, at: DateTime<Utc>) -> Window {
+        match self {
+            Per::Hour => Window::hour(at),
+            Per::Day => Window::day(at),
+        }
+    }
+
+    fn phrase(self) -> &'static str {
+        match self {
+            Per::Hour => "an hour",
+            Per::Day => "a day",
+        }
+    }
+}
+
+/// What is counted: a network, in the unit it is billed or limited in. What a key spent is
+/// kept per meter and UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Meter {
+    pub network: Network,
+    pub unit: Unit,
+}
+
+impl Meter {
+    /// X users returned by lookups and follow lists.
+    pub const X_USERS: Meter = Meter::new(Network::X, Unit::Users);
+    /// Calls to GitHub.
+    pub const GITHUB_CALLS: Meter = Meter::new(Network::GitHub, Unit::Calls);
+
+    pub const fn new(network: Network, unit: Unit) -> Self {
+        Self { network, unit }
+    }
+
+    /// `x_users`.
+    pub fn id(self) -> String {
+        format!("{}_{}", self.network.id(), self.unit.id())
+    }
+
+    /// Counted in windows of `per`.
+    pub const fn per(self, per: Per) -> Budget {
+        Budget { meter: self, per }
+    }
+}
+
+/// A spend budget: a meter, counted in a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Budget {
+    pub meter: Meter,
+    pub per: Per,
 }
 
 impl Budget {
-    /// Its name in counters and metrics.
-    pub fn id(self) -> &'static str {
-        match self {
-            Budget::XUsersPerDay => "x_users_per_day",
-            Budget::GitHubCallsPerHour => "github_calls_per_hour",
-        }
+    /// X users returned by lookups and follow lists (what X bills), per UTC day.
+    pub const X_USERS_PER_DAY: Budget = Meter::X_USERS.per(Per::Day);
+    /// Calls to GitHub (what its rate limit counts), per hour.
+    pub const GITHUB_CALLS_PER_HOUR: Budget = Meter::GITHUB_CALLS.per(Per::Hour);
+
+    /// Its name in counters and metrics: `x_users_per_day`.
+    pub fn id(self) -> String {
+        format!("{}_per_{}", self.meter.id(), self.per.id())
     }
 
     /// The window holding `at` that it is counted in.
     pub fn window(self, at: DateTime<Utc>) -> Window {
-        match self {
-            Budget::XUsersPerDay => Window::day(at),
-            Budget::GitHubCallsPerHour => Window::hour(at),
-        }
+        self.per.window(at)
     }
 
     /// `1500 X users a day`, `5000 GitHub calls an hour`.
     pub fn describe(self, limit: u64) -> String {
-        match self {
-            Budget::XUsersPerDay => format!("{limit} X users a day"),
-            Budget::GitHubCallsPerHour => format!("{limit} GitHub calls an hour"),
-        }
+        format!(
+            "{limit} {} {} {}",
+            self.meter.network.title(),
+            self.meter.unit.id(),
+            self.per.phrase()
+        )
+    }
+}
+
+impl fmt::Display for Budget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id())
+    }
+}
+
+/// Caps on budgets (a key's, or the service's): a budget without one is not capped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caps(BTreeMap<Budget, u64>);
+
+impl Caps {
+    /// The same, `budget` capped at `limit` (or not capped, for `None`).
+    #[must_use]
+    pub fn with(mut self, budget: Budget, limit: Option<u64>) -> Self {
+        match limit {
+            Some(limit) => self.0.insert(budget, limit),
+            None => self.0.remove(&budget),
+        };
+        self
+    }
+
+    /// The cap on `budget`, if any.
+    pub fn get(&self, budget: Budget) -> Option<u64> {
+        self.0.get(&budget).copied()
+    }
+
+    /// Every capped budget with its cap, in one order.
+    pub fn iter(&self) -> impl Iterator<Item = (Budget, u64)> + '_ {
+        self.0.iter().map(|(budget, limit)| (*budget, *limit))
+    }
+}
+
+impl FromIterator<(Budget, u64)> for Caps {
+    fn from_iter<I: IntoIterator<Item = (Budget, u64)>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
     }
 }
 
@@ -81,10 +217,53 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_budget_is_named_by_its_network_unit_and_window() {
+        assert_eq!(Budget::X_USERS_PER_DAY.id(), "x_users_per_day");
+        assert_eq!(Budget::GITHUB_CALLS_PER_HOUR.id(), "github_calls_per_hour");
+        let bluesky = Meter::new(Network::Bluesky, Unit::Calls).per(Per::Day);
+        assert_eq!(bluesky.id(), "bluesky_calls_per_day");
+        assert_eq!(bluesky.describe(7), "7 Bluesky calls a day");
+        assert_eq!(Meter::X_USERS.id(), "x_users");
+        for unit in Unit::ALL {
+            assert_eq!(Unit::from_id(unit.id()), Some(unit));
+        }
+        for per in Per::ALL {
+            assert_eq!(Per::from_id(per.id()), Some(per));
+        }
+        assert_eq!(Unit::from_id("dollars"), None);
+        assert_eq!(Per::from_id("week"), None);
+    }
+
+    #[test]
+    fn a_budget_is_counted_in_its_window() {
+        let at = DateTime::parse_from_rfc3339("2026-12-03T13:45:10Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let hour = Budget::GITHUB_CALLS_PER_HOUR.window(at);
+        let day = Budget::X_USERS_PER_DAY.window(at);
+        assert_eq!(hour, Window::hour(at));
+        assert_eq!(day, Window::day(at));
+        assert_ne!(hour, day);
+    }
+
+    #[test]
+    fn caps_hold_one_limit_a_budget_and_none_is_no_cap() {
+        let caps = Caps::default()
+            .with(Budget::X_USERS_PER_DAY, Some(1500))
+            .with(Budget::GITHUB_CALLS_PER_HOUR, None);
+        assert_eq!(caps.get(Budget::X_USERS_PER_DAY), Some(1500));
+        assert_eq!(caps.get(Budget::GITHUB_CALLS_PER_HOUR), None);
+        let lifted = caps.clone().with(Budget::X_USERS_PER_DAY, None);
+        assert_eq!(lifted, Caps::default());
+        let collected: Caps = caps.iter().collect();
+        assert_eq!(collected, caps);
+    }
+
+    #[test]
     fn an_overspend_names_its_budget() {
         let overspend = Overspend {
             payer: Payer::Key,
-            budget: Budget::XUsersPerDay,
+            budget: Budget::X_USERS_PER_DAY,
             limit: 1500,
             retry_after: Duration::from_millis(3_600_500),
         };
@@ -94,7 +273,7 @@ mod tests {
         );
         let service = Overspend {
             payer: Payer::Service,
-            budget: Budget::GitHubCallsPerHour,
+            budget: Budget::GITHUB_CALLS_PER_HOUR,
             limit: 5000,
             retry_after: Duration::from_secs(60),
         };

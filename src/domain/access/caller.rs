@@ -2,9 +2,9 @@
 //! request has spent upstream so far. The edge makes one per request and passes it, as a
 //! value, to the use case and on to every port that spends; each clone is the same tab.
 
-use super::{KeyId, KeyLimits, Usage};
-use std::sync::Arc;
+use super::{KeyId, KeyLimits, Meter, Usage};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Who asks, during one request: a key's holder, or anyone when keys are not required (and
 /// on the command line, where the operator asks).
@@ -16,8 +16,8 @@ pub struct Caller(Arc<Tab>);
 struct Tab {
     id: Option<KeyId>,
     limits: KeyLimits,
-    x_users: AtomicU64,
-    github_calls: AtomicU64,
+    /// What it was billed, by meter (its `requests` unused: one request is one tab).
+    billed: Mutex<Usage>,
     upstream_calls: AtomicU64,
 }
 
@@ -37,8 +37,7 @@ impl Caller {
         Self(Arc::new(Tab {
             id,
             limits,
-            x_users: AtomicU64::new(0),
-            github_calls: AtomicU64::new(0),
+            billed: Mutex::new(Usage::default()),
             upstream_calls: AtomicU64::new(0),
         }))
     }
@@ -63,23 +62,21 @@ impl Caller {
         self.0.upstream_calls.load(Ordering::Relaxed)
     }
 
-    /// Counts X users billed for this request.
-    pub fn billed_x_users(&self, users: u64) {
-        self.0.x_users.fetch_add(users, Ordering::Relaxed);
-    }
-
-    /// Counts a call to GitHub made for this request.
-    pub fn called_github(&self, calls: u64) {
-        self.0.github_calls.fetch_add(calls, Ordering::Relaxed);
+    /// Counts `used` units of `meter` billed for this request.
+    pub fn bill(&self, meter: Meter, used: u64) {
+        self.0
+            .billed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .spend(meter, used);
     }
 
     /// What this request spent: itself, and its upstream cost so far.
     pub fn usage(&self) -> Usage {
-        Usage {
-            requests: 1,
-            x_users: self.0.x_users.load(Ordering::Relaxed),
-            github_calls: self.0.github_calls.load(Ordering::Relaxed),
-        }
+        let billed = self.0.billed.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut usage = Usage::of(1);
+        usage.add(&billed);
+        usage
     }
 }
 
@@ -93,19 +90,21 @@ mod tests {
         let caller = Caller::new(id.clone(), KeyLimits::default());
         assert!(Caller::anonymous().id().is_none());
         let passed = caller.clone();
-        passed.billed_x_users(3);
-        passed.called_github(1);
+        passed.bill(Meter::X_USERS, 3);
+        passed.bill(Meter::GITHUB_CALLS, 1);
         passed.called_upstream();
         assert_eq!(caller.id(), Some(&id));
         assert_eq!(caller.upstream_calls(), 1);
         assert_eq!(
             caller.usage(),
-            Usage {
-                requests: 1,
-                x_users: 3,
-                github_calls: 1
-            }
+            Usage::of(1)
+                .with(Meter::X_USERS, 3)
+                .with(Meter::GITHUB_CALLS, 1)
         );
-        assert_eq!(Caller::anonymous().usage().x_users, 0, "a tab of its own");
+        assert_eq!(
+            Caller::anonymous().usage().spent(Meter::X_USERS),
+            0,
+            "a tab of its own"
+        );
     }
 }

@@ -1,10 +1,11 @@
 //! API keys: how one is made and shown once, how it is recognised, and what is kept of it
 //! (a hash of its secret, never the secret).
 
-use super::{KeyLimits, Scopes};
+use super::{KeyLimits, Meter, Scopes};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::fmt;
 use subtle::ConstantTimeEq;
 
@@ -189,19 +190,51 @@ pub struct StoredKey {
     pub hash: KeyHash,
 }
 
-/// What a key spent in a UTC day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What a key spent in a UTC day: its requests, and what they cost upstream by meter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Usage {
     pub requests: u64,
-    pub x_users: u64,
-    pub github_calls: u64,
+    spent: BTreeMap<Meter, u64>,
 }
 
 impl Usage {
-    pub fn add(&mut self, other: Usage) {
+    /// `requests`, with nothing spent upstream yet.
+    pub fn of(requests: u64) -> Self {
+        Self {
+            requests,
+            spent: BTreeMap::new(),
+        }
+    }
+
+    /// The same, `used` more spent on `meter`.
+    #[must_use]
+    pub fn with(mut self, meter: Meter, used: u64) -> Self {
+        self.spend(meter, used);
+        self
+    }
+
+    /// Counts `used` more on `meter`.
+    pub fn spend(&mut self, meter: Meter, used: u64) {
+        if used > 0 {
+            *self.spent.entry(meter).or_default() += used;
+        }
+    }
+
+    /// What was spent on `meter`.
+    pub fn spent(&self, meter: Meter) -> u64 {
+        self.spent.get(&meter).copied().unwrap_or(0)
+    }
+
+    /// Every meter something was spent on, with what, in one order.
+    pub fn meters(&self) -> impl Iterator<Item = (Meter, u64)> + '_ {
+        self.spent.iter().map(|(meter, used)| (*meter, *used))
+    }
+
+    pub fn add(&mut self, other: &Usage) {
         self.requests += other.requests;
-        self.x_users += other.x_users;
-        self.github_calls += other.github_calls;
+        for (meter, used) in other.meters() {
+            self.spend(meter, used);
+        }
     }
 }
 

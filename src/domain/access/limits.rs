@@ -1,5 +1,6 @@
 //! How much a key may ask: its request rate and its spend budgets.
 
+use super::Caps;
 use std::fmt;
 use std::time::Duration;
 
@@ -87,23 +88,20 @@ impl fmt::Display for Rate {
     }
 }
 
-/// What a key may ask and spend. A budget of `None` is no cap of the key's own (the
+/// What a key may ask and spend. A budget without a cap is no cap of the key's own (the
 /// service's global budgets still hold).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyLimits {
     pub rate: Rate,
-    /// X users (returned by lookups and follow lists) a UTC day.
-    pub x_users_per_day: Option<u64>,
-    /// Calls to GitHub an hour.
-    pub github_calls_per_hour: Option<u64>,
+    /// The key's own caps on spend budgets (X users a UTC day, GitHub calls an hour, …).
+    pub budgets: Caps,
 }
 
 impl Default for KeyLimits {
     fn default() -> Self {
         Self {
             rate: Rate::DEFAULT,
-            x_users_per_day: None,
-            github_calls_per_hour: None,
+            budgets: Caps::default(),
         }
     }
 }

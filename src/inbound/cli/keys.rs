@@ -5,7 +5,9 @@
 use super::out;
 use crate::application::{self, KeyError};
 use crate::domain::Clock;
-use crate::domain::access::{ApiKey, ApiKeys, KeyLimits, KeyReport, KeysError, Rate, Scopes};
+use crate::domain::access::{
+    ApiKey, ApiKeys, Budget, Caps, KeyLimits, KeyReport, KeysError, Meter, Rate, Scopes,
+};
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Subcommand;
 use serde::Serialize;
@@ -56,8 +58,9 @@ pub(super) async fn keys(store: &dyn ApiKeys, clock: &dyn Clock, command: KeysCo
         } => {
             let limits = KeyLimits {
                 rate,
-                x_users_per_day,
-                github_calls_per_hour,
+                budgets: Caps::default()
+                    .with(Budget::X_USERS_PER_DAY, x_users_per_day)
+                    .with(Budget::GITHUB_CALLS_PER_HOUR, github_calls_per_hour),
             };
             create(store, clock, &name, scopes, limits).await
         }
@@ -134,14 +137,14 @@ async fn list(store: &dyn ApiKeys, clock: &dyn Clock, json: bool) -> ExitCode {
             key.id.as_str(),
             key.scopes.to_string(),
             key.limits.rate.to_string(),
-            cap(key.limits.x_users_per_day),
-            cap(key.limits.github_calls_per_hour),
+            cap(key.limits.budgets.get(Budget::X_USERS_PER_DAY)),
+            cap(key.limits.budgets.get(Budget::GITHUB_CALLS_PER_HOUR)),
             time(Some(key.created_at)).unwrap_or_default(),
             time(key.last_used_at).unwrap_or_else(|| "-".into()),
             time(key.revoked_at).unwrap_or_else(|| "-".into()),
             report.today.requests,
-            report.today.x_users,
-            report.today.github_calls,
+            report.today.spent(Meter::X_USERS),
+            report.today.spent(Meter::GITHUB_CALLS),
         ));
     }
     out::answer(&lines.join("\n"), ExitCode::SUCCESS)
@@ -206,15 +209,15 @@ impl From<&KeyReport> for ListedKey {
             id: key.id.to_string(),
             scopes: key.scopes.iter().map(|s| s.id()).collect(),
             rate: key.limits.rate.to_string(),
-            x_users_per_day: key.limits.x_users_per_day,
-            github_calls_per_hour: key.limits.github_calls_per_hour,
+            x_users_per_day: key.limits.budgets.get(Budget::X_USERS_PER_DAY),
+            github_calls_per_hour: key.limits.budgets.get(Budget::GITHUB_CALLS_PER_HOUR),
             created_at: time(Some(key.created_at)).unwrap_or_default(),
             last_used_at: time(key.last_used_at),
             revoked_at: time(key.revoked_at),
             today: TodayUse {
                 requests: report.today.requests,
-                x_users: report.today.x_users,
-                github_calls: report.today.github_calls,
+                x_users: report.today.spent(Meter::X_USERS),
+                github_calls: report.today.spent(Meter::GITHUB_CALLS),
             },
         }
     }

@@ -81,12 +81,10 @@ pub(super) async fn guard(
     if let Some(admitted) = &admitted {
         insert_rate_fields(response.headers_mut(), admitted.rate, admitted.admission);
     }
-    let usage = caller.usage();
     response.extensions_mut().insert(Spent {
         key: caller.id().map(ToString::to_string),
         upstream_calls: caller.upstream_calls(),
-        x_users: usage.x_users,
-        github_calls: usage.github_calls,
+        usage: caller.usage(),
     });
     response
 }

@@ -11,6 +11,7 @@
 use super::access::reach;
 use super::refusal_log::{RefusalLog, Refused};
 use crate::application::Reach;
+use crate::domain::access::{Meter, Usage};
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderName, HeaderValue, Method, Response};
@@ -40,8 +41,8 @@ pub(super) struct RouteName(pub(super) String);
 pub(super) struct Spent {
     pub(super) key: Option<String>,
     pub(super) upstream_calls: u64,
-    pub(super) x_users: u64,
-    pub(super) github_calls: u64,
+    /// Its upstream cost, by meter.
+    pub(super) usage: Usage,
 }
 
 /// `router`, its requests given an id and logged (or counted as refusals in `refusals`).
@@ -161,8 +162,8 @@ impl<B> OnResponse<B> for Answered {
             proxied = asked.is_some_and(|a| a.proxied),
             key = spent.and_then(|s| s.key.as_deref()).unwrap_or("-"),
             upstream_calls = spent.map_or(0, |s| s.upstream_calls),
-            x_users_billed = spent.map_or(0, |s| s.x_users),
-            github_calls = spent.map_or(0, |s| s.github_calls),
+            x_users_billed = spent.map_or(0, |s| s.usage.spent(Meter::X_USERS)),
+            github_calls = spent.map_or(0, |s| s.usage.spent(Meter::GITHUB_CALLS)),
             "answered"
         );
     }

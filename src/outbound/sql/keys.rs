@@ -1,20 +1,21 @@
 //! The API keys in the register's database, SQLite or PostgreSQL: one store over either pool.
 //! Both keep the same columns (times in milliseconds since the epoch, UTC; days as
-//! `YYYY-MM-DD`), so the SQL differs only in its placeholders.
+//! `YYYY-MM-DD`), so the SQL differs only in its placeholders. A key's budgets and what it
+//! spent on each are rows by meter ([`meters`]).
+
+mod meters;
 
 use crate::domain::access::{
-    ApiKey, ApiKeys, KeyHash, KeyId, KeyLimits, KeyName, KeyReport, KeyUse, KeysError, Period,
-    Rate, StoredKey, Usage,
+    ApiKey, ApiKeys, Caps, KeyHash, KeyId, KeyLimits, KeyName, KeyReport, KeyUse, KeysError,
+    Period, Rate, StoredKey, Usage,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 
-/// A key's columns, then what it spent on a day, as every key query selects them.
+/// A key's columns, then the requests it made on a day, as every key query selects them.
 const SELECT_KEYS: &str = "SELECT id, name, secret_sha256, scopes, rate_requests, rate_period_seconds, \
-     x_users_per_day, github_calls_per_hour, created_at_ms, last_used_at_ms, revoked_at_ms, \
-     COALESCE(u.requests, 0) AS used_requests, COALESCE(u.x_users, 0) AS used_x_users, \
-     COALESCE(u.github_calls, 0) AS used_github_calls \
+     created_at_ms, last_used_at_ms, revoked_at_ms, COALESCE(u.requests, 0) AS used_requests \
      FROM api_keys LEFT JOIN api_key_usage u ON u.key_id = api_keys.id AND u.day = ?";
 
 /// A value a statement binds.
@@ -22,7 +23,6 @@ const SELECT_KEYS: &str = "SELECT id, name, secret_sha256, scopes, rate_requests
 pub(super) enum Bind {
     Text(String),
     Int(i64),
-    MaybeInt(Option<i64>),
 }
 
 /// The keys kept in a database of the register's.
@@ -95,7 +95,6 @@ where
             |q, bind| match bind {
                 Bind::Text(text) => q.bind(text.clone()),
                 Bind::Int(n) => q.bind(*n),
-                Bind::MaybeInt(n) => q.bind(*n),
             },
         )
     }
@@ -143,8 +142,9 @@ fn count(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// A row of [`SELECT_KEYS`]: the key, and what it spent. A row that cannot be one (edited by
-/// hand, say) is the store's failure, never a key with made-up limits.
+/// A row of [`SELECT_KEYS`]: the key, and the requests it made, its budgets and what it spent
+/// on them read apart. A row that cannot be one (edited by hand, say) is the store's failure,
+/// never a key with made-up limits.
 fn report<DB>(row: &DB::Row) -> Result<KeyReport, KeysError>
 where
     DB: Database,
@@ -160,7 +160,6 @@ where
     let malformed = || KeysError::Unavailable(format!("the stored key {id:?} is malformed"));
     let time = |ms: i64| DateTime::from_timestamp_millis(ms).ok_or_else(malformed);
     let unsigned = |n: i64| u64::try_from(n).map_err(|_| malformed());
-    let budget = |n: Option<i64>| n.map(unsigned).transpose();
     let period = Period::from_duration(std::time::Duration::from_secs(unsigned(int(
         "rate_period_seconds",
     )?)?))
@@ -177,8 +176,7 @@ where
                     .ok_or_else(malformed)?,
                 period,
             },
-            x_users_per_day: budget(maybe("x_users_per_day")?)?,
-            github_calls_per_hour: budget(maybe("github_calls_per_hour")?)?,
+            budgets: Caps::default(),
         },
         created_at: time(int("created_at_ms")?)?,
         last_used_at: maybe("last_used_at_ms")?.map(time).transpose()?,
@@ -188,11 +186,7 @@ where
     KeyHash::from_hex(&text("secret_sha256")?).ok_or_else(malformed)?;
     Ok(KeyReport {
         key,
-        today: Usage {
-            requests: unsigned(int("used_requests")?)?,
-            x_users: unsigned(int("used_x_users")?)?,
-            github_calls: unsigned(int("used_github_calls")?)?,
-        },
+        today: Usage::of(unsigned(int("used_requests")?)?),
     })
 }
 
@@ -224,14 +218,13 @@ where
             Bind::Text(key.scopes.to_string()),
             Bind::Int(i64::from(limits.rate.requests)),
             Bind::Int(count(limits.rate.period.duration().as_secs())),
-            Bind::MaybeInt(limits.x_users_per_day.map(count)),
-            Bind::MaybeInt(limits.github_calls_per_hour.map(count)),
             Bind::Int(millis(key.created_at)),
         ];
         let insert = "INSERT INTO api_keys (id, name, secret_sha256, scopes, rate_requests, \
-             rate_period_seconds, x_users_per_day, github_calls_per_hour, created_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-        self.execute(&[(insert, binds)]).await.map_err(|e| {
+             rate_period_seconds, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)";
+        let mut statements = vec![(insert, binds)];
+        statements.extend(meters::insert_caps(&key.id, &limits.budgets));
+        self.execute(&statements).await.map_err(|e| {
             if e.as_database_error()
                 .is_some_and(sqlx::error::DatabaseError::is_unique_violation)
             {
@@ -250,7 +243,12 @@ where
             .await
             .map_err(unavailable)?;
         let Some(row) = row else { return Ok(None) };
-        let key = report::<DB>(&row)?.key;
+        let mut key = report::<DB>(&row)?.key;
+        key.limits.budgets = self
+            .caps(Some(id.as_str()))
+            .await?
+            .remove(id.as_str())
+            .unwrap_or_default();
         let hash = row
             .try_get::<String, _>("secret_sha256")
             .map_err(unavailable)?;
@@ -258,8 +256,20 @@ where
     }
 
     async fn list(&self, day: NaiveDate) -> Result<Vec<KeyReport>, KeysError> {
-        self.reports("ORDER BY created_at_ms, id", &[Bind::Text(day.to_string())])
-            .await
+        let day = day.to_string();
+        let mut reports = self
+            .reports("ORDER BY created_at_ms, id", &[Bind::Text(day.clone())])
+            .await?;
+        let mut caps = self.caps(None).await?;
+        let mut spend = self.spend(&day).await?;
+        for report in &mut reports {
+            let id = report.key.id.as_str();
+            report.key.limits.budgets = caps.remove(id).unwrap_or_default();
+            for (meter, used) in spend.remove(id).unwrap_or_default() {
+                report.today.spend(meter, used);
+            }
+        }
+        Ok(reports)
     }
 
     async fn revoke(&self, name_or_id: &str, at: DateTime<Utc>) -> Result<ApiKey, KeysError> {
@@ -287,31 +297,22 @@ where
     }
 
     async fn record_use(&self, uses: &[KeyUse]) -> Result<(), KeysError> {
-        let add = "INSERT INTO api_key_usage (key_id, day, requests, x_users, github_calls) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id, day) DO UPDATE SET \
-             requests = api_key_usage.requests + excluded.requests, \
-             x_users = api_key_usage.x_users + excluded.x_users, \
-             github_calls = api_key_usage.github_calls + excluded.github_calls";
+        let add = "INSERT INTO api_key_usage (key_id, day, requests) VALUES (?, ?, ?) \
+             ON CONFLICT (key_id, day) DO UPDATE SET \
+             requests = api_key_usage.requests + excluded.requests";
         let touch = "UPDATE api_keys SET last_used_at_ms = CASE \
              WHEN last_used_at_ms IS NULL OR last_used_at_ms < ? THEN ? ELSE last_used_at_ms END \
              WHERE id = ?";
-        let mut statements = Vec::with_capacity(uses.len() * 2);
+        let mut statements = Vec::with_capacity(uses.len() * 4);
         // In one order on every instance, so that two writing at once never deadlock.
         let mut uses: Vec<&KeyUse> = uses.iter().collect();
         uses.sort_by(|a, b| (&a.id, a.day).cmp(&(&b.id, b.day)));
         for used in uses {
             let id = Bind::Text(used.id.to_string());
-            let usage = used.usage;
-            statements.push((
-                add,
-                vec![
-                    id.clone(),
-                    Bind::Text(used.day.to_string()),
-                    Bind::Int(count(usage.requests)),
-                    Bind::Int(count(usage.x_users)),
-                    Bind::Int(count(usage.github_calls)),
-                ],
-            ));
+            let day = Bind::Text(used.day.to_string());
+            let requests = Bind::Int(count(used.usage.requests));
+            statements.push((add, vec![id.clone(), day.clone(), requests]));
+            statements.extend(meters::add_spend(&id, &day, &used.usage));
             let at = millis(used.last_used);
             statements.push((touch, vec![Bind::Int(at), Bind::Int(at), id]));
         }

@@ -69,7 +69,7 @@ impl GitHubRest {
     pub fn billed(mut self, spending: Spending) -> Self {
         self.api = self
             .api
-            .billed(spending, Budget::GitHubCallsPerHour, Per::Call);
+            .billed(spending, Budget::GITHUB_CALLS_PER_HOUR, Per::Call);
         self
     }
 

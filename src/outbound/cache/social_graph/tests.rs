@@ -109,7 +109,7 @@ async fn a_half_known_pair_is_completed_from_what_the_cache_keeps() {
 async fn a_load_that_failed_on_another_keys_budget_is_asked_again_paid_by_this_one() {
     let spent = Overspend {
         payer: Payer::Key,
-        budget: Budget::XUsersPerDay,
+        budget: Budget::X_USERS_PER_DAY,
         limit: 10,
         retry_after: Duration::from_secs(60),
     };

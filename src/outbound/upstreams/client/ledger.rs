@@ -157,7 +157,7 @@ mod tests {
     fn the_floor_keeps_what_reservations_under_way_hold_until_they_end() {
         let ledger = Ledger::default();
         let noon = DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").unwrap();
-        let hour = Budget::GitHubCallsPerHour.window(noon.with_timezone(&Utc));
+        let hour = Budget::GITHUB_CALLS_PER_HOUR.window(noon.with_timezone(&Utc));
         let counter = "service:github_calls_per_hour";
         ledger.held(counter, hour, 3);
         ledger.held(counter, hour, 2);

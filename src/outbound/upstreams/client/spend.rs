@@ -5,24 +5,15 @@
 
 use super::ledger::Ledger;
 use super::reservation::{Paid, Reservation};
-use crate::config::ServiceBudgets;
 use crate::domain::Clock;
-use crate::domain::access::{Budget, Caller, Counters, Overspend, Payer, SpendLedger};
+use crate::domain::access::{Budget, Caller, Caps, Counters, Overspend, Payer, SpendLedger};
 use crate::metrics::Metrics;
 use crate::periodic;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-
-impl ServiceBudgets {
-    fn limit(&self, budget: Budget) -> Option<u64> {
-        match budget {
-            Budget::XUsersPerDay => self.x_users_per_day,
-            Budget::GitHubCallsPerHour => self.github_calls_per_hour,
-        }
-    }
-}
 
 /// Where one of the service's budgets stands in this instance's eyes, for its gauges.
 #[derive(Default)]
@@ -37,40 +28,22 @@ struct Standing {
 #[derive(Clone)]
 pub struct Spending {
     counters: Arc<dyn Counters>,
-    service: ServiceBudgets,
+    /// The service's own caps.
+    service: Arc<Caps>,
     metrics: Arc<Metrics>,
     /// What tells the window a call is counted in.
     clock: Arc<dyn Clock>,
     ledger: Arc<Ledger>,
-    /// By [`index`] of the budget.
-    standing: Arc<[Standing; 2]>,
+    /// One for each budget the service caps.
+    standing: Arc<Standings>,
 }
 
-fn index(budget: Budget) -> usize {
-    match budget {
-        Budget::XUsersPerDay => 0,
-        Budget::GitHubCallsPerHour => 1,
-    }
-}
+/// Where each of the service's capped budgets stands.
+type Standings = BTreeMap<Budget, Standing>;
 
-/// Bills the caller for `used` units.
-fn bill(caller: &Caller, budget: Budget, used: u64) {
-    match budget {
-        Budget::XUsersPerDay => caller.billed_x_users(used),
-        Budget::GitHubCallsPerHour => caller.called_github(used),
-    }
-}
-
-/// The name of the counter of the service's `budget`.
+/// The name of the counter of the service's `budget`: `service:x_users_per_day`.
 fn service_counter(budget: Budget) -> String {
     format!("service:{}", budget.id())
-}
-
-fn key_limit(caller: &Caller, budget: Budget) -> Option<u64> {
-    match budget {
-        Budget::XUsersPerDay => caller.limits().x_users_per_day,
-        Budget::GitHubCallsPerHour => caller.limits().github_calls_per_hour,
-    }
 }
 
 impl Spending {
@@ -78,17 +51,21 @@ impl Spending {
     /// that hold `clock`'s time.
     pub fn new(
         counters: Arc<dyn Counters>,
-        service: ServiceBudgets,
+        service: Caps,
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let standing = service
+            .iter()
+            .map(|(budget, _)| (budget, Standing::default()))
+            .collect();
         Self {
             counters,
-            service,
+            service: Arc::new(service),
             metrics,
             clock,
             ledger: Arc::default(),
-            standing: Arc::default(),
+            standing: Arc::new(standing),
         }
     }
 
@@ -106,7 +83,7 @@ impl Spending {
         let clock = Arc::clone(&self.clock);
         let gauges = Gauges {
             counters: Arc::clone(&self.counters),
-            service: self.service,
+            service: Arc::clone(&self.service),
             metrics: Arc::clone(&self.metrics),
             standing: Arc::downgrade(&self.standing),
         };
@@ -175,11 +152,11 @@ impl Spending {
         let window = budget.window(now);
         let mut payers: Vec<(Payer, String, u64)> = Vec::new();
         if let Some(id) = caller.id()
-            && let Some(limit) = key_limit(&caller, budget)
+            && let Some(limit) = caller.limits().budgets.get(budget)
         {
             payers.push((Payer::Key, format!("key:{id}:{}", budget.id()), limit));
         }
-        if let Some(limit) = self.service.limit(budget) {
+        if let Some(limit) = self.service.get(budget) {
             payers.push((Payer::Service, service_counter(budget), limit));
         }
         let paid = Paid {
@@ -200,10 +177,10 @@ impl Spending {
                 .await;
             self.ledger.held(&name, window, taken.units);
             reservation.hold(name, taken.held, taken.units);
-            if payer == Payer::Service {
-                self.standing[index(budget)]
-                    .counted
-                    .store(taken.spent, Ordering::Relaxed);
+            if payer == Payer::Service
+                && let Some(standing) = self.standing.get(&budget)
+            {
+                standing.counted.store(taken.spent, Ordering::Relaxed);
                 self.show(budget);
             }
             if taken.units < least.max(1) {
@@ -220,12 +197,10 @@ impl Spending {
         }
         let granted = reservation.granted;
         if let Some(paid) = reservation.paid_mut()
-            && self.service.limit(budget).is_some()
+            && let Some(standing) = self.standing.get(&budget)
         {
             paid.service_reserved = granted;
-            self.standing[index(budget)]
-                .reserved
-                .fetch_add(granted, Ordering::Relaxed);
+            standing.reserved.fetch_add(granted, Ordering::Relaxed);
             self.show(budget);
         }
         Ok(reservation)
@@ -242,7 +217,7 @@ impl Spending {
         };
         if used > granted {
             tracing::warn!(
-                budget = paid.budget.id(),
+                budget = %paid.budget,
                 granted,
                 used,
                 "an upstream returned more than it was asked for"
@@ -256,7 +231,7 @@ impl Spending {
     /// Ends a reservation that cost `cost`: bills the caller, notes the spending in the
     /// ledger, and returns the work of giving back the rest.
     pub(super) fn close(&self, paid: Paid, cost: u64) -> impl Future<Output = ()> + Send + 'static {
-        bill(&paid.caller, paid.budget, cost);
+        paid.caller.bill(paid.budget.meter, cost);
         for (name, _, held) in &paid.held {
             self.ledger.spent(name, paid.window, cost);
             self.ledger.released(name, paid.window, *held);
@@ -275,8 +250,10 @@ impl Spending {
                     .counters
                     .give_back(&name, back, paid.window, holder)
                     .await;
-                if name == service {
-                    let counted = &spending.standing[index(paid.budget)].counted;
+                if name == service
+                    && let Some(standing) = spending.standing.get(&paid.budget)
+                {
+                    let counted = &standing.counted;
                     match after {
                         Some(after) => counted.store(after, Ordering::Relaxed),
                         None => {
@@ -288,25 +265,28 @@ impl Spending {
                     }
                 }
             }
-            spending.standing[index(paid.budget)]
-                .reserved
-                .fetch_sub(paid.service_reserved, Ordering::Relaxed);
+            if let Some(standing) = spending.standing.get(&paid.budget) {
+                standing
+                    .reserved
+                    .fetch_sub(paid.service_reserved, Ordering::Relaxed);
+            }
             spending.show(paid.budget);
         }
     }
 
     /// Updates the gauges of the service's `budget`, when it has one.
     fn show(&self, budget: Budget) {
-        show(&self.metrics, self.service, &self.standing, budget);
+        show(&self.metrics, &self.service, &self.standing, budget);
     }
 }
 
 /// Updates the gauges of the service's `budget` from `standing`, when it has one.
-fn show(metrics: &Metrics, service: ServiceBudgets, standing: &[Standing; 2], budget: Budget) {
-    if let Some(limit) = service.limit(budget) {
-        let standing = &standing[index(budget)];
+fn show(metrics: &Metrics, service: &Caps, standing: &Standings, budget: Budget) {
+    if let Some(limit) = service.get(budget)
+        && let Some(standing) = standing.get(&budget)
+    {
         metrics.budget(
-            budget.id(),
+            &budget.id(),
             limit,
             standing.counted.load(Ordering::Relaxed),
             standing.reserved.load(Ordering::Relaxed),
@@ -320,29 +300,27 @@ fn show(metrics: &Metrics, service: ServiceBudgets, standing: &[Standing; 2], bu
 #[derive(Clone)]
 struct Gauges {
     counters: Arc<dyn Counters>,
-    service: ServiceBudgets,
+    service: Arc<Caps>,
     metrics: Arc<Metrics>,
-    standing: Weak<[Standing; 2]>,
+    standing: Weak<Standings>,
 }
 
 impl Gauges {
     /// Reads what each of the service's budgets counts now (taking nothing).
     async fn read(&self, ledger: &Ledger, now: DateTime<Utc>) {
-        let Some(standing) = self.standing.upgrade() else {
+        let Some(standings) = self.standing.upgrade() else {
             return;
         };
-        for budget in [Budget::XUsersPerDay, Budget::GitHubCallsPerHour] {
-            let Some(limit) = self.service.limit(budget) else {
+        for (budget, limit) in self.service.iter() {
+            let Some(standing) = standings.get(&budget) else {
                 continue;
             };
             let name = service_counter(budget);
             let window = budget.window(now);
             let floor = ledger.floor(&name, window);
             let counted = self.counters.take(&name, 0, limit, window, floor).await;
-            standing[index(budget)]
-                .counted
-                .store(counted.spent, Ordering::Relaxed);
-            show(&self.metrics, self.service, &standing, budget);
+            standing.counted.store(counted.spent, Ordering::Relaxed);
+            show(&self.metrics, &self.service, &standings, budget);
         }
     }
 }

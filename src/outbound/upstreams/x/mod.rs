@@ -136,7 +136,9 @@ impl XApi {
     /// The same client, its X users paid from `spending`.
     #[must_use]
     pub fn billed(mut self, spending: Spending) -> Self {
-        self.api = self.api.billed(spending, Budget::XUsersPerDay, Per::Item);
+        self.api = self
+            .api
+            .billed(spending, Budget::X_USERS_PER_DAY, Per::Item);
         self
     }
 }

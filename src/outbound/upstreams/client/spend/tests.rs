@@ -3,7 +3,7 @@
 use super::super::Progress;
 use super::*;
 use crate::domain::TestClock;
-use crate::domain::access::{KeyId, KeyLimits, LedgerUnavailable, WindowSpend};
+use crate::domain::access::{KeyId, KeyLimits, LedgerUnavailable, Meter, WindowSpend};
 use crate::outbound::redis::counters::SharedCounters;
 use async_trait::async_trait;
 use std::sync::Mutex;
@@ -39,14 +39,11 @@ fn at(time: &str) -> Arc<TestClock> {
 }
 
 fn spending(limit: u64, clock: Arc<TestClock>) -> (Spending, Arc<Metrics>) {
-    let budgets = ServiceBudgets {
-        x_users_per_day: Some(limit),
-        github_calls_per_hour: None,
-    };
+    let budgets = Caps::default().with(Budget::X_USERS_PER_DAY, Some(limit));
     spending_within(budgets, clock)
 }
 
-fn spending_within(budgets: ServiceBudgets, clock: Arc<TestClock>) -> (Spending, Arc<Metrics>) {
+fn spending_within(budgets: Caps, clock: Arc<TestClock>) -> (Spending, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::new());
     let counters = Arc::new(SharedCounters::new(None, clock.clone()));
     let spending = Spending::new(counters, budgets, Arc::clone(&metrics), clock);
@@ -64,7 +61,7 @@ fn gauge(metrics: &Metrics, name: &str) -> u64 {
 
 async fn left(spending: &Spending) -> u64 {
     let probe = spending
-        .reserve(&Caller::anonymous(), Budget::XUsersPerDay, u64::MAX, 1)
+        .reserve(&Caller::anonymous(), Budget::X_USERS_PER_DAY, u64::MAX, 1)
         .await;
     let granted = probe.as_ref().map_or(0, |r| r.granted);
     if let Ok(probe) = probe {
@@ -121,14 +118,11 @@ async fn a_request_cancelled_while_its_counter_answers_leaves_nothing_taken() {
         inner: SharedCounters::new(None, clock.clone()),
         delay: std::time::Duration::from_secs(1),
     });
-    let budgets = ServiceBudgets {
-        x_users_per_day: Some(1500),
-        github_calls_per_hour: None,
-    };
+    let budgets = Caps::default().with(Budget::X_USERS_PER_DAY, Some(1500));
     let spending = Spending::new(counters, budgets, Arc::new(Metrics::new()), clock);
     let cancelled = tokio::time::timeout(
         std::time::Duration::from_millis(10),
-        spending.reserve(&Caller::anonymous(), Budget::XUsersPerDay, 1000, 1),
+        spending.reserve(&Caller::anonymous(), Budget::X_USERS_PER_DAY, 1000, 1),
     )
     .await;
     assert!(cancelled.is_err(), "cancelled while the counter answers");
@@ -141,7 +135,7 @@ async fn a_request_cancelled_while_its_counter_answers_leaves_nothing_taken() {
 async fn a_reservation_dropped_before_its_request_is_sent_gives_everything_back() {
     let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
     let reservation = spending
-        .reserve(&Caller::anonymous(), Budget::XUsersPerDay, 1000, 1)
+        .reserve(&Caller::anonymous(), Budget::X_USERS_PER_DAY, 1000, 1)
         .await
         .unwrap();
     assert_eq!(gauge(&metrics, "reserved"), 1000);
@@ -159,13 +153,17 @@ async fn a_reservation_dropped_after_its_request_is_sent_keeps_and_bills_everyth
     let (spending, metrics) = spending(1500, at("2026-12-01T12:00:00Z"));
     let caller = Caller::new(KeyId::parse("abcdefghijkl").unwrap(), KeyLimits::default());
     let mut reservation = spending
-        .reserve(&caller, Budget::XUsersPerDay, 40, 1)
+        .reserve(&caller, Budget::X_USERS_PER_DAY, 40, 1)
         .await
         .unwrap();
     reservation.progressed(Progress::Sent);
     drop(reservation);
     tokio::task::yield_now().await;
-    assert_eq!(caller.usage().x_users, 40, "the outcome is unknown: billed");
+    assert_eq!(
+        caller.usage().spent(Meter::X_USERS),
+        40,
+        "the outcome is unknown: billed"
+    );
     assert_eq!(left(&spending).await, 1460);
     assert_eq!(gauge(&metrics, "spent"), 40);
 }
@@ -176,7 +174,7 @@ async fn an_answer_is_billed_what_it_returned_and_an_unanswered_call_what_it_res
     let caller = Caller::anonymous();
     let reserve = async |units| {
         spending
-            .reserve(&caller, Budget::XUsersPerDay, units, 1)
+            .reserve(&caller, Budget::X_USERS_PER_DAY, units, 1)
             .await
             .unwrap()
     };
@@ -189,7 +187,11 @@ async fn an_answer_is_billed_what_it_returned_and_an_unanswered_call_what_it_res
     spending.settle(answered, 12).await;
     spending.settle(timed_out, 0).await;
     spending.settle(unreadable, 0).await;
-    assert_eq!(caller.usage().x_users, 24, "12 read, 5 unknown, 7 unread");
+    assert_eq!(
+        caller.usage().spent(Meter::X_USERS),
+        24,
+        "12 read, 5 unknown, 7 unread"
+    );
     assert_eq!(left(&spending).await, 1476);
     assert_eq!(
         (gauge(&metrics, "spent"), gauge(&metrics, "reserved")),
@@ -202,21 +204,23 @@ async fn an_answer_is_billed_what_it_returned_and_an_unanswered_call_what_it_res
 async fn a_refused_reservation_holds_nothing_of_the_keys_budget_either() {
     let (spending, _) = spending(10, at("2026-12-01T12:00:00Z"));
     let limits = KeyLimits {
-        x_users_per_day: Some(100),
+        budgets: Caps::default().with(Budget::X_USERS_PER_DAY, Some(100)),
         ..KeyLimits::default()
     };
     let caller = Caller::new(KeyId::parse("abcdefghijkl").unwrap(), limits);
     let mut all = spending
-        .reserve(&caller, Budget::XUsersPerDay, 10, 10)
+        .reserve(&caller, Budget::X_USERS_PER_DAY, 10, 10)
         .await
         .unwrap();
     all.progressed(Progress::Answered);
     spending.settle(all, 10).await;
-    let refused = spending.reserve(&caller, Budget::XUsersPerDay, 50, 1).await;
+    let refused = spending
+        .reserve(&caller, Budget::X_USERS_PER_DAY, 50, 1)
+        .await;
     assert_eq!(refused.unwrap_err().payer, Payer::Service);
-    assert_eq!(caller.usage().x_users, 10);
+    assert_eq!(caller.usage().spent(Meter::X_USERS), 10);
     // The key's budget took the 50 first, and has them back.
-    let window = Budget::XUsersPerDay.window(spending.clock.now());
+    let window = Budget::X_USERS_PER_DAY.window(spending.clock.now());
     let key = spending
         .counters
         .take("key:abcdefghijkl:x_users_per_day", 0, 100, window, 0)
@@ -229,14 +233,16 @@ async fn a_gauge_left_behind_by_calls_that_crossed_is_read_again_from_its_counte
     let clock = at("2026-12-01T12:00:00Z");
     let (spending, metrics) = spending(1500, Arc::clone(&clock));
     let mut answered = spending
-        .reserve(&Caller::anonymous(), Budget::XUsersPerDay, 2, 1)
+        .reserve(&Caller::anonymous(), Budget::X_USERS_PER_DAY, 2, 1)
         .await
         .unwrap();
     answered.progressed(Progress::Answered);
     spending.settle(answered, 2).await;
     // A call that took before another gave back, and noted what it was told after it.
-    spending.standing[0].counted.store(4, Ordering::Relaxed);
-    spending.show(Budget::XUsersPerDay);
+    spending.standing[&Budget::X_USERS_PER_DAY]
+        .counted
+        .store(4, Ordering::Relaxed);
+    spending.show(Budget::X_USERS_PER_DAY);
     assert_eq!(gauge(&metrics, "spent"), 4, "left behind");
     let gauges = Gauges {
         counters: Arc::clone(&spending.counters),
@@ -258,7 +264,7 @@ async fn a_budget_starts_from_what_the_database_keeps_in_its_window_only() {
     let (first, _) = spending(1500, Arc::clone(&noon));
     let first = first.kept_in(Arc::clone(&book)).await.unwrap();
     let mut spent = first
-        .reserve(&Caller::anonymous(), Budget::XUsersPerDay, 1000, 1)
+        .reserve(&Caller::anonymous(), Budget::X_USERS_PER_DAY, 1000, 1)
         .await
         .unwrap();
     spent.progressed(Progress::Answered);
@@ -289,9 +295,9 @@ async fn the_last_second_of_a_utc_day_and_midnight_are_counted_in_different_days
     let clock = at("2026-12-01T23:59:59Z");
     let (spending, _) = spending(10, Arc::clone(&clock));
     let anyone = Caller::anonymous();
-    spend(&spending, &anyone, Budget::XUsersPerDay, 10).await;
+    spend(&spending, &anyone, Budget::X_USERS_PER_DAY, 10).await;
     let refused = spending
-        .reserve(&anyone, Budget::XUsersPerDay, 1, 1)
+        .reserve(&anyone, Budget::X_USERS_PER_DAY, 1, 1)
         .await
         .unwrap_err();
     assert_eq!(
@@ -306,19 +312,16 @@ async fn the_last_second_of_a_utc_day_and_midnight_are_counted_in_different_days
 #[tokio::test]
 async fn an_hours_budget_renews_on_the_hour_for_the_service_and_for_each_key() {
     let clock = at("2026-12-01T12:59:59.500Z");
-    let budgets = ServiceBudgets {
-        x_users_per_day: None,
-        github_calls_per_hour: Some(3),
-    };
+    let budgets = Caps::default().with(Budget::GITHUB_CALLS_PER_HOUR, Some(3));
     let (spending, _) = spending_within(budgets, Arc::clone(&clock));
     let limits = KeyLimits {
-        github_calls_per_hour: Some(2),
+        budgets: Caps::default().with(Budget::GITHUB_CALLS_PER_HOUR, Some(2)),
         ..KeyLimits::default()
     };
     let key = Caller::new(KeyId::parse("abcdefghijkl").unwrap(), limits);
-    spend(&spending, &key, Budget::GitHubCallsPerHour, 2).await;
+    spend(&spending, &key, Budget::GITHUB_CALLS_PER_HOUR, 2).await;
     let own = spending
-        .reserve(&key, Budget::GitHubCallsPerHour, 1, 1)
+        .reserve(&key, Budget::GITHUB_CALLS_PER_HOUR, 1, 1)
         .await;
     let own = own.unwrap_err();
     assert_eq!(
@@ -328,17 +331,17 @@ async fn an_hours_budget_renews_on_the_hour_for_the_service_and_for_each_key() {
     spend(
         &spending,
         &Caller::anonymous(),
-        Budget::GitHubCallsPerHour,
+        Budget::GITHUB_CALLS_PER_HOUR,
         1,
     )
     .await;
     let service = spending
-        .reserve(&Caller::anonymous(), Budget::GitHubCallsPerHour, 1, 1)
+        .reserve(&Caller::anonymous(), Budget::GITHUB_CALLS_PER_HOUR, 1, 1)
         .await;
     assert_eq!(service.unwrap_err().payer, Payer::Service);
     clock.set("2026-12-01T13:00:00Z");
     let renewed = spending
-        .reserve(&key, Budget::GitHubCallsPerHour, 5, 1)
+        .reserve(&key, Budget::GITHUB_CALLS_PER_HOUR, 5, 1)
         .await
         .unwrap();
     assert_eq!(
@@ -355,10 +358,10 @@ async fn what_a_day_spent_is_written_under_that_day_and_forgotten_once_it_has_en
     let (spending, _) = spending(1500, Arc::clone(&clock));
     let spending = spending.kept_in(book.clone()).await.unwrap();
     let anyone = Caller::anonymous();
-    spend(&spending, &anyone, Budget::XUsersPerDay, 40).await;
+    spend(&spending, &anyone, Budget::X_USERS_PER_DAY, 40).await;
     clock.set("2026-12-01T23:59:59Z");
     spending.write_spent().await;
-    let day = Budget::XUsersPerDay.window(clock.now()).start_ms();
+    let day = Budget::X_USERS_PER_DAY.window(clock.now()).start_ms();
     let written = WindowSpend {
         counter: "service:x_users_per_day".to_owned(),
         window_start_ms: day,
@@ -366,7 +369,7 @@ async fn what_a_day_spent_is_written_under_that_day_and_forgotten_once_it_has_en
     };
     assert_eq!(*book.0.lock().unwrap(), [written]);
     // Spent in the last second, written after midnight: that day is done with.
-    spend(&spending, &anyone, Budget::XUsersPerDay, 2).await;
+    spend(&spending, &anyone, Budget::X_USERS_PER_DAY, 2).await;
     clock.set("2026-12-02T00:00:01Z");
     spending.write_spent().await;
     assert!(
