@@ -7,6 +7,7 @@ use connected_fakes as fake;
 mod audit_log;
 mod budget_outages;
 mod budgets;
+mod budgets_by_meter;
 mod cli;
 mod connections;
 mod counters;

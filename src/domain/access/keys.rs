@@ -241,6 +241,24 @@ impl Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Network;
+    use crate::domain::access::Unit;
+
+    #[test]
+    fn usage_adds_up_by_meter_and_keeps_no_empty_meter() {
+        let bluesky = Meter::new(Network::Bluesky, Unit::Calls);
+        let mut day = Usage::of(2).with(Meter::X_USERS, 10);
+        day.add(&Usage::of(1).with(Meter::X_USERS, 5).with(bluesky, 3));
+        assert_eq!(day.requests, 3);
+        assert_eq!(day.spent(Meter::X_USERS), 15);
+        assert_eq!(day.spent(bluesky), 3);
+        assert_eq!(day.spent(Meter::GITHUB_CALLS), 0);
+        assert_eq!(Usage::of(0).with(Meter::GITHUB_CALLS, 0), Usage::default());
+        assert_eq!(
+            day.meters().collect::<Vec<_>>(),
+            [(Meter::X_USERS, 15), (bluesky, 3)]
+        );
+    }
 
     #[test]
     fn a_key_is_recognised_by_its_id_and_hash_and_shown_only_once() {
