@@ -73,6 +73,9 @@ async fn moved(keys: Arc<dyn ApiKeys>) {
             .with(Budget::X_USERS_PER_DAY, Some(1500))
             .with(Budget::GITHUB_CALLS_PER_HOUR, Some(60))
     );
+    let ops = KeyId::parse("mnopqrstuvwx").unwrap();
+    let uncapped = keys.find(&ops).await.unwrap().expect("the key is kept");
+    assert_eq!(uncapped.key.limits.budgets, Caps::default());
     let first = keys.list(day("2026-12-01")).await.unwrap();
     assert_eq!(first.len(), 2);
     assert_eq!(

@@ -153,11 +153,16 @@ impl Caps {
     /// The same, `budget` capped at `limit` (or not capped, for `None`).
     #[must_use]
     pub fn with(mut self, budget: Budget, limit: Option<u64>) -> Self {
+        self.set(budget, limit);
+        self
+    }
+
+    /// Caps `budget` at `limit` (or lifts its cap, for `None`).
+    pub fn set(&mut self, budget: Budget, limit: Option<u64>) {
         match limit {
             Some(limit) => self.0.insert(budget, limit),
             None => self.0.remove(&budget),
         };
-        self
     }
 
     /// The cap on `budget`, if any.

@@ -13,10 +13,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 
-/// A key's columns, then the requests it made on a day, as every key query selects them.
+/// A key's columns, then the requests it made on a day, as every key query selects them
+/// (from [`FROM_KEYS`]).
 const SELECT_KEYS: &str = "SELECT id, name, secret_sha256, scopes, rate_requests, rate_period_seconds, \
-     created_at_ms, last_used_at_ms, revoked_at_ms, COALESCE(u.requests, 0) AS used_requests \
-     FROM api_keys LEFT JOIN api_key_usage u ON u.key_id = api_keys.id AND u.day = ?";
+     created_at_ms, last_used_at_ms, revoked_at_ms, COALESCE(u.requests, 0) AS used_requests";
+const FROM_KEYS: &str =
+    "FROM api_keys LEFT JOIN api_key_usage u ON u.key_id = api_keys.id AND u.day = ?";
 
 /// A value a statement binds.
 #[derive(Debug, Clone)]
@@ -101,7 +103,7 @@ where
 
     /// The keys a query of [`SELECT_KEYS`] (and `tail`) finds, with what they spent.
     async fn reports(&self, tail: &str, binds: &[Bind]) -> Result<Vec<KeyReport>, KeysError> {
-        let sql = self.dialect(&format!("{SELECT_KEYS} {tail}"));
+        let sql = self.dialect(&format!("{SELECT_KEYS} {FROM_KEYS} {tail}"));
         let rows = Self::query(sql, binds)
             .fetch_all(&self.pool)
             .await
@@ -207,6 +209,7 @@ where
     for<'r> String: Decode<'r, DB>,
     for<'r> i64: Decode<'r, DB>,
     for<'r> Option<i64>: Decode<'r, DB>,
+    for<'r> Option<String>: Decode<'r, DB>,
     for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
 {
     async fn create(&self, key: &ApiKey, hash: &KeyHash) -> Result<(), KeysError> {
@@ -236,19 +239,26 @@ where
     }
 
     async fn find(&self, id: &KeyId) -> Result<Option<StoredKey>, KeysError> {
+        // Its caps joined to it, a row each: one round trip, as every request asks.
         let binds = [Bind::Text(String::new()), Bind::Text(id.to_string())];
-        let sql = self.dialect(&format!("{SELECT_KEYS} WHERE id = ?"));
-        let row = Self::query(sql, &binds)
-            .fetch_optional(&self.pool)
+        let sql = self.dialect(&format!(
+            "{SELECT_KEYS}, {} {FROM_KEYS} {} WHERE id = ?",
+            meters::CAP_COLUMNS,
+            meters::JOIN_CAPS
+        ));
+        let rows = Self::query(sql, &binds)
+            .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        let Some(row) = row else { return Ok(None) };
-        let mut key = report::<DB>(&row)?.key;
-        key.limits.budgets = self
-            .caps(Some(id.as_str()))
-            .await?
-            .remove(id.as_str())
-            .unwrap_or_default();
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let mut key = report::<DB>(row)?.key;
+        for row in &rows {
+            if let Some((budget, limit)) = meters::joined_cap::<DB>(row, id.as_str())? {
+                key.limits.budgets.set(budget, Some(limit));
+            }
+        }
         let hash = row
             .try_get::<String, _>("secret_sha256")
             .map_err(unavailable)?;
@@ -260,7 +270,7 @@ where
         let mut reports = self
             .reports("ORDER BY created_at_ms, id", &[Bind::Text(day.clone())])
             .await?;
-        let mut caps = self.caps(None).await?;
+        let mut caps = self.caps().await?;
         let mut spend = self.spend(&day).await?;
         for report in &mut reports {
             let id = report.key.id.as_str();

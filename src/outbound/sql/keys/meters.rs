@@ -51,18 +51,57 @@ pub(super) fn add_spend(id: &Bind, day: &Bind, usage: &Usage) -> Vec<(&'static s
         .collect()
 }
 
+/// The columns of a key's caps, joined to its row by [`JOIN_CAPS`]: `NULL` when it has none.
+pub(super) const CAP_COLUMNS: &str = "b.network, b.unit, b.per, b.amount";
+pub(super) const JOIN_CAPS: &str = "LEFT JOIN api_key_budgets b ON b.key_id = api_keys.id";
+
+fn malformed(key: &str) -> KeysError {
+    KeysError::Unavailable(format!("the stored key {key:?} is malformed"))
+}
+
 fn meter(key: &str, network: &str, unit: &str) -> Result<Meter, KeysError> {
     let network = Network::from_id(network);
     let unit = Unit::from_id(unit);
     network
         .zip(unit)
         .map(|(network, unit)| Meter::new(network, unit))
-        .ok_or_else(|| KeysError::Unavailable(format!("the stored key {key:?} is malformed")))
+        .ok_or_else(|| malformed(key))
 }
 
 fn amount(key: &str, n: i64) -> Result<u64, KeysError> {
-    u64::try_from(n)
-        .map_err(|_| KeysError::Unavailable(format!("the stored key {key:?} is malformed")))
+    u64::try_from(n).map_err(|_| malformed(key))
+}
+
+/// A cap as stored. One this build cannot read is the store's failure, never a key with
+/// fewer limits than it was given.
+fn cap(key: &str, columns: [&str; 3], limit: i64) -> Result<(Budget, u64), KeysError> {
+    let [network, unit, per] = columns;
+    let meter = meter(key, network, unit)?;
+    let per = Per::from_id(per).ok_or_else(|| malformed(key))?;
+    Ok((Budget { meter, per }, amount(key, limit)?))
+}
+
+/// The cap a row of the key `key` joined to its caps holds, if any.
+pub(super) fn joined_cap<DB>(row: &DB::Row, key: &str) -> Result<Option<(Budget, u64)>, KeysError>
+where
+    DB: Database,
+    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<i64>: Decode<'r, DB> + Type<DB>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+{
+    let text = |column: &str| {
+        row.try_get::<Option<String>, _>(column)
+            .map_err(unavailable)
+    };
+    let (Some(network), Some(unit), Some(per)) = (text("network")?, text("unit")?, text("per")?)
+    else {
+        return Ok(None);
+    };
+    let limit = row
+        .try_get::<Option<i64>, _>("amount")
+        .map_err(unavailable)?
+        .ok_or_else(|| malformed(key))?;
+    cap(key, [&network, &unit, &per], limit).map(Some)
 }
 
 impl<DB> SqlKeys<DB>
@@ -86,23 +125,17 @@ where
             .map_err(unavailable)
     }
 
-    /// The caps of the key `only` (every key's, when `None`). A cap this build cannot read
-    /// is the store's failure, never a key with fewer limits than it was given.
-    pub(super) async fn caps(&self, only: Option<&str>) -> Result<KeyCaps, KeysError> {
-        let only = Bind::Text(only.unwrap_or_default().to_owned());
-        let sql = "SELECT key_id, network, unit, per, amount FROM api_key_budgets \
-             WHERE ? = '' OR key_id = ?";
+    /// Every key's caps.
+    pub(super) async fn caps(&self) -> Result<KeyCaps, KeysError> {
+        let sql = "SELECT key_id, network, unit, per, amount FROM api_key_budgets";
         let mut caps = KeyCaps::new();
-        for row in self.rows(sql, &[only.clone(), only]).await? {
+        for row in self.rows(sql, &[]).await? {
             let text = |column: &str| row.try_get::<String, _>(column).map_err(unavailable);
             let key = text("key_id")?;
-            let meter = meter(&key, &text("network")?, &text("unit")?)?;
-            let per = Per::from_id(&text("per")?).ok_or_else(|| {
-                KeysError::Unavailable(format!("the stored key {key:?} is malformed"))
-            })?;
-            let limit = amount(&key, row.try_get("amount").map_err(unavailable)?)?;
-            let entry = caps.entry(key).or_default();
-            *entry = std::mem::take(entry).with(Budget { meter, per }, Some(limit));
+            let columns = [text("network")?, text("unit")?, text("per")?];
+            let limit = row.try_get("amount").map_err(unavailable)?;
+            let (budget, limit) = cap(&key, [&columns[0], &columns[1], &columns[2]], limit)?;
+            caps.entry(key).or_default().set(budget, Some(limit));
         }
         Ok(caps)
     }
