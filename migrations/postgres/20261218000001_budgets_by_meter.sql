@@ -6,7 +6,7 @@ CREATE TABLE api_key_budgets (
     key_id  TEXT   NOT NULL REFERENCES api_keys (id),
     network TEXT   NOT NULL CHECK (network ~ '^[a-z0-9_]{1,32}$'),
     unit    TEXT   NOT NULL CHECK (unit ~ '^[a-z0-9_]{1,32}$'),
-    -- The window it is counted in: 'hour' or 'day'.
+    -- The period it is counted over: 'hour' or 'day' (a UTC hour or day).
     per     TEXT   NOT NULL CHECK (per ~ '^[a-z0-9_]{1,32}$'),
     amount  BIGINT NOT NULL CHECK (amount >= 0),
     PRIMARY KEY (key_id, network, unit, per)

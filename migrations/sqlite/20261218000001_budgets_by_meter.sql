@@ -8,7 +8,7 @@ CREATE TABLE api_key_budgets (
             CHECK (length(network) BETWEEN 1 AND 32 AND network NOT GLOB '*[^a-z0-9_]*'),
     unit    TEXT    NOT NULL
             CHECK (length(unit) BETWEEN 1 AND 32 AND unit NOT GLOB '*[^a-z0-9_]*'),
-    -- The window it is counted in: 'hour' or 'day'.
+    -- The period it is counted over: 'hour' or 'day' (a UTC hour or day).
     per     TEXT    NOT NULL
             CHECK (length(per) BETWEEN 1 AND 32 AND per NOT GLOB '*[^a-z0-9_]*'),
     amount  INTEGER NOT NULL CHECK (amount >= 0),

@@ -4,9 +4,9 @@
 //! Nothing here names a network's budget but the constants: a new billed network is a new
 //! meter, not a new kind of budget.
 
-use super::Window;
+use super::{Period, Window};
 use crate::domain::Network;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -36,46 +36,6 @@ impl Unit {
     }
 }
 
-/// The window a budget is counted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Per {
-    /// The hour (UTC).
-    Hour,
-    /// The UTC day.
-    Day,
-}
-
-impl Per {
-    pub const ALL: [Per; 2] = [Per::Hour, Per::Day];
-
-    /// Its name in counters, metrics and the database (`day`).
-    pub fn id(self) -> &'static str {
-        match self {
-            Per::Hour => "hour",
-            Per::Day => "day",
-        }
-    }
-
-    pub fn from_id(id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|per| per.id() == id)
-    }
-
-    /// The window holding `at`.
-    pub fn window(self, at: DateTime<Utc>) -> Window {
-        match self {
-            Per::Hour => Window::hour(at),
-            Per::Day => Window::day(at),
-        }
-    }
-
-    fn phrase(self) -> &'static str {
-        match self {
-            Per::Hour => "an hour",
-            Per::Day => "a day",
-        }
-    }
-}
-
 /// What is counted: a network, in the unit it is billed or limited in. What a key spent is
 /// kept per meter and UTC day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -100,32 +60,35 @@ impl Meter {
     }
 
     /// Counted in windows of `per`.
-    pub const fn per(self, per: Per) -> Budget {
+    pub const fn per(self, per: Period) -> Budget {
         Budget { meter: self, per }
     }
 }
 
-/// A spend budget: a meter, counted in a window.
+/// A spend budget: a meter, counted in windows of a period (UTC hours and days start on
+/// the hour and at midnight).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Budget {
     pub meter: Meter,
-    pub per: Per,
+    pub per: Period,
 }
 
 impl Budget {
     /// X users returned by lookups and follow lists (what X bills), per UTC day.
-    pub const X_USERS_PER_DAY: Budget = Meter::X_USERS.per(Per::Day);
+    pub const X_USERS_PER_DAY: Budget = Meter::X_USERS.per(Period::Day);
     /// Calls to GitHub (what its rate limit counts), per hour.
-    pub const GITHUB_CALLS_PER_HOUR: Budget = Meter::GITHUB_CALLS.per(Per::Hour);
+    pub const GITHUB_CALLS_PER_HOUR: Budget = Meter::GITHUB_CALLS.per(Period::Hour);
 
     /// Its name in counters and metrics: `x_users_per_day`.
     pub fn id(self) -> String {
-        format!("{}_per_{}", self.meter.id(), self.per.id())
+        format!("{}_per_{}", self.meter.id(), self.per.name())
     }
 
     /// The window holding `at` that it is counted in.
     pub fn window(self, at: DateTime<Utc>) -> Window {
-        self.per.window(at)
+        // A period is at most a day: its length always converts.
+        let length = TimeDelta::from_std(self.per.duration()).unwrap_or(TimeDelta::days(1));
+        Window::of(at, length)
     }
 
     /// `1500 X users a day`, `5000 GitHub calls an hour`.
@@ -225,18 +188,17 @@ mod tests {
     fn a_budget_is_named_by_its_network_unit_and_window() {
         assert_eq!(Budget::X_USERS_PER_DAY.id(), "x_users_per_day");
         assert_eq!(Budget::GITHUB_CALLS_PER_HOUR.id(), "github_calls_per_hour");
-        let bluesky = Meter::new(Network::Bluesky, Unit::Calls).per(Per::Day);
+        let bluesky = Meter::new(Network::Bluesky, Unit::Calls).per(Period::Day);
         assert_eq!(bluesky.id(), "bluesky_calls_per_day");
         assert_eq!(bluesky.describe(7), "7 Bluesky calls a day");
         assert_eq!(Meter::X_USERS.id(), "x_users");
         for unit in Unit::ALL {
             assert_eq!(Unit::from_id(unit.id()), Some(unit));
         }
-        for per in Per::ALL {
-            assert_eq!(Per::from_id(per.id()), Some(per));
-        }
         assert_eq!(Unit::from_id("dollars"), None);
-        assert_eq!(Per::from_id("week"), None);
+        let minute = Meter::X_USERS.per(Period::Minute);
+        assert_eq!(minute.id(), "x_users_per_minute");
+        assert_eq!(minute.describe(3), "3 X users a minute");
     }
 
     #[test]
@@ -249,6 +211,9 @@ mod tests {
         assert_eq!(hour, Window::hour(at));
         assert_eq!(day, Window::day(at));
         assert_ne!(hour, day);
+        let minute = Meter::X_USERS.per(Period::Minute).window(at);
+        assert_eq!(minute.start().to_rfc3339(), "2026-12-03T13:45:00+00:00");
+        assert_eq!(minute.end().to_rfc3339(), "2026-12-03T13:46:00+00:00");
     }
 
     #[test]

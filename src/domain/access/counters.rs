@@ -52,7 +52,8 @@ impl Window {
         Self::of(at, TimeDelta::hours(1))
     }
 
-    fn of(at: DateTime<Utc>, length: TimeDelta) -> Self {
+    /// The window of `length` holding `at`, counted from the epoch (UTC).
+    pub(super) fn of(at: DateTime<Utc>, length: TimeDelta) -> Self {
         Self {
             start: at.duration_trunc(length).unwrap_or(at),
             length,

@@ -4,8 +4,8 @@ use super::Caps;
 use std::fmt;
 use std::time::Duration;
 
-/// A period a rate is counted over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A period a rate or a spend budget is counted over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Period {
     Second,
     Minute,
@@ -23,6 +23,31 @@ impl Period {
             Period::Minute => "min",
             Period::Hour => "h",
             Period::Day => "day",
+        }
+    }
+
+    /// Its name in budgets, counters and the database: `second`, `minute`, `hour`, `day`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Second => "second",
+            Period::Minute => "minute",
+            Period::Hour => "hour",
+            Period::Day => "day",
+        }
+    }
+
+    /// The period of this [`Period::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// `a day`, `an hour`.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Period::Second => "a second",
+            Period::Minute => "a minute",
+            Period::Hour => "an hour",
+            Period::Day => "a day",
         }
     }
 
@@ -127,6 +152,8 @@ mod tests {
         }
         for period in Period::ALL {
             assert_eq!(Period::from_duration(period.duration()), Some(period));
+            assert_eq!(Period::from_name(period.name()), Some(period));
         }
+        assert_eq!(Period::from_name("week"), None);
     }
 }

@@ -9,7 +9,7 @@ mod ledger;
 mod limits;
 mod scopes;
 
-pub use budgets::{Budget, Caps, Meter, Overspend, Payer, Per, Unit};
+pub use budgets::{Budget, Caps, Meter, Overspend, Payer, Unit};
 pub use caller::Caller;
 pub use counters::{Admission, CountedIn, Counters, Taken, Window};
 pub use keys::{

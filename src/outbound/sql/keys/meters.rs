@@ -4,7 +4,7 @@
 
 use super::{Bind, SqlKeys, count, unavailable};
 use crate::domain::Network;
-use crate::domain::access::{Budget, Caps, KeyId, KeysError, Meter, Per, Unit, Usage};
+use crate::domain::access::{Budget, Caps, KeyId, KeysError, Meter, Period, Unit, Usage};
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 use std::collections::HashMap;
 
@@ -23,7 +23,7 @@ pub(super) fn insert_caps(id: &KeyId, caps: &Caps) -> Vec<(&'static str, Vec<Bin
                 Bind::Text(id.to_string()),
                 Bind::Text(budget.meter.network.id().to_owned()),
                 Bind::Text(budget.meter.unit.id().to_owned()),
-                Bind::Text(budget.per.id().to_owned()),
+                Bind::Text(budget.per.name().to_owned()),
                 Bind::Int(count(limit)),
             ];
             (insert, binds)
@@ -77,7 +77,7 @@ fn amount(key: &str, n: i64) -> Result<u64, KeysError> {
 fn cap(key: &str, columns: [&str; 3], limit: i64) -> Result<(Budget, u64), KeysError> {
     let [network, unit, per] = columns;
     let meter = meter(key, network, unit)?;
-    let per = Per::from_id(per).ok_or_else(|| malformed(key))?;
+    let per = Period::from_name(per).ok_or_else(|| malformed(key))?;
     Ok((Budget { meter, per }, amount(key, limit)?))
 }
 
