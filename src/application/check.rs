@@ -349,7 +349,7 @@ mod tests {
     async fn a_register_that_cannot_write_is_the_answer() {
         let (code_host, graph) = alice_and_bob();
         let (code_host, graph) = (Arc::new(code_host), Arc::new(graph));
-        let failure = RegisterError::Unavailable("disk full".into());
+        let failure = RegisterError::unavailable("disk full");
         let register = Arc::new(MemoryRegister::default().failing(failure.clone()));
         let checked = connections(&code_host, &graph, &register)
             .check(

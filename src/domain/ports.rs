@@ -3,7 +3,7 @@
 //! A call that may spend upstream is given its [`Caller`]: who pays, and whose tab it runs up.
 
 use super::access::Caller;
-use super::{Handle, HistoryPage, Network, Organisation, Pair, RegisteredCheck, Verdict};
+use super::{Cause, Handle, HistoryPage, Network, Organisation, Pair, RegisteredCheck, Verdict};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -223,8 +223,35 @@ pub struct PartialRelationships {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegisterError {
     /// The storage could not be reached or refused the operation; nothing was written.
-    #[error("the register is unavailable: {0}")]
-    Unavailable(String),
+    /// `reason` says so in words a person can act on; `cause`, when there is one, is the
+    /// storage's own error, for the log.
+    #[error("the register is unavailable: {reason}")]
+    Unavailable {
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
+}
+
+impl RegisterError {
+    /// Unavailable for `reason`, with no error underneath.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: None,
+        }
+    }
+
+    /// Unavailable for `reason`, because of `cause`.
+    pub fn unavailable_because(
+        reason: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: Some(Cause::new(cause)),
+        }
+    }
 }
 
 /// A pair's history as it is read, oldest first.

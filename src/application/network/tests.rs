@@ -136,7 +136,7 @@ async fn a_graph_that_answers_pair_by_pair_gives_the_same_network() {
 #[tokio::test]
 async fn a_register_that_cannot_take_the_verdicts_is_the_answer_and_none_is_kept() {
     let (code_host, graph) = five();
-    let failure = RegisterError::Unavailable("disk full".into());
+    let failure = RegisterError::unavailable("disk full");
     let register = MemoryRegister::default().failing(failure.clone());
     let (answer, _, register) = network(code_host, graph, register).await;
     assert_eq!(answer.unwrap_err(), NetworkError::Register(failure));

@@ -5,7 +5,7 @@
 use super::wire::ErrorsBody;
 use crate::application::{CheckError, NetworkError, UpstreamFailure};
 use crate::domain::access::Payer;
-use crate::domain::{PairError, TeamError};
+use crate::domain::{Chain, PairError, TeamError};
 use crate::inbound::wording::{Public, Unread, retry_after_secs};
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -127,7 +127,7 @@ impl Answered for CheckError {
     fn log(&self) {
         match self {
             Self::Upstream(failure) => failure.log(),
-            Self::Register(e) => tracing::error!(error = %e, "register unavailable"),
+            Self::Register(e) => tracing::error!(error = %Chain(e), "register unavailable"),
             Self::MissingUsers(_) | Self::Unreadable(_) => {}
         }
     }
@@ -144,7 +144,7 @@ impl Answered for NetworkError {
     fn log(&self) {
         match self {
             Self::Upstream(failure) => failure.log(),
-            Self::Register(e) => tracing::error!(error = %e, "register unavailable"),
+            Self::Register(e) => tracing::error!(error = %Chain(e), "register unavailable"),
         }
     }
 }
@@ -155,7 +155,7 @@ impl Answered for Unread {
     }
 
     fn log(&self) {
-        tracing::error!(error = %self.0, "register unavailable");
+        tracing::error!(error = %Chain(&self.0), "register unavailable");
     }
 }
 

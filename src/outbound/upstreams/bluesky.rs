@@ -1,7 +1,7 @@
 //! The public Bluesky AppView as the social graph: no credentials, and one call answers both
 //! directions of a follow.
 
-use super::client::{ApiRefusal, Upstream, too_many_requests};
+use super::client::{ApiRefusal, ClientError, Upstream, too_many_requests};
 use crate::domain::Clock;
 use crate::domain::access::Caller;
 use crate::domain::{
@@ -100,14 +100,14 @@ struct XrpcError {
 
 impl BlueskyAppView {
     /// # Errors
-    /// A message when the base URL is not an http(s) URL or the client cannot be built.
+    /// [`ClientError`] when the client cannot be built.
     pub fn new(
         base: Url,
         suffix: &str,
         timeout: Duration,
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientError> {
         let suffix = if suffix.starts_with('.') {
             suffix.to_owned()
         } else {

@@ -1,6 +1,6 @@
 //! GitHub's REST API as the code host.
 
-use super::client::{self, ApiRefusal, Reply, Upstream};
+use super::client::{self, ApiRefusal, ClientError, Reply, Upstream};
 use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
 use crate::domain::{
@@ -63,7 +63,7 @@ pub const GITHUB_LIMIT: &str = "github";
 
 impl GitHubRest {
     /// # Errors
-    /// A message when the base URL is not an http(s) URL or the client cannot be built.
+    /// [`ClientError`] when the client cannot be built.
     /// The same client, its calls paid from `spending`.
     #[must_use]
     pub fn billed(mut self, spending: Spending) -> Self {
@@ -73,6 +73,8 @@ impl GitHubRest {
         self
     }
 
+    /// # Errors
+    /// [`ClientError`] when the client cannot be built.
     pub fn new(
         base: Url,
         token: Option<Secret>,
@@ -80,7 +82,7 @@ impl GitHubRest {
         metrics: Arc<Metrics>,
         revalidation_entries: u64,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientError> {
         let api = Upstream::new(
             "github",
             base,

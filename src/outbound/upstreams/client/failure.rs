@@ -36,6 +36,19 @@ impl From<Failure> for crate::domain::CodeHostError {
     }
 }
 
+/// Why an upstream's client could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The token cannot travel in a header (a line break in it, say). http's error says no
+    /// more than this ("failed to parse header value"), and was made from a secret: it is
+    /// not kept.
+    #[error("the {network} token is not a valid header value")]
+    Token { network: &'static str },
+    /// The TLS backend or the system's configuration refused the client.
+    #[error("cannot build the HTTP client")]
+    Build(#[source] reqwest::Error),
+}
+
 /// A transport failure in words: a timeout, a refused connection, an unreadable body.
 pub(super) fn describe_transport(error: &reqwest::Error, timeout: Duration) -> String {
     if error.is_timeout() {

@@ -10,7 +10,7 @@ mod reservation;
 mod spend;
 
 use failure::describe_transport;
-pub use failure::{Failure, describe};
+pub use failure::{ClientError, Failure, describe};
 pub use refusal::{ApiRefusal, RefusalReader, retry_after, too_many_requests, until_reset};
 pub use reservation::{Progress, Reservation};
 pub use spend::Spending;
@@ -141,8 +141,7 @@ impl Upstream {
     /// A client for the API at `base` (the setting `variable` names it in messages).
     ///
     /// # Errors
-    /// A message when the base URL is not an http(s) URL, the token cannot be a header, or
-    /// the client cannot be built.
+    /// [`ClientError`] when the token cannot be a header or the client cannot be built.
     pub fn new(
         network: &'static str,
         base: Url,
@@ -151,12 +150,12 @@ impl Upstream {
         metrics: Arc<Metrics>,
         refusal: RefusalReader,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientError> {
         let authorization = match token {
             None => None,
             Some(token) => {
                 let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                    .map_err(|_| format!("the {network} token is not a valid header value"))?;
+                    .map_err(|_| ClientError::Token { network })?;
                 value.set_sensitive(true);
                 Some(value)
             }
@@ -430,7 +429,7 @@ fn size(bytes: usize) -> String {
 }
 
 /// A client for one upstream: rustls, kept-alive connections, the whole-request timeout.
-fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+fn client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .timeout(timeout)
@@ -440,7 +439,7 @@ fn client(timeout: Duration) -> Result<reqwest::Client, String> {
         // Redirects would carry the token to wherever they point.
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+        .map_err(ClientError::Build)
 }
 
 #[cfg(test)]
