@@ -1,6 +1,6 @@
 //! What the service may spend upstream, all keys together.
 
-use super::values::or_none_when_empty;
+use super::values::{BadValue, or_none_when_empty};
 use clap::Args;
 
 /// The service's own caps; `None` is no cap.
@@ -16,8 +16,11 @@ pub struct ServiceBudgets {
     pub github_calls_per_hour: std::option::Option<u64>,
 }
 
-fn count(raw: &str) -> Result<u64, String> {
-    raw.trim()
-        .parse::<u64>()
-        .map_err(|e| format!("{e} (write a count such as 1500, or leave it empty for no cap)"))
+fn count(raw: &str) -> Result<u64, BadValue> {
+    raw.trim().parse::<u64>().map_err(|e| {
+        BadValue::because(
+            format!("{e} (write a count such as 1500, or leave it empty for no cap)"),
+            e,
+        )
+    })
 }

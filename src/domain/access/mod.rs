@@ -13,7 +13,8 @@ pub use budgets::{Budget, Overspend, Payer};
 pub use caller::Caller;
 pub use counters::{Admission, CountedIn, Counters, Taken, Window};
 pub use keys::{
-    ApiKey, IssuedKey, KEY_PREFIX, KeyHash, KeyId, KeyName, PresentedKey, StoredKey, Usage,
+    ApiKey, IssuedKey, KEY_PREFIX, KeyHash, KeyId, KeyName, KeyNameError, PresentedKey, StoredKey,
+    Usage,
 };
 pub use ledger::{LedgerUnavailable, SpendLedger, WindowSpend};
 pub use limits::{KeyLimits, Period, Rate, RateError};

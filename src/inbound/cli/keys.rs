@@ -4,8 +4,10 @@
 
 use super::out;
 use crate::application::{self, KeyError};
-use crate::domain::Clock;
-use crate::domain::access::{ApiKey, ApiKeys, KeyLimits, KeyReport, KeysError, Rate, Scopes};
+use crate::domain::access::{
+    ApiKey, ApiKeys, KeyLimits, KeyReport, KeysError, Rate, Scopes, ScopesError,
+};
+use crate::domain::{Clock, Told};
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Subcommand;
 use serde::Serialize;
@@ -41,8 +43,8 @@ pub(super) enum KeysCommand {
     Revoke { name_or_id: String },
 }
 
-fn parse_scopes(raw: &str) -> Result<Scopes, String> {
-    raw.parse::<Scopes>().map_err(|e| e.to_string())
+fn parse_scopes(raw: &str) -> Result<Scopes, ScopesError> {
+    raw.parse::<Scopes>()
 }
 
 pub(super) async fn keys(store: &dyn ApiKeys, clock: &dyn Clock, command: KeysCommand) -> ExitCode {
@@ -87,7 +89,7 @@ async fn create(
         }
         Err(KeyError::Store(e)) => failed(&e),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", Told(&e));
             ExitCode::from(if matches!(e, KeyError::BadName(_)) {
                 2
             } else {
