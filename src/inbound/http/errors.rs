@@ -170,3 +170,54 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::RegisterError;
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    /// What was logged, kept in memory.
+    #[derive(Clone, Default)]
+    struct Logged(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logged {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let mut logged = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            logged.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_register_failure_logs_its_cause_and_tells_the_client_nothing_of_it() {
+        let logged = Logged::default();
+        let writer = logged.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let cause = std::io::Error::other("database or disk is full");
+        let failure = CheckError::Register(RegisterError::unavailable_because("disk full", cause));
+        let answer = tracing::subscriber::with_default(subscriber, || ApiError::from(failure));
+        let log = String::from_utf8_lossy(&logged.0.lock().unwrap()).into_owned();
+        assert!(
+            log.contains("the register is unavailable: disk full: database or disk is full"),
+            "{log}"
+        );
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            answer
+                .body
+                .errors
+                .iter()
+                .all(|e| !e.contains("disk") && !e.contains("database")),
+            "{:?}",
+            answer.body.errors
+        );
+    }
+}
