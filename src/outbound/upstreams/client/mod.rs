@@ -73,10 +73,11 @@ impl Answer<'_> {
                 self.upstream.count(self.endpoint, Outcome::Ok);
                 Ok(value)
             }
-            Err(_) => {
+            Err(e) => {
                 self.upstream.count(self.endpoint, Outcome::Error);
-                Err(Failure::Unavailable(
-                    "its answer could not be read".to_owned(),
+                Err(Failure::unavailable_because(
+                    "its answer could not be read",
+                    e,
                 ))
             }
         }
@@ -96,7 +97,7 @@ impl Answer<'_> {
     /// A success that is not the one asked for (a `200` where a `204` belongs): a failure.
     pub fn unexpected(self) -> Failure {
         self.upstream.count(self.endpoint, Outcome::Error);
-        Failure::Unavailable(describe(self.status, &String::from_utf8_lossy(&self.body)))
+        Failure::unavailable(describe(self.status, &String::from_utf8_lossy(&self.body)))
     }
 
     /// The `rel="next"` link, followed only while it stays on the API's origin, so the
@@ -311,7 +312,13 @@ impl Upstream {
         }
         let failed = |reason: String| {
             self.count(endpoint, Outcome::Error);
-            Failure::Unavailable(reason)
+            Failure::unavailable(reason)
+        };
+        // The transport's error is kept without its URL: an upstream's origin may carry
+        // credentials.
+        let failed_in_transport = |e: reqwest::Error| {
+            self.count(endpoint, Outcome::Error);
+            Failure::unavailable_because(describe_transport(&e, self.timeout), e.without_url())
         };
         caller.called_upstream();
         let mut progressed = |progress| {
@@ -325,13 +332,16 @@ impl Upstream {
             if e.is_connect() {
                 progressed(Progress::Unsent);
             }
-            failed(describe_transport(&e, self.timeout))
+            failed_in_transport(e)
         })?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = read_bounded(response, self.max_body)
             .await
-            .map_err(|e| failed(e.unwrap_or_else(|e| describe_transport(&e, self.timeout))))?;
+            .map_err(|e| match e {
+                Ok(reason) => failed(reason),
+                Err(e) => failed_in_transport(e),
+            })?;
         progressed(Progress::Answered);
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(Reply::Answer(Answer {
@@ -463,6 +473,28 @@ mod tests {
             TestClock::at("2026-12-01T12:00:00Z"),
         )
         .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_fails_is_said_in_words_and_keeps_its_cause_without_the_url() {
+        // A port nothing listens on: taken, then let go.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let api = upstream(&format!("http://user:s3cret@127.0.0.1:{port}/api/"));
+        let url = api.url(&["users", "alice"]);
+        let failed = api.get("users", url, None, &Caller::anonymous()).await;
+        let Err(Failure::Unavailable { reason, cause }) = failed else {
+            panic!("a refused connection is a failure");
+        };
+        assert_eq!(reason, "cannot connect");
+        let cause = cause.expect("the transport's error is kept").to_string();
+        assert!(
+            !cause.contains("s3cret") && !cause.contains("127.0.0.1"),
+            "{cause}"
+        );
     }
 
     #[test]

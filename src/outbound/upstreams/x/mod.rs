@@ -96,7 +96,7 @@ impl XApi {
         self.api
             .get_json_paid(endpoint, url, caller, reservation)
             .await?
-            .ok_or_else(|| SocialGraphError::Unavailable("it answered 404 Not Found".to_owned()))
+            .ok_or_else(|| SocialGraphError::unavailable("it answered 404 Not Found"))
     }
 
     /// One `/2/users/by` call.
