@@ -3,11 +3,11 @@
 //! costs no upstream call and records nothing.
 
 use super::to_the_millisecond;
-use crate::domain::Clock;
 use crate::domain::access::{
     Admission, ApiKeys, Caller, Counters, KeyId, KeyUse, KeysError, PresentedKey, Rate, Scope,
     Usage,
 };
+use crate::domain::{Chain, Clock};
 use crate::periodic;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
@@ -199,7 +199,7 @@ impl Access {
         if let Some(gate) = &self.gate
             && let Err(e) = gate.write_use().await
         {
-            tracing::warn!(error = %e, "what API keys spent last could not be written");
+            tracing::warn!(error = %Chain(&e), "what API keys spent last could not be written");
         }
     }
 
@@ -233,13 +233,13 @@ impl KeyChecks {
                 Ok(found)
             }
             Err(e) => {
+                if !self.store_down.swap(true, Ordering::Relaxed) {
+                    tracing::error!(error = %Chain(&e), "the key store is unavailable: requests with a key are answered 503 until it answers");
+                }
                 let why = match e {
-                    KeysError::Unavailable(why) => why,
+                    KeysError::Unavailable { reason, .. } => reason,
                     other => other.to_string(),
                 };
-                if !self.store_down.swap(true, Ordering::Relaxed) {
-                    tracing::error!(error = %why, "the key store is unavailable: requests with a key are answered 503 until it answers");
-                }
                 Err(AccessRefusal::Unavailable(why))
             }
         }

@@ -258,7 +258,7 @@ mod tests {
     #[tokio::test]
     async fn a_rate_limit_is_reported_first_whichever_port_met_it() {
         let (code_host, graph) = alice_and_bob();
-        let code_host = code_host.failing_for("bob", CodeHostError::Unavailable("502".into()));
+        let code_host = code_host.failing_for("bob", CodeHostError::unavailable("502"));
         let graph = graph.failing(Trigger::Lookups, rate_limited(30));
         let (checked, _, _) = check(code_host, graph).await;
         assert_eq!(
@@ -274,10 +274,7 @@ mod tests {
             retry_after: Duration::from_secs(60),
         };
         let code_host = code_host.failing_for("bob", limited);
-        let graph = graph.failing(
-            Trigger::Lookups,
-            SocialGraphError::Unavailable("503".into()),
-        );
+        let graph = graph.failing(Trigger::Lookups, SocialGraphError::unavailable("503"));
         let (checked, _, _) = check(code_host, graph).await;
         assert_eq!(
             checked.unwrap_err(),
@@ -291,14 +288,15 @@ mod tests {
     #[tokio::test]
     async fn an_upstream_failure_is_never_a_missing_user_nor_a_verdict() {
         // alice is missing on GitHub, but bob could not be asked: no answer at all.
-        let code_host = MemoryCodeHost::default()
-            .failing_for("bob", CodeHostError::Unavailable("timed out".into()));
+        let code_host =
+            MemoryCodeHost::default().failing_for("bob", CodeHostError::unavailable("timed out"));
         let (checked, _, register) = check(code_host, ScriptedGraph::default()).await;
         assert_eq!(
             checked.unwrap_err(),
             CheckError::Upstream(UpstreamFailure::Unavailable {
                 network: Network::GitHub,
                 reason: "timed out".into(),
+                cause: None,
             })
         );
         assert!(register.recorded().is_empty());
@@ -349,7 +347,7 @@ mod tests {
     async fn a_register_that_cannot_write_is_the_answer() {
         let (code_host, graph) = alice_and_bob();
         let (code_host, graph) = (Arc::new(code_host), Arc::new(graph));
-        let failure = RegisterError::Unavailable("disk full".into());
+        let failure = RegisterError::unavailable("disk full");
         let register = Arc::new(MemoryRegister::default().failing(failure.clone()));
         let checked = connections(&code_host, &graph, &register)
             .check(

@@ -4,7 +4,7 @@
 use super::Networks;
 use crate::domain::access::{Caller, Overspend};
 use crate::domain::{
-    CodeHostError, Handle, MissingUser, Network, Organisation, SocialGraphError, SocialUser,
+    Cause, CodeHostError, Handle, MissingUser, Network, Organisation, SocialGraphError, SocialUser,
 };
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -20,8 +20,14 @@ pub enum UpstreamFailure {
         network: Network,
         retry_after: Duration,
     },
+    /// `reason` is told; `cause`, the adapter's own error, is for the log.
     #[error("{network} is unavailable: {reason}")]
-    Unavailable { network: Network, reason: String },
+    Unavailable {
+        network: Network,
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// A read a spend budget cannot pay for was not made.
     #[error("{0}")]
     OverBudget(Overspend),
@@ -172,9 +178,10 @@ fn code_host_failure<T>(
         Err(CodeHostError::OverBudget(overspend)) => {
             Some(UpstreamFailure::OverBudget(overspend.clone()))
         }
-        Err(CodeHostError::Unavailable(reason)) => Some(UpstreamFailure::Unavailable {
+        Err(CodeHostError::Unavailable { reason, cause }) => Some(UpstreamFailure::Unavailable {
             network,
             reason: reason.clone(),
+            cause: cause.clone(),
         }),
     }
 }
@@ -186,15 +193,17 @@ pub(super) fn social_graph_failure(network: Network, error: &SocialGraphError) -
             retry_after: *retry_after,
         },
         SocialGraphError::OverBudget(overspend) => UpstreamFailure::OverBudget(overspend.clone()),
-        SocialGraphError::Unavailable(reason) => UpstreamFailure::Unavailable {
+        SocialGraphError::Unavailable { reason, cause } => UpstreamFailure::Unavailable {
             network,
             reason: reason.clone(),
+            cause: cause.clone(),
         },
         // Only a pair's own follows can be unreadable: where it is not asked for, it is an
         // answer that makes no sense.
         SocialGraphError::Protected { .. } => UpstreamFailure::Unavailable {
             network,
             reason: format!("it answered something not asked: {error}"),
+            cause: None,
         },
     }
 }

@@ -3,19 +3,21 @@
 use super::to_the_millisecond;
 use crate::domain::Clock;
 use crate::domain::access::{
-    ApiKey, ApiKeys, IssuedKey, KeyLimits, KeyName, KeyReport, KeysError, Scopes,
+    ApiKey, ApiKeys, IssuedKey, KeyLimits, KeyName, KeyNameError, KeyReport, KeysError, Scopes,
 };
 use crate::secret::Secret;
 
 /// Why a key was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("{0}")]
-    BadName(String),
-    #[error("{0}")]
+    #[error(transparent)]
+    BadName(#[from] KeyNameError),
+    #[error(transparent)]
     Store(#[from] KeysError),
+    /// getrandom's error is not a `std::error::Error` without its `std` feature: kept as it
+    /// is, and said.
     #[error("the operating system gave no random bytes: {0}")]
-    NoRandomness(String),
+    NoRandomness(getrandom::Error),
 }
 
 /// A new key named `name`, made at `clock`'s time: stored as a hash; its secret is
@@ -31,8 +33,8 @@ pub async fn create_key(
     scopes: Scopes,
     limits: KeyLimits,
 ) -> Result<(ApiKey, Secret), KeyError> {
-    let name = KeyName::parse(name).map_err(KeyError::BadName)?;
-    let issued = IssuedKey::generate().map_err(|e| KeyError::NoRandomness(e.to_string()))?;
+    let name = KeyName::parse(name)?;
+    let issued = IssuedKey::generate().map_err(KeyError::NoRandomness)?;
     let key = ApiKey {
         id: issued.id,
         name,

@@ -1,5 +1,6 @@
 //! Who may ask: whether callers need an API key, and the names an open service answers to.
 
+use super::values::BadValue;
 use clap::Args;
 
 /// Access settings.
@@ -70,8 +71,8 @@ pub enum Keys {
 /// case, without a final dot.
 ///
 /// # Errors
-/// A message when it is not a bare name (a scheme, a port, a path, a space).
-fn allowed_host(raw: &str) -> Result<String, String> {
+/// [`BadValue`] when it is not a bare name (a scheme, a port, a path, a space).
+fn allowed_host(raw: &str) -> Result<String, BadValue> {
     let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
     let bare = !name.is_empty()
         && name
@@ -80,14 +81,14 @@ fn allowed_host(raw: &str) -> Result<String, String> {
     if bare {
         Ok(name)
     } else {
-        Err(format!(
+        Err(BadValue::new(format!(
             "ALLOWED_HOSTS: {raw:?} is not a host name (write names such as demo.example.com, without scheme or port)"
-        ))
+        )))
     }
 }
 
 /// Host names as written: comma-separated, empty is none.
-fn allowed_hosts(raw: &str) -> Result<Vec<String>, String> {
+fn allowed_hosts(raw: &str) -> Result<Vec<String>, BadValue> {
     raw.split(',')
         .map(str::trim)
         .filter(|name| !name.is_empty())

@@ -1,6 +1,6 @@
 //! What the service may spend upstream, all keys together.
 
-use super::values::or_none_when_empty;
+use super::values::{BadValue, or_none_when_empty};
 use crate::domain::access::{Budget, Caps};
 use clap::Args;
 
@@ -26,8 +26,11 @@ impl ServiceBudgets {
     }
 }
 
-fn count(raw: &str) -> Result<u64, String> {
-    raw.trim()
-        .parse::<u64>()
-        .map_err(|e| format!("{e} (write a count such as 1500, or leave it empty for no cap)"))
+fn count(raw: &str) -> Result<u64, BadValue> {
+    raw.trim().parse::<u64>().map_err(|e| {
+        BadValue::because(
+            format!("{e} (write a count such as 1500, or leave it empty for no cap)"),
+            e,
+        )
+    })
 }

@@ -1,7 +1,7 @@
 //! The REST API's server: where it listens, how long a client and a request may take, how
 //! many connections it keeps, how it stops.
 
-use super::values::timeout;
+use super::values::{BadValue, timeout};
 use clap::Args;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -52,10 +52,13 @@ pub struct HttpSettings {
     pub shutdown_grace: Duration,
 }
 
-fn at_least_one(raw: &str) -> Result<usize, String> {
+fn at_least_one(raw: &str) -> Result<usize, BadValue> {
     match raw.trim().parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(0) => Err(BadValue::new("must be at least 1")),
         Ok(n) => Ok(n),
-        Err(e) => Err(format!("{e} (write a count such as 10000)")),
+        Err(e) => Err(BadValue::because(
+            format!("{e} (write a count such as 10000)"),
+            e,
+        )),
     }
 }

@@ -1,7 +1,7 @@
 //! The upstreams: where the answers come from, each network's origin and token, and how long
 //! a call may take.
 
-use super::values::{FromEnvironmentOnly, timeout, variable};
+use super::values::{BadValue, FromEnvironmentOnly, timeout, variable};
 use crate::domain::Network;
 use crate::secret::{Secret, SecretUrl, redact_url};
 use clap::Args;
@@ -79,9 +79,12 @@ pub struct BlueskySettings {
     pub handle_suffix: String,
 }
 
-fn social_graph(raw: &str) -> Result<Network, String> {
-    Network::from_id(&raw.trim().to_lowercase())
-        .ok_or_else(|| format!("{raw:?} is not a social graph: use x, github or bluesky"))
+fn social_graph(raw: &str) -> Result<Network, BadValue> {
+    Network::from_id(&raw.trim().to_lowercase()).ok_or_else(|| {
+        BadValue::new(format!(
+            "{raw:?} is not a social graph: use x, github or bluesky"
+        ))
+    })
 }
 
 /// An upstream's origin, from the setting `variable`: an http(s) URL. The message never
@@ -89,14 +92,15 @@ fn social_graph(raw: &str) -> Result<Network, String> {
 /// shows one that is with its credentials hidden.
 ///
 /// # Errors
-/// A message naming `variable` and what it must be.
-fn upstream_url(raw: &str, variable: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|e| format!("{variable} is not a URL: {e}"))?;
+/// [`BadValue`] naming `variable` and what it must be.
+fn upstream_url(raw: &str, variable: &str) -> Result<Url, BadValue> {
+    let url = Url::parse(raw)
+        .map_err(|e| BadValue::because(format!("{variable} is not a URL: {e}"), e))?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(format!(
+        return Err(BadValue::new(format!(
             "{variable} must be an http(s) URL, not {}",
             redact_url(raw)
-        ));
+        )));
     }
     Ok(url)
 }
@@ -118,7 +122,9 @@ impl TypedValueParser for UpstreamUrl {
         let variable = variable(arg);
         upstream_url(&value.to_string_lossy(), &variable)
             .map(SecretUrl::new)
-            .map_err(|e| clap::Error::raw(ErrorKind::ValueValidation, e + "\n").with_cmd(cmd))
+            .map_err(|e| {
+                clap::Error::raw(ErrorKind::ValueValidation, format!("{e}\n")).with_cmd(cmd)
+            })
     }
 }
 
@@ -129,10 +135,14 @@ mod tests {
     #[test]
     fn an_upstream_url_must_be_http_and_is_never_echoed_with_its_secrets() {
         assert!(upstream_url("http://127.0.0.1:9/api/", "GITHUB_API_URL").is_ok());
-        let err = upstream_url("not a url s3cret", "GITHUB_API_URL").unwrap_err();
+        let err = upstream_url("not a url s3cret", "GITHUB_API_URL")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("GITHUB_API_URL is not a URL"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
-        let err = upstream_url("ftp://u:s3cret@host/", "TWITTER_API_URL").unwrap_err();
+        let err = upstream_url("ftp://u:s3cret@host/", "TWITTER_API_URL")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("TWITTER_API_URL must be an http(s) URL"),
             "{err}"
@@ -162,6 +172,7 @@ mod tests {
         assert!(
             social_graph("mastodon")
                 .unwrap_err()
+                .to_string()
                 .contains("use x, github or bluesky")
         );
     }

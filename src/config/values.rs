@@ -8,15 +8,54 @@ use clap::parser::ValueSource;
 use std::ffi::OsStr;
 use std::time::Duration;
 
+/// Why a setting's value is refused, as clap prints it after the setting's name. clap prints
+/// this text only, not the chain under it: the text says the parser's error's words too,
+/// and the error is kept as the source.
+#[derive(Debug, thiserror::Error)]
+#[error("{said}")]
+pub struct BadValue {
+    said: String,
+    #[source]
+    cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl BadValue {
+    /// Refused for what `said` says.
+    pub fn new(said: impl Into<String>) -> Self {
+        Self {
+            said: said.into(),
+            cause: None,
+        }
+    }
+
+    /// Refused for what `said` says, because of `cause`.
+    pub fn because(
+        said: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            said: said.into(),
+            cause: Some(Box::new(cause)),
+        }
+    }
+}
+
+/// Two refusals are the same when they say the same.
+impl PartialEq for BadValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.said == other.said
+    }
+}
+
 /// A duration longer than zero, written as `500ms`, `2s`, `10m`.
 ///
 /// # Errors
-/// A message saying how to write one.
-pub fn timeout(raw: &str) -> Result<Duration, String> {
-    let duration =
-        humantime::parse_duration(raw).map_err(|e| format!("{e} (write 500ms, 2s, 1m, ...)"))?;
+/// [`BadValue`] saying how to write one.
+pub fn timeout(raw: &str) -> Result<Duration, BadValue> {
+    let duration = humantime::parse_duration(raw)
+        .map_err(|e| BadValue::because(format!("{e} (write 500ms, 2s, 1m, ...)"), e))?;
     if duration.is_zero() {
-        return Err("must be longer than zero".to_owned());
+        return Err(BadValue::new("must be longer than zero"));
     }
     Ok(duration)
 }
@@ -24,20 +63,21 @@ pub fn timeout(raw: &str) -> Result<Duration, String> {
 /// How long something is kept: a duration, or `0` for not at all.
 ///
 /// # Errors
-/// A message saying how to write one.
-pub fn ttl(raw: &str) -> Result<Duration, String> {
+/// [`BadValue`] saying how to write one.
+pub fn ttl(raw: &str) -> Result<Duration, BadValue> {
     if raw.trim() == "0" {
         return Ok(Duration::ZERO);
     }
-    humantime::parse_duration(raw).map_err(|e| format!("{e} (write 0, 30s, 10m, ...)"))
+    humantime::parse_duration(raw)
+        .map_err(|e| BadValue::because(format!("{e} (write 0, 30s, 10m, ...)"), e))
 }
 
 /// A value read by `parse`, or none when empty, as `.env.example` leaves such a setting. Its
 /// field is written `std::option::Option<T>` in full, with the default `""`: clap then hands
 /// every value, an empty one too, to this parser, instead of taking an empty one for a `T`.
 pub fn or_none_when_empty<T: 'static>(
-    parse: fn(&str) -> Result<T, String>,
-) -> impl Fn(&str) -> Result<Option<T>, String> + Clone + Send + Sync + 'static {
+    parse: fn(&str) -> Result<T, BadValue>,
+) -> impl Fn(&str) -> Result<Option<T>, BadValue> + Clone + Send + Sync + 'static {
     move |raw| {
         if raw.trim().is_empty() {
             Ok(None)
@@ -102,10 +142,22 @@ mod tests {
     fn durations_read_as_written() {
         assert_eq!(timeout("1m 15s"), Ok(Duration::from_secs(75)));
         assert!(timeout("0").is_err());
-        assert!(timeout("soon").unwrap_err().contains("write 500ms"));
+        assert!(
+            timeout("soon")
+                .unwrap_err()
+                .to_string()
+                .contains("write 500ms")
+        );
         assert_eq!(ttl("0"), Ok(Duration::ZERO));
         assert_eq!(ttl("10m"), Ok(Duration::from_secs(600)));
-        assert!(ttl("later").unwrap_err().contains("write 0, 30s"));
+        assert!(
+            ttl("later")
+                .unwrap_err()
+                .to_string()
+                .contains("write 0, 30s")
+        );
+        let refused = timeout("soon").unwrap_err();
+        assert!(std::error::Error::source(&refused).is_some());
     }
 
     #[test]

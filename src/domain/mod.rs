@@ -2,6 +2,7 @@
 //! application needs from the outside world. Nothing here knows HTTP, SQL or JSON.
 
 pub mod access;
+mod cause;
 mod cliques;
 mod clock;
 mod handle;
@@ -9,6 +10,7 @@ mod organisation;
 mod ports;
 mod team;
 
+pub use cause::{Cause, Chain, Told};
 pub use cliques::maximal_cliques;
 pub use clock::Clock;
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! A call that may spend upstream is given its [`Caller`]: who pays, and whose tab it runs up.
 
 use super::access::Caller;
-use super::{Handle, HistoryPage, Network, Organisation, Pair, RegisteredCheck, Verdict};
+use super::{Cause, Handle, HistoryPage, Network, Organisation, Pair, RegisteredCheck, Verdict};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -17,13 +17,39 @@ pub enum CodeHostError {
     /// The code host refuses more calls for this long.
     #[error("rate limited; retry after {retry_after:?}")]
     RateLimited { retry_after: Duration },
-    /// Anything else: timeout, 5xx, unreadable body, rejected credentials. The text says
-    /// what happened in words a user understands and never contains a secret.
-    #[error("{0}")]
-    Unavailable(String),
+    /// Anything else: timeout, 5xx, unreadable body, rejected credentials. `reason` says
+    /// what happened in words a user understands and never contains a secret; `cause`, when
+    /// there is one, is the adapter's own error, for the log.
+    #[error("{reason}")]
+    Unavailable {
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// Not asked: a spend budget cannot pay for the call.
     #[error("{0}")]
     OverBudget(crate::domain::access::Overspend),
+}
+
+impl CodeHostError {
+    /// Unavailable for `reason`, with no error underneath.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: None,
+        }
+    }
+
+    /// Unavailable for `reason`, because of `cause` (kept for the log, never told).
+    pub fn unavailable_because(
+        reason: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: Some(Cause::new(cause)),
+        }
+    }
 }
 
 /// The code host: who belongs to which organisations.
@@ -60,11 +86,37 @@ pub enum SocialGraphError {
     /// of the graph nor a fact about the follow.
     #[error("whether {follower} follows {followee} cannot be read: protected accounts")]
     Protected { follower: String, followee: String },
-    #[error("{0}")]
-    Unavailable(String),
+    /// As [`CodeHostError::Unavailable`].
+    #[error("{reason}")]
+    Unavailable {
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// Not asked: a spend budget cannot pay for the read.
     #[error("{0}")]
     OverBudget(crate::domain::access::Overspend),
+}
+
+impl SocialGraphError {
+    /// Unavailable for `reason`, with no error underneath.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: None,
+        }
+    }
+
+    /// Unavailable for `reason`, because of `cause` (kept for the log, never told).
+    pub fn unavailable_because(
+        reason: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: Some(Cause::new(cause)),
+        }
+    }
 }
 
 /// A user of the social graph, with the sizes of its follow lists as the graph reports them
@@ -223,8 +275,35 @@ pub struct PartialRelationships {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegisterError {
     /// The storage could not be reached or refused the operation; nothing was written.
-    #[error("the register is unavailable: {0}")]
-    Unavailable(String),
+    /// `reason` says so in words a person can act on; `cause`, when there is one, is the
+    /// storage's own error, for the log.
+    #[error("the register is unavailable: {reason}")]
+    Unavailable {
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
+}
+
+impl RegisterError {
+    /// Unavailable for `reason`, with no error underneath.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: None,
+        }
+    }
+
+    /// Unavailable for `reason`, because of `cause`.
+    pub fn unavailable_because(
+        reason: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: Some(Cause::new(cause)),
+        }
+    }
 }
 
 /// A pair's history as it is read, oldest first.

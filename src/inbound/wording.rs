@@ -108,11 +108,10 @@ mod tests {
             limited.public_messages(),
             ["github rate limit exceeded; retry after 2 s"]
         );
-        let register = NetworkError::Register(RegisterError::Unavailable(
-            "password=hunter2 at db:5432".to_owned(),
-        ));
+        let register =
+            NetworkError::Register(RegisterError::unavailable("password=hunter2 at db:5432"));
         assert_eq!(register.public_messages(), [NOT_RECORDED]);
-        let unread = Unread(RegisterError::Unavailable("disk I/O error".to_owned()));
+        let unread = Unread(RegisterError::unavailable("disk I/O error"));
         assert_eq!(unread.public_messages(), [NOT_READ]);
     }
 }

@@ -44,7 +44,10 @@ impl Application {
         let served = &config.http;
         let listener = tokio::net::TcpListener::bind(served.listen_addr)
             .await
-            .map_err(|e| StartupError(format!("cannot listen on {}: {e}", served.listen_addr)))?;
+            .map_err(|cause| StartupError::Listen {
+                address: served.listen_addr,
+                cause,
+            })?;
         Ok(Self {
             listener,
             router: http::router(

@@ -2,13 +2,15 @@
 //! `main` and the tests go through the same functions.
 
 mod application;
+mod error;
 
 pub use application::{Application, shutdown_signal};
+pub use error::StartupError;
 
 use crate::application::{Access, UseCases};
 use crate::config::{self, Config};
 use crate::domain::access::{ApiKeys, Counters, SpendLedger};
-use crate::domain::{Clock, Network, Register, SocialGraph};
+use crate::domain::{Chain, Clock, Network, Register, SocialGraph};
 use crate::metrics::Metrics;
 use crate::outbound::cache::recent_keys::RecentKeys;
 use crate::outbound::cache::{CachedCodeHost, CachedSocialGraph, GraphProfile, RateLimitMemory};
@@ -22,11 +24,6 @@ use crate::outbound::upstreams::github::{self, GitHubRest};
 use crate::outbound::upstreams::x::{self, XApi};
 use crate::outbound::{sql::sqlite::SqliteRegister, upstreams::demo::DemoGraph};
 use std::sync::Arc;
-
-/// Why the application could not start: one line for the operator.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StartupError(pub String);
 
 /// The use cases wired to the adapters the configuration names, and the budgets they spend
 /// from: a command that ends writes what it spent with [`Spending::write_spent`], so that
@@ -65,7 +62,7 @@ impl Coordination {
         let store = redis
             .url
             .as_ref()
-            .map(|url| RedisStore::new(url.expose(), &redis.prefix).map_err(StartupError))
+            .map(|url| RedisStore::new(url.expose(), &redis.prefix))
             .transpose()?;
         let clock = clock();
         Ok(Self {
@@ -91,7 +88,7 @@ impl Coordination {
         )
         .kept_in(ledger)
         .await
-        .map_err(|e| StartupError(format!("cannot read what the spend budgets spent: {e}")))
+        .map_err(StartupError::SpendLedger)
     }
 }
 
@@ -140,7 +137,7 @@ async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Coordination) 
                 "API keys: required ({why}), and none exists: every request but health, readiness, the page and the documentation will be refused; create one with `connected keys create NAME`"
             ),
             Err(e) => {
-                tracing::warn!(error = %e, "API keys: required ({why}), and the key store cannot be read yet")
+                tracing::warn!(error = %Chain(&e), "API keys: required ({why}), and the key store cannot be read yet")
             }
         }
     }
@@ -160,16 +157,16 @@ async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Coordination) 
 /// The demo graph in `file`, or the bundled one.
 fn demo_graph(file: Option<&std::path::Path>) -> Result<DemoGraph, StartupError> {
     match file {
-        None => DemoGraph::bundled().map_err(|e| StartupError(e.to_string())),
+        None => Ok(DemoGraph::bundled()?),
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                StartupError(format!(
-                    "cannot read the demo graph {}: {e}",
-                    path.display()
-                ))
+            let text = std::fs::read_to_string(path).map_err(|cause| StartupError::DemoFile {
+                path: path.to_owned(),
+                cause,
             })?;
-            DemoGraph::from_json(&text)
-                .map_err(|e| StartupError(format!("{e} (in {})", path.display())))
+            DemoGraph::from_json(&text).map_err(|cause| StartupError::DemoFileRefused {
+                path: path.to_owned(),
+                cause,
+            })
         }
     }
 }
@@ -192,8 +189,7 @@ fn real_connections(
             Arc::clone(metrics),
             upstreams.github.etag_entries,
             Arc::clone(&shared.clock),
-        )
-        .map_err(StartupError)?
+        )?
         .billed(spending.clone()),
     );
     let clock = &shared.clock;
@@ -239,21 +235,18 @@ fn social_graph(
     let upstreams = &config.upstreams;
     Ok(match upstreams.social_graph {
         Network::X => {
-            let token = upstreams.x.bearer_token.clone().ok_or_else(|| {
-                StartupError(
-                    "TWITTER_BEARER_TOKEN is not set: the X API needs an app-only bearer token \
-                     (or try the bundled demo graph with --demo, or SOCIAL_GRAPH=github or bluesky)"
-                        .to_owned(),
-                )
-            })?;
+            let token = upstreams
+                .x
+                .bearer_token
+                .clone()
+                .ok_or(StartupError::XToken)?;
             let api = XApi::new(
                 upstreams.x.api_url.clone().into_inner(),
                 token,
                 upstreams.timeout,
                 Arc::clone(metrics),
                 Arc::clone(clock),
-            )
-            .map_err(StartupError)?
+            )?
             .billed(spending);
             (Arc::new(api), x::X_PROFILE)
         }
@@ -265,8 +258,7 @@ fn social_graph(
                 upstreams.timeout,
                 Arc::clone(metrics),
                 Arc::clone(clock),
-            )
-            .map_err(StartupError)?;
+            )?;
             (Arc::new(api), bluesky::BLUESKY_PROFILE)
         }
     })
@@ -293,7 +285,7 @@ pub async fn register_for_reading(config: &Config) -> Result<Arc<dyn Register>, 
             let (pool, retention) = (config.database.pool, config.retention.register);
             match SqliteRegister::open_for_reading(url, pool, retention).await {
                 Ok(register) => {
-                    tracing::info!(target: "connected::settings", error = %e, "the register is read without writing to it");
+                    tracing::info!(target: "connected::settings", error = %Chain(&e), "the register is read without writing to it");
                     Ok(Arc::new(register))
                 }
                 // What stopped the ordinary opening says more than the read-only one.
@@ -332,26 +324,22 @@ pub async fn storage(config: &Config) -> Result<Storage, StartupError> {
     let url = config.database.url.as_str();
     let (pool, retention) = (config.database.pool, config.retention.register);
     let scheme = url.split(':').next().unwrap_or_default();
-    let opened = |e: crate::domain::RegisterError| StartupError(e.to_string());
     match scheme {
         "sqlite" => {
             let register = SqliteRegister::connect(url, pool).await;
-            let register = register.map_err(opened)?.with_retention(retention);
+            let register = register?.with_retention(retention);
             Ok(Storage::new(register.keys(), register))
         }
         "postgres" | "postgresql" => {
             let register = PostgresRegister::connect(url, pool).await;
-            let register = register.map_err(opened)?.with_retention(retention);
+            let register = register?.with_retention(retention);
             Ok(Storage::new(register.keys(), register))
         }
         // Without a scheme the "scheme" is the whole value, perhaps a password pasted into
         // the wrong variable: it is not repeated.
-        _ if url::Url::parse(url).is_err() => Err(StartupError(
-            "DATABASE_URL is not a URL: use sqlite://FILE or postgres://USER@HOST/DATABASE"
-                .to_owned(),
-        )),
-        _ => Err(StartupError(format!(
-            "DATABASE_URL has an unsupported scheme {scheme:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE"
-        ))),
+        _ if url::Url::parse(url).is_err() => Err(StartupError::DatabaseUrl),
+        _ => Err(StartupError::DatabaseScheme {
+            scheme: scheme.to_owned(),
+        }),
     }
 }

@@ -32,7 +32,7 @@ impl ApiKeys for MemoryKeys {
 
     async fn find(&self, id: &KeyId) -> Result<Option<StoredKey>, KeysError> {
         if self.unreadable {
-            return Err(KeysError::Unavailable("connection refused".into()));
+            return Err(KeysError::unavailable("connection refused"));
         }
         let stored = self.stored.lock().unwrap();
         Ok(stored.iter().find(|s| &s.key.id == id).cloned())
@@ -50,7 +50,7 @@ impl ApiKeys for MemoryKeys {
         let mut failing = self.failing_writes.lock().unwrap();
         if *failing > 0 {
             *failing -= 1;
-            return Err(KeysError::Unavailable("disk full".into()));
+            return Err(KeysError::unavailable("disk full"));
         }
         self.written.lock().unwrap().extend_from_slice(uses);
         Ok(())

@@ -136,7 +136,7 @@ async fn a_graph_that_answers_pair_by_pair_gives_the_same_network() {
 #[tokio::test]
 async fn a_register_that_cannot_take_the_verdicts_is_the_answer_and_none_is_kept() {
     let (code_host, graph) = five();
-    let failure = RegisterError::Unavailable("disk full".into());
+    let failure = RegisterError::unavailable("disk full");
     let register = MemoryRegister::default().failing(failure.clone());
     let (answer, _, register) = network(code_host, graph, register).await;
     assert_eq!(answer.unwrap_err(), NetworkError::Register(failure));
@@ -164,7 +164,7 @@ async fn follows_that_could_not_be_read_leave_the_team_unanswered_and_unrecorded
 #[tokio::test]
 async fn a_failure_part_way_through_the_follows_leaves_the_team_unanswered() {
     let (code_host, graph) = five();
-    let failure = SocialGraphError::Unavailable("connection reset".into());
+    let failure = SocialGraphError::unavailable("connection reset");
     let graph = graph
         .pair_by_pair()
         .failing(Trigger::FollowsOf("carol".into()), failure);
@@ -174,6 +174,7 @@ async fn a_failure_part_way_through_the_follows_leaves_the_team_unanswered() {
         NetworkError::Upstream(UpstreamFailure::Unavailable {
             network: Network::X,
             reason: "connection reset".into(),
+            cause: None,
         })
     );
     assert_eq!(

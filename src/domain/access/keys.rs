@@ -142,6 +142,14 @@ impl fmt::Debug for KeyHash {
     }
 }
 
+/// Why a key's name is refused: what a name may hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a key's name is 1 to {} letters, digits, '.', '_' or '-'",
+    KeyName::MAX_LENGTH
+)]
+pub struct KeyNameError;
+
 /// A name an operator gives a key: 1 to 64 letters, digits, `.`, `_` or `-`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyName(String);
@@ -150,8 +158,8 @@ impl KeyName {
     pub const MAX_LENGTH: usize = 64;
 
     /// # Errors
-    /// A message saying what a name may hold.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    /// [`KeyNameError`] when it holds anything else, or is empty or too long.
+    pub fn parse(raw: &str) -> Result<Self, KeyNameError> {
         let fits = (1..=Self::MAX_LENGTH).contains(&raw.len())
             && raw
                 .bytes()
@@ -159,10 +167,7 @@ impl KeyName {
         if fits {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(format!(
-                "a key's name is 1 to {} letters, digits, '.', '_' or '-'",
-                Self::MAX_LENGTH
-            ))
+            Err(KeyNameError)
         }
     }
 

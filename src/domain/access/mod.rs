@@ -13,12 +13,14 @@ pub use budgets::{Budget, Caps, Meter, Overspend, Payer, Unit};
 pub use caller::Caller;
 pub use counters::{Admission, CountedIn, Counters, Taken, Window};
 pub use keys::{
-    ApiKey, IssuedKey, KEY_PREFIX, KeyHash, KeyId, KeyName, PresentedKey, StoredKey, Usage,
+    ApiKey, IssuedKey, KEY_PREFIX, KeyHash, KeyId, KeyName, KeyNameError, PresentedKey, StoredKey,
+    Usage,
 };
 pub use ledger::{LedgerUnavailable, SpendLedger, WindowSpend};
 pub use limits::{KeyLimits, Period, Rate, RateError};
 pub use scopes::{Scope, Scopes, ScopesError};
 
+use crate::domain::Cause;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -31,8 +33,35 @@ pub enum KeysError {
     NotFound(String),
     #[error("{0:?} is one key's name and another's id: revoke by the id")]
     Ambiguous(String),
-    #[error("the key store is unavailable: {0}")]
-    Unavailable(String),
+    /// The store could not be reached or refused the operation: `reason` in words a person
+    /// can act on; `cause`, when there is one, the store's own error, for the log.
+    #[error("the key store is unavailable: {reason}")]
+    Unavailable {
+        reason: String,
+        #[source]
+        cause: Option<Cause>,
+    },
+}
+
+impl KeysError {
+    /// Unavailable for `reason`, with no error underneath.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: None,
+        }
+    }
+
+    /// Unavailable for `reason`, because of `cause`.
+    pub fn unavailable_because(
+        reason: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: Some(Cause::new(cause)),
+        }
+    }
 }
 
 /// What a key spent on a UTC day, and when it was last used.

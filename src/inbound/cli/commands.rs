@@ -16,10 +16,7 @@ use std::process::ExitCode;
 pub(super) async fn serve(config: Config) -> ExitCode {
     let app = match Application::build(&config).await {
         Ok(app) => app,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(3);
-        }
+        Err(e) => return super::cannot_start(&e),
     };
     let upstreams = match &config.upstreams.demo {
         None => "real".to_owned(),

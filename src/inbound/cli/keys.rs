@@ -4,10 +4,11 @@
 
 use super::out;
 use crate::application::{self, KeyError};
-use crate::domain::Clock;
 use crate::domain::access::{
     ApiKey, ApiKeys, Budget, Caps, KeyLimits, KeyReport, KeysError, Meter, Rate, Scopes,
+    ScopesError,
 };
+use crate::domain::{Clock, Told};
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Subcommand;
 use serde::Serialize;
@@ -43,8 +44,8 @@ pub(super) enum KeysCommand {
     Revoke { name_or_id: String },
 }
 
-fn parse_scopes(raw: &str) -> Result<Scopes, String> {
-    raw.parse::<Scopes>().map_err(|e| e.to_string())
+fn parse_scopes(raw: &str) -> Result<Scopes, ScopesError> {
+    raw.parse::<Scopes>()
 }
 
 pub(super) async fn keys(store: &dyn ApiKeys, clock: &dyn Clock, command: KeysCommand) -> ExitCode {
@@ -90,7 +91,7 @@ async fn create(
         }
         Err(KeyError::Store(e)) => failed(&e),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", Told(&e));
             ExitCode::from(if matches!(e, KeyError::BadName(_)) {
                 2
             } else {
@@ -168,7 +169,7 @@ async fn revoke(store: &dyn ApiKeys, clock: &dyn Clock, name_or_id: &str) -> Exi
 fn failed(error: &KeysError) -> ExitCode {
     eprintln!("error: {error}");
     match error {
-        KeysError::Unavailable(_) => ExitCode::from(3),
+        KeysError::Unavailable { .. } => ExitCode::from(3),
         KeysError::NameTaken(_) | KeysError::NotFound(_) | KeysError::Ambiguous(_) => {
             ExitCode::from(2)
         }

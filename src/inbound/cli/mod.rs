@@ -9,7 +9,7 @@ mod settings;
 
 use crate::application::UseCases;
 use crate::config::{self, Config};
-use crate::domain::Team;
+use crate::domain::{Chain, Team, Told};
 use crate::inbound::http::ApiDoc;
 use crate::outbound::upstreams::client::Spending;
 use crate::startup;
@@ -184,10 +184,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::History { dev1, dev2, json } => {
             match startup::register_for_reading(&config).await {
                 Ok(register) => history(register.as_ref(), &dev1, &dev2, json).await,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(3)
-                }
+                Err(e) => cannot_start(&e),
             }
         }
         Command::Keys { command } => match storage(&config).await {
@@ -209,21 +206,27 @@ fn openapi() -> ExitCode {
 }
 
 async fn storage(config: &Config) -> Option<startup::Storage> {
-    match startup::storage(config).await {
-        Ok(storage) => Some(storage),
-        Err(e) => {
-            eprintln!("error: {e}");
-            None
-        }
-    }
+    startup::storage(config)
+        .await
+        .inspect_err(|e| {
+            cannot_start(e);
+        })
+        .ok()
 }
 
 async fn connect(config: &Config) -> Option<(UseCases, Spending)> {
-    match startup::connections(config, &Arc::default()).await {
-        Ok(use_cases) => Some(use_cases),
-        Err(e) => {
-            eprintln!("error: {e}");
-            None
-        }
-    }
+    startup::connections(config, &Arc::default())
+        .await
+        .inspect_err(|e| {
+            cannot_start(e);
+        })
+        .ok()
+}
+
+/// Says why the service could not start, in the words a person is told ("what failed: why"),
+/// and ends with 3. Causes under those words (a database's own error) are for the log.
+fn cannot_start(e: &startup::StartupError) -> ExitCode {
+    tracing::debug!(error = %Chain(e), "cannot start");
+    eprintln!("error: {}", Told(e));
+    ExitCode::from(3)
 }

@@ -5,7 +5,7 @@
 use super::wire::ErrorsBody;
 use crate::application::{CheckError, NetworkError, UpstreamFailure};
 use crate::domain::access::Payer;
-use crate::domain::{PairError, TeamError};
+use crate::domain::{Chain, PairError, TeamError};
 use crate::inbound::wording::{Public, Unread, retry_after_secs};
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -99,8 +99,10 @@ impl Answered for UpstreamFailure {
             } => {
                 tracing::warn!(%network, retry_after_secs = retry_after_secs(*retry_after), "upstream rate limited");
             }
-            Self::Unavailable { network, reason } => {
-                tracing::warn!(%network, %reason, "upstream unavailable");
+            Self::Unavailable {
+                network, reason, ..
+            } => {
+                tracing::warn!(%network, %reason, error = %Chain(self), "upstream unavailable");
             }
             Self::OverBudget(overspend) => {
                 tracing::warn!(budget = overspend.budget.id(), payer = ?overspend.payer, "a read was refused: its budget is spent");
@@ -127,7 +129,7 @@ impl Answered for CheckError {
     fn log(&self) {
         match self {
             Self::Upstream(failure) => failure.log(),
-            Self::Register(e) => tracing::error!(error = %e, "register unavailable"),
+            Self::Register(e) => tracing::error!(error = %Chain(e), "register unavailable"),
             Self::MissingUsers(_) | Self::Unreadable(_) => {}
         }
     }
@@ -144,7 +146,7 @@ impl Answered for NetworkError {
     fn log(&self) {
         match self {
             Self::Upstream(failure) => failure.log(),
-            Self::Register(e) => tracing::error!(error = %e, "register unavailable"),
+            Self::Register(e) => tracing::error!(error = %Chain(e), "register unavailable"),
         }
     }
 }
@@ -155,7 +157,7 @@ impl Answered for Unread {
     }
 
     fn log(&self) {
-        tracing::error!(error = %self.0, "register unavailable");
+        tracing::error!(error = %Chain(&self.0), "register unavailable");
     }
 }
 
@@ -168,5 +170,56 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::RegisterError;
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    /// What was logged, kept in memory.
+    #[derive(Clone, Default)]
+    struct Logged(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logged {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let mut logged = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            logged.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_register_failure_logs_its_cause_and_tells_the_client_nothing_of_it() {
+        let logged = Logged::default();
+        let writer = logged.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let cause = std::io::Error::other("database or disk is full");
+        let failure = CheckError::Register(RegisterError::unavailable_because("disk full", cause));
+        let answer = tracing::subscriber::with_default(subscriber, || ApiError::from(failure));
+        let log = String::from_utf8_lossy(&logged.0.lock().unwrap()).into_owned();
+        assert!(
+            log.contains("the register is unavailable: disk full: database or disk is full"),
+            "{log}"
+        );
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            answer
+                .body
+                .errors
+                .iter()
+                .all(|e| !e.contains("disk") && !e.contains("database")),
+            "{:?}",
+            answer.body.errors
+        );
     }
 }

@@ -52,7 +52,7 @@ pub(super) async fn readyz(State(use_cases): State<UseCases>) -> Response {
         })
         .into_response(),
         Err(e) => {
-            tracing::warn!(error = %e, "not ready");
+            tracing::warn!(error = %crate::domain::Chain(&e), "not ready");
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the register is unavailable",

@@ -6,7 +6,7 @@ use super::extract::{HistoryParams, PairPath};
 use super::sites::Misdirected;
 use super::{ApiError, ErrorsBody, RegisterEntry};
 use crate::application::UseCases;
-use crate::domain::{HistoryStream, RegisterError, RegisteredCheck};
+use crate::domain::{Chain, HistoryStream, RegisterError, RegisteredCheck};
 use crate::inbound::wording::Unread;
 use axum::Json;
 use axum::extract::State;
@@ -122,7 +122,7 @@ async fn whole_history(history: HistoryStream) -> Result<Response, ApiError> {
         let mut bytes: Vec<u8> = Vec::with_capacity(entries.len() * 128);
         write_entries(&mut bytes, entries, false).inspect_err(|e| {
             span.in_scope(|| {
-                tracing::error!(error = %e, "the register failed part way through a history: the answer was cut");
+                tracing::error!(error = %Chain(e), "the register failed part way through a history: the answer was cut");
             });
         })?;
         Ok::<_, RegisterError>(bytes)
@@ -154,8 +154,9 @@ fn write_entries(
             bytes.push(b',');
         }
         first = false;
-        serde_json::to_writer(&mut *bytes, &RegisterEntry::from(&check))
-            .map_err(|e| RegisterError::Unavailable(format!("an entry cannot be written: {e}")))?;
+        serde_json::to_writer(&mut *bytes, &RegisterEntry::from(&check)).map_err(|e| {
+            RegisterError::unavailable_because(format!("an entry cannot be written: {e}"), e)
+        })?;
     }
     Ok(())
 }

@@ -28,7 +28,7 @@ impl Register for Unreachable {
         _: Network,
         _: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError> {
-        Err(RegisterError::Unavailable("disk I/O error".into()))
+        Err(RegisterError::unavailable("disk I/O error"))
     }
     async fn record_all(
         &self,
@@ -36,13 +36,13 @@ impl Register for Unreachable {
         _: Network,
         _: DateTime<Utc>,
     ) -> Result<(), RegisterError> {
-        Err(RegisterError::Unavailable("disk I/O error".into()))
+        Err(RegisterError::unavailable("disk I/O error"))
     }
     fn stream_history(&self, _: &Pair, _: HistoryPage) -> HistoryStream {
-        futures::stream::iter([Err(RegisterError::Unavailable("disk I/O error".into()))]).boxed()
+        futures::stream::iter([Err(RegisterError::unavailable("disk I/O error"))]).boxed()
     }
     async fn ping(&self) -> Result<(), RegisterError> {
-        Err(RegisterError::Unavailable("disk I/O error".into()))
+        Err(RegisterError::unavailable("disk I/O error"))
     }
 }
 

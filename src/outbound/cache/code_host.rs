@@ -77,7 +77,7 @@ impl CodeHost for CachedCodeHost {
                 Kept::Missing => Err(CodeHostError::NotFound),
                 Kept::Loaded(organisations) => Ok(organisations),
                 Kept::Found(names) => Organisation::list(&names)
-                    .map_err(|e| CodeHostError::Unavailable(unreadable(&e))),
+                    .map_err(|e| CodeHostError::unavailable(unreadable(&e))),
             },
         }
     }

@@ -228,7 +228,7 @@ impl CachedSocialGraph {
         if answers.len() != asked.len() {
             return Err(PartialRelationships {
                 known,
-                error: SocialGraphError::Unavailable(format!(
+                error: SocialGraphError::unavailable(format!(
                     "it answered {} of {} relationships",
                     answers.len(),
                     asked.len()
@@ -359,7 +359,7 @@ fn callers_own(error: &SocialGraphError) -> bool {
 
 impl From<super::fact_cache::ShortAnswer> for SocialGraphError {
     fn from(short: super::fact_cache::ShortAnswer) -> Self {
-        SocialGraphError::Unavailable(format!(
+        SocialGraphError::unavailable(format!(
             "it answered {} of {} users",
             short.answered, short.asked
         ))

@@ -15,6 +15,15 @@ const DEADLINE: Duration = Duration::from_millis(250);
 /// How often to try connecting again while Redis is unreachable.
 const RECONNECT_EVERY: Duration = Duration::from_secs(5);
 
+/// Why `REDIS_URL` cannot be used; the URL is said without its password.
+#[derive(Debug, thiserror::Error)]
+#[error("REDIS_URL {shown} is not usable")]
+pub struct RedisUrlError {
+    shown: String,
+    #[source]
+    cause: redis::RedisError,
+}
+
 /// Keys and values in Redis, every key under one prefix.
 #[derive(Clone)]
 pub struct RedisStore {
@@ -49,11 +58,13 @@ impl RedisStore {
     /// down.
     ///
     /// # Errors
-    /// A message when the URL is not a Redis URL.
-    pub fn new(url: &str, prefix: &str) -> Result<Self, String> {
+    /// [`RedisUrlError`] when the URL is not a Redis URL.
+    pub fn new(url: &str, prefix: &str) -> Result<Self, RedisUrlError> {
         let shown = crate::secret::redact_url(url);
-        let client = redis::Client::open(url)
-            .map_err(|e| format!("REDIS_URL {shown} is not usable: {e}"))?;
+        let client = match redis::Client::open(url) {
+            Ok(client) => client,
+            Err(cause) => return Err(RedisUrlError { shown, cause }),
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 client,

@@ -93,11 +93,11 @@ async fn wait_for_turn(long_reads: Arc<Semaphore>) -> Result<OwnedSemaphorePermi
     tokio::time::timeout(LONG_READ_WAIT, long_reads.acquire_owned())
         .await
         .map_err(|_| {
-            RegisterError::Unavailable(format!(
+            RegisterError::unavailable(format!(
                 "{} long histories were being read for {}",
                 long_reads_allowed(),
                 humantime::format_duration(LONG_READ_WAIT)
             ))
         })?
-        .map_err(|_| RegisterError::Unavailable("the register is closing".into()))
+        .map_err(|_| RegisterError::unavailable("the register is closing"))
 }

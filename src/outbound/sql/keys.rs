@@ -159,7 +159,7 @@ where
     let int = |column: &str| row.try_get::<i64, _>(column).map_err(unavailable);
     let maybe = |column: &str| row.try_get::<Option<i64>, _>(column).map_err(unavailable);
     let id = text("id")?;
-    let malformed = || KeysError::Unavailable(format!("the stored key {id:?} is malformed"));
+    let malformed = || KeysError::unavailable(format!("the stored key {id:?} is malformed"));
     let time = |ms: i64| DateTime::from_timestamp_millis(ms).ok_or_else(malformed);
     let unsigned = |n: i64| u64::try_from(n).map_err(|_| malformed());
     let period = Period::from_duration(std::time::Duration::from_secs(unsigned(int(
@@ -193,7 +193,7 @@ where
 }
 
 fn unavailable(e: sqlx::Error) -> KeysError {
-    KeysError::Unavailable(e.to_string())
+    KeysError::unavailable_because(e.to_string(), e)
 }
 
 #[async_trait]

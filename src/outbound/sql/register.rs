@@ -94,6 +94,6 @@ pub(super) fn stored_network(
     id: &str,
 ) -> Result<crate::domain::Network, crate::domain::RegisterError> {
     crate::domain::Network::from_id(id).ok_or_else(|| {
-        crate::domain::RegisterError::Unavailable(format!("stored social graph {id:?} is unknown"))
+        crate::domain::RegisterError::unavailable(format!("stored social graph {id:?} is unknown"))
     })
 }

@@ -100,7 +100,7 @@ where
                         tokio::time::sleep(PURGE_PAUSE).await;
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, "expired register entries could not be deleted; trying again later");
+                        tracing::warn!(error = %crate::domain::Chain(&e), "expired register entries could not be deleted; trying again later");
                         break;
                     }
                 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 
 fn unavailable(e: sqlx::Error) -> LedgerUnavailable {
-    LedgerUnavailable(e.to_string())
+    LedgerUnavailable::because(e)
 }
 
 #[async_trait]

@@ -1,7 +1,7 @@
 //! The public Bluesky AppView as the social graph: no credentials, and one call answers both
 //! directions of a follow.
 
-use super::client::{ApiRefusal, Upstream, too_many_requests};
+use super::client::{ApiRefusal, ClientError, Upstream, too_many_requests};
 use crate::domain::Clock;
 use crate::domain::access::Caller;
 use crate::domain::{
@@ -100,14 +100,14 @@ struct XrpcError {
 
 impl BlueskyAppView {
     /// # Errors
-    /// A message when the base URL is not an http(s) URL or the client cannot be built.
+    /// [`ClientError`] when the client cannot be built.
     pub fn new(
         base: Url,
         suffix: &str,
         timeout: Duration,
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientError> {
         let suffix = if suffix.starts_with('.') {
             suffix.to_owned()
         } else {
@@ -186,7 +186,7 @@ impl BlueskyAppView {
             // One entry per account asked about, found or not: an answer that leaves one out
             // cannot say that they do not follow each other.
             if entries != batch.len() {
-                return Err(SocialGraphError::Unavailable(format!(
+                return Err(SocialGraphError::unavailable(format!(
                     "its answer could not be read: {entries} relationships for {} accounts",
                     batch.len()
                 )));
@@ -268,7 +268,7 @@ impl SocialGraph for BlueskyAppView {
             let profiles: Option<Profiles> = self.get("profiles", url, caller).await?;
             for profile in profiles.map(|p| p.profiles).unwrap_or_default() {
                 if !is_did(&profile.did) || !is_bluesky_handle(&profile.handle) {
-                    return Err(SocialGraphError::Unavailable(format!(
+                    return Err(SocialGraphError::unavailable(format!(
                         "its answer could not be read: a profile {:?} ({:?}) cannot be a Bluesky account",
                         profile.handle.chars().take(40).collect::<String>(),
                         profile.did.chars().take(40).collect::<String>()

@@ -1,6 +1,6 @@
 //! GitHub's REST API as the code host.
 
-use super::client::{self, ApiRefusal, Reply, Upstream};
+use super::client::{self, ApiRefusal, ClientError, Reply, Upstream};
 use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
 use crate::domain::{
@@ -63,7 +63,7 @@ pub const GITHUB_LIMIT: &str = "github";
 
 impl GitHubRest {
     /// # Errors
-    /// A message when the base URL is not an http(s) URL or the client cannot be built.
+    /// [`ClientError`] when the client cannot be built.
     /// The same client, its calls paid from `spending`.
     #[must_use]
     pub fn billed(mut self, spending: Spending) -> Self {
@@ -73,6 +73,8 @@ impl GitHubRest {
         self
     }
 
+    /// # Errors
+    /// [`ClientError`] when the client cannot be built.
     pub fn new(
         base: Url,
         token: Option<Secret>,
@@ -80,7 +82,7 @@ impl GitHubRest {
         metrics: Arc<Metrics>,
         revalidation_entries: u64,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientError> {
         let api = Upstream::new(
             "github",
             base,
@@ -139,8 +141,8 @@ impl GitHubRest {
                     page.organisations.clone(),
                     next.or_else(|| page.next.clone()),
                 )),
-                None => Err(CodeHostError::Unavailable(
-                    "it answered 304 Not Modified to a request that was not conditional".to_owned(),
+                None => Err(CodeHostError::unavailable(
+                    "it answered 304 Not Modified to a request that was not conditional",
                 )),
             };
         }
@@ -151,7 +153,7 @@ impl GitHubRest {
             .map(str::to_owned);
         let page: Vec<OrganisationWire> = answer.json()?;
         let organisations = Organisation::list(page.iter().map(|o| &o.login)).map_err(|e| {
-            CodeHostError::Unavailable(format!("its answer could not be read: {e}"))
+            CodeHostError::unavailable(format!("its answer could not be read: {e}"))
         })?;
         // A full last page is not kept for revalidation: should the list grow by one, this
         // page would not change (so GitHub would answer 304) while a new page appeared.
@@ -217,7 +219,7 @@ fn rate_limit(status: StatusCode, headers: &HeaderMap, now: DateTime<Utc>) -> Op
 
 /// A list longer than any developer's: an answer that cannot be read, not a fact.
 fn too_many() -> CodeHostError {
-    CodeHostError::Unavailable(format!(
+    CodeHostError::unavailable(format!(
         "its answer could not be read: {}",
         OrganisationError::TooMany {
             max: Organisation::MAX_PER_DEVELOPER
@@ -251,7 +253,7 @@ impl CodeHost for GitHubRest {
             // a list that changed under the reading, not a missing user.
             let (page, next) = match self.page(url, caller).await {
                 Err(CodeHostError::NotFound) if number > 0 => {
-                    return Err(CodeHostError::Unavailable(format!(
+                    return Err(CodeHostError::unavailable(format!(
                         "page {} of the organisation list of {user} was not found",
                         number + 1
                     )));
@@ -271,7 +273,7 @@ impl CodeHost for GitHubRest {
                 None => return Ok(organisations),
             }
         }
-        Err(CodeHostError::Unavailable(format!(
+        Err(CodeHostError::unavailable(format!(
             "its answer could not be read: the organisation list of {user} goes on past {MAX_PAGES} pages"
         )))
     }

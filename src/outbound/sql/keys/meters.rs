@@ -56,7 +56,7 @@ pub(super) const CAP_COLUMNS: &str = "b.network, b.unit, b.per, b.amount";
 pub(super) const JOIN_CAPS: &str = "LEFT JOIN api_key_budgets b ON b.key_id = api_keys.id";
 
 fn malformed(key: &str) -> KeysError {
-    KeysError::Unavailable(format!("the stored key {key:?} is malformed"))
+    KeysError::unavailable(format!("the stored key {key:?} is malformed"))
 }
 
 fn meter(key: &str, network: &str, unit: &str) -> Result<Meter, KeysError> {

@@ -57,7 +57,7 @@ impl PostgresRegister {
         let transaction = match tokio::time::timeout(self.write_timeout, prepared).await {
             Ok(result) => result.map_err(unavailable)?,
             Err(_) => {
-                return Err(RegisterError::Unavailable(format!(
+                return Err(RegisterError::unavailable(format!(
                     "no write within {}",
                     humantime::format_duration(self.write_timeout)
                 )));
@@ -68,7 +68,7 @@ impl PostgresRegister {
 }
 
 fn unavailable(e: sqlx::Error) -> RegisterError {
-    RegisterError::Unavailable(describe(&e))
+    RegisterError::unavailable_because(describe(&e), e)
 }
 
 impl PostgresRegister {
@@ -82,7 +82,9 @@ impl PostgresRegister {
     pub async fn connect(url: &str, settings: PoolSettings) -> Result<Self, RegisterError> {
         let shown = redact_url(url);
         let options = PgConnectOptions::from_str(url)
-            .map_err(|e| RegisterError::Unavailable(format!("bad PostgreSQL URL {shown}: {e}")))?
+            .map_err(|e| {
+                RegisterError::unavailable_because(format!("bad PostgreSQL URL {shown}: {e}"), e)
+            })?
             .application_name("connected");
         let pool = match PgPoolOptions::new()
             .max_connections(settings.max_connections.max(1))
@@ -94,16 +96,19 @@ impl PostgresRegister {
         {
             Ok(pool) => pool,
             Err(e) => {
-                let why = why_not_connected(e, &options, settings.connect_timeout).await;
-                return Err(RegisterError::Unavailable(format!(
-                    "cannot connect to {shown}: {why}"
-                )));
+                let (why, e) = why_not_connected(e, &options, settings.connect_timeout).await;
+                return Err(RegisterError::unavailable_because(
+                    format!("cannot connect to {shown}: {why}"),
+                    e,
+                ));
             }
         };
         sqlx::migrate!("migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|e| RegisterError::Unavailable(format!("cannot migrate {shown}: {e}")))?;
+            .map_err(|e| {
+                RegisterError::unavailable_because(format!("cannot migrate {shown}: {e}"), e)
+            })?;
         Ok(Self {
             pool,
             ping_timeout: settings.connect_timeout.min(Duration::from_secs(2)),
@@ -134,28 +139,30 @@ impl PostgresRegister {
     }
 }
 
-/// Why the pool could not connect. A pool that keeps failing says only that it timed out:
-/// one connection made directly tells what the server (or the network) said instead.
+/// Why the pool could not connect, in words and as the error that says it. A pool that
+/// keeps failing says only that it timed out: one connection made directly tells what the
+/// server (or the network) said instead.
 async fn why_not_connected(
     error: sqlx::Error,
     options: &PgConnectOptions,
     timeout: Duration,
-) -> String {
+) -> (String, sqlx::Error) {
     use sqlx::ConnectOptions as _;
     let (host, port) = (options.get_host(), options.get_port());
     let error = match error {
         sqlx::Error::PoolTimedOut => match tokio::time::timeout(timeout, options.connect()).await {
             Ok(Err(direct)) => direct,
             _ => {
-                return format!(
+                let why = format!(
                     "no connection to {host}:{port} within {}",
                     humantime::format_duration(timeout)
                 );
+                return (why, sqlx::Error::PoolTimedOut);
             }
         },
         other => other,
     };
-    describe_connection(&error, host, port)
+    (describe_connection(&error, host, port), error)
 }
 
 /// Deletes at most [`PURGE_BATCH`] entries recorded before `cutoff`, oldest first.
@@ -270,7 +277,7 @@ impl Register for PostgresRegister {
             // text[] cannot nest in an array parameter: each list travels as a JSON array.
             organisations.push(
                 serde_json::to_string(verdict.organisations())
-                    .map_err(|e| RegisterError::Unavailable(e.to_string()))?,
+                    .map_err(|e| RegisterError::unavailable_because(e.to_string(), e))?,
             );
         }
         let insert = sqlx::query(
@@ -305,7 +312,7 @@ impl Register for PostgresRegister {
         match tokio::time::timeout(self.ping_timeout, ping).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(unavailable(e)),
-            Err(_) => Err(RegisterError::Unavailable(format!(
+            Err(_) => Err(RegisterError::unavailable(format!(
                 "no answer within {}",
                 humantime::format_duration(self.ping_timeout)
             ))),

@@ -56,10 +56,8 @@ impl SqliteRegister {
         let options = connect_options(url, in_memory)?;
         let reader_options = options.clone();
         let cannot_open = |e: sqlx::Error| {
-            RegisterError::Unavailable(format!(
-                "cannot open {url}: {}",
-                describe_sqlite_open(&e, reader_options.get_filename())
-            ))
+            let why = describe_sqlite_open(&e, reader_options.get_filename());
+            RegisterError::unavailable_because(format!("cannot open {url}: {why}"), e)
         };
         let pool = pool_options(in_memory, settings)
             .connect_with(options)
@@ -68,7 +66,9 @@ impl SqliteRegister {
         sqlx::migrate!("migrations/sqlite")
             .run(&pool)
             .await
-            .map_err(|e| RegisterError::Unavailable(format!("cannot migrate {url}: {e}")))?;
+            .map_err(|e| {
+                RegisterError::unavailable_because(format!("cannot migrate {url}: {e}"), e)
+            })?;
         let readers = if in_memory {
             None
         } else {
@@ -121,7 +121,7 @@ impl SqliteRegister {
 /// How every connection to the database at `url` is opened.
 fn connect_options(url: &str, in_memory: bool) -> Result<SqliteConnectOptions, RegisterError> {
     Ok(SqliteConnectOptions::from_str(url)
-        .map_err(|e| RegisterError::Unavailable(format!("bad SQLite URL: {e}")))?
+        .map_err(|e| RegisterError::unavailable_because(format!("bad SQLite URL: {e}"), e))?
         .create_if_missing(true)
         .journal_mode(if in_memory {
             SqliteJournalMode::Memory
@@ -169,7 +169,7 @@ async fn purge(pool: SqlitePool, cutoff: DateTime<Utc>) -> Result<u64, RegisterE
 }
 
 fn unavailable(e: sqlx::Error) -> RegisterError {
-    RegisterError::Unavailable(describe(&e))
+    RegisterError::unavailable_because(describe(&e), e)
 }
 
 #[async_trait]
@@ -243,8 +243,8 @@ impl Register for SqliteRegister {
 
     async fn ping(&self) -> Result<(), RegisterError> {
         if self.writer.has_stopped() {
-            return Err(RegisterError::Unavailable(
-                "the register's writer has stopped".to_owned(),
+            return Err(RegisterError::unavailable(
+                "the register's writer has stopped",
             ));
         }
         sqlx::query("SELECT 1")

@@ -27,7 +27,7 @@ impl SqliteRegister {
         retention: Option<std::time::Duration>,
     ) -> Result<Self, RegisterError> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| RegisterError::Unavailable(format!("bad SQLite URL: {e}")))?
+            .map_err(|e| RegisterError::unavailable_because(format!("bad SQLite URL: {e}"), e))?
             .create_if_missing(false)
             .read_only(true)
             .busy_timeout(super::BUSY_TIMEOUT);
@@ -40,19 +40,23 @@ impl SqliteRegister {
                 let mut log = file.clone().into_os_string();
                 log.push("-wal");
                 if std::path::Path::new(&log).exists() {
-                    return Err(RegisterError::Unavailable(format!(
-                        "cannot open {url} to read it: {}; its write-ahead log {} holds writes that only a process that can write beside it can read",
-                        describe_sqlite_open(&e, &file),
-                        std::path::Path::new(&log).display()
-                    )));
+                    return Err(RegisterError::unavailable_because(
+                        format!(
+                            "cannot open {url} to read it: {}; its write-ahead log {} holds writes that only a process that can write beside it can read",
+                            describe_sqlite_open(&e, &file),
+                            std::path::Path::new(&log).display()
+                        ),
+                        e,
+                    ));
                 }
                 readable(options.immutable(true), settings)
                     .await
                     .map_err(|e| {
-                        RegisterError::Unavailable(format!(
-                            "cannot open {url} to read it: {}",
-                            describe_sqlite_open(&e, &file)
-                        ))
+                        let why = describe_sqlite_open(&e, &file);
+                        RegisterError::unavailable_because(
+                            format!("cannot open {url} to read it: {why}"),
+                            e,
+                        )
                     })?
             }
         };
@@ -95,13 +99,14 @@ async fn migrated(pool: &SqlitePool, url: &str) -> Result<(), RegisterError> {
             .fetch_one(pool)
             .await
             .map_err(|e| {
-                RegisterError::Unavailable(format!(
-                    "cannot read {url}: it holds no register ({})",
-                    describe(&e)
-                ))
+                let why = describe(&e);
+                RegisterError::unavailable_because(
+                    format!("cannot read {url}: it holds no register ({why})"),
+                    e,
+                )
             })?;
     if applied.unwrap_or(0) < latest {
-        return Err(RegisterError::Unavailable(format!(
+        return Err(RegisterError::unavailable(format!(
             "{url} was written by an older version: open it once with write access (connected serve or check) to bring its tables up to date"
         )));
     }

@@ -107,7 +107,7 @@ pub(super) async fn read_history(
 /// One entry of a history read as one value.
 fn entry(text: &str) -> Result<(RegisteredCheck, i64), RegisterError> {
     let unreadable =
-        || RegisterError::Unavailable(format!("a stored entry is unreadable: {text:?}"));
+        || RegisterError::unavailable(format!("a stored entry is unreadable: {text:?}"));
     let mut fields = text.splitn(5, FIELD);
     let mut next = || fields.next().ok_or_else(unreadable);
     let id: i64 = next()?.parse().map_err(|_| unreadable())?;
@@ -116,10 +116,13 @@ fn entry(text: &str) -> Result<(RegisteredCheck, i64), RegisterError> {
     let social_graph = next()?;
     let organisations = next()?;
     let registered_at = DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| RegisterError::Unavailable(format!("stored time {ms} is out of range")))?;
+        .ok_or_else(|| RegisterError::unavailable(format!("stored time {ms} is out of range")))?;
     let verdict = if connected {
         let organisations = serde_json::from_str(organisations).map_err(|e| {
-            RegisterError::Unavailable(format!("stored organisations are unreadable: {e}"))
+            RegisterError::unavailable_because(
+                format!("stored organisations are unreadable: {e}"),
+                e,
+            )
         })?;
         Verdict::Connected { organisations }
     } else {

@@ -34,7 +34,7 @@ impl Row {
             registered_at_ms: at.timestamp_millis(),
             connected: verdict.is_connected(),
             organisations: serde_json::to_string(verdict.organisations())
-                .map_err(|e| RegisterError::Unavailable(e.to_string()))?,
+                .map_err(|e| RegisterError::unavailable_because(e.to_string(), e))?,
             social_graph: social_graph.id(),
         })
     }
@@ -103,7 +103,7 @@ impl Writer {
     pub(super) async fn write(&self, rows: Vec<Row>) -> Result<(), RegisterError> {
         let (done, mut committed) = oneshot::channel();
         let claim = Arc::new(AtomicU8::new(WAITING));
-        let gone = || RegisterError::Unavailable("the register's writer has stopped".to_owned());
+        let gone = || RegisterError::unavailable("the register's writer has stopped");
         let pending = Pending {
             rows,
             done,
@@ -120,7 +120,7 @@ impl Writer {
                     .compare_exchange(WAITING, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire)
                     .is_ok();
                 if withdrawn {
-                    Err(RegisterError::Unavailable(format!(
+                    Err(RegisterError::unavailable(format!(
                         "the write waited {} for its turn",
                         humantime::format_duration(QUEUE_WAIT)
                     )))

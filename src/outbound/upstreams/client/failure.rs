@@ -10,8 +10,12 @@ use std::time::Duration;
 pub enum Failure {
     /// The API refuses calls for this long.
     RateLimited(Duration),
-    /// Anything else, in words (never with a secret).
-    Unavailable(String),
+    /// Anything else, in words (never with a secret), and the error underneath when there
+    /// is one, for the log.
+    Unavailable {
+        reason: String,
+        cause: Option<crate::domain::Cause>,
+    },
     /// Not made: a spend budget cannot pay for it.
     OverBudget(Overspend),
 }
@@ -20,7 +24,7 @@ impl From<Failure> for crate::domain::SocialGraphError {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::RateLimited(retry_after) => Self::RateLimited { retry_after },
-            Failure::Unavailable(reason) => Self::Unavailable(reason),
+            Failure::Unavailable { reason, cause } => Self::Unavailable { reason, cause },
             Failure::OverBudget(overspend) => Self::OverBudget(overspend),
         }
     }
@@ -30,10 +34,44 @@ impl From<Failure> for crate::domain::CodeHostError {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::RateLimited(retry_after) => Self::RateLimited { retry_after },
-            Failure::Unavailable(reason) => Self::Unavailable(reason),
+            Failure::Unavailable { reason, cause } => Self::Unavailable { reason, cause },
             Failure::OverBudget(overspend) => Self::OverBudget(overspend),
         }
     }
+}
+
+impl Failure {
+    /// Unavailable for `reason`, with no error underneath.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: None,
+        }
+    }
+
+    /// Unavailable for `reason`, because of `cause`.
+    pub fn unavailable_because(
+        reason: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            cause: Some(crate::domain::Cause::new(cause)),
+        }
+    }
+}
+
+/// Why an upstream's client could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The token cannot travel in a header (a line break in it, say). http's error says no
+    /// more than this ("failed to parse header value"), and was made from a secret: it is
+    /// not kept.
+    #[error("the {network} token is not a valid header value")]
+    Token { network: &'static str },
+    /// The TLS backend or the system's configuration refused the client.
+    #[error("cannot build the HTTP client")]
+    Build(#[source] reqwest::Error),
 }
 
 /// A transport failure in words: a timeout, a refused connection, an unreadable body.

@@ -10,7 +10,7 @@ mod reservation;
 mod spend;
 
 use failure::describe_transport;
-pub use failure::{Failure, describe};
+pub use failure::{ClientError, Failure, describe};
 pub use refusal::{ApiRefusal, RefusalReader, retry_after, too_many_requests, until_reset};
 pub use reservation::{Progress, Reservation};
 pub use spend::Spending;
@@ -73,10 +73,11 @@ impl Answer<'_> {
                 self.upstream.count(self.endpoint, Outcome::Ok);
                 Ok(value)
             }
-            Err(_) => {
+            Err(e) => {
                 self.upstream.count(self.endpoint, Outcome::Error);
-                Err(Failure::Unavailable(
-                    "its answer could not be read".to_owned(),
+                Err(Failure::unavailable_because(
+                    "its answer could not be read",
+                    e,
                 ))
             }
         }
@@ -96,7 +97,7 @@ impl Answer<'_> {
     /// A success that is not the one asked for (a `200` where a `204` belongs): a failure.
     pub fn unexpected(self) -> Failure {
         self.upstream.count(self.endpoint, Outcome::Error);
-        Failure::Unavailable(describe(self.status, &String::from_utf8_lossy(&self.body)))
+        Failure::unavailable(describe(self.status, &String::from_utf8_lossy(&self.body)))
     }
 
     /// The `rel="next"` link, followed only while it stays on the API's origin, so the
@@ -141,8 +142,7 @@ impl Upstream {
     /// A client for the API at `base` (the setting `variable` names it in messages).
     ///
     /// # Errors
-    /// A message when the base URL is not an http(s) URL, the token cannot be a header, or
-    /// the client cannot be built.
+    /// [`ClientError`] when the token cannot be a header or the client cannot be built.
     pub fn new(
         network: &'static str,
         base: Url,
@@ -151,12 +151,12 @@ impl Upstream {
         metrics: Arc<Metrics>,
         refusal: RefusalReader,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientError> {
         let authorization = match token {
             None => None,
             Some(token) => {
                 let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                    .map_err(|_| format!("the {network} token is not a valid header value"))?;
+                    .map_err(|_| ClientError::Token { network })?;
                 value.set_sensitive(true);
                 Some(value)
             }
@@ -312,7 +312,13 @@ impl Upstream {
         }
         let failed = |reason: String| {
             self.count(endpoint, Outcome::Error);
-            Failure::Unavailable(reason)
+            Failure::unavailable(reason)
+        };
+        // The transport's error is kept without its URL: an upstream's origin may carry
+        // credentials.
+        let failed_in_transport = |e: reqwest::Error| {
+            self.count(endpoint, Outcome::Error);
+            Failure::unavailable_because(describe_transport(&e, self.timeout), e.without_url())
         };
         caller.called_upstream();
         let mut progressed = |progress| {
@@ -326,13 +332,16 @@ impl Upstream {
             if e.is_connect() {
                 progressed(Progress::Unsent);
             }
-            failed(describe_transport(&e, self.timeout))
+            failed_in_transport(e)
         })?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = read_bounded(response, self.max_body)
             .await
-            .map_err(|e| failed(e.unwrap_or_else(|e| describe_transport(&e, self.timeout))))?;
+            .map_err(|e| match e {
+                Ok(reason) => failed(reason),
+                Err(e) => failed_in_transport(e),
+            })?;
         progressed(Progress::Answered);
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(Reply::Answer(Answer {
@@ -430,7 +439,7 @@ fn size(bytes: usize) -> String {
 }
 
 /// A client for one upstream: rustls, kept-alive connections, the whole-request timeout.
-fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+fn client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .timeout(timeout)
@@ -440,7 +449,7 @@ fn client(timeout: Duration) -> Result<reqwest::Client, String> {
         // Redirects would carry the token to wherever they point.
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+        .map_err(ClientError::Build)
 }
 
 #[cfg(test)]
@@ -464,6 +473,28 @@ mod tests {
             TestClock::at("2026-12-01T12:00:00Z"),
         )
         .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_fails_is_said_in_words_and_keeps_its_cause_without_the_url() {
+        // A port nothing listens on: taken, then let go.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let api = upstream(&format!("http://user:s3cret@127.0.0.1:{port}/api/"));
+        let url = api.url(&["users", "alice"]);
+        let failed = api.get("users", url, None, &Caller::anonymous()).await;
+        let Err(Failure::Unavailable { reason, cause }) = failed else {
+            panic!("a refused connection is a failure");
+        };
+        assert_eq!(reason, "cannot connect");
+        let cause = cause.expect("the transport's error is kept").to_string();
+        assert!(
+            !cause.contains("s3cret") && !cause.contains("127.0.0.1"),
+            "{cause}"
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 use super::ledger::Ledger;
 use super::reservation::{Paid, Reservation};
 use crate::domain::Clock;
-use crate::domain::access::{Budget, Caller, Caps, Counters, Overspend, Payer, SpendLedger};
+use crate::domain::access::{
+    Budget, Caller, Caps, Counters, LedgerUnavailable, Overspend, Payer, SpendLedger,
+};
 use crate::metrics::Metrics;
 use crate::periodic;
 use chrono::{DateTime, Utc};
@@ -73,13 +75,10 @@ impl Spending {
     /// starts again after a restart), then written every few seconds while this lives.
     ///
     /// # Errors
-    /// A message when the store cannot be read.
-    pub async fn kept_in(mut self, store: Arc<dyn SpendLedger>) -> Result<Self, String> {
+    /// [`LedgerUnavailable`] when the store cannot be read.
+    pub async fn kept_in(mut self, store: Arc<dyn SpendLedger>) -> Result<Self, LedgerUnavailable> {
         self.ledger = Arc::new(Ledger::in_store(store));
-        self.ledger
-            .write(self.clock.now())
-            .await
-            .map_err(|e| e.to_string())?;
+        self.ledger.write(self.clock.now()).await?;
         let clock = Arc::clone(&self.clock);
         let gauges = Gauges {
             counters: Arc::clone(&self.counters),
@@ -107,7 +106,7 @@ impl Spending {
     /// Writes what was spent and is not written yet (at shutdown, say); a failure is logged.
     pub async fn write_spent(&self) {
         if let Err(e) = self.ledger.write(self.clock.now()).await {
-            tracing::warn!(error = %e, "what the spend budgets spent last could not be written");
+            tracing::warn!(error = %crate::domain::Chain(&e), "what the spend budgets spent last could not be written");
         }
     }
 

@@ -191,7 +191,7 @@ impl XApi {
                 return Ok(found);
             }
         }
-        Err(SocialGraphError::Unavailable(format!(
+        Err(SocialGraphError::unavailable(format!(
             "the {} list of user {owner} has more than {MAX_PAGES} pages",
             list.path()
         ))

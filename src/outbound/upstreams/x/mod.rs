@@ -6,7 +6,7 @@ mod wire;
 
 pub use wire::is_x_username;
 
-use super::client::{ApiRefusal, Upstream, too_many_requests};
+use super::client::{ApiRefusal, ClientError, Upstream, too_many_requests};
 use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
 use crate::domain::{
@@ -56,14 +56,14 @@ fn refusal(
 
 impl XApi {
     /// # Errors
-    /// A message when the base URL is not an http(s) URL or the client cannot be built.
+    /// [`ClientError`] when the client cannot be built.
     pub fn new(
         base: Url,
         token: Secret,
         timeout: Duration,
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientError> {
         Ok(Self {
             api: Upstream::new(
                 "x",
@@ -96,7 +96,7 @@ impl XApi {
         self.api
             .get_json_paid(endpoint, url, caller, reservation)
             .await?
-            .ok_or_else(|| SocialGraphError::Unavailable("it answered 404 Not Found".to_owned()))
+            .ok_or_else(|| SocialGraphError::unavailable("it answered 404 Not Found"))
     }
 
     /// One `/2/users/by` call.

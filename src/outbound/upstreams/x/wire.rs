@@ -130,7 +130,7 @@ impl From<SocialGraphError> for ListError {
 
 /// An answer that is JSON but not the answer asked for: a failure, never a fact.
 fn unreadable(what: impl std::fmt::Display) -> SocialGraphError {
-    SocialGraphError::Unavailable(format!("its answer could not be read: {what}"))
+    SocialGraphError::unavailable(format!("its answer could not be read: {what}"))
 }
 
 impl UsersBy {
@@ -264,7 +264,7 @@ mod tests {
             ]});
             let err = lookup(&body.to_string()).unwrap_err();
             assert!(
-                matches!(&err, SocialGraphError::Unavailable(m)
+                matches!(&err, SocialGraphError::Unavailable { reason: m, .. }
                     if m.starts_with("its answer could not be read: a user") && m.len() < 200),
                 "{id:.20} {username}: {err}"
             );
@@ -294,7 +294,7 @@ mod tests {
             assert!(
                 matches!(
                     page(body),
-                    Err(ListError::Graph(SocialGraphError::Unavailable(_)))
+                    Err(ListError::Graph(SocialGraphError::Unavailable { .. }))
                 ),
                 "{body}"
             );
