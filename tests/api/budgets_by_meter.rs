@@ -1,7 +1,7 @@
 //! The migration that moved a key's budgets and usage from a column each to rows by meter:
 //! a database written before it keeps every cap and every day's spending, on both backends.
 
-use crate::support::postgres::TestDatabase;
+use crate::support::TestDatabase;
 use chrono::NaiveDate;
 use connected::config::Config;
 use connected::domain::access::{ApiKeys, Budget, Caps, KeyId, Meter, Usage};

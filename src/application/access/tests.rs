@@ -4,8 +4,8 @@
 use super::*;
 use crate::domain::TestClock;
 use crate::domain::access::{
-    ApiKey, CountedIn, IssuedKey, KeyLimits, KeyName, KeyReport, Meter, Period, Scopes,
-    StoredKey, Taken, Window,
+    ApiKey, CountedIn, IssuedKey, KeyLimits, KeyName, KeyReport, Meter, Period, Scopes, StoredKey,
+    Taken, Window,
 };
 use async_trait::async_trait;
 use std::time::Duration;
