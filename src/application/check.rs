@@ -96,7 +96,7 @@ async fn decide(networks: &Networks, pair: &Pair, caller: &Caller) -> Result<Ver
 mod tests {
     use super::*;
     use crate::application::testing::{
-        Asked, MemoryCodeHost, MemoryRegister, Recorded, ScriptedGraph, Trigger, connections, pair,
+        Asked, MemoryCodeHost, MemoryRegister, Recorded, ScriptedGraph, Trigger, pair, use_cases,
     };
     use crate::domain::access::{Budget, Overspend, Payer};
     use crate::domain::{CodeHostError, Network};
@@ -114,6 +114,18 @@ mod tests {
         )
     }
 
+    /// Alice and Bob checked on these ports, paid by nobody, cached facts allowed.
+    async fn check_alice_and_bob(
+        code_host: &Arc<MemoryCodeHost>,
+        graph: &Arc<ScriptedGraph>,
+        register: &Arc<MemoryRegister>,
+    ) -> Result<RegisteredCheck, CheckError> {
+        let pair = pair("alice", "bob");
+        use_cases(code_host, graph, register)
+            .check(&pair, Freshness::Cached, &Caller::anonymous())
+            .await
+    }
+
     async fn check(
         code_host: MemoryCodeHost,
         graph: ScriptedGraph,
@@ -124,13 +136,7 @@ mod tests {
     ) {
         let (code_host, graph) = (Arc::new(code_host), Arc::new(graph));
         let register = Arc::new(MemoryRegister::default());
-        let checked = connections(&code_host, &graph, &register)
-            .check(
-                &pair("alice", "bob"),
-                Freshness::Cached,
-                &Caller::anonymous(),
-            )
-            .await;
+        let checked = check_alice_and_bob(&code_host, &graph, &register).await;
         (checked, graph, register)
     }
 
@@ -326,13 +332,7 @@ mod tests {
         let (code_host, graph) = alice_and_bob();
         let code_host = Arc::new(code_host.refusing("bob"));
         let (graph, register) = (Arc::new(graph), Arc::new(MemoryRegister::default()));
-        let checked = connections(&code_host, &graph, &register)
-            .check(
-                &pair("alice", "bob"),
-                Freshness::Cached,
-                &Caller::anonymous(),
-            )
-            .await;
+        let checked = check_alice_and_bob(&code_host, &graph, &register).await;
         assert_eq!(
             checked.unwrap_err(),
             CheckError::MissingUsers(vec![MissingUser {
@@ -349,13 +349,7 @@ mod tests {
         let (code_host, graph) = (Arc::new(code_host), Arc::new(graph));
         let failure = RegisterError::unavailable("disk full");
         let register = Arc::new(MemoryRegister::default().failing(failure.clone()));
-        let checked = connections(&code_host, &graph, &register)
-            .check(
-                &pair("alice", "bob"),
-                Freshness::Cached,
-                &Caller::anonymous(),
-            )
-            .await;
+        let checked = check_alice_and_bob(&code_host, &graph, &register).await;
         assert_eq!(checked.unwrap_err(), CheckError::Register(failure));
     }
 }

@@ -157,7 +157,7 @@ fn to_the_millisecond(time: DateTime<Utc>) -> DateTime<Utc> {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{MemoryCodeHost, MemoryRegister, ScriptedGraph, connections, pair};
+    use super::testing::{MemoryCodeHost, MemoryRegister, ScriptedGraph, pair, use_cases};
     use super::*;
     use crate::domain::access::Caller;
     use crate::domain::{Team, Verdict};
@@ -178,7 +178,7 @@ mod tests {
             .mutual("alice", "bob")
             .slow(Duration::from_millis(500));
         let (graph, register) = (Arc::new(graph), Arc::new(MemoryRegister::default()));
-        let app = connections(&code_host, &graph, &register).with_deadline(DEADLINE);
+        let app = use_cases(&code_host, &graph, &register).with_deadline(DEADLINE);
         let anyone = Caller::anonymous();
         // A lookup and a follow read, half a second each: in time.
         let pair = pair("alice", "bob");
@@ -188,7 +188,7 @@ mod tests {
                 .with_users(&["alice", "bob"])
                 .slow(Duration::from_secs(3)),
         );
-        let app = connections(&code_host, &graph, &register).with_deadline(DEADLINE);
+        let app = use_cases(&code_host, &graph, &register).with_deadline(DEADLINE);
         let checked = app.check(&pair, Freshness::Cached, &anyone).await;
         assert_eq!(
             checked.unwrap_err(),
@@ -211,7 +211,7 @@ mod tests {
             .mutual("alice", "bob");
         let graph = Arc::new(graph);
         let register = Arc::new(MemoryRegister::default().slow(DEADLINE * 5));
-        let app = connections(&code_host, &graph, &register).with_deadline(DEADLINE);
+        let app = use_cases(&code_host, &graph, &register).with_deadline(DEADLINE);
         let checked = app
             .check(
                 &pair("alice", "bob"),
@@ -236,8 +236,8 @@ mod tests {
         let graph = Arc::new(ScriptedGraph::default().with_users(&["alice", "bob"]));
         let register = Arc::new(MemoryRegister::default());
         let past_the_cache = Arc::new(alice_and_bob());
-        let app = connections(&cached, &graph, &register)
-            .with_fresh(past_the_cache.clone(), graph.clone());
+        let app =
+            use_cases(&cached, &graph, &register).with_fresh(past_the_cache.clone(), graph.clone());
         let pair = pair("alice", "bob");
         let anyone = Caller::anonymous();
         app.check(&pair, Freshness::Fresh, &anyone).await.unwrap();

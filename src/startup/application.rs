@@ -1,7 +1,7 @@
 //! The REST API bound and served: the listener, the connection cap the open-file limit
 //! allows, and the stop on a signal with its grace period.
 
-use super::{Coordination, StartupError, access, storage, use_cases};
+use super::{Coordination, StartupError, Wiring, access, storage};
 use crate::application::Access;
 use crate::config::Config;
 use crate::inbound::http;
@@ -31,16 +31,22 @@ impl Application {
     /// Wires the adapters and binds `listen_addr` (port 0 picks a free port).
     ///
     /// # Errors
-    /// [`StartupError`] as [`connections`], or when the address cannot be bound.
+    /// [`StartupError`] as [`super::use_cases_and_spending`], or when the address cannot be bound.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let metrics = Arc::new(Metrics::new());
         let storage = storage(config).await?;
-        let shared = Coordination::new(config)?;
-        let spending = shared
+        let coordination = Coordination::new(config)?;
+        let spending = coordination
             .spending(config, &metrics, Arc::clone(&storage.ledger))
             .await?;
-        let use_cases = use_cases(config, &metrics, storage.register, &shared, &spending)?;
-        let access = access(config, storage.keys, &shared).await;
+        let wiring = Wiring {
+            config,
+            metrics: &metrics,
+            coordination: &coordination,
+            spending: &spending,
+        };
+        let use_cases = wiring.use_cases(storage.register)?;
+        let access = access(config, storage.keys, &coordination).await;
         let served = &config.http;
         let listener = tokio::net::TcpListener::bind(served.listen_addr)
             .await

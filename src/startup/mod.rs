@@ -32,15 +32,22 @@ use std::sync::Arc;
 /// # Errors
 /// [`StartupError`] when a token is missing, a URL is wrong, the demo graph is unreadable or
 /// the register cannot be opened.
-pub async fn connections(
+pub async fn use_cases_and_spending(
     config: &Config,
     metrics: &Arc<Metrics>,
 ) -> Result<(UseCases, Spending), StartupError> {
     let storage = storage(config).await?;
-    let shared = Coordination::new(config)?;
-    let spending = shared.spending(config, metrics, storage.ledger).await?;
-    let use_cases = use_cases(config, metrics, storage.register, &shared, &spending)?;
-    Ok((use_cases, spending))
+    let coordination = Coordination::new(config)?;
+    let spending = coordination
+        .spending(config, metrics, storage.ledger)
+        .await?;
+    let wiring = Wiring {
+        config,
+        metrics,
+        coordination: &coordination,
+        spending: &spending,
+    };
+    Ok((wiring.use_cases(storage.register)?, spending))
 }
 
 /// The clock every rule that depends on the time reads: the system's.
@@ -92,30 +99,86 @@ impl Coordination {
     }
 }
 
-/// The use cases on `register` and the upstreams the configuration names.
-fn use_cases(
-    config: &Config,
-    metrics: &Arc<Metrics>,
-    register: Arc<dyn Register>,
-    shared: &Coordination,
-    spending: &Spending,
-) -> Result<UseCases, StartupError> {
-    let use_cases = match &config.upstreams.demo {
-        Some(file) => {
-            let graph = Arc::new(demo_graph(file.as_deref())?);
-            // Nothing to wait for: all in memory.
-            UseCases::new(graph.clone(), graph, register, Arc::clone(&shared.clock))
-                .with_calls_in_flight(64)
-        }
-        None => real_connections(config, metrics, register, shared, spending)?,
-    };
-    Ok(use_cases.with_deadline(config.http.request_timeout))
+/// What the use cases are wired from, besides their register.
+struct Wiring<'a> {
+    config: &'a Config,
+    metrics: &'a Arc<Metrics>,
+    coordination: &'a Coordination,
+    spending: &'a Spending,
+}
+
+impl Wiring<'_> {
+    /// The use cases on `register` and the upstreams the configuration names.
+    fn use_cases(&self, register: Arc<dyn Register>) -> Result<UseCases, StartupError> {
+        let use_cases = match &self.config.upstreams.demo {
+            Some(file) => {
+                let graph = Arc::new(demo_graph(file.as_deref())?);
+                let clock = Arc::clone(&self.coordination.clock);
+                // Nothing to wait for: all in memory.
+                UseCases::new(graph.clone(), graph, register, clock).with_calls_in_flight(64)
+            }
+            None => self.real_upstreams(register)?,
+        };
+        Ok(use_cases.with_deadline(self.config.http.request_timeout))
+    }
+
+    /// The real upstreams, each behind its cache, sharing one rate-limit memory (and Redis, when
+    /// configured).
+    fn real_upstreams(&self, register: Arc<dyn Register>) -> Result<UseCases, StartupError> {
+        let Self {
+            config,
+            metrics,
+            coordination,
+            spending,
+        } = *self;
+        let upstreams = &config.upstreams;
+        let github = Arc::new(
+            GitHubRest::new(
+                upstreams.github.api_url.clone().into_inner(),
+                upstreams.github.token.clone(),
+                upstreams.timeout,
+                Arc::clone(metrics),
+                upstreams.github.etag_entries,
+                Arc::clone(&coordination.clock),
+            )?
+            .billed(spending.clone()),
+        );
+        let clock = &coordination.clock;
+        let (social, profile) = social_graph(config, metrics, &github, spending.clone(), clock)?;
+        let store = coordination.store.clone();
+        let limits = RateLimitMemory::new(store.clone(), Arc::clone(clock));
+        let code_host = CachedCodeHost::new(
+            github,
+            config.cache,
+            store.clone(),
+            limits.clone(),
+            Arc::clone(metrics),
+            Arc::clone(clock),
+        );
+        let social = CachedSocialGraph::new(
+            social,
+            profile,
+            config.cache,
+            store,
+            limits,
+            Arc::clone(metrics),
+            Arc::clone(clock),
+        );
+        Ok(UseCases::new(
+            Arc::new(code_host.clone()),
+            Arc::new(social.clone()),
+            register,
+            Arc::clone(clock),
+        )
+        .with_fresh(Arc::new(code_host.fresh()), Arc::new(social.fresh()))
+        .with_calls_in_flight(github::CALLS_IN_FLIGHT))
+    }
 }
 
 /// The gate the configuration asks for: open, keys from `keys` (with rates counted in Redis
 /// when configured), or keys for requests through a proxy only. Said in one line of the
 /// log, with why, and with what an operator must do when no key can pass.
-async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Coordination) -> Access {
+async fn access(config: &Config, keys: Arc<dyn ApiKeys>, coordination: &Coordination) -> Access {
     let (rule, why) = config.keys();
     if rule == config::Keys::Off {
         let address = config.http.listen_addr;
@@ -144,8 +207,8 @@ async fn access(config: &Config, keys: Arc<dyn ApiKeys>, shared: &Coordination) 
     let keys: Arc<dyn ApiKeys> = Arc::new(RecentKeys::new(keys));
     let access = Access::with_keys(
         keys,
-        Arc::clone(&shared.counters),
-        Arc::clone(&shared.clock),
+        Arc::clone(&coordination.counters),
+        Arc::clone(&coordination.clock),
     );
     if rule == config::Keys::ThroughProxies {
         access.open_to_direct_clients()
@@ -169,58 +232,6 @@ fn demo_graph(file: Option<&std::path::Path>) -> Result<DemoGraph, StartupError>
             })
         }
     }
-}
-
-/// The real upstreams, each behind its cache, sharing one rate-limit memory (and Redis, when
-/// configured).
-fn real_connections(
-    config: &Config,
-    metrics: &Arc<Metrics>,
-    register: Arc<dyn Register>,
-    shared: &Coordination,
-    spending: &Spending,
-) -> Result<UseCases, StartupError> {
-    let upstreams = &config.upstreams;
-    let github = Arc::new(
-        GitHubRest::new(
-            upstreams.github.api_url.clone().into_inner(),
-            upstreams.github.token.clone(),
-            upstreams.timeout,
-            Arc::clone(metrics),
-            upstreams.github.etag_entries,
-            Arc::clone(&shared.clock),
-        )?
-        .billed(spending.clone()),
-    );
-    let clock = &shared.clock;
-    let (social, profile) = social_graph(config, metrics, &github, spending.clone(), clock)?;
-    let store = shared.store.clone();
-    let limits = RateLimitMemory::new(store.clone(), Arc::clone(clock));
-    let code_host = CachedCodeHost::new(
-        github,
-        config.cache,
-        store.clone(),
-        limits.clone(),
-        Arc::clone(metrics),
-        Arc::clone(clock),
-    );
-    let social = CachedSocialGraph::new(
-        social,
-        profile,
-        config.cache,
-        store,
-        limits,
-        Arc::clone(metrics),
-        Arc::clone(clock),
-    );
-    Ok(UseCases::new(
-        Arc::new(code_host.clone()),
-        Arc::new(social.clone()),
-        register,
-        Arc::clone(clock),
-    )
-    .with_fresh(Arc::new(code_host.fresh()), Arc::new(social.fresh()))
-    .with_calls_in_flight(github::CALLS_IN_FLIGHT))
 }
 
 /// The social graph the configuration names, with what its cache is told of it; GitHub's is

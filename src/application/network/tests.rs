@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::application::testing::{
-    Asked, MemoryCodeHost, MemoryRegister, Recorded, ScriptedGraph, Trigger, connections,
+    Asked, MemoryCodeHost, MemoryRegister, Recorded, ScriptedGraph, Trigger, use_cases,
 };
 use crate::domain::{Network, SocialGraphError};
 use std::sync::Arc;
@@ -46,7 +46,7 @@ async fn network(
 ) {
     let (code_host, graph, register) = (Arc::new(code_host), Arc::new(graph), Arc::new(register));
     let team = team(&["alice", "bob", "carol", "dave", "erin"]);
-    let answer = connections(&code_host, &graph, &register)
+    let answer = use_cases(&code_host, &graph, &register)
         .network(&team, Freshness::Cached, &Caller::anonymous())
         .await;
     (answer, graph, register)

@@ -23,7 +23,7 @@ pub fn pair(dev1: &str, dev2: &str) -> Pair {
 }
 
 /// The use cases on these ports, recording at 2026-12-01T12:00:00.123456Z.
-pub fn connections(
+pub fn use_cases(
     code_host: &Arc<MemoryCodeHost>,
     graph: &Arc<ScriptedGraph>,
     register: &Arc<MemoryRegister>,

@@ -215,7 +215,7 @@ async fn storage(config: &Config) -> Option<startup::Storage> {
 }
 
 async fn connect(config: &Config) -> Option<(UseCases, Spending)> {
-    startup::connections(config, &Arc::default())
+    startup::use_cases_and_spending(config, &Arc::default())
         .await
         .inspect_err(|e| {
             cannot_start(e);

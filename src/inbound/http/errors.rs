@@ -5,7 +5,7 @@
 use super::wire::ErrorsBody;
 use crate::application::{CheckError, NetworkError, UpstreamFailure};
 use crate::domain::access::Payer;
-use crate::domain::{Chain, PairError, TeamError};
+use crate::domain::{Chain, PairError, RegisterError, TeamError};
 use crate::inbound::wording::{Public, Unread, retry_after_secs};
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -122,14 +122,14 @@ impl Answered for CheckError {
             // not a broken upstream, and not worth retrying until the accounts change.
             Self::Unreadable(_) => (StatusCode::FAILED_DEPENDENCY, None),
             Self::Upstream(failure) => failure.status(),
-            Self::Register(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+            Self::Register(_) => REGISTER_DOWN,
         }
     }
 
     fn log(&self) {
         match self {
             Self::Upstream(failure) => failure.log(),
-            Self::Register(e) => tracing::error!(error = %Chain(e), "register unavailable"),
+            Self::Register(e) => log_register(e),
             Self::MissingUsers(_) | Self::Unreadable(_) => {}
         }
     }
@@ -139,26 +139,34 @@ impl Answered for NetworkError {
     fn status(&self) -> (StatusCode, Option<u64>) {
         match self {
             Self::Upstream(failure) => failure.status(),
-            Self::Register(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+            Self::Register(_) => REGISTER_DOWN,
         }
     }
 
     fn log(&self) {
         match self {
             Self::Upstream(failure) => failure.log(),
-            Self::Register(e) => tracing::error!(error = %Chain(e), "register unavailable"),
+            Self::Register(e) => log_register(e),
         }
     }
 }
 
 impl Answered for Unread {
     fn status(&self) -> (StatusCode, Option<u64>) {
-        (StatusCode::SERVICE_UNAVAILABLE, None)
+        REGISTER_DOWN
     }
 
     fn log(&self) {
-        tracing::error!(error = %Chain(&self.0), "register unavailable");
+        log_register(&self.0);
     }
+}
+
+/// A register that cannot write or read: the service's own problem, for a while.
+const REGISTER_DOWN: (StatusCode, Option<u64>) = (StatusCode::SERVICE_UNAVAILABLE, None);
+
+/// Says in the log that the register failed, with every cause.
+fn log_register(error: &RegisterError) {
+    tracing::error!(error = %Chain(error), "register unavailable");
 }
 
 impl IntoResponse for ApiError {
