@@ -294,7 +294,7 @@ pub async fn register_for_reading(config: &Config) -> Result<Arc<dyn Register>, 
         Ok(storage) => Ok(storage.register),
         Err(e) if url.starts_with("sqlite:") => {
             let (pool, retention) = (config.database.pool, config.retention.register);
-            match SqliteRegister::open_for_reading(url, pool, retention).await {
+            match SqliteRegister::open_for_reading(url, pool, retention, clock()).await {
                 Ok(register) => {
                     tracing::info!(target: "connected::settings", error = %Chain(&e), "the register is read without writing to it");
                     Ok(Arc::new(register))
@@ -338,12 +338,12 @@ pub async fn storage(config: &Config) -> Result<Storage, StartupError> {
     match scheme {
         "sqlite" => {
             let register = SqliteRegister::connect(url, pool).await;
-            let register = register?.with_retention(retention);
+            let register = register?.with_retention(retention, clock());
             Ok(Storage::new(register.keys(), register))
         }
         "postgres" | "postgresql" => {
             let register = PostgresRegister::connect(url, pool).await;
-            let register = register?.with_retention(retention);
+            let register = register?.with_retention(retention, clock());
             Ok(Storage::new(register.keys(), register))
         }
         // Without a scheme the "scheme" is the whole value, perhaps a password pasted into

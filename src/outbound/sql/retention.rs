@@ -2,47 +2,63 @@
 //! deletion of what has expired, shared by both registers.
 
 use crate::domain::Clock;
-use crate::outbound::clock::SystemClock;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// How long a register keeps its entries, and the background deletion of older ones while
 /// the register lives.
 #[derive(Clone, Default)]
 pub(super) struct Retention {
-    keep: Option<std::time::Duration>,
+    kept: Option<Kept>,
     _purge: Option<Arc<Purge>>,
+}
+
+/// Entries are kept for `keep` before `clock`'s now.
+#[derive(Clone)]
+struct Kept {
+    keep: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 impl Retention {
     /// Entries kept for `keep` (`None`: for ever); when limited, `delete(pool, cutoff)`
     /// deletes at most [`PURGE_BATCH`] entries older than `cutoff`, in the background, until
     /// the last clone of this is dropped.
-    pub(super) fn start<P, F, Fut>(keep: Option<std::time::Duration>, pool: P, delete: F) -> Self
+    pub(super) fn start<P, F, Fut>(
+        keep: Option<Duration>,
+        clock: Arc<dyn Clock>,
+        pool: P,
+        delete: F,
+    ) -> Self
     where
         P: Clone + Send + Sync + 'static,
         F: Fn(P, chrono::DateTime<chrono::Utc>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<u64, crate::domain::RegisterError>> + Send,
     {
+        let kept = keep.map(|keep| Kept { keep, clock });
         Self {
-            keep,
-            _purge: keep.map(|keep| {
-                Arc::new(purge_in_background(keep, move |cutoff| {
+            _purge: kept.clone().map(|kept| {
+                Arc::new(purge_in_background(kept, move |cutoff| {
                     delete(pool.clone(), cutoff)
                 }))
             }),
+            kept,
         }
     }
 
     /// Entries older than `keep` not served, and not deleted either: for a register that
     /// only reads.
-    pub(super) fn served_only(keep: Option<std::time::Duration>) -> Self {
-        Self { keep, _purge: None }
+    pub(super) fn served_only(keep: Option<Duration>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            kept: keep.map(|keep| Kept { keep, clock }),
+            _purge: None,
+        }
     }
 
-    /// The oldest time served, from now on the system's clock: the registers are given no
-    /// other.
+    /// The oldest time served, from now on the clock the register was given.
     pub(super) fn since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        retained_since(self.keep, SystemClock.now())
+        let kept = self.kept.as_ref()?;
+        retained_since(Some(kept.keep), kept.clock.now())
     }
 }
 
@@ -76,7 +92,7 @@ impl Drop for Purge {
 /// Deletes the entries older than `retention` now, then every [`PURGE_EVERY`], with
 /// `delete`, which deletes at most [`PURGE_BATCH`] entries older than a time and says how
 /// many it deleted. A failure is logged and tried again at the next round.
-fn purge_in_background<F, Fut>(retention: std::time::Duration, mut delete: F) -> Purge
+fn purge_in_background<F, Fut>(kept: Kept, mut delete: F) -> Purge
 where
     F: FnMut(chrono::DateTime<chrono::Utc>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<u64, crate::domain::RegisterError>> + Send,
@@ -86,7 +102,7 @@ where
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            let Some(cutoff) = retained_since(Some(retention), SystemClock.now()) else {
+            let Some(cutoff) = retained_since(Some(kept.keep), kept.clock.now()) else {
                 continue;
             };
             let mut deleted = 0;
@@ -106,7 +122,7 @@ where
                 }
             }
             if deleted > 0 {
-                tracing::info!(deleted, retention = %humantime::format_duration(retention), "expired register entries deleted");
+                tracing::info!(deleted, retention = %humantime::format_duration(kept.keep), "expired register entries deleted");
             }
         }
     }))
@@ -116,7 +132,6 @@ where
 mod tests {
     use super::*;
     use crate::domain::TestClock;
-    use std::time::Duration;
 
     #[test]
     fn what_is_served_starts_one_retention_before_now() {
@@ -127,5 +142,17 @@ mod tests {
             Some("2026-11-24T12:00:00+00:00".to_owned())
         );
         assert_eq!(retained_since(None, now), None, "kept for ever");
+    }
+
+    #[test]
+    fn what_is_served_follows_the_clock_the_register_was_given() {
+        let clock = TestClock::at("2026-12-01T12:00:00Z");
+        let retention = Retention::served_only(Some(Duration::from_secs(3600)), clock.clone());
+        let since = || retention.since().map(|since| since.to_rfc3339());
+        assert_eq!(since(), Some("2026-12-01T11:00:00+00:00".to_owned()));
+        clock.advance(Duration::from_secs(1800));
+        assert_eq!(since(), Some("2026-12-01T11:30:00+00:00".to_owned()));
+        let for_ever = Retention::served_only(None, clock);
+        assert_eq!(for_ever.since(), None);
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::config::PoolSettings;
 use crate::domain::{
-    HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+    Clock, HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck,
+    Verdict,
 };
 use crate::outbound::sql::error::{describe, describe_connection};
 use crate::outbound::sql::keys::SqlKeys;
@@ -118,13 +119,13 @@ impl PostgresRegister {
         })
     }
 
-    /// The same register keeping entries for `retention` only (`None`: for ever): older
-    /// ones are no longer served, and are deleted in the background, a few hundred per
+    /// The same register keeping entries for `retention` only (`None`: for ever) before
+    /// `clock`'s now: older ones are no longer served, and are deleted in the background, a few hundred per
     /// statement. Several instances may delete at once: each skips the rows another is
     /// deleting.
     #[must_use]
-    pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
-        self.retention = Retention::start(retention, self.pool.clone(), purge);
+    pub fn with_retention(mut self, retention: Option<Duration>, clock: Arc<dyn Clock>) -> Self {
+        self.retention = Retention::start(retention, clock, self.pool.clone(), purge);
         self
     }
 

@@ -7,7 +7,8 @@ mod writer;
 
 use crate::config::PoolSettings;
 use crate::domain::{
-    HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+    Clock, HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck,
+    Verdict,
 };
 use crate::outbound::sql::error::{describe, describe_sqlite_open};
 use crate::outbound::sql::history::{LongReads, history_stream};
@@ -108,12 +109,12 @@ impl SqliteRegister {
         SqlKeys::new(self.pool.clone(), false)
     }
 
-    /// The same register keeping entries for `retention` only (`None`: for ever): older
-    /// ones are no longer served, and are deleted in the background, a few hundred per
+    /// The same register keeping entries for `retention` only (`None`: for ever) before
+    /// `clock`'s now: older ones are no longer served, and are deleted in the background, a few hundred per
     /// statement.
     #[must_use]
-    pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
-        self.retention = Retention::start(retention, self.pool.clone(), purge);
+    pub fn with_retention(mut self, retention: Option<Duration>, clock: Arc<dyn Clock>) -> Self {
+        self.retention = Retention::start(retention, clock, self.pool.clone(), purge);
         self
     }
 }

@@ -4,13 +4,14 @@
 
 use super::{SqliteRegister, Writer, pool_options};
 use crate::config::PoolSettings;
-use crate::domain::RegisterError;
+use crate::domain::{Clock, RegisterError};
 use crate::outbound::sql::error::{describe, describe_sqlite_open};
 use crate::outbound::sql::history::LongReads;
 use crate::outbound::sql::retention::Retention;
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteConnectOptions;
 use std::str::FromStr;
+use std::sync::Arc;
 
 impl SqliteRegister {
     /// Opens the existing database at `url` to read it, entries older than `retention` left
@@ -25,6 +26,7 @@ impl SqliteRegister {
         url: &str,
         settings: PoolSettings,
         retention: Option<std::time::Duration>,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, RegisterError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| RegisterError::unavailable_because(format!("bad SQLite URL: {e}"), e))?
@@ -68,7 +70,7 @@ impl SqliteRegister {
             recent: None,
             long_reads: LongReads::new(),
             // Older entries are not served; deleting them is a write, left to others.
-            retention: Retention::served_only(retention),
+            retention: Retention::served_only(retention, clock),
         })
     }
 }
