@@ -25,7 +25,8 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
 pub struct PoolSettings {
     /// Database connections per instance (default: four per core, 4 to 64); SQLite reads
-    /// through connections of its own, two per core.
+    /// through connections of its own, two per core; PostgreSQL reads on up to half of
+    /// these, held between reads.
     #[arg(id = "database_max_connections", long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", default_value_t = default_max_connections())]
     pub max_connections: u32,
     /// How long to wait for a database connection (start-up, each request, readiness).

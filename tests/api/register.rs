@@ -151,3 +151,53 @@ async fn an_answer_recorded_by_another_process_on_the_same_file_is_served_at_onc
     );
     assert_eq!(history.body[1]["connected"], json!(false));
 }
+
+/// The bytes and headers of a response that matter to a client of the register.
+async fn raw(app: &crate::support::TestApp, path: &str) -> (u16, Option<String>, String) {
+    let response = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .unwrap();
+    let link = response
+        .headers()
+        .get("link")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (
+        response.status().as_u16(),
+        link,
+        response.text().await.unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_page_read_again_is_the_same_bytes_until_a_new_check_which_it_shows_at_once() {
+    let graph = Graph::new()
+        .dev("alice", &["acme"], &["bob"])
+        .dev("bob", &["acme"], &["alice"]);
+    let app = spawn_app(graph).await;
+    for _ in 0..3 {
+        assert_eq!(app.realtime_fresh("alice", "bob").await.status, 200);
+    }
+    let path = "/connected/register/alice/bob?limit=2";
+    let first = raw(&app, path).await;
+    assert_eq!(first.0, 200);
+    assert!(
+        first.1.as_deref().unwrap().contains("limit=2&before="),
+        "{first:?}"
+    );
+    let entries: serde_json::Value = serde_json::from_str(&first.2).unwrap();
+    assert_eq!(entries.as_array().unwrap().len(), 2);
+    for _ in 0..3 {
+        assert_eq!(raw(&app, path).await, first);
+    }
+    assert_eq!(app.realtime_fresh("alice", "bob").await.status, 200);
+    let after = raw(&app, path).await;
+    let entries: serde_json::Value = serde_json::from_str(&after.2).unwrap();
+    assert_eq!(
+        entries[0],
+        serde_json::from_str::<serde_json::Value>(&first.2).unwrap()[1]
+    );
+    assert_ne!(after, first);
+}

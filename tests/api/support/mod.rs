@@ -7,5 +7,5 @@ mod postgres;
 mod redis;
 
 pub use app::{TestApp, spawn_app, spawn_app_with};
-pub use postgres::TestDatabase;
+pub use postgres::{TestDatabase, admin_url};
 pub use redis::{RedisPrefix, redis_url};

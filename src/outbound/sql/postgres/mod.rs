@@ -1,5 +1,7 @@
 //! The register in PostgreSQL: production, shared by several instances.
 
+mod readers;
+
 use crate::config::PoolSettings;
 use crate::domain::{
     Clock, HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck,
@@ -22,6 +24,8 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct PostgresRegister {
     pool: PgPool,
+    /// Where histories are read.
+    readers: Arc<readers::Readers>,
     ping_timeout: Duration,
     /// The most a write may take, from asking for a connection to its commit.
     write_timeout: Duration,
@@ -111,6 +115,10 @@ impl PostgresRegister {
                 RegisterError::unavailable_because(format!("cannot migrate {shown}: {e}"), e)
             })?;
         Ok(Self {
+            readers: Arc::new(readers::Readers::new(
+                pool.clone(),
+                readers::Readers::count(settings.max_connections),
+            )),
             pool,
             ping_timeout: settings.connect_timeout.min(Duration::from_secs(2)),
             write_timeout: settings.connect_timeout + WRITE_TIME,
@@ -183,7 +191,7 @@ async fn purge(pool: PgPool, cutoff: DateTime<Utc>) -> Result<u64, RegisterError
 
 /// One query of a pair's history (see [`crate::outbound::sql::register::history_sql`]): the entries with their ids.
 async fn read_history(
-    pool: &PgPool,
+    readers: &readers::Readers,
     (a, b): (&str, &str),
     page: HistoryPage,
     since: Option<DateTime<Utc>>,
@@ -197,19 +205,22 @@ async fn read_history(
         since.is_some(),
         after.is_some(),
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for bind in binds {
-        query = match bind {
-            Bind::DeveloperA => query.bind(a),
-            Bind::DeveloperB => query.bind(b),
-            Bind::Before => query.bind(page.before),
-            Bind::Since => query.bind(since),
-            Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
-            Bind::AfterTime => query.bind(after.map(|(at, _)| at)),
-            Bind::AfterId => query.bind(after.map(|(_, id)| id)),
-        };
-    }
-    let rows = query.fetch_all(pool).await.map_err(unavailable)?;
+    let build = || {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+        for bind in &binds {
+            query = match bind {
+                Bind::DeveloperA => query.bind(a),
+                Bind::DeveloperB => query.bind(b),
+                Bind::Before => query.bind(page.before),
+                Bind::Since => query.bind(since),
+                Bind::Offset => query.bind(page.limit.map_or(0, |l| i64::from(l) - 1)),
+                Bind::AfterTime => query.bind(after.map(|(at, _)| at)),
+                Bind::AfterId => query.bind(after.map(|(_, id)| id)),
+            };
+        }
+        query
+    };
+    let rows = readers.fetch_all(build).await.map_err(unavailable)?;
     rows.iter()
         .map(|row| {
             let id: i64 = row.try_get(0).map_err(unavailable)?;
@@ -301,10 +312,10 @@ impl Register for PostgresRegister {
         let (a, b) = pair.key();
         let key: Arc<(String, String)> = Arc::new((a.to_owned(), b.to_owned()));
         let since = self.retention.since();
-        let pool = self.pool.clone();
+        let readers = Arc::clone(&self.readers);
         crate::outbound::sql::history::history_stream(page, &self.long_reads, move |after| {
-            let (pool, key) = (pool.clone(), Arc::clone(&key));
-            async move { read_history(&pool, (&key.0, &key.1), page, since, after).await }
+            let (readers, key) = (Arc::clone(&readers), Arc::clone(&key));
+            async move { read_history(&readers, (&key.0, &key.1), page, since, after).await }
         })
     }
 

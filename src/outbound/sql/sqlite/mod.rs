@@ -214,16 +214,16 @@ impl Register for SqliteRegister {
         let since = self.retention.since();
         let pool = self.pool.clone();
         let readers = self.readers.clone();
-        // Only a whole history, from its start, is kept.
-        let whole = page.limit.is_none() && page.before.is_none();
-        let recent = self.recent.clone().filter(|_| whole);
+        // Only a whole history or a newest page, from the newest entry, is kept.
+        let recent = self.recent.clone().filter(|_| page.before.is_none());
         history_stream(page, &self.long_reads, move |after| {
             let (pool, readers, key) = (pool.clone(), readers.clone(), Arc::clone(&key));
-            // Kept and served: a whole history's first chunk, which is all of a short one.
+            // Kept and served: a page, or a whole history's first chunk, which is all of a
+            // short one.
             let recent = recent.clone().filter(|_| after.is_none());
             async move {
                 let pair = (key.0.as_str(), key.1.as_str());
-                if let Some(rows) = recent.as_ref().and_then(|r| r.get(pair, since)) {
+                if let Some(rows) = recent.as_ref().and_then(|r| r.get(pair, page.limit, since)) {
                     return Ok(rows);
                 }
                 let seen = recent.as_ref().and_then(|r| r.stamp());
@@ -235,7 +235,7 @@ impl Register for SqliteRegister {
                     None => read_history(&pool, pair, page, since, after).await,
                 }?;
                 if let Some(recent) = recent.filter(|_| rows.len() < HISTORY_CHUNK) {
-                    recent.keep(pair, &rows, seen);
+                    recent.keep(pair, page.limit, &rows, seen);
                 }
                 Ok(rows)
             }
