@@ -85,8 +85,11 @@ async fn a_team_under_a_small_budget_is_answered_and_billed_what_x_returned() {
     let status = answer.status();
     let body = answer.text().await.unwrap();
     let returned = stage.x.users_billed();
-    let spent = budget_gauge(&service.base, Some(&key), "spent").await;
-    let reserved = budget_gauge(&service.base, Some(&key), "reserved").await;
+    // The gauges follow the counters as each call settles, and are read again from them
+    // every two seconds: wait for them (they must get there) rather than race them.
+    let gauge = async |name| budget_gauge(&service.base, Some(&key), name).await;
+    until(async || gauge("spent").await == returned && gauge("reserved").await == 0).await;
+    let (spent, reserved) = (gauge("spent").await, gauge("reserved").await);
     eprintln!(
         "a team of 10 under 1,500 X users a day: {status}, X returned {returned}, the budget spent {spent}"
     );
