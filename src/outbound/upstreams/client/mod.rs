@@ -15,8 +15,8 @@ pub use refusal::{ApiRefusal, RefusalReader, retry_after, too_many_requests, unt
 pub use reservation::{Progress, Reservation};
 pub use spend::Spending;
 
-use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
+use crate::domain::{Clock, Unavailable};
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, IF_NONE_MATCH, LINK};
@@ -75,10 +75,7 @@ impl Answer<'_> {
             }
             Err(e) => {
                 self.upstream.count(self.endpoint, Outcome::Error);
-                Err(Failure::unavailable_because(
-                    "its answer could not be read",
-                    e,
-                ))
+                Err(Unavailable::because("its answer could not be read", e).into())
             }
         }
     }
@@ -97,7 +94,7 @@ impl Answer<'_> {
     /// A success that is not the one asked for (a `200` where a `204` belongs): a failure.
     pub fn unexpected(self) -> Failure {
         self.upstream.count(self.endpoint, Outcome::Error);
-        Failure::unavailable(describe(self.status, &String::from_utf8_lossy(&self.body)))
+        Unavailable::new(describe(self.status, &String::from_utf8_lossy(&self.body))).into()
     }
 
     /// The `rel="next"` link, followed only while it stays on the API's origin, so the
@@ -312,13 +309,13 @@ impl Upstream {
         }
         let failed = |reason: String| {
             self.count(endpoint, Outcome::Error);
-            Failure::unavailable(reason)
+            Failure::from(Unavailable::new(reason))
         };
         // The transport's error is kept without its URL: an upstream's origin may carry
         // credentials.
         let failed_in_transport = |e: reqwest::Error| {
             self.count(endpoint, Outcome::Error);
-            Failure::unavailable_because(describe_transport(&e, self.timeout), e.without_url())
+            Unavailable::because(describe_transport(&e, self.timeout), e.without_url()).into()
         };
         caller.called_upstream();
         let mut progressed = |progress| {
@@ -486,11 +483,13 @@ mod tests {
         let api = upstream(&format!("http://user:s3cret@127.0.0.1:{port}/api/"));
         let url = api.url(&["users", "alice"]);
         let failed = api.get("users", url, None, &Caller::anonymous()).await;
-        let Err(Failure::Unavailable { reason, cause }) = failed else {
+        let Err(Failure::Unavailable(unavailable)) = failed else {
             panic!("a refused connection is a failure");
         };
-        assert_eq!(reason, "cannot connect");
-        let cause = cause.expect("the transport's error is kept").to_string();
+        assert_eq!(unavailable.reason(), "cannot connect");
+        let cause = std::error::Error::source(&unavailable)
+            .expect("the transport's error is kept")
+            .to_string();
         assert!(
             !cause.contains("s3cret") && !cause.contains("127.0.0.1"),
             "{cause}"
