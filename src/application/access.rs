@@ -237,7 +237,7 @@ impl KeyChecks {
                     tracing::error!(error = %Chain(&e), "the key store is unavailable: requests with a key are answered 503 until it answers");
                 }
                 let why = match e {
-                    KeysError::Unavailable { reason, .. } => reason,
+                    KeysError::Unavailable(unavailable) => unavailable.reason().to_owned(),
                     other => other.to_string(),
                 };
                 Err(AccessRefusal::Unavailable(why))

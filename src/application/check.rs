@@ -99,7 +99,7 @@ mod tests {
         Asked, MemoryCodeHost, MemoryRegister, Recorded, ScriptedGraph, Trigger, pair, use_cases,
     };
     use crate::domain::access::{Budget, Overspend, Payer};
-    use crate::domain::{CodeHostError, Network};
+    use crate::domain::{CodeHostError, Network, Unavailable};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -301,8 +301,7 @@ mod tests {
             checked.unwrap_err(),
             CheckError::Upstream(UpstreamFailure::Unavailable {
                 network: Network::GitHub,
-                reason: "timed out".into(),
-                cause: None,
+                why: Unavailable::new("timed out"),
             })
         );
         assert!(register.recorded().is_empty());

@@ -4,7 +4,8 @@
 use super::Networks;
 use crate::domain::access::{Caller, Overspend};
 use crate::domain::{
-    Cause, CodeHostError, Handle, MissingUser, Network, Organisation, SocialGraphError, SocialUser,
+    CodeHostError, Handle, MissingUser, Network, Organisation, SocialGraphError, SocialUser,
+    Unavailable,
 };
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -20,13 +21,12 @@ pub enum UpstreamFailure {
         network: Network,
         retry_after: Duration,
     },
-    /// `reason` is told; `cause`, the adapter's own error, is for the log.
-    #[error("{network} is unavailable: {reason}")]
+    /// The network's reason is told; its cause is for the log.
+    #[error("{network} is unavailable: {why}")]
     Unavailable {
         network: Network,
-        reason: String,
         #[source]
-        cause: Option<Cause>,
+        why: Unavailable,
     },
     /// A read a spend budget cannot pay for was not made.
     #[error("{0}")]
@@ -178,10 +178,9 @@ fn code_host_failure<T>(
         Err(CodeHostError::OverBudget(overspend)) => {
             Some(UpstreamFailure::OverBudget(overspend.clone()))
         }
-        Err(CodeHostError::Unavailable { reason, cause }) => Some(UpstreamFailure::Unavailable {
+        Err(CodeHostError::Unavailable(why)) => Some(UpstreamFailure::Unavailable {
             network,
-            reason: reason.clone(),
-            cause: cause.clone(),
+            why: why.clone(),
         }),
     }
 }
@@ -193,17 +192,15 @@ pub(super) fn social_graph_failure(network: Network, error: &SocialGraphError) -
             retry_after: *retry_after,
         },
         SocialGraphError::OverBudget(overspend) => UpstreamFailure::OverBudget(overspend.clone()),
-        SocialGraphError::Unavailable { reason, cause } => UpstreamFailure::Unavailable {
+        SocialGraphError::Unavailable(why) => UpstreamFailure::Unavailable {
             network,
-            reason: reason.clone(),
-            cause: cause.clone(),
+            why: why.clone(),
         },
         // Only a pair's own follows can be unreadable: where it is not asked for, it is an
         // answer that makes no sense.
         SocialGraphError::Protected { .. } => UpstreamFailure::Unavailable {
             network,
-            reason: format!("it answered something not asked: {error}"),
-            cause: None,
+            why: Unavailable::new(format!("it answered something not asked: {error}")),
         },
     }
 }

@@ -44,6 +44,41 @@ impl PartialEq for Cause {
 
 impl Eq for Cause {}
 
+/// A port could not do what was asked: `reason` says what happened in words a person
+/// understands (never a secret), and is all it says; `cause`, when there is one, is the
+/// adapter's own error, kept for the log and never told. Every port error's "unavailable"
+/// is one of these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Unavailable {
+    reason: String,
+    #[source]
+    cause: Option<Cause>,
+}
+
+impl Unavailable {
+    /// Unavailable for `reason`, with no error underneath.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            cause: None,
+        }
+    }
+
+    /// Unavailable for `reason`, because of `cause` (kept for the log, never told).
+    pub fn because(reason: impl Into<String>, cause: impl Error + Send + Sync + 'static) -> Self {
+        Self {
+            reason: reason.into(),
+            cause: Some(Cause::new(cause)),
+        }
+    }
+
+    /// What a person is told.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
 /// A failure and every cause under it, in one line joined by ": ", for the log. A cause whose
 /// words were said already (an error that repeats its source's) is not said again.
 pub struct Chain<'a>(pub &'a (dyn Error + 'static));
@@ -103,17 +138,39 @@ mod tests {
     #[error("the store is unavailable: no space left")]
     struct Port(#[source] Cause);
 
+    #[derive(Debug, thiserror::Error)]
+    #[error("the store is unavailable: {0}")]
+    struct Store(#[source] Unavailable);
+
     #[test]
     fn the_log_reads_the_whole_chain_and_a_person_the_words_before_the_cause() {
-        let failure = Port(Cause::new(Outer(std::io::Error::other("disk full"))));
-        assert_eq!(
-            Chain(&failure).to_string(),
-            "the store is unavailable: no space left: cannot write: disk full"
+        let cause = || Outer(std::io::Error::other("disk full"));
+        let port = Port(Cause::new(cause()));
+        let store = Store(Unavailable::because("no space left", cause()));
+        for failure in [&port as &(dyn Error + 'static), &store] {
+            assert_eq!(
+                Chain(failure).to_string(),
+                "the store is unavailable: no space left: cannot write: disk full"
+            );
+            assert_eq!(
+                Told(failure).to_string(),
+                "the store is unavailable: no space left"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unavailable_says_its_reason_alone_and_keeps_its_cause_for_the_log() {
+        let unavailable =
+            Unavailable::because("no space left", Outer(std::io::Error::other("disk full")));
+        assert_eq!(unavailable.to_string(), "no space left");
+        assert_eq!(unavailable.reason(), "no space left");
+        assert!(
+            unavailable
+                .source()
+                .is_some_and(|cause| cause.is::<Cause>())
         );
-        assert_eq!(
-            Told(&failure).to_string(),
-            "the store is unavailable: no space left"
-        );
+        assert!(Unavailable::new("no space left").source().is_none());
     }
 
     #[test]

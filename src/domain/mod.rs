@@ -10,7 +10,7 @@ mod organisation;
 mod ports;
 mod team;
 
-pub use cause::{Cause, Chain, Told};
+pub use cause::{Cause, Chain, Told, Unavailable};
 pub use cliques::maximal_cliques;
 pub use clock::Clock;
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! A call that may spend upstream is given its [`Caller`]: who pays, and whose tab it runs up.
 
 use super::access::Caller;
-use super::{Cause, Handle, HistoryPage, Network, Organisation, Pair, RegisteredCheck, Verdict};
+use super::{
+    Handle, HistoryPage, Network, Organisation, Pair, RegisteredCheck, Unavailable, Verdict,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -17,15 +19,10 @@ pub enum CodeHostError {
     /// The code host refuses more calls for this long.
     #[error("rate limited; retry after {retry_after:?}")]
     RateLimited { retry_after: Duration },
-    /// Anything else: timeout, 5xx, unreadable body, rejected credentials. `reason` says
-    /// what happened in words a user understands and never contains a secret; `cause`, when
-    /// there is one, is the adapter's own error, for the log.
-    #[error("{reason}")]
-    Unavailable {
-        reason: String,
-        #[source]
-        cause: Option<Cause>,
-    },
+    /// Anything else: timeout, 5xx, unreadable body, rejected credentials; said in its
+    /// reason alone.
+    #[error(transparent)]
+    Unavailable(Unavailable),
     /// Not asked: a spend budget cannot pay for the call.
     #[error("{0}")]
     OverBudget(crate::domain::access::Overspend),
@@ -34,21 +31,7 @@ pub enum CodeHostError {
 impl CodeHostError {
     /// Unavailable for `reason`, with no error underneath.
     pub fn unavailable(reason: impl Into<String>) -> Self {
-        Self::Unavailable {
-            reason: reason.into(),
-            cause: None,
-        }
-    }
-
-    /// Unavailable for `reason`, because of `cause` (kept for the log, never told).
-    pub fn unavailable_because(
-        reason: impl Into<String>,
-        cause: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        Self::Unavailable {
-            reason: reason.into(),
-            cause: Some(Cause::new(cause)),
-        }
+        Self::Unavailable(Unavailable::new(reason))
     }
 }
 
@@ -87,12 +70,8 @@ pub enum SocialGraphError {
     #[error("whether {follower} follows {followee} cannot be read: protected accounts")]
     Protected { follower: String, followee: String },
     /// As [`CodeHostError::Unavailable`].
-    #[error("{reason}")]
-    Unavailable {
-        reason: String,
-        #[source]
-        cause: Option<Cause>,
-    },
+    #[error(transparent)]
+    Unavailable(Unavailable),
     /// Not asked: a spend budget cannot pay for the read.
     #[error("{0}")]
     OverBudget(crate::domain::access::Overspend),
@@ -101,21 +80,7 @@ pub enum SocialGraphError {
 impl SocialGraphError {
     /// Unavailable for `reason`, with no error underneath.
     pub fn unavailable(reason: impl Into<String>) -> Self {
-        Self::Unavailable {
-            reason: reason.into(),
-            cause: None,
-        }
-    }
-
-    /// Unavailable for `reason`, because of `cause` (kept for the log, never told).
-    pub fn unavailable_because(
-        reason: impl Into<String>,
-        cause: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        Self::Unavailable {
-            reason: reason.into(),
-            cause: Some(Cause::new(cause)),
-        }
+        Self::Unavailable(Unavailable::new(reason))
     }
 }
 
@@ -275,34 +240,22 @@ pub struct PartialRelationships {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegisterError {
     /// The storage could not be reached or refused the operation; nothing was written.
-    /// `reason` says so in words a person can act on; `cause`, when there is one, is the
-    /// storage's own error, for the log.
-    #[error("the register is unavailable: {reason}")]
-    Unavailable {
-        reason: String,
-        #[source]
-        cause: Option<Cause>,
-    },
+    #[error("the register is unavailable: {0}")]
+    Unavailable(#[source] Unavailable),
 }
 
 impl RegisterError {
     /// Unavailable for `reason`, with no error underneath.
     pub fn unavailable(reason: impl Into<String>) -> Self {
-        Self::Unavailable {
-            reason: reason.into(),
-            cause: None,
-        }
+        Self::Unavailable(Unavailable::new(reason))
     }
 
-    /// Unavailable for `reason`, because of `cause`.
+    /// Unavailable for `reason`, because of `cause` (kept for the log, never told).
     pub fn unavailable_because(
         reason: impl Into<String>,
         cause: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        Self::Unavailable {
-            reason: reason.into(),
-            cause: Some(Cause::new(cause)),
-        }
+        Self::Unavailable(Unavailable::because(reason, cause))
     }
 }
 

@@ -4,7 +4,7 @@ use super::*;
 use crate::application::testing::{
     Asked, MemoryCodeHost, MemoryRegister, Recorded, ScriptedGraph, Trigger, use_cases,
 };
-use crate::domain::{Network, SocialGraphError};
+use crate::domain::{Network, SocialGraphError, Unavailable};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -173,8 +173,7 @@ async fn a_failure_part_way_through_the_follows_leaves_the_team_unanswered() {
         answer.unwrap_err(),
         NetworkError::Upstream(UpstreamFailure::Unavailable {
             network: Network::X,
-            reason: "connection reset".into(),
-            cause: None,
+            why: Unavailable::new("connection reset"),
         })
     );
     assert_eq!(

@@ -1,7 +1,7 @@
 //! What the spend budgets spent, kept in the register's database: a budget holds across
 //! restarts of every instance and outages of the store that shares its counters.
 
-use crate::domain::Cause;
+use crate::domain::Unavailable;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -15,23 +15,16 @@ pub struct WindowSpend {
     pub units: u64,
 }
 
-/// Why the ledger could not be read or written: in words, and the store's own error for the
-/// log.
+/// Why the ledger could not be read or written: in the store's words, with its error kept
+/// for the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the spend ledger is unavailable: {reason}")]
-pub struct LedgerUnavailable {
-    pub reason: String,
-    #[source]
-    pub cause: Option<Cause>,
-}
+#[error("the spend ledger is unavailable: {0}")]
+pub struct LedgerUnavailable(#[source] Unavailable);
 
 impl LedgerUnavailable {
     /// Unavailable because of `cause`, said in its words.
     pub fn because(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self {
-            reason: cause.to_string(),
-            cause: Some(Cause::new(cause)),
-        }
+        Self(Unavailable::because(cause.to_string(), cause))
     }
 }
 

@@ -20,7 +20,7 @@ pub use ledger::{LedgerUnavailable, SpendLedger, WindowSpend};
 pub use limits::{KeyLimits, Period, Rate, RateError};
 pub use scopes::{Scope, Scopes, ScopesError};
 
-use crate::domain::Cause;
+use crate::domain::Unavailable;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -33,34 +33,23 @@ pub enum KeysError {
     NotFound(String),
     #[error("{0:?} is one key's name and another's id: revoke by the id")]
     Ambiguous(String),
-    /// The store could not be reached or refused the operation: `reason` in words a person
-    /// can act on; `cause`, when there is one, the store's own error, for the log.
-    #[error("the key store is unavailable: {reason}")]
-    Unavailable {
-        reason: String,
-        #[source]
-        cause: Option<Cause>,
-    },
+    /// The store could not be reached or refused the operation.
+    #[error("the key store is unavailable: {0}")]
+    Unavailable(#[source] Unavailable),
 }
 
 impl KeysError {
     /// Unavailable for `reason`, with no error underneath.
     pub fn unavailable(reason: impl Into<String>) -> Self {
-        Self::Unavailable {
-            reason: reason.into(),
-            cause: None,
-        }
+        Self::Unavailable(Unavailable::new(reason))
     }
 
-    /// Unavailable for `reason`, because of `cause`.
+    /// Unavailable for `reason`, because of `cause` (kept for the log, never told).
     pub fn unavailable_because(
         reason: impl Into<String>,
         cause: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        Self::Unavailable {
-            reason: reason.into(),
-            cause: Some(Cause::new(cause)),
-        }
+        Self::Unavailable(Unavailable::because(reason, cause))
     }
 }
 

@@ -169,7 +169,7 @@ async fn revoke(store: &dyn ApiKeys, clock: &dyn Clock, name_or_id: &str) -> Exi
 fn failed(error: &KeysError) -> ExitCode {
     eprintln!("error: {error}");
     match error {
-        KeysError::Unavailable { .. } => ExitCode::from(3),
+        KeysError::Unavailable(_) => ExitCode::from(3),
         KeysError::NameTaken(_) | KeysError::NotFound(_) | KeysError::Ambiguous(_) => {
             ExitCode::from(2)
         }

@@ -99,10 +99,8 @@ impl Answered for UpstreamFailure {
             } => {
                 tracing::warn!(%network, retry_after_secs = retry_after_secs(*retry_after), "upstream rate limited");
             }
-            Self::Unavailable {
-                network, reason, ..
-            } => {
-                tracing::warn!(%network, %reason, error = %Chain(self), "upstream unavailable");
+            Self::Unavailable { network, why } => {
+                tracing::warn!(%network, reason = %why, error = %Chain(self), "upstream unavailable");
             }
             Self::OverBudget(overspend) => {
                 tracing::warn!(budget = overspend.budget.id(), payer = ?overspend.payer, "a read was refused: its budget is spent");

@@ -1,6 +1,7 @@
 //! Why an upstream call gave no answer, in words a user understands (never with a secret),
 //! and in the ports' own terms.
 
+use crate::domain::Unavailable;
 use crate::domain::access::Overspend;
 use reqwest::StatusCode;
 use std::time::Duration;
@@ -12,10 +13,7 @@ pub enum Failure {
     RateLimited(Duration),
     /// Anything else, in words (never with a secret), and the error underneath when there
     /// is one, for the log.
-    Unavailable {
-        reason: String,
-        cause: Option<crate::domain::Cause>,
-    },
+    Unavailable(Unavailable),
     /// Not made: a spend budget cannot pay for it.
     OverBudget(Overspend),
 }
@@ -24,7 +22,7 @@ impl From<Failure> for crate::domain::SocialGraphError {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::RateLimited(retry_after) => Self::RateLimited { retry_after },
-            Failure::Unavailable { reason, cause } => Self::Unavailable { reason, cause },
+            Failure::Unavailable(unavailable) => Self::Unavailable(unavailable),
             Failure::OverBudget(overspend) => Self::OverBudget(overspend),
         }
     }
@@ -34,30 +32,15 @@ impl From<Failure> for crate::domain::CodeHostError {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::RateLimited(retry_after) => Self::RateLimited { retry_after },
-            Failure::Unavailable { reason, cause } => Self::Unavailable { reason, cause },
+            Failure::Unavailable(unavailable) => Self::Unavailable(unavailable),
             Failure::OverBudget(overspend) => Self::OverBudget(overspend),
         }
     }
 }
 
-impl Failure {
-    /// Unavailable for `reason`, with no error underneath.
-    pub fn unavailable(reason: impl Into<String>) -> Self {
-        Self::Unavailable {
-            reason: reason.into(),
-            cause: None,
-        }
-    }
-
-    /// Unavailable for `reason`, because of `cause`.
-    pub fn unavailable_because(
-        reason: impl Into<String>,
-        cause: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        Self::Unavailable {
-            reason: reason.into(),
-            cause: Some(crate::domain::Cause::new(cause)),
-        }
+impl From<Unavailable> for Failure {
+    fn from(unavailable: Unavailable) -> Self {
+        Self::Unavailable(unavailable)
     }
 }
 

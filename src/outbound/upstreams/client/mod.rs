@@ -3,24 +3,27 @@
 //! decodes answers, and puts failures in words a user understands. An adapter keeps only
 //! what is its own: URLs, wire types, and how its API says "rate limited" or "not found".
 
+mod answer;
 mod failure;
 mod ledger;
 mod refusal;
 mod reservation;
 mod spend;
 
+use answer::read_bounded;
+pub use answer::{Answer, Reply};
 use failure::describe_transport;
 pub use failure::{ClientError, Failure, describe};
 pub use refusal::{ApiRefusal, RefusalReader, retry_after, too_many_requests, until_reset};
 pub use reservation::{Progress, Reservation};
 pub use spend::Spending;
 
-use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
+use crate::domain::{Clock, Unavailable};
 use crate::metrics::{Metrics, Outcome};
 use crate::secret::Secret;
+use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, IF_NONE_MATCH, LINK};
-use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,68 +46,6 @@ pub enum Per {
     /// ([`Upstream::reserve`]), makes the call with it ([`Upstream::get_json_paid`]) and
     /// settles what it returned.
     Item,
-}
-
-/// What a call brought back.
-pub enum Reply<'a> {
-    /// A 2xx or a 304, for the adapter to read.
-    Answer(Answer<'a>),
-    NotFound,
-}
-
-/// A successful answer: its status, headers and body (bounded). Reading it counts the call.
-pub struct Answer<'a> {
-    upstream: &'a Upstream,
-    endpoint: &'static str,
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer<'_> {
-    /// The body as `T`; JSON that is not `T` (another shape, `null`, cut short) is a
-    /// failure, never an empty answer.
-    ///
-    /// # Errors
-    /// [`Failure::Unavailable`] when the body is not `T`.
-    pub fn json<T: DeserializeOwned>(self) -> Result<T, Failure> {
-        match serde_json::from_slice(&self.body) {
-            Ok(value) => {
-                self.upstream.count(self.endpoint, Outcome::Ok);
-                Ok(value)
-            }
-            Err(e) => {
-                self.upstream.count(self.endpoint, Outcome::Error);
-                Err(Failure::unavailable_because(
-                    "its answer could not be read",
-                    e,
-                ))
-            }
-        }
-    }
-
-    /// The answer taken by its status alone (a `204`, a `304`).
-    pub fn status_only(self) -> StatusCode {
-        let outcome = if self.status == StatusCode::NOT_MODIFIED {
-            Outcome::NotModified
-        } else {
-            Outcome::Ok
-        };
-        self.upstream.count(self.endpoint, outcome);
-        self.status
-    }
-
-    /// A success that is not the one asked for (a `200` where a `204` belongs): a failure.
-    pub fn unexpected(self) -> Failure {
-        self.upstream.count(self.endpoint, Outcome::Error);
-        Failure::unavailable(describe(self.status, &String::from_utf8_lossy(&self.body)))
-    }
-
-    /// The `rel="next"` link, followed only while it stays on the API's origin, so the
-    /// credentials are never sent elsewhere.
-    pub fn next_link(&self) -> Option<Url> {
-        self.upstream.next_link(&self.headers)
-    }
 }
 
 /// One API: its origin, credentials, fixed headers, timeout and refusal reader.
@@ -303,23 +244,7 @@ impl Upstream {
         caller: &Caller,
         mut paid_by: Option<&mut Reservation>,
     ) -> Result<Reply<'_>, Failure> {
-        let mut request = self.client.get(url).headers(self.headers.clone());
-        if let Some(authorization) = &self.authorization {
-            request = request.header(AUTHORIZATION, authorization.clone());
-        }
-        if let Some(etag) = etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
-        let failed = |reason: String| {
-            self.count(endpoint, Outcome::Error);
-            Failure::unavailable(reason)
-        };
-        // The transport's error is kept without its URL: an upstream's origin may carry
-        // credentials.
-        let failed_in_transport = |e: reqwest::Error| {
-            self.count(endpoint, Outcome::Error);
-            Failure::unavailable_because(describe_transport(&e, self.timeout), e.without_url())
-        };
+        let request = self.request(url, etag);
         caller.called_upstream();
         let mut progressed = |progress| {
             if let Some(reservation) = paid_by.as_deref_mut() {
@@ -332,15 +257,15 @@ impl Upstream {
             if e.is_connect() {
                 progressed(Progress::Unsent);
             }
-            failed_in_transport(e)
+            self.failed_in_transport(endpoint, e)
         })?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = read_bounded(response, self.max_body)
             .await
             .map_err(|e| match e {
-                Ok(reason) => failed(reason),
-                Err(e) => failed_in_transport(e),
+                Ok(reason) => self.failed(endpoint, reason),
+                Err(e) => self.failed_in_transport(endpoint, e),
             })?;
         progressed(Progress::Answered);
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
@@ -352,8 +277,45 @@ impl Upstream {
                 body,
             }));
         }
-        let text = String::from_utf8_lossy(&body);
-        match (self.refusal)(status, &headers, &text, self.clock.now()) {
+        self.refused(endpoint, status, &headers, &body)
+    }
+
+    /// `GET url` with the API's credentials and headers, conditional on `etag` when given.
+    fn request(&self, url: Url, etag: Option<&str>) -> reqwest::RequestBuilder {
+        let mut request = self.client.get(url).headers(self.headers.clone());
+        if let Some(authorization) = &self.authorization {
+            request = request.header(AUTHORIZATION, authorization.clone());
+        }
+        if let Some(etag) = etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        request
+    }
+
+    /// A call to `endpoint` that got no answer, for `reason`: counted, and said.
+    fn failed(&self, endpoint: &'static str, reason: String) -> Failure {
+        self.count(endpoint, Outcome::Error);
+        Unavailable::new(reason).into()
+    }
+
+    /// A call to `endpoint` that failed in transport, counted. The transport's error is kept
+    /// without its URL: an upstream's origin may carry credentials.
+    fn failed_in_transport(&self, endpoint: &'static str, e: reqwest::Error) -> Failure {
+        self.count(endpoint, Outcome::Error);
+        Unavailable::because(describe_transport(&e, self.timeout), e.without_url()).into()
+    }
+
+    /// An answer that is neither a 2xx nor a 304, as the API's refusal reader takes it:
+    /// rate limited, not found, or a failure in its words.
+    fn refused(
+        &self,
+        endpoint: &'static str,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Reply<'_>, Failure> {
+        let text = String::from_utf8_lossy(body);
+        match (self.refusal)(status, headers, &text, self.clock.now()) {
             Some(ApiRefusal::RateLimited(wait)) => {
                 self.count(endpoint, Outcome::RateLimited);
                 Err(Failure::RateLimited(
@@ -364,7 +326,7 @@ impl Upstream {
                 self.count(endpoint, Outcome::NotFound);
                 Ok(Reply::NotFound)
             }
-            None => Err(failed(describe(status, &text))),
+            None => Err(self.failed(endpoint, describe(status, &text))),
         }
     }
 
@@ -398,46 +360,6 @@ impl Upstream {
     }
 }
 
-/// The body, up to `max` bytes, read as it comes: `Err(Ok(words))` when it is larger
-/// (said by its `Content-Length` or found while reading, never held whole), `Err(Err(_))`
-/// when it cannot be read.
-async fn read_bounded(
-    mut response: Response,
-    max: usize,
-) -> Result<Vec<u8>, Result<String, reqwest::Error>> {
-    let too_large = || {
-        Err(Ok(format!(
-            "its answer could not be read: it is larger than {}",
-            size(max)
-        )))
-    };
-    let declared = response.content_length().unwrap_or(0);
-    if usize::try_from(declared).map_or(true, |declared| declared > max) {
-        return too_large();
-    }
-    // What the answer says it holds, up to a first chunk or so: a declared size is not a promise.
-    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(64 * 1024));
-    while let Some(chunk) = response.chunk().await.map_err(Err)? {
-        if body.len() + chunk.len() > max {
-            return too_large();
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// A size in bytes as people say it: whole MiB or KiB when it is one.
-fn size(bytes: usize) -> String {
-    const KIB: usize = 1024;
-    if bytes.is_multiple_of(KIB * KIB) {
-        format!("{} MiB", bytes / (KIB * KIB))
-    } else if bytes.is_multiple_of(KIB) {
-        format!("{} KiB", bytes / KIB)
-    } else {
-        format!("{bytes} bytes")
-    }
-}
-
 /// A client for one upstream: rustls, kept-alive connections, the whole-request timeout.
 fn client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
     reqwest::Client::builder()
@@ -453,87 +375,4 @@ fn client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::TestClock;
-    use chrono::{DateTime, Utc};
-
-    fn never(_: StatusCode, _: &HeaderMap, _: &str, _: DateTime<Utc>) -> Option<ApiRefusal> {
-        None
-    }
-
-    fn upstream(base: &str) -> Upstream {
-        Upstream::new(
-            "github",
-            base.parse().unwrap(),
-            Some(&Secret::new("ghp_hush")),
-            Duration::from_secs(1),
-            Arc::default(),
-            never,
-            TestClock::at("2026-12-01T12:00:00Z"),
-        )
-        .unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_connection_that_fails_is_said_in_words_and_keeps_its_cause_without_the_url() {
-        // A port nothing listens on: taken, then let go.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let api = upstream(&format!("http://user:s3cret@127.0.0.1:{port}/api/"));
-        let url = api.url(&["users", "alice"]);
-        let failed = api.get("users", url, None, &Caller::anonymous()).await;
-        let Err(Failure::Unavailable { reason, cause }) = failed else {
-            panic!("a refused connection is a failure");
-        };
-        assert_eq!(reason, "cannot connect");
-        let cause = cause.expect("the transport's error is kept").to_string();
-        assert!(
-            !cause.contains("s3cret") && !cause.contains("127.0.0.1"),
-            "{cause}"
-        );
-    }
-
-    #[test]
-    fn paths_are_built_from_encoded_segments() {
-        let api = upstream("http://127.0.0.1:9/api/");
-        assert_eq!(
-            api.url(&["users", "../../admin?x=1#y", "orgs"]).as_str(),
-            "http://127.0.0.1:9/api/users/..%2F..%2Fadmin%3Fx=1%23y/orgs"
-        );
-    }
-
-    #[test]
-    fn the_next_link_is_followed_only_on_the_same_origin() {
-        let api = upstream("http://127.0.0.1:9/api/");
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            LINK,
-            HeaderValue::from_static(
-                "<http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=2>; rel=\"next\", <http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=3>; rel=\"last\"",
-            ),
-        );
-        assert_eq!(
-            api.next_link(&headers).unwrap().as_str(),
-            "http://127.0.0.1:9/api/user/1/orgs?per_page=100&page=2"
-        );
-        headers.insert(
-            LINK,
-            HeaderValue::from_static("<https://evil.example/x>; rel=\"next\""),
-        );
-        assert_eq!(api.next_link(&headers), None);
-        headers.insert(
-            LINK,
-            HeaderValue::from_static("<http://127.0.0.1:9/api/x>; rel=\"prev\""),
-        );
-        assert_eq!(api.next_link(&headers), None);
-    }
-
-    #[test]
-    fn debug_hides_the_token() {
-        assert!(!format!("{:?}", upstream("https://api.github.com")).contains("ghp_hush"));
-    }
-}
+mod tests;

@@ -7,7 +7,7 @@ use super::ledger::Ledger;
 use super::reservation::{Paid, Reservation};
 use crate::domain::Clock;
 use crate::domain::access::{
-    Budget, Caller, Caps, Counters, LedgerUnavailable, Overspend, Payer, SpendLedger,
+    Budget, Caller, Caps, Counters, LedgerUnavailable, Overspend, Payer, SpendLedger, Taken, Window,
 };
 use crate::metrics::Metrics;
 use crate::periodic;
@@ -149,15 +149,7 @@ impl Spending {
     ) -> Result<Reservation, Overspend> {
         let now = self.clock.now();
         let window = budget.window(now);
-        let mut payers: Vec<(Payer, String, u64)> = Vec::new();
-        if let Some(id) = caller.id()
-            && let Some(limit) = caller.limits().budgets.get(budget)
-        {
-            payers.push((Payer::Key, format!("key:{id}:{}", budget.id()), limit));
-        }
-        if let Some(limit) = self.service.get(budget) {
-            payers.push((Payer::Service, service_counter(budget), limit));
-        }
+        let payers = self.payers(&caller, budget);
         let paid = Paid {
             spending: self.clone(),
             budget,
@@ -169,18 +161,9 @@ impl Spending {
         // Built before the first take: cancelled part way, it gives back what it holds.
         let mut reservation = Reservation::paid(paid, want);
         for (payer, name, limit) in payers {
-            let floor = self.ledger.floor(&name, window);
-            let taken = self
-                .counters
-                .take(&name, reservation.granted, limit, window, floor)
-                .await;
-            self.ledger.held(&name, window, taken.units);
-            reservation.hold(name, taken.held, taken.units);
-            if payer == Payer::Service
-                && let Some(standing) = self.standing.get(&budget)
-            {
-                standing.counted.store(taken.spent, Ordering::Relaxed);
-                self.show(budget);
+            let taken = self.take(&mut reservation, name, limit, window).await;
+            if payer == Payer::Service {
+                self.counted(budget, taken.spent);
             }
             if taken.units < least.max(1) {
                 self.settle(reservation, 0).await;
@@ -194,6 +177,56 @@ impl Spending {
             // Every payer before this one holds more: the settling gives it back.
             reservation.granted = taken.units;
         }
+        self.reserved(&mut reservation, budget);
+        Ok(reservation)
+    }
+
+    /// Who pays for a call of `caller`'s under `budget`, in the order they are asked: the
+    /// caller's key, then the service; each with its counter's name and its limit.
+    fn payers(&self, caller: &Caller, budget: Budget) -> Vec<(Payer, String, u64)> {
+        let mut payers = Vec::new();
+        if let Some(id) = caller.id()
+            && let Some(limit) = caller.limits().budgets.get(budget)
+        {
+            payers.push((Payer::Key, format!("key:{id}:{}", budget.id()), limit));
+        }
+        if let Some(limit) = self.service.get(budget) {
+            payers.push((Payer::Service, service_counter(budget), limit));
+        }
+        payers
+    }
+
+    /// Takes what `reservation` is granted so far from the counter `name` (capped at
+    /// `limit` in `window`, never below what the ledger knows was spent), and holds what it
+    /// got in the reservation.
+    async fn take(
+        &self,
+        reservation: &mut Reservation,
+        name: String,
+        limit: u64,
+        window: Window,
+    ) -> Taken {
+        let floor = self.ledger.floor(&name, window);
+        let taken = self
+            .counters
+            .take(&name, reservation.granted, limit, window, floor)
+            .await;
+        self.ledger.held(&name, window, taken.units);
+        reservation.hold(name, taken.held, taken.units);
+        taken
+    }
+
+    /// The counter of the service's `budget` holds `spent`: its gauges say so.
+    fn counted(&self, budget: Budget, spent: u64) {
+        if let Some(standing) = self.standing.get(&budget) {
+            standing.counted.store(spent, Ordering::Relaxed);
+            self.show(budget);
+        }
+    }
+
+    /// What `reservation` was granted is held reserved in the service's `budget`, when the
+    /// service caps it: its gauges say so until it is settled.
+    fn reserved(&self, reservation: &mut Reservation, budget: Budget) {
         let granted = reservation.granted;
         if let Some(paid) = reservation.paid_mut()
             && let Some(standing) = self.standing.get(&budget)
@@ -202,7 +235,6 @@ impl Spending {
             standing.reserved.fetch_add(granted, Ordering::Relaxed);
             self.show(budget);
         }
-        Ok(reservation)
     }
 
     /// The call returned `used` units of what was reserved: the key is billed what it cost

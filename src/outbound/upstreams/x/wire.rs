@@ -264,8 +264,8 @@ mod tests {
             ]});
             let err = lookup(&body.to_string()).unwrap_err();
             assert!(
-                matches!(&err, SocialGraphError::Unavailable { reason: m, .. }
-                    if m.starts_with("its answer could not be read: a user") && m.len() < 200),
+                matches!(&err, SocialGraphError::Unavailable(u)
+                    if u.reason().starts_with("its answer could not be read: a user") && u.reason().len() < 200),
                 "{id:.20} {username}: {err}"
             );
         }
@@ -294,7 +294,7 @@ mod tests {
             assert!(
                 matches!(
                     page(body),
-                    Err(ListError::Graph(SocialGraphError::Unavailable { .. }))
+                    Err(ListError::Graph(SocialGraphError::Unavailable(_)))
                 ),
                 "{body}"
             );
