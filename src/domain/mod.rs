@@ -6,6 +6,7 @@ mod cause;
 mod cliques;
 mod clock;
 mod handle;
+pub mod members;
 mod organisation;
 mod ports;
 mod team;
