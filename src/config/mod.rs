@@ -18,6 +18,7 @@ mod cache;
 mod database;
 mod http;
 mod log;
+mod members;
 mod redis;
 mod upstreams;
 pub mod values;
@@ -28,6 +29,7 @@ pub use cache::CacheSettings;
 pub use database::{DatabaseSettings, PoolSettings, RetentionSettings};
 pub use http::{DEFAULT_LISTEN_ADDR, HttpSettings};
 pub use log::{LogFormat, LogSettings};
+pub use members::{MemberSettings, OAuthApp};
 pub use redis::RedisSettings;
 pub use upstreams::{BlueskySettings, GitHubSettings, UpstreamSettings, XSettings};
 
@@ -54,6 +56,8 @@ pub struct Config {
     pub budgets: ServiceBudgets,
     #[command(flatten)]
     pub redis: RedisSettings,
+    #[command(flatten)]
+    pub members: MemberSettings,
 }
 
 impl Default for Config {

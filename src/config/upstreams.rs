@@ -93,7 +93,7 @@ fn social_graph(raw: &str) -> Result<Network, BadValue> {
 ///
 /// # Errors
 /// [`BadValue`] naming `variable` and what it must be.
-fn upstream_url(raw: &str, variable: &str) -> Result<Url, BadValue> {
+pub(super) fn upstream_url(raw: &str, variable: &str) -> Result<Url, BadValue> {
     let url = Url::parse(raw)
         .map_err(|e| BadValue::because(format!("{variable} is not a URL: {e}"), e))?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
@@ -108,7 +108,7 @@ fn upstream_url(raw: &str, variable: &str) -> Result<Url, BadValue> {
 /// Reads an upstream's origin as [`upstream_url`] does, and says what is wrong in its words
 /// alone: clap's own message would repeat the value.
 #[derive(Debug, Clone, Copy)]
-struct UpstreamUrl;
+pub(super) struct UpstreamUrl;
 
 impl TypedValueParser for UpstreamUrl {
     type Value = SecretUrl<Url>;

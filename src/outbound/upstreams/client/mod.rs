@@ -5,6 +5,7 @@
 
 mod answer;
 mod failure;
+mod form;
 mod ledger;
 mod refusal;
 mod reservation;
@@ -14,6 +15,7 @@ use answer::read_bounded;
 pub use answer::{Answer, Reply};
 use failure::describe_transport;
 pub use failure::{ClientError, Failure, describe};
+pub use form::{Body, Call, Raw};
 pub use refusal::{ApiRefusal, RefusalReader, retry_after, too_many_requests, until_reset};
 pub use reservation::{Progress, Reservation};
 pub use spend::Spending;
@@ -115,6 +117,32 @@ impl Upstream {
             billing: None,
             max_body: MAX_BODY,
         })
+    }
+
+    /// The same API, its calls made with `token` (a member's) instead of the API's own, and
+    /// billed as the API's are: the app pays for what a member's token reads too.
+    ///
+    /// # Errors
+    /// [`ClientError::Token`] when the token cannot be a header.
+    pub fn with_token(&self, token: &Secret) -> Result<Self, ClientError> {
+        let mut value =
+            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                ClientError::Token {
+                    network: self.network,
+                }
+            })?;
+        value.set_sensitive(true);
+        Ok(Self {
+            authorization: Some(value),
+            ..self.clone()
+        })
+    }
+
+    /// The same API, its calls paid by no budget (a member's own limits pay for them).
+    #[must_use]
+    pub fn unbilled(mut self) -> Self {
+        self.billing = None;
+        self
     }
 
     /// Reads no answer larger than `bytes`: one larger is a failure, and is not read whole.
