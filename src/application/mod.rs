@@ -9,6 +9,7 @@ mod check;
 mod facts;
 mod history;
 mod keys;
+mod members;
 mod network;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -18,6 +19,7 @@ pub use check::CheckError;
 pub use facts::UpstreamFailure;
 pub use history::history;
 pub use keys::{KeyError, create_key, list_keys, revoke_key};
+pub use members::{Begun, Callback, Forgotten, Membership, SignInFailure, SignedIn};
 pub use network::{Connection, NetworkError, TeamNetwork, Undecided};
 
 use crate::domain::{Clock, CodeHost, Register, RegisterError, SocialGraph};

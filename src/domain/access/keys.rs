@@ -67,7 +67,7 @@ impl IssuedKey {
 
 /// `length` characters drawn uniformly from `alphabet` (bytes that would favour some
 /// characters are drawn again).
-fn random_text(alphabet: &[u8], length: usize) -> Result<String, getrandom::Error> {
+pub(crate) fn random_text(alphabet: &[u8], length: usize) -> Result<String, getrandom::Error> {
     let fair = 256 - 256 % alphabet.len();
     let mut text = String::with_capacity(length);
     let mut bytes = [0u8; 64];

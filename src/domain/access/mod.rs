@@ -12,6 +12,7 @@ mod scopes;
 pub use budgets::{Budget, Caps, Meter, Overspend, Payer, Unit};
 pub use caller::Caller;
 pub use counters::{Admission, CountedIn, Counters, Taken, Window};
+pub(crate) use keys::random_text;
 pub use keys::{
     ApiKey, IssuedKey, KEY_PREFIX, KeyHash, KeyId, KeyName, KeyNameError, PresentedKey, StoredKey,
     Usage,
