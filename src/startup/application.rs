@@ -61,6 +61,7 @@ impl Application {
                 metrics,
                 access.clone(),
                 &config.auth.allowed_hosts,
+                None,
             ),
             limits: http::server::Limits {
                 timeouts: http::server::Timeouts {

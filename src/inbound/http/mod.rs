@@ -7,6 +7,7 @@ mod docs;
 mod errors;
 mod extract;
 mod fallback;
+mod members;
 mod ops;
 mod page;
 mod refusal_log;
@@ -21,6 +22,7 @@ mod wire;
 
 pub use access::AccessRefusals;
 pub use errors::ApiError;
+pub use members::MemberSite;
 pub use sites::Misdirected;
 pub use wire::{
     ConnectionBody, ErrorsBody, NetworkBody, RegisterEntry, StatusBody, TeamRequest, UndecidedBody,
@@ -87,6 +89,8 @@ impl utoipa::Modify for BearerKeys {
 struct AppState {
     use_cases: UseCases,
     metrics: Arc<Metrics>,
+    /// Member sign-in, when it is on.
+    members: Option<MemberSite>,
 }
 
 impl FromRef<AppState> for UseCases {
@@ -103,16 +107,19 @@ impl FromRef<AppState> for Arc<Metrics> {
 
 /// The whole HTTP application for the given use cases, behind `access`, counting into
 /// `metrics`. Health, readiness and the documentation are always open; while the service is
-/// open, it answers to localhost, IP addresses and `allowed_hosts` only.
+/// open, it answers to localhost, IP addresses and `allowed_hosts` only. With `members`,
+/// developers may sign in.
 pub fn router(
     use_cases: UseCases,
     metrics: Arc<Metrics>,
     access: Access,
     allowed_hosts: &[String],
+    members: Option<MemberSite>,
 ) -> Router {
     let state = AppState {
         use_cases,
         metrics: Arc::clone(&metrics),
+        members,
     };
     let names = sites::Names {
         access: access.clone(),
@@ -155,6 +162,7 @@ pub fn router(
         )
         .merge(docs::routes())
         .merge(page::routes())
+        .merge(members::routes())
         .route_layer(middleware::from_fn_with_state(metrics, ops::track))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)

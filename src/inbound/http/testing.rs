@@ -58,6 +58,7 @@ pub async fn app(register: Arc<dyn Register>) -> Router {
         Arc::default(),
         crate::application::Access::open(),
         &[],
+        None,
     )
 }
 
