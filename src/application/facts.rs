@@ -53,10 +53,7 @@ pub(super) async fn round_one(
     developers: &[&Handle],
     caller: &Caller,
 ) -> Result<Known, UpstreamFailure> {
-    let names = Names {
-        code: networks.code_host.network(),
-        social: networks.social_graph.network(),
-    };
+    let names = Names::of(networks);
     let (organisations, social) = tokio::join!(
         organisations_of(networks, developers, caller),
         social_users_of(networks, developers, caller)
@@ -69,7 +66,7 @@ pub(super) async fn round_one(
 }
 
 /// Every developer's organisations, as many asked at once as the code host allows.
-async fn organisations_of(
+pub(super) async fn organisations_of(
     networks: &Networks,
     developers: &[&Handle],
     caller: &Caller,
@@ -110,7 +107,7 @@ async fn social_users_of(
 
 /// The failure to report, if an upstream failed: reported as what it is, never as a missing
 /// user; a rate limit first, since it tells the caller when to come back.
-fn first_failure(
+pub(super) fn first_failure(
     organisations: &[Result<Vec<Organisation>, CodeHostError>],
     social: Option<&SocialGraphError>,
     names: Names,
@@ -126,13 +123,22 @@ fn first_failure(
 
 /// Which network each port is.
 #[derive(Clone, Copy)]
-struct Names {
-    code: Network,
-    social: Network,
+pub(super) struct Names {
+    pub(super) code: Network,
+    pub(super) social: Network,
+}
+
+impl Names {
+    pub(super) fn of(networks: &Networks) -> Self {
+        Self {
+            code: networks.code_host.network(),
+            social: networks.social_graph.network(),
+        }
+    }
 }
 
 /// What round one learned, once no upstream failed.
-fn known(
+pub(super) fn known(
     developers: &[&Handle],
     organisations: Vec<Result<Vec<Organisation>, CodeHostError>>,
     mut found: HashMap<String, SocialUser>,

@@ -19,8 +19,9 @@ pub use clock::TestClock;
 pub use handle::{Handle, HandleError, Pair, PairError, SameDeveloper};
 pub use organisation::{Organisation, OrganisationError};
 pub use ports::{
-    CodeHost, CodeHostError, HistoryStream, PartialRelationships, Register, RegisterError,
-    Relationship, SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
+    AsMemberError, CodeHost, CodeHostError, HistoryStream, MemberView, PartialRelationships,
+    Register, RegisterError, Relationship, SocialGraph, SocialGraphError, SocialUser,
+    relationships_one_by_one,
 };
 pub use team::{Team, TeamError};
 

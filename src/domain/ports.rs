@@ -3,6 +3,7 @@
 //! A call that may spend upstream is given its [`Caller`]: who pays, and whose tab it runs up.
 
 use super::access::Caller;
+use super::members::MemberCredentials;
 use super::{
     Handle, HistoryPage, Network, Organisation, Pair, RegisteredCheck, Unavailable, Verdict,
 };
@@ -145,6 +146,20 @@ impl Relationship {
     }
 }
 
+/// Why a member's token gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AsMemberError {
+    /// The network no longer takes the token (revoked, or expired past renewal).
+    #[error("the member's token is no longer taken")]
+    TokenRefused,
+    #[error(transparent)]
+    Graph(SocialGraphError),
+}
+
+/// What a member's token tells of one other user: the user, and the relationship from the
+/// member (first) to them (second), both directions.
+pub type MemberView = (SocialUser, Relationship);
+
 /// The social graph: who follows whom.
 #[async_trait]
 pub trait SocialGraph: Send + Sync + 'static {
@@ -199,6 +214,31 @@ pub trait SocialGraph: Send + Sync + 'static {
         known: &[Relationship],
         caller: &Caller,
     ) -> Result<Vec<Relationship>, PartialRelationships>;
+
+    /// Whether a signed-in member's token can answer for them ([`SocialGraph::as_member`]).
+    fn answers_for_members(&self) -> bool {
+        false
+    }
+
+    /// What `member`'s own token tells of each of `others`, in as few calls as the graph
+    /// allows: one entry per handle, in order, `None` for a user that does not exist, else
+    /// the user and both directions between the member and them. Paid by `caller`, as any
+    /// lookup; limited by the member's own rate limits.
+    ///
+    /// # Errors
+    /// [`AsMemberError::TokenRefused`] when the token is no longer taken; `Graph` when the
+    /// graph could not answer. A graph that cannot answer for members says so as a failure.
+    async fn as_member(
+        &self,
+        member: &MemberCredentials,
+        others: &[&Handle],
+        caller: &Caller,
+    ) -> Result<Vec<Option<MemberView>>, AsMemberError> {
+        let _ = (member, others, caller);
+        Err(AsMemberError::Graph(SocialGraphError::unavailable(
+            "it does not answer for members",
+        )))
+    }
 }
 
 /// [`SocialGraph::relationships`] for a graph that answers pair by pair: each pair not yet

@@ -3,6 +3,7 @@
 //! before they expire, for the use cases that ask on their behalf (`tokens.rs`).
 
 mod account;
+pub(super) mod answers;
 mod sign_in;
 mod tokens;
 

@@ -1,16 +1,17 @@
 //! What the upstreams said of their rate limits, remembered until they reset.
 
-use crate::domain::{Clock, CodeHostError, PartialRelationships, SocialGraphError};
+use crate::domain::{AsMemberError, Clock, CodeHostError, PartialRelationships, SocialGraphError};
 use crate::outbound::redis::store::RedisStore;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// "Rate limited until T", per upstream endpoint, in process and in Redis when configured.
+/// "Rate limited until T", per upstream endpoint (and per member's token: a member's limit
+/// is theirs alone), in process and in Redis when configured.
 #[derive(Clone)]
 pub struct RateLimitMemory {
-    local: Arc<Mutex<HashMap<&'static str, i64>>>,
+    local: Arc<Mutex<HashMap<String, i64>>>,
     shared: Option<RedisStore>,
     /// What "until" is read against.
     clock: Arc<dyn Clock>,
@@ -31,7 +32,7 @@ impl RateLimitMemory {
     }
 
     /// How long `scope` is still rate-limited, if it is.
-    async fn blocked(&self, scope: &'static str) -> Option<Duration> {
+    async fn blocked(&self, scope: &str) -> Option<Duration> {
         let now = self.clock.now_ms();
         let local = self.local.lock().ok().and_then(|l| l.get(scope).copied());
         let until = match local {
@@ -41,7 +42,7 @@ impl RateLimitMemory {
                     let bytes = shared.get(&Self::name(scope)).await?;
                     let until: i64 = std::str::from_utf8(&bytes).ok()?.parse().ok()?;
                     if let Ok(mut l) = self.local.lock() {
-                        l.insert(scope, until);
+                        l.insert(scope.to_owned(), until);
                     }
                     Some(until)
                 }
@@ -55,7 +56,7 @@ impl RateLimitMemory {
     /// calling); a rate limit the call meets is remembered for the scope.
     pub async fn guard_with<T, E: Limited>(
         &self,
-        scope: &'static str,
+        scope: &str,
         blocked: impl FnOnce(Duration) -> E,
         call: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
@@ -74,14 +75,14 @@ impl RateLimitMemory {
     /// [`RateLimitMemory::guard_with`], failing with the error's own "rate limited".
     pub async fn guard<T, E: Limited>(
         &self,
-        scope: &'static str,
+        scope: &str,
         call: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
         self.guard_with(scope, E::rate_limited, call).await
     }
 
     /// Remembers that `scope` answered "rate limited" for `wait`.
-    async fn remember(&self, scope: &'static str, wait: Duration) {
+    async fn remember(&self, scope: &str, wait: Duration) {
         let wait = wait.min(Duration::from_secs(3600));
         if wait.is_zero() {
             return;
@@ -91,7 +92,7 @@ impl RateLimitMemory {
             .now_ms()
             .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
         if let Ok(mut local) = self.local.lock() {
-            local.insert(scope, until);
+            local.insert(scope.to_owned(), until);
         }
         if let Some(shared) = &self.shared {
             shared
@@ -132,6 +133,19 @@ impl Limited for SocialGraphError {
 
     fn rate_limited(retry_after: Duration) -> Self {
         SocialGraphError::RateLimited { retry_after }
+    }
+}
+
+impl Limited for AsMemberError {
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AsMemberError::Graph(error) => error.retry_after(),
+            AsMemberError::TokenRefused => None,
+        }
+    }
+
+    fn rate_limited(retry_after: Duration) -> Self {
+        AsMemberError::Graph(SocialGraphError::RateLimited { retry_after })
     }
 }
 

@@ -6,8 +6,10 @@ use super::stored::{CachedRelationship, CachedUser, PairKey};
 use super::{CacheSettings, GraphProfile};
 use crate::domain::Clock;
 use crate::domain::access::{Caller, Payer};
+use crate::domain::members::MemberCredentials;
 use crate::domain::{
-    Handle, Network, PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser,
+    AsMemberError, Handle, MemberView, Network, PartialRelationships, Relationship, SocialGraph,
+    SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
 use crate::outbound::redis::store::RedisStore;
@@ -348,6 +350,25 @@ impl SocialGraph for CachedSocialGraph {
             self.all_at_once(users, pairs, &keys, &pending, known, caller)
                 .await
         }
+    }
+
+    fn answers_for_members(&self) -> bool {
+        self.inner.answers_for_members()
+    }
+
+    /// Asked every time (a member's answer is cheap, and what a verdict rests on is said),
+    /// within the member's own rate limit: a member's limit never blocks the app's calls or
+    /// another member's.
+    async fn as_member(
+        &self,
+        member: &MemberCredentials,
+        others: &[&Handle],
+        caller: &Caller,
+    ) -> Result<Vec<Option<MemberView>>, AsMemberError> {
+        let scope = format!("{}:member:{}", self.lookup_scope, member.account.id);
+        self.limits
+            .guard(&scope, self.inner.as_member(member, others, caller))
+            .await
     }
 }
 

@@ -138,6 +138,14 @@ impl Upstream {
         })
     }
 
+    /// The same API, its refusals read by `refusal` (a member's token may be refused in
+    /// words of its own).
+    #[must_use]
+    pub fn with_refusal(mut self, refusal: RefusalReader) -> Self {
+        self.refusal = refusal;
+        self
+    }
+
     /// The same API, its calls paid by no budget (a member's own limits pay for them).
     #[must_use]
     pub fn unbilled(mut self) -> Self {

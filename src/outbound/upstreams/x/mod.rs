@@ -1,6 +1,7 @@
 //! X API v2 as the social graph.
 
 mod lists;
+mod members;
 mod plan;
 mod wire;
 
@@ -9,8 +10,10 @@ pub use wire::is_x_username;
 use super::client::{ApiRefusal, ClientError, Upstream, too_many_requests};
 use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
+use crate::domain::members::MemberCredentials;
 use crate::domain::{
-    Handle, Network, PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser,
+    AsMemberError, Handle, MemberView, Network, PartialRelationships, Relationship, SocialGraph,
+    SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
 use crate::outbound::cache::GraphProfile;
@@ -105,15 +108,7 @@ impl XApi {
         handles: &[&Handle],
         caller: &Caller,
     ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
-        let mut url = self.url(&["users", "by"]);
-        let names = handles
-            .iter()
-            .map(|h| h.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
-        url.query_pairs_mut()
-            .append_pair("usernames", &names)
-            .append_pair("user.fields", "public_metrics,protected");
+        let url = Self::users_by_url(&self.api, handles, "public_metrics,protected");
         // X bills each user returned: the budgets must cover every one asked for.
         let asked = handles.len() as u64;
         let mut reservation = self.api.reserve(asked, asked, caller).await?;
@@ -131,6 +126,20 @@ impl XApi {
             .map_or(0, |users| users.iter().flatten().count());
         self.api.settle(reservation, returned as u64).await;
         users
+    }
+
+    /// `/2/users/by` on `api` for `handles`, with these user fields.
+    fn users_by_url(api: &Upstream, handles: &[&Handle], fields: &str) -> Url {
+        let mut url = api.url(&["2", "users", "by"]);
+        let names = handles
+            .iter()
+            .map(|h| h.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        url.query_pairs_mut()
+            .append_pair("usernames", &names)
+            .append_pair("user.fields", fields);
+        url
     }
 
     /// The same client, its X users paid from `spending`.
@@ -214,6 +223,19 @@ impl SocialGraph for XApi {
             None => Ok(known),
             Some(error) => Err(PartialRelationships { known, error }),
         }
+    }
+
+    fn answers_for_members(&self) -> bool {
+        true
+    }
+
+    async fn as_member(
+        &self,
+        member: &MemberCredentials,
+        others: &[&Handle],
+        caller: &Caller,
+    ) -> Result<Vec<Option<MemberView>>, AsMemberError> {
+        self.look_up_as_member(member, others, caller).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! X's answers as they arrive, and how each is read: a lookup's users, a follow list's page.
 //! An answer that is JSON but not the answer asked for is a failure, never a fact.
 
-use crate::domain::{Handle, SocialGraphError, SocialUser};
+use crate::domain::{Handle, MemberView, Relationship, SocialGraphError, SocialUser};
 use serde::Deserialize;
 
 /// The answer of `/2/users/by`.
@@ -19,9 +19,34 @@ struct User {
     public_metrics: Option<PublicMetrics>,
     #[serde(default)]
     protected: bool,
+    /// The signed-in member's relation to this user (under a member's token only), X's
+    /// words; absent when there is none.
+    #[serde(default)]
+    connection_status: Option<Vec<String>>,
 }
 
 impl User {
+    fn social_user(&self) -> SocialUser {
+        SocialUser {
+            id: self.id.clone(),
+            username: self.username.clone(),
+            followers: self.public_metrics.as_ref().map(|m| m.followers_count),
+            following: self.public_metrics.as_ref().map(|m| m.following_count),
+            protected: self.protected,
+        }
+    }
+
+    /// The relationship from the member whose token asked to this user: `following` that
+    /// the member follows them, `followed_by` that they follow the member; no entry, neither.
+    fn from_member(&self) -> Relationship {
+        let status = self.connection_status.as_deref().unwrap_or_default();
+        let says = |word: &str| status.iter().any(|s| s == word);
+        Relationship {
+            forward: Some(says("following")),
+            backward: Some(says("followed_by")),
+        }
+    }
+
     /// Whether it can be an X user: a username by X's rules ([`is_x_username`]) and
     /// an id of decimal digits that fits X's 64 bits. Anything else would be carried into
     /// caches, keys and messages as if X had said it.
@@ -141,6 +166,22 @@ impl UsersBy {
         self,
         handles: &[&Handle],
     ) -> Result<Vec<Option<SocialUser>>, SocialGraphError> {
+        self.read_each(handles, User::social_user)
+    }
+
+    /// The same, each user with its relationship to the member whose token asked.
+    pub(super) fn read_as_member(
+        self,
+        handles: &[&Handle],
+    ) -> Result<Vec<Option<MemberView>>, SocialGraphError> {
+        self.read_each(handles, |u| (u.social_user(), u.from_member()))
+    }
+
+    fn read_each<T>(
+        self,
+        handles: &[&Handle],
+        read: impl Fn(&User) -> T,
+    ) -> Result<Vec<Option<T>>, SocialGraphError> {
         if self.data.is_none() && self.errors.is_none() {
             return Err(unreadable("neither users nor errors"));
         }
@@ -157,25 +198,19 @@ impl UsersBy {
         }
         handles
             .iter()
-            .map(|handle| user_named(&data, &errors, handle.as_str()))
+            .map(|handle| Ok(user_named(&data, &errors, handle.as_str())?.map(&read)))
             .collect()
     }
 }
 
 /// The user the answer gives for `name`, `None` when its `errors` say there is none.
-fn user_named(
-    data: &[User],
+fn user_named<'a>(
+    data: &'a [User],
     errors: &[Problem],
     name: &str,
-) -> Result<Option<SocialUser>, SocialGraphError> {
+) -> Result<Option<&'a User>, SocialGraphError> {
     if let Some(u) = data.iter().find(|u| u.username.eq_ignore_ascii_case(name)) {
-        return Ok(Some(SocialUser {
-            id: u.id.clone(),
-            username: u.username.clone(),
-            followers: u.public_metrics.as_ref().map(|m| m.followers_count),
-            following: u.public_metrics.as_ref().map(|m| m.following_count),
-            protected: u.protected,
-        }));
+        return Ok(Some(u));
     }
     match errors.iter().find(|p| p.names(name)) {
         Some(problem) if problem.is_missing_user() => Ok(None),
