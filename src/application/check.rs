@@ -1,11 +1,12 @@
 //! Checking one pair now.
 
-use super::facts::{UpstreamFailure, round_one, social_graph_failure};
-use super::{Freshness, Networks, UseCases};
+use super::facts::{Known, UpstreamFailure, round_one, social_graph_failure};
+use super::members::answers::{MemberRound, round_one_as_member};
+use super::{Freshness, Membership, Networks, UseCases};
 use crate::domain::access::Caller;
 use crate::domain::{
-    MissingUser, Pair, RegisterError, RegisteredCheck, SocialGraphError, UnreadableFollow, Verdict,
-    shared_organisations,
+    Chain, MissingUser, Organisation, Pair, RegisterError, RegisteredCheck, Relationship,
+    SocialGraphError, SocialUser, UnreadableFollow, Verdict, shared_organisations,
 };
 
 /// Why a check gave no verdict; nothing was recorded.
@@ -27,7 +28,9 @@ pub enum CheckError {
 
 impl UseCases {
     /// Checks `pair` now against the upstreams, paid by `caller`, and records the verdict
-    /// before returning it; `freshness` says whether cached facts may be used.
+    /// before returning it; `freshness` says whether cached facts may be used. A developer
+    /// of the pair who signed in on the social graph answers for the follows with their own
+    /// token.
     ///
     /// # Errors
     /// See [`CheckError`]; nothing is recorded unless a verdict is returned.
@@ -38,31 +41,42 @@ impl UseCases {
         caller: &Caller,
     ) -> Result<RegisteredCheck, CheckError> {
         let networks = self.networks(freshness);
-        let verdict = self.in_time(decide(networks, pair, caller)).await?;
+        let membership = self.membership.as_ref();
+        let decided = self
+            .in_time(decide(networks, membership, pair, caller))
+            .await?;
         let social_graph = networks.social_graph.network();
         Ok(self
             .register
-            .record(pair, &verdict, social_graph, self.now())
+            .record(pair, &decided.verdict, social_graph, self.now())
             .await?)
     }
 }
 
-async fn decide(networks: &Networks, pair: &Pair, caller: &Caller) -> Result<Verdict, CheckError> {
+/// A verdict, and whether it rested on a member's sign-in.
+struct Decided {
+    verdict: Verdict,
+    member_sign_in: bool,
+}
+
+async fn decide(
+    networks: &Networks,
+    membership: Option<&Membership>,
+    pair: &Pair,
+    caller: &Caller,
+) -> Result<Decided, CheckError> {
+    if let Some(decided) = decide_as_member(networks, membership, pair, caller).await? {
+        return Ok(decided);
+    }
     let [dev1, dev2] = pair.developers();
     let known = round_one(networks, &[dev1, dev2], caller).await?;
-    let (Some(Some(orgs1)), Some(Some(orgs2)), Some(Some(user1)), Some(Some(user2)), true) = (
-        known.organisations.first(),
-        known.organisations.get(1),
-        known.users.first(),
-        known.users.get(1),
-        known.missing.is_empty(),
-    ) else {
-        return Err(CheckError::MissingUsers(known.missing));
-    };
-
+    let (orgs1, orgs2, user1, user2) = found(&known)?;
     let organisations = shared_organisations(orgs1, orgs2);
     if organisations.is_empty() {
-        return Ok(Verdict::NotConnected);
+        return Ok(Decided {
+            verdict: Verdict::NotConnected,
+            member_sign_in: false,
+        });
     }
 
     // Round two: whether they follow each other, asking as little as the graph allows.
@@ -85,11 +99,88 @@ async fn decide(networks: &Networks, pair: &Pair, caller: &Caller) -> Result<Ver
             }
             e => social_graph_failure(networks.social_graph.network(), &e).into(),
         })?;
-    Ok(if relationship.mutual() {
+    Ok(Decided {
+        verdict: verdict(organisations, relationship),
+        member_sign_in: false,
+    })
+}
+
+/// The verdict of a pair that shares `organisations`, by their follows.
+fn verdict(organisations: Vec<String>, relationship: Relationship) -> Verdict {
+    if relationship.mutual() {
         Verdict::Connected { organisations }
     } else {
         Verdict::NotConnected
-    })
+    }
+}
+
+/// Both developers' organisations and social-graph users, or every one missing.
+fn found(
+    known: &Known,
+) -> Result<(&[Organisation], &[Organisation], &SocialUser, &SocialUser), CheckError> {
+    match (
+        known.organisations.first(),
+        known.organisations.get(1),
+        known.users.first(),
+        known.users.get(1),
+        known.missing.is_empty(),
+    ) {
+        (Some(Some(orgs1)), Some(Some(orgs2)), Some(Some(user1)), Some(Some(user2)), true) => {
+            Ok((orgs1, orgs2, user1, user2))
+        }
+        _ => Err(CheckError::MissingUsers(known.missing.clone())),
+    }
+}
+
+/// The pair decided with a member's token, when one of them signed in on the social graph
+/// and the token answered; `None` to decide it the app's way.
+async fn decide_as_member(
+    networks: &Networks,
+    membership: Option<&Membership>,
+    pair: &Pair,
+    caller: &Caller,
+) -> Result<Option<Decided>, CheckError> {
+    let Some(membership) = membership.filter(|_| networks.social_graph.answers_for_members())
+    else {
+        return Ok(None);
+    };
+    let developers = pair.developers();
+    let signed_in = membership
+        .answering(&developers, networks.social_graph.network())
+        .await;
+    let Some((member_at, member)) = developers.iter().enumerate().find_map(|(i, dev)| {
+        let member = signed_in.iter().find(|c| c.account.handle == **dev)?;
+        Some((i, member))
+    }) else {
+        return Ok(None);
+    };
+    let (known, relationship) = match round_one_as_member(
+        networks, developers, member_at, member, caller,
+    )
+    .await?
+    {
+        MemberRound::Answered(known, relationship) => (known, relationship),
+        MemberRound::TokenRefused => {
+            membership.token_refused(&member.account).await;
+            return Ok(None);
+        }
+        MemberRound::Failed(error) => {
+            tracing::info!(error = %Chain(&error), "a member's token did not answer: asked the app's way");
+            return Ok(None);
+        }
+    };
+    let (orgs1, orgs2, _, _) = found(&known)?;
+    let organisations = shared_organisations(orgs1, orgs2);
+    let Some(relationship) = relationship.filter(|_| !organisations.is_empty()) else {
+        return Ok(Some(Decided {
+            verdict: Verdict::NotConnected,
+            member_sign_in: false,
+        }));
+    };
+    Ok(Some(Decided {
+        verdict: verdict(organisations, relationship),
+        member_sign_in: true,
+    }))
 }
 
 #[cfg(test)]

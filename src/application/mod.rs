@@ -59,6 +59,8 @@ pub struct UseCases {
     clock: Arc<dyn Clock>,
     /// The most the upstream calls of one check or team may take together.
     deadline: Option<Duration>,
+    /// Members who signed in, whose tokens answer for them; `None` with sign-in off.
+    membership: Option<Membership>,
 }
 
 impl UseCases {
@@ -79,7 +81,15 @@ impl UseCases {
             register,
             clock,
             deadline: None,
+            membership: None,
         }
+    }
+
+    /// Lets members' tokens answer for them.
+    #[must_use]
+    pub fn with_membership(mut self, membership: Membership) -> Self {
+        self.membership = Some(membership);
+        self
     }
 
     /// Bounds the upstream calls of each check or team, all together: past `deadline` the

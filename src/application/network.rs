@@ -1,13 +1,13 @@
 //! A team's network: who in it is fully connected to whom.
 
 use super::facts::{UpstreamFailure, round_one, social_graph_failure};
-use super::{Freshness, Networks, UseCases};
+use super::{Freshness, Membership, Networks, UseCases};
 use crate::domain::access::Caller;
 use crate::domain::{
     Handle, MissingUser, Organisation, Pair, RegisterError, SocialUser, Team, UnreadableFollow,
     Verdict, maximal_cliques, shared_organisations,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Why a team's network was not answered; nothing was recorded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,8 +70,9 @@ impl UseCases {
         let developers = team.developers();
         let networks = self.networks(freshness);
         let social_graph = networks.social_graph.network();
+        let membership = self.membership.as_ref();
         let facts = self
-            .in_time(team_facts(networks, developers, caller))
+            .in_time(team_facts(networks, membership, developers, caller))
             .await?;
         let (verdicts, connections) = facts.verdicts(developers);
         self.register
@@ -155,12 +156,15 @@ struct TeamFacts {
     present: Vec<usize>,
     connected: HashMap<(usize, usize), Vec<String>>,
     undecided: HashMap<(usize, usize), UnreadableFollow>,
+    /// The pairs whose follows a member's token told.
+    signed_in: HashSet<(usize, usize)>,
 }
 
 /// Every upstream call a team's network needs, and nothing else (no recording): the part a
 /// deadline bounds.
 async fn team_facts(
     networks: &Networks,
+    membership: Option<&Membership>,
     developers: &[Handle],
     caller: &Caller,
 ) -> Result<TeamFacts, UpstreamFailure> {
@@ -180,9 +184,22 @@ async fn team_facts(
     let mut shared = shared_pairs(&present);
     let mut candidates: Vec<(usize, usize)> = shared.keys().copied().collect();
     candidates.sort_unstable();
+    let by_members = match membership {
+        Some(membership) => {
+            let handles: Vec<&Handle> = present.iter().map(|(i, _, _)| &developers[*i]).collect();
+            let graph = networks.social_graph.as_ref();
+            Some(
+                membership
+                    .answer_for_team(graph, &people, &handles, &candidates, caller)
+                    .await,
+            )
+        }
+        None => None,
+    };
+    let told = by_members.as_ref().map_or(&[][..], |m| m.known.as_slice());
     let relationships = networks
         .social_graph
-        .relationships(&people, &candidates, &[], caller)
+        .relationships(&people, &candidates, told, caller)
         .await
         .map_err(|interrupted| social_graph_failure(social_graph, &interrupted.error))?;
     let mut connected = HashMap::new();
@@ -209,11 +226,18 @@ async fn team_facts(
             );
         }
     }
+    let signed_in = by_members.map_or_else(HashSet::new, |m| {
+        m.by_member
+            .into_iter()
+            .map(|pair| candidates[pair])
+            .collect()
+    });
     Ok(TeamFacts {
         missing: known.missing,
         present: present.iter().map(|(i, _, _)| *i).collect(),
         connected,
         undecided,
+        signed_in,
     })
 }
 

@@ -62,6 +62,12 @@ pub enum StartupError {
          (or try the bundled demo graph with --demo, or SOCIAL_GRAPH=github or bluesky)"
     )]
     XToken,
+    /// Member sign-in is half set up.
+    #[error(transparent)]
+    SignIn(#[from] crate::config::values::BadValue),
+    /// `TOKEN_KEY` cannot be the key members' tokens are encrypted with.
+    #[error(transparent)]
+    TokenKey(crate::secret::TokenKeyError),
     /// An upstream's client cannot be made.
     #[error(transparent)]
     Upstream(#[from] ClientError),

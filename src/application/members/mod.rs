@@ -5,6 +5,7 @@
 mod account;
 pub(super) mod answers;
 mod sign_in;
+pub(super) mod team;
 mod tokens;
 
 pub use account::Forgotten;

@@ -101,4 +101,24 @@ impl Membership {
             .into_iter()
             .find(|c| c.account.id == account.id))
     }
+
+    /// [`Membership::credentials`] for a use case: a store that cannot be read means no
+    /// member answers (logged), and the app's way is taken.
+    pub async fn answering(&self, handles: &[&Handle], network: Network) -> Vec<MemberCredentials> {
+        self.credentials(handles, network)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %crate::domain::Chain(&e), "members' tokens cannot be read: none answers");
+                Vec::new()
+            })
+    }
+
+    /// The network no longer takes `account`'s token: its link is dropped, so that it is
+    /// not tried again (a failure to drop it is logged).
+    pub async fn token_refused(&self, account: &crate::domain::members::Account) {
+        tracing::info!(network = %account.network, "a member's token is no longer taken: it is dropped");
+        if let Err(e) = self.members.unlink(account).await {
+            tracing::warn!(error = %crate::domain::Chain(&e), "a refused member's token could not be dropped");
+        }
+    }
 }

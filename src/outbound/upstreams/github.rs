@@ -62,6 +62,12 @@ struct OrganisationWire {
 pub const GITHUB_LIMIT: &str = "github";
 
 impl GitHubRest {
+    /// Its client without the app's credentials, unbilled: for members' sign-in, whose
+    /// calls carry the member's or the OAuth app's own.
+    pub fn sign_in_client(&self) -> Upstream {
+        self.api.clone().anonymous().unbilled()
+    }
+
     /// # Errors
     /// [`ClientError`] when the client cannot be built.
     /// The same client, its calls paid from `spending`.

@@ -52,6 +52,7 @@ impl Upstream {
     /// [`Failure::RateLimited`] when the API says so; [`Failure::Unavailable`] for a
     /// transport failure or an answer over the size bound.
     pub async fn call(&self, endpoint: &'static str, call: Call) -> Result<Raw, Failure> {
+        let same_origin = call.url.origin() == self.base.origin();
         let mut request = self
             .client
             .request(call.method, call.url)
@@ -59,11 +60,12 @@ impl Upstream {
             .header(ACCEPT, "application/json");
         request = match call.basic {
             Some((id, secret)) => request.basic_auth(id, Some(secret.expose())),
+            // The API's own credentials go to the API's origin only.
             None => match &self.authorization {
-                Some(authorization) => {
+                Some(authorization) if same_origin => {
                     request.header(reqwest::header::AUTHORIZATION, authorization.clone())
                 }
-                None => request,
+                _ => request,
             },
         };
         request = match call.body {

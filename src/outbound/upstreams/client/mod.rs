@@ -146,6 +146,14 @@ impl Upstream {
         self
     }
 
+    /// The same API without its credentials: for calls that carry their own (an OAuth
+    /// app's), or none.
+    #[must_use]
+    pub fn anonymous(mut self) -> Self {
+        self.authorization = None;
+        self
+    }
+
     /// The same API, its calls paid by no budget (a member's own limits pay for them).
     #[must_use]
     pub fn unbilled(mut self) -> Self {

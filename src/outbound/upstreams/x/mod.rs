@@ -58,6 +58,12 @@ fn refusal(
 }
 
 impl XApi {
+    /// Its client without the app's credentials, unbilled: for members' sign-in, whose
+    /// calls carry the member's or the OAuth app's own.
+    pub fn sign_in_client(&self) -> Upstream {
+        self.api.clone().anonymous().unbilled()
+    }
+
     /// # Errors
     /// [`ClientError`] when the client cannot be built.
     pub fn new(
