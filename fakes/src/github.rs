@@ -1,4 +1,10 @@
-//! GitHub REST: organisations with `Link` paging and `ETag`s, and `following/{b}`.
+//! GitHub REST: organisations with `Link` paging and `ETag`s, and `following/{b}`; and, for
+//! signed-in members, the OAuth web flow and what a user token answers.
+
+mod member;
+mod oauth;
+
+pub use oauth::{GITHUB_OAUTH_CLIENT_ID, GITHUB_OAUTH_CLIENT_SECRET};
 
 use crate::server::{
     Answer, Endpoint, Failure, Fake, Refused, Shared, header_map, injected, json_answer, json_body,
@@ -14,15 +20,20 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// GitHub on a free port: the API and the web flow's pages on one origin.
 pub async fn github(graph: Graph) -> Fake {
-    start(
+    let fake = start(
         graph,
         Router::new()
             .route("/users/{login}/orgs", get(github_orgs_by_login))
             .route("/user/{id}/orgs", get(github_orgs_by_id))
-            .route("/users/{login}/following/{target}", get(github_follows)),
+            .route("/users/{login}/following/{target}", get(github_follows))
+            .merge(oauth::routes())
+            .merge(member::routes()),
     )
-    .await
+    .await;
+    fake.shared.oauth.lock().unwrap().prefix = "gho_";
+    fake
 }
 
 /// A GitHub user of the graph: (login, id, organisations).
@@ -115,7 +126,7 @@ async fn github_orgs(
     let body = serde_json::to_string(&page.of_orgs(&orgs)).unwrap();
     let mut h = github_headers(4999);
     let base = shared.base.lock().unwrap().clone();
-    if let Some(link) = page.link(&base, id, orgs.len()) {
+    if let Some(link) = page.link(&format!("{base}/user/{id}/orgs"), orgs.len()) {
         h.insert("link", link);
     }
     Ok(conditional(shared, headers, h, body))
@@ -176,14 +187,13 @@ impl Page {
             .collect()
     }
 
-    /// The `Link` header to the pages around this one, by user id as GitHub gives it; none
-    /// when there is only one page.
-    fn link(&self, base: &str, id: u64, items: usize) -> Option<HeaderValue> {
+    /// The `Link` header to the pages around this one at `url` (by user id, as GitHub gives
+    /// it for `/users/{login}/orgs`); none when there is only one page.
+    fn link(&self, url: &str, items: usize) -> Option<HeaderValue> {
         let (per_page, page) = (self.per_page, self.page);
         let pages = items.div_ceil(per_page).max(1);
-        let link = |p: usize, rel: &str| {
-            format!("<{base}/user/{id}/orgs?per_page={per_page}&page={p}>; rel=\"{rel}\"")
-        };
+        let link =
+            |p: usize, rel: &str| format!("<{url}?per_page={per_page}&page={p}>; rel=\"{rel}\"");
         let mut links = Vec::new();
         if page > 1 {
             links.push(link(page - 1, "prev"));
