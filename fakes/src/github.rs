@@ -105,13 +105,14 @@ async fn github_orgs(
     headers: &HeaderMap,
     user_failure: Option<Failure>,
 ) -> Answer {
-    refuse_orgs(shared, headers, user_failure).await?;
-    let (_, id, orgs) = user.ok_or_else(not_found)?;
+    let rate = refuse_orgs(shared, headers, user_failure).await?;
+    let unknown = || github_error(StatusCode::NOT_FOUND, "Not Found", rate.clone());
+    let (_, id, orgs) = user.ok_or_else(unknown)?;
     let page = Page::asked(query);
     let hostile = shared.hostile_orgs.lock().unwrap().clone();
     if let Some(hostile) = hostile {
         let (body, more) = hostile.page(page.page);
-        let mut h = github_headers(4999);
+        let mut h = rate;
         if more {
             let base = shared.base.lock().unwrap().clone();
             let next = format!(
@@ -124,7 +125,7 @@ async fn github_orgs(
         return Ok(json_body(body, h));
     }
     let body = serde_json::to_string(&page.of_orgs(&orgs)).unwrap();
-    let mut h = github_headers(4999);
+    let mut h = rate;
     let base = shared.base.lock().unwrap().clone();
     if let Some(link) = page.link(&format!("{base}/user/{id}/orgs"), orgs.len()) {
         h.insert("link", link);
@@ -133,12 +134,13 @@ async fn github_orgs(
 }
 
 /// Before any organisation is listed: a `User-Agent` is required, the API's version is
-/// asserted, and a failure for this user (else one injected) is answered.
+/// asserted, and a failure for this user (else one injected) is answered. Then the
+/// rate-limit headers to answer with: a member's own under their token.
 async fn refuse_orgs(
     shared: &Shared,
     headers: &HeaderMap,
     user_failure: Option<Failure>,
-) -> Refused {
+) -> Refused<HeaderMap> {
     require_user_agent(headers)?;
     assert_eq!(headers["accept"], "application/vnd.github+json");
     assert_eq!(headers["x-github-api-version"], "2022-11-28");
@@ -146,7 +148,8 @@ async fn refuse_orgs(
         Some(failure) => Some(failure),
         None => injected(shared, Endpoint::Any).await,
     };
-    refuse(failure)
+    refuse(failure)?;
+    member::rate_headers(shared, headers)
 }
 
 /// The page asked for: `per_page` (30 unless given, 1 to 100) and `page` (from 1).
@@ -244,10 +247,11 @@ async fn github_follows(
     record(&shared, &path, &HashMap::new()).await;
     require_user_agent(&headers)?;
     refuse(injected(&shared, Endpoint::Any).await)?;
+    let rate = member::rate_headers(&shared, &headers)?;
     if shared.with_graph(|graph| graph.follows_on_github(&login, &target)) {
-        Ok((StatusCode::NO_CONTENT, github_headers(4999)).into_response())
+        Ok((StatusCode::NO_CONTENT, rate).into_response())
     } else {
-        Err(not_found().into())
+        Err(github_error(StatusCode::NOT_FOUND, "Not Found", rate).into())
     }
 }
 

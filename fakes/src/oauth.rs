@@ -1,7 +1,10 @@
 //! What both fakes share for signed-in members: the authorisation codes they hand out, the
 //! user tokens they issue, PKCE, and each user's own rate-limit windows.
 
-use crate::server::Fake;
+use crate::Graph;
+use crate::server::{Fake, Shared};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
@@ -130,8 +133,9 @@ impl Grants {
         live
     }
 
-    /// Spends one call of `user`'s window `bucket` (`limit` calls per `length` unless a test
-    /// lowered the limit): what is left, and whether this call went over.
+    /// Spends one call of `user`'s window `bucket` (`limit` calls per `length`, unless a test
+    /// lowered the limit of X's `users/by` or GitHub's `core`): what is left, and whether
+    /// this call went over.
     pub(crate) fn spend(
         &mut self,
         user: &str,
@@ -139,7 +143,10 @@ impl Grants {
         limit: u64,
         length: Duration,
     ) -> Window {
-        let limit = self.user_limit.unwrap_or(limit);
+        let limit = match bucket {
+            "users/by" | "core" => self.user_limit.unwrap_or(limit),
+            _ => limit,
+        };
         let now = Instant::now();
         let (start, used) = self
             .windows
@@ -214,11 +221,44 @@ pub(crate) fn form(query: Option<&str>, body: &[u8]) -> HashMap<String, String> 
     params
 }
 
-/// `redirect_uri` with these parameters added to its query.
-pub(crate) fn redirect_to(redirect_uri: &str, params: &[(&str, &str)]) -> Option<String> {
+/// A `302 Found` to `redirect_uri` with these parameters added to its query; none when it
+/// is not a URL.
+pub(crate) fn back_to(redirect_uri: &str, params: &[(&str, &str)]) -> Option<Response> {
     let mut url = url::Url::parse(redirect_uri).ok()?;
     url.query_pairs_mut().extend_pairs(params);
-    Some(url.to_string())
+    let location = HeaderValue::from_str(url.as_str()).ok()?;
+    Some((StatusCode::FOUND, [("location", location)]).into_response())
+}
+
+/// What the user chosen by the test does on the authorise page.
+pub(crate) enum Decision {
+    /// Approves: this code, remembered with the request, goes back to the callback.
+    Code(String),
+    /// Cancels: `error=access_denied` goes back.
+    Denied,
+    /// No user of this network was chosen: the test forgot to.
+    NoUser,
+}
+
+/// The chosen user's decision on `request` (whose `user` is filled in here); `on_network`
+/// tells whether a user of the graph is on this provider.
+pub(crate) fn decide(
+    shared: &Shared,
+    on_network: impl Fn(&Graph, &str) -> bool,
+    mut request: Pending,
+) -> Decision {
+    let approval = shared.oauth.lock().unwrap().approval.clone();
+    match approval {
+        Approval::As(user) if shared.with_graph(|g| on_network(g, &user)) => {
+            request.user = user;
+            let mut grants = shared.oauth.lock().unwrap();
+            let code = grants.fresh("c0de", 32);
+            grants.codes.insert(code.clone(), request);
+            Decision::Code(code)
+        }
+        Approval::As(_) | Approval::Nobody => Decision::NoUser,
+        Approval::Deny => Decision::Denied,
+    }
 }
 
 /// What a test sees and sets of a fake's signed-in members.

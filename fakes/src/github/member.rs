@@ -2,7 +2,7 @@
 //! (hidden ones too, with `read:org`), and organisation membership as a member sees it. Each
 //! user's calls count against their own 5,000 an hour.
 
-use super::{Page, github_error, not_found, refuse, require_user_agent};
+use super::{Page, github_error, github_headers, not_found, refuse, require_user_agent};
 use crate::oauth::{Issued, Window, bearer};
 use crate::server::{Answer, Endpoint, Refused, Shared, header_map, injected, json_body, record};
 use axum::Router;
@@ -52,12 +52,10 @@ fn user_headers(window: Window) -> HeaderMap {
     ])
 }
 
-/// The caller when it presents one of this fake's user tokens (`gho_…`): a token unknown or
-/// revoked is GitHub's 401; a spent allowance its 403. Any other token (the app's PAT) or
-/// none is no member. A failure injected for any endpoint is answered first.
-async fn member(shared: &Shared, headers: &HeaderMap) -> Refused<Option<Member>> {
-    require_user_agent(headers)?;
-    refuse(injected(shared, Endpoint::Any).await)?;
+/// The caller when it presents one of this fake's user tokens (`gho_…`), one call spent of
+/// their own allowance: a token unknown or revoked is GitHub's 401; a spent allowance its
+/// 403. Any other token (the app's PAT) or none is no member.
+fn user_of(shared: &Shared, headers: &HeaderMap) -> Refused<Option<Member>> {
     let Some(token) = bearer(headers).filter(|t| t.starts_with("gho_")) else {
         return Ok(None);
     };
@@ -74,6 +72,21 @@ async fn member(shared: &Shared, headers: &HeaderMap) -> Refused<Option<Member>>
         return Err(github_error(StatusCode::FORBIDDEN, &message, headers).into());
     }
     Ok(Some(Member { issued, headers }))
+}
+
+/// The rate-limit headers a call is answered with: the member's own allowance under a user
+/// token (spent by this call), the app's otherwise.
+pub(super) fn rate_headers(shared: &Shared, headers: &HeaderMap) -> Refused<HeaderMap> {
+    let member = user_of(shared, headers)?;
+    Ok(member.map_or_else(|| github_headers(4999), |m| m.headers))
+}
+
+/// The member making the call, if any (see [`user_of`]), after the `User-Agent` GitHub
+/// requires and any failure injected for every endpoint.
+async fn member(shared: &Shared, headers: &HeaderMap) -> Refused<Option<Member>> {
+    require_user_agent(headers)?;
+    refuse(injected(shared, Endpoint::Any).await)?;
+    user_of(shared, headers)
 }
 
 /// The member, or GitHub's 401 when the call carries no user token.
@@ -188,7 +201,7 @@ async fn public_members(
     record(&shared, &path, &HashMap::new()).await;
     let h = member(&shared, &headers)
         .await?
-        .map_or_else(|| super::github_headers(4999), |m| m.headers);
+        .map_or_else(|| github_headers(4999), |m| m.headers);
     if shared.with_graph(|g| g.membership(&username, &org)) == Some(true) {
         Ok((StatusCode::NO_CONTENT, h).into_response())
     } else {

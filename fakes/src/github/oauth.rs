@@ -2,12 +2,12 @@
 //! denies), the code-for-token exchange, and revoking a grant.
 
 use super::{github_error, refuse, require_user_agent};
-use crate::oauth::{Approval, Pending, basic_credentials, form, redirect_to, verifier_answers};
+use crate::oauth::{Decision, Pending, back_to, basic_credentials, decide, form, verifier_answers};
 use crate::server::{Answer, Endpoint, Shared, injected, record};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde_json::{Value, json};
@@ -33,16 +33,14 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 }
 
 /// A `302 Found` to the callback with these parameters.
-fn back_to(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
-    let location = redirect_to(redirect_uri, params).and_then(|l| HeaderValue::from_str(&l).ok());
-    match location {
-        Some(location) => (StatusCode::FOUND, [("location", location)]).into_response(),
-        None => (
+fn back(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
+    back_to(redirect_uri, params).unwrap_or_else(|| {
+        (
             StatusCode::BAD_REQUEST,
             "<html>redirect_uri is not valid</html>",
         )
-            .into_response(),
-    }
+            .into_response()
+    })
 }
 
 /// The callback told of an `error`, as GitHub tells it.
@@ -52,7 +50,7 @@ fn back_with_error(redirect_uri: &str, error: &str, description: &str, state: &s
         ("error_description", description),
         ("state", state),
     ];
-    back_to(redirect_uri, &params)
+    back(redirect_uri, &params)
 }
 
 /// `GET /login/oauth/authorize`: the user chosen by the test approves (a `code` for the
@@ -67,6 +65,9 @@ async fn authorize(
         return (StatusCode::NOT_FOUND, "<html>Not Found</html>").into_response();
     }
     let (redirect_uri, state) = (asked("redirect_uri"), asked("state"));
+    if url::Url::parse(&redirect_uri).is_err() {
+        return back(&redirect_uri, &[]);
+    }
     let challenge = query
         .get("code_challenge")
         .map(|c| (c.clone(), asked("code_challenge_method")));
@@ -77,30 +78,25 @@ async fn authorize(
         let description = "code_challenge_method must be S256";
         return back_with_error(&redirect_uri, "invalid_request", description, &state);
     }
-    let approval = shared.oauth.lock().unwrap().approval.clone();
-    let user = match approval {
-        Approval::As(user) if shared.with_graph(|g| g.github.contains_key(&user)) => user,
-        Approval::As(_) | Approval::Nobody => {
-            let page = "<html>No user of the graph is signed in to approve</html>";
-            return (StatusCode::INTERNAL_SERVER_ERROR, page).into_response();
-        }
-        Approval::Deny => {
-            let description = "The user has denied your application access.";
-            return back_with_error(&redirect_uri, "access_denied", description, &state);
-        }
-    };
-    let mut grants = shared.oauth.lock().unwrap();
-    let code = grants.fresh("c0de", 20);
-    let pending = Pending {
+    let request = Pending {
         client_id: asked("client_id"),
         redirect_uri: redirect_uri.clone(),
         scope: asked("scope"),
         challenge,
-        user,
+        user: String::new(),
         issued: Instant::now(),
     };
-    grants.codes.insert(code.clone(), pending);
-    back_to(&redirect_uri, &[("code", &code), ("state", &state)])
+    match decide(&shared, |g, user| g.github.contains_key(user), request) {
+        Decision::Code(code) => back(&redirect_uri, &[("code", &code), ("state", &state)]),
+        Decision::Denied => {
+            let description = "The user has denied your application access.";
+            back_with_error(&redirect_uri, "access_denied", description, &state)
+        }
+        Decision::NoUser => {
+            let page = "<html>No user of the graph is signed in to approve</html>";
+            (StatusCode::INTERNAL_SERVER_ERROR, page).into_response()
+        }
+    }
 }
 
 /// GitHub's token answer: JSON when asked with `Accept: application/json`, else a form.

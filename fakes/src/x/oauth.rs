@@ -2,12 +2,12 @@
 //! who approves or denies), codes for tokens, refresh with rotation, and revocation.
 
 use super::x_failure;
-use crate::oauth::{Approval, Pending, basic_credentials, form, redirect_to, verifier_answers};
+use crate::oauth::{Decision, Pending, back_to, basic_credentials, decide, form, verifier_answers};
 use crate::server::{Endpoint, Refused, Shared, injected, json_answer, record};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
@@ -41,15 +41,6 @@ fn went_wrong() -> Response {
     (StatusCode::BAD_REQUEST, page).into_response()
 }
 
-/// A `302 Found` to the callback with these parameters.
-fn back_to(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
-    let location = redirect_to(redirect_uri, params).and_then(|l| HeaderValue::from_str(&l).ok());
-    match location {
-        Some(location) => (StatusCode::FOUND, [("location", location)]).into_response(),
-        None => went_wrong(),
-    }
-}
-
 /// `GET /i/oauth2/authorize`: the user chosen by the test approves (a `code` for the
 /// callback) or denies (`error=access_denied`). PKCE is required.
 async fn authorize(
@@ -69,29 +60,23 @@ async fn authorize(
     {
         return went_wrong();
     }
-    let approval = shared.oauth.lock().unwrap().approval.clone();
-    let user = match approval {
-        Approval::As(user) if shared.with_graph(|g| g.x.contains_key(&user)) => user,
-        Approval::As(_) | Approval::Nobody => return went_wrong(),
-        Approval::Deny => {
-            return back_to(
-                &redirect_uri,
-                &[("error", "access_denied"), ("state", &state)],
-            );
-        }
-    };
-    let mut grants = shared.oauth.lock().unwrap();
-    let code = grants.fresh("Y29kZS", 64);
-    let pending = Pending {
+    let request = Pending {
         client_id: asked("client_id"),
         redirect_uri: redirect_uri.clone(),
         scope: asked("scope"),
         challenge: Some((asked("code_challenge"), method)),
-        user,
+        user: String::new(),
         issued: Instant::now(),
     };
-    grants.codes.insert(code.clone(), pending);
-    back_to(&redirect_uri, &[("state", &state), ("code", &code)])
+    let back = match decide(&shared, |g, user| g.x.contains_key(user), request) {
+        Decision::Code(code) => back_to(&redirect_uri, &[("state", &state), ("code", &code)]),
+        Decision::Denied => back_to(
+            &redirect_uri,
+            &[("error", "access_denied"), ("state", &state)],
+        ),
+        Decision::NoUser => None,
+    };
+    back.unwrap_or_else(went_wrong)
 }
 
 /// X's `400` for a token request it refuses.

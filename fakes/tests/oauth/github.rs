@@ -296,3 +296,17 @@ async fn each_member_spends_their_own_allowance() {
         "the app's PAT keeps its own limit"
     );
 }
+
+#[tokio::test]
+async fn public_calls_under_a_member_token_spend_that_members_allowance() {
+    let github = fake::github(graph()).await;
+    let alice = github.issue_token("alice", "read:org");
+    let first = get(&github, "/users/bob/orgs", &alice).await;
+    assert_eq!(header(&first, "x-ratelimit-remaining"), "4999");
+    let second = get(&github, "/users/bob/following/alice", &alice).await;
+    assert_eq!(header(&second, "x-ratelimit-remaining"), "4998");
+    let app = get(&github, "/users/bob/orgs", "app-pat").await;
+    assert_eq!(header(&app, "x-ratelimit-remaining"), "4999");
+    let unknown = get(&github, "/users/bob/orgs", "gho_not_one_of_ours").await;
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+}
