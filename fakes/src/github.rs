@@ -1,4 +1,10 @@
-//! GitHub REST: organisations with `Link` paging and `ETag`s, and `following/{b}`.
+//! GitHub REST: organisations with `Link` paging and `ETag`s, and `following/{b}`; and, for
+//! signed-in members, the OAuth web flow and what a user token answers.
+
+mod member;
+mod oauth;
+
+pub use oauth::{GITHUB_OAUTH_CLIENT_ID, GITHUB_OAUTH_CLIENT_SECRET};
 
 use crate::server::{
     Answer, Endpoint, Failure, Fake, Refused, Shared, header_map, injected, json_answer, json_body,
@@ -14,15 +20,20 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// GitHub on a free port: the API and the web flow's pages on one origin.
 pub async fn github(graph: Graph) -> Fake {
-    start(
+    let fake = start(
         graph,
         Router::new()
             .route("/users/{login}/orgs", get(github_orgs_by_login))
             .route("/user/{id}/orgs", get(github_orgs_by_id))
-            .route("/users/{login}/following/{target}", get(github_follows)),
+            .route("/users/{login}/following/{target}", get(github_follows))
+            .merge(oauth::routes())
+            .merge(member::routes()),
     )
-    .await
+    .await;
+    fake.shared.oauth.lock().unwrap().prefix = "gho_";
+    fake
 }
 
 /// A GitHub user of the graph: (login, id, organisations).
@@ -94,13 +105,14 @@ async fn github_orgs(
     headers: &HeaderMap,
     user_failure: Option<Failure>,
 ) -> Answer {
-    refuse_orgs(shared, headers, user_failure).await?;
-    let (_, id, orgs) = user.ok_or_else(not_found)?;
+    let rate = refuse_orgs(shared, headers, user_failure).await?;
+    let unknown = || github_error(StatusCode::NOT_FOUND, "Not Found", rate.clone());
+    let (_, id, orgs) = user.ok_or_else(unknown)?;
     let page = Page::asked(query);
     let hostile = shared.hostile_orgs.lock().unwrap().clone();
     if let Some(hostile) = hostile {
         let (body, more) = hostile.page(page.page);
-        let mut h = github_headers(4999);
+        let mut h = rate;
         if more {
             let base = shared.base.lock().unwrap().clone();
             let next = format!(
@@ -113,21 +125,22 @@ async fn github_orgs(
         return Ok(json_body(body, h));
     }
     let body = serde_json::to_string(&page.of_orgs(&orgs)).unwrap();
-    let mut h = github_headers(4999);
+    let mut h = rate;
     let base = shared.base.lock().unwrap().clone();
-    if let Some(link) = page.link(&base, id, orgs.len()) {
+    if let Some(link) = page.link(&format!("{base}/user/{id}/orgs"), orgs.len()) {
         h.insert("link", link);
     }
     Ok(conditional(shared, headers, h, body))
 }
 
 /// Before any organisation is listed: a `User-Agent` is required, the API's version is
-/// asserted, and a failure for this user (else one injected) is answered.
+/// asserted, and a failure for this user (else one injected) is answered. Then the
+/// rate-limit headers to answer with: a member's own under their token.
 async fn refuse_orgs(
     shared: &Shared,
     headers: &HeaderMap,
     user_failure: Option<Failure>,
-) -> Refused {
+) -> Refused<HeaderMap> {
     require_user_agent(headers)?;
     assert_eq!(headers["accept"], "application/vnd.github+json");
     assert_eq!(headers["x-github-api-version"], "2022-11-28");
@@ -135,7 +148,8 @@ async fn refuse_orgs(
         Some(failure) => Some(failure),
         None => injected(shared, Endpoint::Any).await,
     };
-    refuse(failure)
+    refuse(failure)?;
+    member::rate_headers(shared, headers)
 }
 
 /// The page asked for: `per_page` (30 unless given, 1 to 100) and `page` (from 1).
@@ -176,14 +190,13 @@ impl Page {
             .collect()
     }
 
-    /// The `Link` header to the pages around this one, by user id as GitHub gives it; none
-    /// when there is only one page.
-    fn link(&self, base: &str, id: u64, items: usize) -> Option<HeaderValue> {
+    /// The `Link` header to the pages around this one at `url` (by user id, as GitHub gives
+    /// it for `/users/{login}/orgs`); none when there is only one page.
+    fn link(&self, url: &str, items: usize) -> Option<HeaderValue> {
         let (per_page, page) = (self.per_page, self.page);
         let pages = items.div_ceil(per_page).max(1);
-        let link = |p: usize, rel: &str| {
-            format!("<{base}/user/{id}/orgs?per_page={per_page}&page={p}>; rel=\"{rel}\"")
-        };
+        let link =
+            |p: usize, rel: &str| format!("<{url}?per_page={per_page}&page={p}>; rel=\"{rel}\"");
         let mut links = Vec::new();
         if page > 1 {
             links.push(link(page - 1, "prev"));
@@ -234,10 +247,11 @@ async fn github_follows(
     record(&shared, &path, &HashMap::new()).await;
     require_user_agent(&headers)?;
     refuse(injected(&shared, Endpoint::Any).await)?;
+    let rate = member::rate_headers(&shared, &headers)?;
     if shared.with_graph(|graph| graph.follows_on_github(&login, &target)) {
-        Ok((StatusCode::NO_CONTENT, github_headers(4999)).into_response())
+        Ok((StatusCode::NO_CONTENT, rate).into_response())
     } else {
-        Err(not_found().into())
+        Err(github_error(StatusCode::NOT_FOUND, "Not Found", rate).into())
     }
 }
 

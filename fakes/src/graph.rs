@@ -16,6 +16,11 @@ pub struct Graph {
     /// X ids of protected accounts: their own follow lists cannot be read with an app-only
     /// token.
     pub(crate) protected: HashSet<String>,
+    /// lower-cased GitHub login → organisations it belongs to without showing it.
+    pub(crate) hidden: BTreeMap<String, Vec<String>>,
+    /// lower-cased names of GitHub organisations that restrict OAuth App access and have not
+    /// approved the app.
+    pub(crate) restricted: HashSet<String>,
 }
 
 impl Graph {
@@ -39,6 +44,25 @@ impl Graph {
                 orgs.iter().map(|s| s.to_string()).collect(),
             ),
         );
+        self
+    }
+
+    /// `login` belongs to `org` without showing it (added to GitHub if new): the app's token
+    /// never sees it; only the member's own token does, in `/user/orgs` and org-membership
+    /// checks.
+    pub fn hidden(mut self, login: &str, org: &str) -> Self {
+        if !self.github.contains_key(&login.to_lowercase()) {
+            self = self.github(login, &[]);
+        }
+        let orgs = self.hidden.entry(login.to_lowercase()).or_default();
+        orgs.push(org.to_owned());
+        self
+    }
+
+    /// `org` restricts OAuth App access and has not approved the app: a member's token does
+    /// not see it in `/user/orgs` nor through it.
+    pub fn restrict_oauth(mut self, org: &str) -> Self {
+        self.restricted.insert(org.to_lowercase());
         self
     }
 
@@ -86,6 +110,41 @@ impl Graph {
         let filler = (0..n).map(|i| format!("8{id}{i:07}")).collect();
         self.extra_followers.insert(id, filler);
         self
+    }
+
+    /// A GitHub user's organisations, public ones first, then hidden ones when asked for.
+    pub(crate) fn github_orgs(&self, login: &str, with_hidden: bool) -> Vec<String> {
+        let login = login.to_lowercase();
+        let public = self.github.get(&login).map(|(_, _, orgs)| orgs.clone());
+        let hidden = self.hidden.get(&login).filter(|_| with_hidden);
+        let mut orgs = public.unwrap_or_default();
+        orgs.extend(hidden.into_iter().flatten().cloned());
+        orgs
+    }
+
+    /// Whether GitHub user `login` belongs to `org`: `Some(true)` publicly, `Some(false)`
+    /// hidden, `None` not at all.
+    pub(crate) fn membership(&self, login: &str, org: &str) -> Option<bool> {
+        let login = login.to_lowercase();
+        let has = |orgs: &Vec<String>| orgs.iter().any(|o| o.eq_ignore_ascii_case(org));
+        if self
+            .github
+            .get(&login)
+            .is_some_and(|(_, _, orgs)| has(orgs))
+        {
+            Some(true)
+        } else if self.hidden.get(&login).is_some_and(has) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Whether some GitHub user belongs to `org`, publicly or not.
+    pub(crate) fn org_exists(&self, org: &str) -> bool {
+        self.github
+            .keys()
+            .any(|login| self.membership(login, org).is_some())
     }
 
     /// Whether this X id is a user of the graph.

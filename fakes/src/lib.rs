@@ -7,17 +7,19 @@ mod bluesky;
 mod github;
 mod graph;
 mod hostile;
+mod oauth;
 mod server;
 mod service;
 mod x;
 
 pub use bluesky::bluesky;
-pub use github::github;
+pub use github::{GITHUB_OAUTH_CLIENT_ID, GITHUB_OAUTH_CLIENT_SECRET, github};
 pub use graph::Graph;
 pub use hostile::HostileOrgs;
+pub use oauth::pkce_challenge;
 pub use server::{Endpoint, Failure, Fake};
 pub use service::{Service, ServiceCommand};
-pub use x::{X_TOKEN, x};
+pub use x::{X_OAUTH_CLIENT_ID, X_OAUTH_CLIENT_SECRET, X_TOKEN, x};
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

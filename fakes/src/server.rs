@@ -37,6 +37,9 @@ pub enum Endpoint {
     Lookup,
     /// X's following/followers lists.
     FollowList,
+    /// The OAuth token endpoints: GitHub's code exchange and grant deletion, X's token
+    /// (exchange and refresh) and revoke.
+    Token,
 }
 
 #[derive(Default)]
@@ -66,6 +69,8 @@ pub(crate) struct Shared {
     pub(crate) serve_abandoned: std::sync::atomic::AtomicBool,
     /// GitHub only: what every user's organisations are answered with instead.
     pub(crate) hostile_orgs: Mutex<Option<Arc<HostileOrgs>>>,
+    /// Signed-in members: codes, user tokens and their rate-limit windows.
+    pub(crate) oauth: Mutex<crate::oauth::Grants>,
 }
 
 impl Shared {
@@ -79,7 +84,7 @@ impl Shared {
 #[derive(Clone)]
 pub struct Fake {
     pub url: String,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl Fake {
@@ -97,7 +102,7 @@ impl Fake {
         *self.shared.users_read.lock().unwrap()
     }
 
-    /// X only: users returned by lookups (`/2/users/by`).
+    /// X only: users returned by lookups (`/2/users/by`, and `/2/users/me` for a member).
     pub fn users_looked_up(&self) -> u64 {
         *self.shared.users_looked_up.lock().unwrap()
     }

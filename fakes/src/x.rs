@@ -1,4 +1,12 @@
-//! X API v2: `users/by` and the follow lists, with `pagination_token` paging.
+//! X API v2: `users/by` and the follow lists, with `pagination_token` paging; and, for
+//! signed-in members, OAuth 2.0 with PKCE and what a user token answers.
+
+mod member;
+mod oauth;
+
+pub use oauth::{X_OAUTH_CLIENT_ID, X_OAUTH_CLIENT_SECRET};
+
+use member::Caller;
 
 use crate::server::{
     Answer, Endpoint, Failure, Fake, Refused, Shared, header_map, injected, json_answer, json_body,
@@ -17,15 +25,24 @@ use std::sync::Arc;
 /// The app-only bearer token the fake accepts.
 pub const X_TOKEN: &str = "AAAA-test-bearer-token";
 
+/// X on a free port: the API and the authorise page on one origin.
 pub async fn x(graph: Graph) -> Fake {
-    start(
+    let fake = start(
         graph,
         Router::new()
             .route("/2/users/by", get(x_users_by))
+            .route("/2/users/me", get(member::users_me))
             .route("/2/users/{id}/following", get(x_follow_list::<false>))
-            .route("/2/users/{id}/followers", get(x_follow_list::<true>)),
+            .route("/2/users/{id}/followers", get(x_follow_list::<true>))
+            .merge(oauth::routes()),
     )
-    .await
+    .await;
+    {
+        let mut grants = fake.shared.oauth.lock().unwrap();
+        grants.prefix = "dXNlci10b2tlbi";
+        grants.lifetime = Some(oauth::TOKEN_LIFETIME);
+    }
+    fake
 }
 
 fn x_headers() -> HeaderMap {
@@ -82,20 +99,20 @@ fn user_json(username: &str, id: &str) -> Value {
     json!({"id": id, "name": format!("{username} Name"), "username": username})
 }
 
-/// Authorisation and injected failures, as X answers them.
-async fn refuse(shared: &Shared, headers: &HeaderMap, endpoint: Endpoint) -> Refused {
-    let authorised = headers
-        .get("authorization")
-        .is_some_and(|v| v.as_bytes() == format!("Bearer {X_TOKEN}").as_bytes());
-    if !authorised {
-        return Err(json_answer(
-            StatusCode::UNAUTHORIZED,
-            HeaderMap::new(),
-            json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}),
-        )
-        .into());
-    }
-    injected(shared, endpoint).await.map_or(Ok(()), x_failure)
+/// X's 401 for a missing, bad, expired or revoked token.
+fn unauthorised() -> Response {
+    json_answer(
+        StatusCode::UNAUTHORIZED,
+        HeaderMap::new(),
+        json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}),
+    )
+}
+
+/// Authorisation and injected failures, as X answers them: who calls, the app or a member.
+async fn refuse(shared: &Shared, headers: &HeaderMap, endpoint: Endpoint) -> Refused<Caller> {
+    let caller = member::caller(shared, headers)?;
+    injected(shared, endpoint).await.map_or(Ok(()), x_failure)?;
+    Ok(caller)
 }
 
 /// An injected failure as X answers it; a hang, after which the call goes on, is no refusal.
@@ -161,6 +178,7 @@ fn usernames(query: &HashMap<String, String>) -> Refused<Vec<&str>> {
 struct UserFields {
     public_metrics: bool,
     protected: bool,
+    connection_status: bool,
 }
 
 impl UserFields {
@@ -173,11 +191,13 @@ impl UserFields {
         Self {
             public_metrics: asked("public_metrics"),
             protected: asked("protected"),
+            connection_status: asked("connection_status"),
         }
     }
 
     /// The user by this name with these fields, or X's error when there is none.
-    fn user(self, graph: &Graph, name: &str) -> Result<Value, Value> {
+    /// `connection_status` only for a signed-in `viewer`, and only when there is a relation.
+    fn user(self, graph: &Graph, name: &str, viewer: Option<&str>) -> Result<Value, Value> {
         let (username, id) = graph
             .x
             .get(&name.to_lowercase())
@@ -193,24 +213,33 @@ impl UserFields {
         if self.protected {
             user["protected"] = json!(graph.protected.contains(id));
         }
+        let status = viewer
+            .filter(|_| self.connection_status)
+            .and_then(|viewer| member::connection_status(graph, viewer, id));
+        if let Some(status) = status {
+            user["connection_status"] = status;
+        }
         Ok(user)
     }
 }
 
-/// `GET /2/users/by?usernames=…`: the users found as `data`, the others as `errors`.
+/// `GET /2/users/by?usernames=…`: the users found as `data`, the others as `errors`. Under
+/// a member's token, 900 per 15 minutes for that member, with `connection_status` if asked.
 async fn x_users_by(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Answer {
     record(&shared, "/2/users/by", &query).await;
-    refuse(&shared, &headers, Endpoint::Lookup).await?;
+    let caller = refuse(&shared, &headers, Endpoint::Lookup).await?;
+    let window = member::spend(&shared, &caller, "users/by", 900)?;
     let names = usernames(&query)?;
     let fields = UserFields::asked(&query);
     let (mut data, mut errors) = (Vec::new(), Vec::new());
     shared.with_graph(|graph| {
+        let viewer = member::viewer(graph, &caller);
         for name in names {
-            match fields.user(graph, name) {
+            match fields.user(graph, name, viewer.as_deref()) {
                 Ok(user) => data.push(user),
                 Err(error) => errors.push(error),
             }
@@ -218,7 +247,9 @@ async fn x_users_by(
     });
     *shared.users_looked_up.lock().unwrap() += data.len() as u64;
     let errors = (!errors.is_empty()).then_some(("errors", Value::Array(errors)));
-    Ok(x_ok(data, errors))
+    let mut answer = x_ok(data, errors);
+    answer.headers_mut().extend(window.unwrap_or_default());
+    Ok(answer)
 }
 
 /// `GET /2/users/{id}/following` and `GET /2/users/{id}/followers`, as `FOLLOWERS` says.
