@@ -1,8 +1,11 @@
 //! Credentials that never show themselves in `Debug`, `Display`, logs or errors: a token
-//! never, a URL that may carry one only with it redacted.
+//! never, a URL that may carry one only with it redacted; and the cipher members' tokens are
+//! kept under.
 
+mod cipher;
 mod redact;
 
+pub use cipher::{CipherError, TokenCipher, TokenKeyError};
 pub use redact::redact_url;
 
 /// A token read from configuration. Only [`Secret::expose`] gives the value, at the one place

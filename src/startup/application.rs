@@ -45,7 +45,11 @@ impl Application {
             coordination: &coordination,
             spending: &spending,
         };
-        let use_cases = wiring.use_cases(storage.register)?;
+        let members = super::members::member_site(config, &storage, &metrics, &coordination.clock)?;
+        let mut use_cases = wiring.use_cases(storage.register)?;
+        if let Some(site) = &members {
+            use_cases = use_cases.with_membership(site.membership.clone());
+        }
         let access = access(config, storage.keys, &coordination).await;
         let served = &config.http;
         let listener = tokio::net::TcpListener::bind(served.listen_addr)
@@ -61,7 +65,7 @@ impl Application {
                 metrics,
                 access.clone(),
                 &config.auth.allowed_hosts,
-                None,
+                members,
             ),
             limits: http::server::Limits {
                 timeouts: http::server::Timeouts {

@@ -2,6 +2,7 @@
 //! `main` and the tests go through the same functions.
 
 mod application;
+mod members;
 mod error;
 
 pub use application::{Application, shutdown_signal};
@@ -10,6 +11,7 @@ pub use error::StartupError;
 use crate::application::{Access, UseCases};
 use crate::config::{self, Config};
 use crate::domain::access::{ApiKeys, Counters, SpendLedger};
+use crate::domain::members::Members;
 use crate::domain::{Chain, Clock, Network, Register, SocialGraph};
 use crate::metrics::Metrics;
 use crate::outbound::cache::recent_keys::RecentKeys;
@@ -23,6 +25,7 @@ use crate::outbound::upstreams::client::Spending;
 use crate::outbound::upstreams::github::{self, GitHubRest};
 use crate::outbound::upstreams::x::{self, XApi};
 use crate::outbound::{sql::sqlite::SqliteRegister, upstreams::demo::DemoGraph};
+use crate::secret::TokenCipher;
 use std::sync::Arc;
 
 /// The use cases wired to the adapters the configuration names, and the budgets they spend
@@ -307,22 +310,36 @@ pub async fn register_for_reading(config: &Config) -> Result<Arc<dyn Register>, 
     }
 }
 
-/// What the service keeps in its database: the register, and beside it the API keys and
-/// what the spend budgets spent.
+/// What the service keeps in its database: the register, and beside it the API keys, what
+/// the spend budgets spent and, given the cipher of their tokens, the members
+/// ([`Storage::members`]).
 #[derive(Clone)]
 pub struct Storage {
     pub register: Arc<dyn Register>,
     pub keys: Arc<dyn ApiKeys>,
     pub ledger: Arc<dyn SpendLedger>,
+    /// The members' store of the same database, for a cipher.
+    members: Arc<dyn Fn(TokenCipher) -> Arc<dyn Members> + Send + Sync>,
 }
 
 impl Storage {
-    fn new(keys: impl ApiKeys + SpendLedger + Clone, register: impl Register) -> Self {
+    fn new(
+        keys: impl ApiKeys + SpendLedger + Clone,
+        register: impl Register,
+        members: impl Fn(TokenCipher) -> Arc<dyn Members> + Send + Sync + 'static,
+    ) -> Self {
         Self {
             keys: Arc::new(keys.clone()),
             ledger: Arc::new(keys),
             register: Arc::new(register),
+            members: Arc::new(members),
         }
+    }
+
+    /// The members' sign-ins, sessions and tokens, kept in the same database as the
+    /// register, their tokens encrypted under `cipher` (made from `TOKEN_KEY`).
+    pub fn members(&self, cipher: TokenCipher) -> Arc<dyn Members> {
+        (self.members)(cipher)
     }
 }
 
@@ -339,12 +356,18 @@ pub async fn storage(config: &Config) -> Result<Storage, StartupError> {
         "sqlite" => {
             let register = SqliteRegister::connect(url, pool).await;
             let register = register?.with_retention(retention, clock());
-            Ok(Storage::new(register.keys(), register))
+            let keys = register.keys();
+            let database = keys.clone();
+            let members = move |cipher| -> Arc<dyn Members> { Arc::new(database.members(cipher)) };
+            Ok(Storage::new(keys, register, members))
         }
         "postgres" | "postgresql" => {
             let register = PostgresRegister::connect(url, pool).await;
             let register = register?.with_retention(retention, clock());
-            Ok(Storage::new(register.keys(), register))
+            let keys = register.keys();
+            let database = keys.clone();
+            let members = move |cipher| -> Arc<dyn Members> { Arc::new(database.members(cipher)) };
+            Ok(Storage::new(keys, register, members))
         }
         // Without a scheme the "scheme" is the whole value, perhaps a password pasted into
         // the wrong variable: it is not repeated.

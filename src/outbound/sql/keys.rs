@@ -5,10 +5,13 @@
 
 mod meters;
 
+use super::members::SqlMembers;
+use super::statement::{self, Bind};
 use crate::domain::access::{
     ApiKey, ApiKeys, Caps, KeyHash, KeyId, KeyLimits, KeyName, KeyReport, KeyUse, KeysError,
     Period, Rate, StoredKey, Usage,
 };
+use crate::secret::TokenCipher;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
@@ -19,13 +22,6 @@ const SELECT_KEYS: &str = "SELECT id, name, secret_sha256, scopes, rate_requests
      created_at_ms, last_used_at_ms, revoked_at_ms, COALESCE(u.requests, 0) AS used_requests";
 const FROM_KEYS: &str =
     "FROM api_keys LEFT JOIN api_key_usage u ON u.key_id = api_keys.id AND u.day = ?";
-
-/// A value a statement binds.
-#[derive(Debug, Clone)]
-pub(super) enum Bind {
-    Text(String),
-    Int(i64),
-}
 
 /// The keys kept in a database of the register's.
 pub struct SqlKeys<DB: Database> {
@@ -54,6 +50,11 @@ impl<DB: Database> SqlKeys<DB> {
     pub(super) fn new(pool: Pool<DB>, numbered: bool) -> Self {
         Self { pool, numbered }
     }
+
+    /// The members kept in the same database, their tokens encrypted under `cipher`.
+    pub fn members(&self, cipher: TokenCipher) -> SqlMembers<DB> {
+        SqlMembers::new(self.pool.clone(), self.numbered, cipher)
+    }
 }
 
 impl<DB> SqlKeys<DB>
@@ -65,6 +66,7 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
     for<'r> String: Decode<'r, DB>,
     for<'r> i64: Decode<'r, DB>,
     for<'r> Option<i64>: Decode<'r, DB>,
@@ -72,33 +74,14 @@ where
 {
     /// `sql` in this database's dialect.
     pub(super) fn dialect(&self, sql: &str) -> String {
-        if !self.numbered {
-            return sql.to_owned();
-        }
-        let mut n = 0;
-        sql.chars()
-            .map(|c| {
-                if c == '?' {
-                    n += 1;
-                    format!("${n}")
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect()
+        statement::dialect(self.numbered, sql)
     }
 
     pub(super) fn query(
         sql: String,
         binds: &[Bind],
     ) -> sqlx::query::Query<'static, DB, DB::Arguments> {
-        binds.iter().fold(
-            sqlx::query(sqlx::AssertSqlSafe(sql)),
-            |q, bind| match bind {
-                Bind::Text(text) => q.bind(text.clone()),
-                Bind::Int(n) => q.bind(*n),
-            },
-        )
+        statement::query(sql, binds)
     }
 
     /// The keys a query of [`SELECT_KEYS`] (and `tail`) finds, with what they spent.
@@ -206,6 +189,7 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
     for<'r> String: Decode<'r, DB>,
     for<'r> i64: Decode<'r, DB>,
     for<'r> Option<i64>: Decode<'r, DB>,

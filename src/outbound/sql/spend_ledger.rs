@@ -1,7 +1,8 @@
 //! What the spend budgets spent, in the register's database beside the keys: one row per
 //! budget counter and window, which every instance adds its settled spending to.
 
-use super::keys::{Bind, SqlKeys};
+use super::keys::SqlKeys;
+use super::statement::Bind;
 use crate::domain::access::{LedgerUnavailable, SpendLedger, WindowSpend};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -21,6 +22,7 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
     for<'r> String: Decode<'r, DB>,
     for<'r> i64: Decode<'r, DB>,
     for<'r> Option<i64>: Decode<'r, DB>,

@@ -2,9 +2,10 @@
 //! billed anew is new rows, never a new column. `api_key_budgets` holds a key's caps,
 //! `api_key_spend` what it spent on each meter each UTC day.
 
-use super::{Bind, SqlKeys, count, unavailable};
+use super::{SqlKeys, count, unavailable};
 use crate::domain::Network;
 use crate::domain::access::{Budget, Caps, KeyId, KeysError, Meter, Period, Unit, Usage};
+use crate::outbound::sql::statement::Bind;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 use std::collections::HashMap;
 
@@ -113,6 +114,7 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
     for<'r> String: Decode<'r, DB>,
     for<'r> i64: Decode<'r, DB>,
     for<'r> Option<i64>: Decode<'r, DB>,

@@ -9,9 +9,10 @@ use crate::domain::{
 };
 use crate::outbound::sql::error::{describe, describe_connection};
 use crate::outbound::sql::keys::SqlKeys;
+use crate::outbound::sql::members::SqlMembers;
 use crate::outbound::sql::register::Bind;
 use crate::outbound::sql::retention::{PURGE_BATCH, Retention};
-use crate::secret::redact_url;
+use crate::secret::{TokenCipher, redact_url};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -140,6 +141,11 @@ impl PostgresRegister {
     /// The API keys kept in the same database.
     pub fn keys(&self) -> SqlKeys<sqlx::Postgres> {
         SqlKeys::new(self.pool.clone(), true)
+    }
+
+    /// The members kept in the same database, their tokens encrypted under `cipher`.
+    pub fn members(&self, cipher: TokenCipher) -> SqlMembers<sqlx::Postgres> {
+        SqlMembers::new(self.pool.clone(), true, cipher)
     }
 
     /// The pool, for tests and tools that look inside.

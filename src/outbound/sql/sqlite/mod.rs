@@ -13,8 +13,10 @@ use crate::domain::{
 use crate::outbound::sql::error::{describe, describe_sqlite_open};
 use crate::outbound::sql::history::{LongReads, history_stream};
 use crate::outbound::sql::keys::SqlKeys;
+use crate::outbound::sql::members::SqlMembers;
 use crate::outbound::sql::register::HISTORY_CHUNK;
 use crate::outbound::sql::retention::{PURGE_BATCH, Retention};
+use crate::secret::TokenCipher;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use readers::{Readers, read_history};
@@ -107,6 +109,11 @@ impl SqliteRegister {
     /// The API keys kept in the same database.
     pub fn keys(&self) -> SqlKeys<sqlx::Sqlite> {
         SqlKeys::new(self.pool.clone(), false)
+    }
+
+    /// The members kept in the same database, their tokens encrypted under `cipher`.
+    pub fn members(&self, cipher: TokenCipher) -> SqlMembers<sqlx::Sqlite> {
+        SqlMembers::new(self.pool.clone(), false, cipher)
     }
 
     /// The same register keeping entries for `retention` only (`None`: for ever) before
