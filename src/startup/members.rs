@@ -1,7 +1,7 @@
 //! Member sign-in wired: the providers the settings turn on, the store of the register's
 //! database with the tokens' cipher, and what the routes need to set cookies.
 
-use super::{Storage, StartupError};
+use super::{StartupError, Storage};
 use crate::application::Membership;
 use crate::config::{Config, OAuthApp};
 use crate::domain::members::SignIn;
@@ -36,10 +36,14 @@ pub(super) fn member_site(
     let cipher = TokenCipher::from_base64(token_key.expose()).map_err(StartupError::TokenKey)?;
     let mut providers: Vec<Arc<dyn SignIn>> = Vec::new();
     if let Some(app) = github {
-        providers.push(Arc::new(github_sign_in(config, app, public_url, metrics, clock)?));
+        providers.push(Arc::new(github_sign_in(
+            config, app, public_url, metrics, clock,
+        )?));
     }
     if let Some(app) = x {
-        providers.push(Arc::new(x_sign_in(config, app, public_url, metrics, clock)?));
+        providers.push(Arc::new(x_sign_in(
+            config, app, public_url, metrics, clock,
+        )?));
     }
     let networks: Vec<&str> = providers.iter().map(|p| p.network().id()).collect();
     tracing::info!(public_url = %public_url, networks = ?networks, "member sign-in: on");

@@ -2,8 +2,8 @@
 //! `main` and the tests go through the same functions.
 
 mod application;
-mod members;
 mod error;
+mod members;
 
 pub use application::{Application, shutdown_signal};
 pub use error::StartupError;

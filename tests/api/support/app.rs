@@ -61,6 +61,11 @@ pub async fn spawn_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> T
 }
 
 impl TestApp {
+    /// The SQLite register's file (its `-wal` beside it).
+    pub fn database_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("register.db")
+    }
+
     pub async fn get(&self, path: &str) -> Answer {
         self.get_with(path, &[]).await
     }

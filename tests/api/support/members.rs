@@ -38,7 +38,8 @@ pub async fn spawn_member_app_with(graph: Graph, adjust: impl FnOnce(&mut Config
         members.x_client_id = Some(X_OAUTH_CLIENT_ID.to_owned());
         members.x_client_secret = Some(Secret::new(X_OAUTH_CLIENT_SECRET));
         // The fakes serve the web pages and the API on one origin each.
-        members.github_web_url = SecretUrl::new(config.upstreams.github.api_url.as_str().parse().unwrap());
+        members.github_web_url =
+            SecretUrl::new(config.upstreams.github.api_url.as_str().parse().unwrap());
         members.x_web_url = SecretUrl::new(config.upstreams.x.api_url.as_str().parse().unwrap());
         adjust(config);
     })
@@ -80,10 +81,19 @@ impl Default for Browser {
 impl Browser {
     /// `method url` with this browser's cookies (all of them: the paths are not told
     /// apart), keeping what it is told to keep.
-    pub async fn send(&mut self, method: reqwest::Method, url: &str, json: Option<serde_json::Value>) -> Seen {
+    pub async fn send(
+        &mut self,
+        method: reqwest::Method,
+        url: &str,
+        json: Option<serde_json::Value>,
+    ) -> Seen {
         let mut request = self.client.request(method, url);
         if !self.cookies.is_empty() {
-            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             request = request.header(COOKIE, jar.join("; "));
         }
         if let Some(json) = json {
@@ -126,7 +136,9 @@ impl Browser {
     /// Signs in at `network` (`github` or `x`) on `app`, the provider approving as
     /// whoever its fake is told to: each redirect followed, the callback's answer returned.
     pub async fn sign_in(&mut self, app: &TestApp, network: &str) -> Seen {
-        let begun = self.get(&format!("{}/members/connect/{network}", app.address)).await;
+        let begun = self
+            .get(&format!("{}/members/connect/{network}", app.address))
+            .await;
         assert_eq!(begun.status, 302, "{}", begun.text);
         let approved = self.get(begun.location.as_deref().unwrap()).await;
         assert_eq!(approved.status, 302, "{}", approved.text);

@@ -8,6 +8,6 @@ mod postgres;
 mod redis;
 
 pub use app::{TestApp, spawn_app, spawn_app_with};
-pub use members::{Browser, Seen, TOKEN_KEY, spawn_member_app, spawn_member_app_with};
+pub use members::{Browser, spawn_member_app};
 pub use postgres::{TestDatabase, admin_url};
 pub use redis::{RedisPrefix, redis_url};

@@ -6,7 +6,7 @@ use super::answer::read_bounded;
 use super::{Failure, Upstream};
 use crate::metrics::Outcome;
 use crate::secret::Secret;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
@@ -53,11 +53,9 @@ impl Upstream {
     /// transport failure or an answer over the size bound.
     pub async fn call(&self, endpoint: &'static str, call: Call) -> Result<Raw, Failure> {
         let same_origin = call.url.origin() == self.base.origin();
-        let mut request = self
-            .client
-            .request(call.method, call.url)
-            .headers(self.headers.clone())
-            .header(ACCEPT, "application/json");
+        let mut headers = self.headers.clone();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut request = self.client.request(call.method, call.url).headers(headers);
         request = match call.basic {
             Some((id, secret)) => request.basic_auth(id, Some(secret.expose())),
             // The API's own credentials go to the API's origin only.
