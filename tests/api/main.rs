@@ -22,6 +22,7 @@ mod instances;
 mod keys;
 mod keys_contract;
 mod long_history;
+mod member_answers;
 mod members;
 mod members_store;
 mod network;
