@@ -5,7 +5,7 @@ use super::members::answers::{MemberRound, round_one_as_member};
 use super::{Freshness, Membership, Networks, UseCases};
 use crate::domain::access::Caller;
 use crate::domain::{
-    Chain, MissingUser, Organisation, Pair, RegisterError, RegisteredCheck, Relationship,
+    Chain, Handle, MissingUser, Organisation, Pair, RegisterError, RegisteredCheck, Relationship,
     SocialGraphError, SocialUser, UnreadableFollow, Verdict, shared_organisations,
 };
 
@@ -71,7 +71,8 @@ async fn decide(
     let [dev1, dev2] = pair.developers();
     let known = round_one(networks, &[dev1, dev2], caller).await?;
     let (orgs1, orgs2, user1, user2) = found(&known)?;
-    let organisations = shared_organisations(orgs1, orgs2);
+    let (organisations, hidden_decided) =
+        shared(networks, membership, [dev1, dev2], [orgs1, orgs2]).await;
     if organisations.is_empty() {
         return Ok(Decided {
             verdict: Verdict::NotConnected,
@@ -101,8 +102,31 @@ async fn decide(
         })?;
     Ok(Decided {
         verdict: verdict(organisations, relationship),
-        member_sign_in: false,
+        member_sign_in: hidden_decided,
     })
+}
+
+/// The organisations the pair shares, hidden ones included where their consent lets them
+/// count, and whether only hidden ones made them share any (the verdict then rests on a
+/// member's sign-in).
+async fn shared(
+    networks: &Networks,
+    membership: Option<&Membership>,
+    developers: [&Handle; 2],
+    public: [&[Organisation]; 2],
+) -> (Vec<String>, bool) {
+    let shared = shared_organisations(public[0], public[1]);
+    let Some(membership) = membership else {
+        return (shared, false);
+    };
+    let code_host = networks.code_host.as_ref();
+    match membership.with_hidden(code_host, developers, public).await {
+        Some(hidden) => {
+            let decided = shared.is_empty() && !hidden.organisations.is_empty();
+            (hidden.organisations, decided)
+        }
+        None => (shared, false),
+    }
 }
 
 /// The verdict of a pair that shares `organisations`, by their follows.
@@ -170,7 +194,7 @@ async fn decide_as_member(
         }
     };
     let (orgs1, orgs2, _, _) = found(&known)?;
-    let organisations = shared_organisations(orgs1, orgs2);
+    let (organisations, _) = shared(networks, Some(membership), developers, [orgs1, orgs2]).await;
     let Some(relationship) = relationship.filter(|_| !organisations.is_empty()) else {
         return Ok(Some(Decided {
             verdict: Verdict::NotConnected,

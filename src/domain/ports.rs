@@ -58,6 +58,45 @@ pub trait CodeHost: Send + Sync + 'static {
         user: &Handle,
         caller: &Caller,
     ) -> Result<Vec<Organisation>, CodeHostError>;
+
+    /// Whether a signed-in member's token can answer for them
+    /// ([`CodeHost::member_organisations`], [`CodeHost::belongs`]).
+    fn answers_for_members(&self) -> bool {
+        false
+    }
+
+    /// Every organisation `member` belongs to, hidden memberships included, as their own
+    /// token lists them (within the member's own rate limit).
+    ///
+    /// # Errors
+    /// [`AsMemberError::TokenRefused`] when the token is no longer taken; `Graph` (the
+    /// code host's failure in the social graph's words) when it could not answer.
+    async fn member_organisations(
+        &self,
+        member: &MemberCredentials,
+    ) -> Result<Vec<Organisation>, AsMemberError> {
+        let _ = member;
+        Err(AsMemberError::Graph(SocialGraphError::unavailable(
+            "it does not answer for members",
+        )))
+    }
+
+    /// Whether `user` belongs to `organisation`, hidden or not, asked with `member`'s
+    /// token: `None` when the member cannot tell (they do not belong to it themselves).
+    ///
+    /// # Errors
+    /// As [`CodeHost::member_organisations`].
+    async fn belongs(
+        &self,
+        member: &MemberCredentials,
+        organisation: &Organisation,
+        user: &Handle,
+    ) -> Result<Option<bool>, AsMemberError> {
+        let _ = (member, organisation, user);
+        Err(AsMemberError::Graph(SocialGraphError::unavailable(
+            "it does not answer for members",
+        )))
+    }
 }
 
 /// Failures of the social graph (X).

@@ -17,6 +17,7 @@ mod docs;
 mod economy;
 mod forwarded;
 mod graphs;
+mod hidden_organisations;
 mod hostile;
 mod instances;
 mod keys;

@@ -4,6 +4,7 @@
 
 mod account;
 pub(super) mod answers;
+pub(super) mod hidden;
 mod sign_in;
 pub(super) mod team;
 mod tokens;

@@ -4,7 +4,8 @@ use super::CacheSettings;
 use super::fact_cache::FactCache;
 use super::limits::RateLimitMemory;
 use crate::domain::access::{Caller, Payer};
-use crate::domain::{Clock, CodeHost, CodeHostError, Handle, Network, Organisation};
+use crate::domain::members::MemberCredentials;
+use crate::domain::{AsMemberError, Clock, CodeHost, CodeHostError, Handle, Network, Organisation};
 use crate::metrics::Metrics;
 use crate::outbound::redis::store::RedisStore;
 use crate::outbound::upstreams::github::GITHUB_LIMIT;
@@ -81,6 +82,42 @@ impl CodeHost for CachedCodeHost {
             },
         }
     }
+
+    fn answers_for_members(&self) -> bool {
+        self.inner.answers_for_members()
+    }
+
+    /// Asked every time, within the member's own rate limit (never the app's).
+    async fn member_organisations(
+        &self,
+        member: &MemberCredentials,
+    ) -> Result<Vec<Organisation>, AsMemberError> {
+        self.limits
+            .guard(
+                &member_scope(member),
+                self.inner.member_organisations(member),
+            )
+            .await
+    }
+
+    async fn belongs(
+        &self,
+        member: &MemberCredentials,
+        organisation: &Organisation,
+        user: &Handle,
+    ) -> Result<Option<bool>, AsMemberError> {
+        self.limits
+            .guard(
+                &member_scope(member),
+                self.inner.belongs(member, organisation, user),
+            )
+            .await
+    }
+}
+
+/// The rate limit a member's calls count against: theirs alone.
+fn member_scope(member: &MemberCredentials) -> String {
+    format!("{GITHUB_LIMIT}:member:{}", member.account.id)
 }
 
 /// What the cache gave for a user.

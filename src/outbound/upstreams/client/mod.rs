@@ -390,7 +390,8 @@ impl Upstream {
         }
     }
 
-    fn next_link(&self, headers: &HeaderMap) -> Option<Url> {
+    /// The `rel="next"` link in `headers`, followed only while it stays on the API's origin.
+    pub fn next_link(&self, headers: &HeaderMap) -> Option<Url> {
         let link = headers.get(LINK)?.to_str().ok()?;
         let next = link.split(',').find_map(|part| {
             let (target, params) = part.split_once(';')?;

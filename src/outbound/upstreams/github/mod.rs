@@ -1,10 +1,13 @@
-//! GitHub's REST API as the code host.
+//! GitHub's REST API as the code host (and what a member's token answers: `members.rs`).
+
+mod members;
 
 use super::client::{self, ApiRefusal, ClientError, Reply, Upstream};
 use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
+use crate::domain::members::MemberCredentials;
 use crate::domain::{
-    CodeHost, CodeHostError, Handle, Network, Organisation, OrganisationError,
+    AsMemberError, CodeHost, CodeHostError, Handle, Network, Organisation, OrganisationError,
     PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser,
     relationships_one_by_one,
 };
@@ -239,6 +242,27 @@ pub const CALLS_IN_FLIGHT: usize = 8;
 
 #[async_trait]
 impl CodeHost for GitHubRest {
+    fn answers_for_members(&self) -> bool {
+        true
+    }
+
+    async fn member_organisations(
+        &self,
+        member: &MemberCredentials,
+    ) -> Result<Vec<Organisation>, AsMemberError> {
+        self.all_organisations_of(member).await
+    }
+
+    async fn belongs(
+        &self,
+        member: &MemberCredentials,
+        organisation: &Organisation,
+        user: &Handle,
+    ) -> Result<Option<bool>, AsMemberError> {
+        self.member_tells_belonging(member, organisation, user)
+            .await
+    }
+
     fn accepts(&self, handle: &Handle) -> bool {
         is_github_login(handle)
     }
