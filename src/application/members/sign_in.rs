@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn the_challenge_is_rfc_7636s_example() {
         assert_eq!(
-            challenge("dBjftJeZ4CVP-mJ0M7ygbn8oFxf5sYAFtU6tUjwLLPM"),
+            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
