@@ -4,8 +4,8 @@ use super::facts::{UpstreamFailure, round_one, social_graph_failure};
 use super::{Freshness, Networks, UseCases};
 use crate::domain::access::Caller;
 use crate::domain::{
-    MissingUser, Pair, RegisterError, RegisteredCheck, SocialGraphError, UnreadableFollow, Verdict,
-    shared_organisations,
+    Grounds, MissingUser, Pair, RegisterError, RegisteredCheck, SocialGraphError, UnreadableFollow,
+    Verdict, shared_organisations,
 };
 
 /// Why a check gave no verdict; nothing was recorded.
@@ -39,10 +39,10 @@ impl UseCases {
     ) -> Result<RegisteredCheck, CheckError> {
         let networks = self.networks(freshness);
         let verdict = self.in_time(decide(networks, pair, caller)).await?;
-        let social_graph = networks.social_graph.network();
+        let grounds = Grounds::public(networks.social_graph.network());
         Ok(self
             .register
-            .record(pair, &verdict, social_graph, self.now())
+            .record(pair, &verdict, grounds, self.now())
             .await?)
     }
 }
@@ -225,6 +225,7 @@ mod tests {
             [Recorded {
                 pair: ("alice".into(), "bob".into()),
                 verdict: connected,
+                grounds: Grounds::public(Network::X),
                 at: checked.registered_at,
             }]
         );
