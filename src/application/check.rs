@@ -5,8 +5,8 @@ use super::members::answers::{MemberRound, round_one_as_member};
 use super::{Freshness, Membership, Networks, UseCases};
 use crate::domain::access::Caller;
 use crate::domain::{
-    Chain, Handle, MissingUser, Organisation, Pair, RegisterError, RegisteredCheck, Relationship,
-    SocialGraphError, SocialUser, UnreadableFollow, Verdict, shared_organisations,
+    Chain, Grounds, Handle, MissingUser, Organisation, Pair, RegisterError, RegisteredCheck,
+    Relationship, SocialGraphError, SocialUser, UnreadableFollow, Verdict, shared_organisations,
 };
 
 /// Why a check gave no verdict; nothing was recorded.
@@ -45,10 +45,13 @@ impl UseCases {
         let decided = self
             .in_time(decide(networks, membership, pair, caller))
             .await?;
-        let social_graph = networks.social_graph.network();
+        let grounds = Grounds {
+            social_graph: networks.social_graph.network(),
+            member_sign_in: decided.member_sign_in,
+        };
         Ok(self
             .register
-            .record(pair, &decided.verdict, social_graph, self.now())
+            .record(pair, &decided.verdict, grounds, self.now())
             .await?)
     }
 }
@@ -138,10 +141,16 @@ fn verdict(organisations: Vec<String>, relationship: Relationship) -> Verdict {
     }
 }
 
+/// Both developers' organisations and social-graph users.
+type Found<'a> = (
+    &'a [Organisation],
+    &'a [Organisation],
+    &'a SocialUser,
+    &'a SocialUser,
+);
+
 /// Both developers' organisations and social-graph users, or every one missing.
-fn found(
-    known: &Known,
-) -> Result<(&[Organisation], &[Organisation], &SocialUser, &SocialUser), CheckError> {
+fn found(known: &Known) -> Result<Found<'_>, CheckError> {
     match (
         known.organisations.first(),
         known.organisations.get(1),
@@ -340,6 +349,7 @@ mod tests {
             [Recorded {
                 pair: ("alice".into(), "bob".into()),
                 verdict: connected,
+                grounds: Grounds::public(Network::X),
                 at: checked.registered_at,
             }]
         );

@@ -4,8 +4,8 @@ use super::facts::{UpstreamFailure, round_one, social_graph_failure};
 use super::{Freshness, Membership, Networks, UseCases};
 use crate::domain::access::Caller;
 use crate::domain::{
-    Handle, MissingUser, Organisation, Pair, RegisterError, SocialUser, Team, UnreadableFollow,
-    Verdict, maximal_cliques, shared_organisations,
+    Handle, MissingUser, Organisation, Pair, PairVerdict, RegisterError, SocialUser, Team,
+    UnreadableFollow, Verdict, maximal_cliques, shared_organisations,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -83,7 +83,7 @@ impl UseCases {
 }
 
 /// Pairs with their verdicts, to record.
-type Verdicts = Vec<(Pair, Verdict)>;
+type Verdicts = Vec<PairVerdict>;
 
 impl TeamFacts {
     /// Every pair of present developers with a verdict, and the connections among them.
@@ -110,7 +110,11 @@ impl TeamFacts {
                 };
                 // A team's developers are different ones: every two make a pair.
                 if let Ok(pair) = Pair::new(first.clone(), second.clone()) {
-                    verdicts.push((pair, verdict));
+                    verdicts.push(PairVerdict {
+                        pair,
+                        verdict,
+                        member_sign_in: self.signed_in.contains(&(a, b)),
+                    });
                 }
             }
         }

@@ -114,12 +114,73 @@ pub struct HistoryPage {
     pub before: Option<DateTime<Utc>>,
 }
 
-/// A verdict as kept in the register, with the social graph that decided the follows.
+/// What a verdict rested on, as the register keeps it: the social graph whose follows
+/// decided it, and whether a member's own sign-in told them (their token read what only
+/// they may see) rather than what anyone can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grounds {
+    pub social_graph: Network,
+    pub member_sign_in: bool,
+}
+
+impl Grounds {
+    /// What anyone can read on `social_graph`: no member's sign-in.
+    pub fn public(social_graph: Network) -> Self {
+        Self {
+            social_graph,
+            member_sign_in: false,
+        }
+    }
+}
+
+/// One verdict of a team's, to record with the others: the pair, its verdict, and whether it
+/// rested on a member's sign-in (a team is checked against one social graph, given once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairVerdict {
+    pub pair: Pair,
+    pub verdict: Verdict,
+    pub member_sign_in: bool,
+}
+
+impl PairVerdict {
+    /// Its grounds, on the team's `social_graph`.
+    pub fn grounds(&self, social_graph: Network) -> Grounds {
+        Grounds {
+            social_graph,
+            member_sign_in: self.member_sign_in,
+        }
+    }
+}
+
+/// A verdict as kept in the register, with the social graph that decided the follows and
+/// whether a member's sign-in told them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisteredCheck {
     pub registered_at: DateTime<Utc>,
     pub verdict: Verdict,
     pub social_graph: Network,
+    /// Whether the verdict rested on a member's own sign-in ([`Grounds::member_sign_in`]).
+    pub member_sign_in: bool,
+}
+
+impl RegisteredCheck {
+    /// `verdict` recorded at `at` on `grounds`.
+    pub fn new(verdict: Verdict, grounds: Grounds, at: DateTime<Utc>) -> Self {
+        Self {
+            registered_at: at,
+            verdict,
+            social_graph: grounds.social_graph,
+            member_sign_in: grounds.member_sign_in,
+        }
+    }
+
+    /// What it rested on.
+    pub fn grounds(&self) -> Grounds {
+        Grounds {
+            social_graph: self.social_graph,
+            member_sign_in: self.member_sign_in,
+        }
+    }
 }
 
 /// A developer missing on a network, as the user wrote the handle.

@@ -5,7 +5,8 @@
 use super::access::Caller;
 use super::members::MemberCredentials;
 use super::{
-    Handle, HistoryPage, Network, Organisation, Pair, RegisteredCheck, Unavailable, Verdict,
+    Grounds, Handle, HistoryPage, Network, Organisation, Pair, PairVerdict, RegisteredCheck,
+    Unavailable, Verdict,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -345,7 +346,8 @@ pub type HistoryStream =
 /// The register of past checks.
 #[async_trait]
 pub trait Register: Send + Sync + 'static {
-    /// Keeps one verdict for a pair, at the given time, durably, before returning.
+    /// Keeps one verdict for a pair, and what it rested on, at the given time, durably,
+    /// before returning.
     ///
     /// # Errors
     /// [`RegisterError::Unavailable`] when it could not be written; then nothing was.
@@ -353,17 +355,18 @@ pub trait Register: Send + Sync + 'static {
         &self,
         pair: &Pair,
         verdict: &Verdict,
-        social_graph: Network,
+        grounds: Grounds,
         at: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError>;
 
-    /// Keeps the verdicts of several pairs at once, all or none.
+    /// Keeps the verdicts of several pairs at once, all or none, each decided on
+    /// `social_graph` and with its own [`PairVerdict::member_sign_in`].
     ///
     /// # Errors
     /// [`RegisterError::Unavailable`] when they could not be written; then none was.
     async fn record_all(
         &self,
-        verdicts: &[(Pair, Verdict)],
+        verdicts: &[PairVerdict],
         social_graph: Network,
         at: DateTime<Utc>,
     ) -> Result<(), RegisterError>;

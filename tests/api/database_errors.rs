@@ -75,7 +75,7 @@ fn a_closed_port_says_the_connection_was_refused_and_where_without_the_password(
 
 #[tokio::test]
 async fn history_reads_a_sqlite_file_it_cannot_write() {
-    use connected::domain::{Handle, Network, Pair, Register as _, Verdict};
+    use connected::domain::{Grounds, Handle, Network, Pair, Register as _, Verdict};
     use connected::outbound::sql::sqlite::SqliteRegister;
     let dir = tempfile::tempdir().unwrap();
     // A register left whole, as a copy of it would be: one file, no log beside it.
@@ -93,7 +93,12 @@ async fn history_reads_a_sqlite_file_it_cannot_write() {
         organisations: vec!["acme".into(), "Zeta-Org".into()],
     };
     register
-        .record(&pair, &verdict, Network::X, chrono::Utc::now())
+        .record(
+            &pair,
+            &verdict,
+            Grounds::public(Network::X),
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     register.close().await;

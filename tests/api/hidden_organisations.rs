@@ -69,6 +69,10 @@ async fn colleagues_sharing_only_a_hidden_organisation_are_connected_once_both_c
         (answer.status, answer.body),
         (200, json!({"connected": true, "organisations": ["acme"]}))
     );
+    let history = app.register("alice", "bob").await.body;
+    let last = history.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["member_sign_in"], true, "{history}");
+    assert_eq!(history[0]["member_sign_in"], false, "{history}");
 }
 
 #[tokio::test]

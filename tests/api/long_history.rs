@@ -89,7 +89,8 @@ async fn story(database: &str) {
             assert_eq!(
                 entries[0],
                 serde_json::json!({"registered_at": "2020-09-13T12:26:40.001Z", "connected": true,
-                                   "organisations": ["acme", "Zeta-Org"], "social_graph": "x"})
+                                   "organisations": ["acme", "Zeta-Org"], "social_graph": "x",
+                                   "member_sign_in": false})
             );
             assert_eq!(
                 entries[ENTRIES - 1]["registered_at"],

@@ -34,6 +34,7 @@ mod realtime;
 mod refusals;
 mod register;
 mod register_contract;
+mod register_grounds;
 mod register_pages;
 mod reservations;
 mod slow_clients;

@@ -99,7 +99,7 @@ async fn pairs_do_not_leak_into_each_other() {
 
 #[tokio::test]
 async fn an_answer_recorded_by_another_process_on_the_same_file_is_served_at_once() {
-    use connected::domain::{Handle, Network, Pair, Register, Verdict};
+    use connected::domain::{Grounds, Handle, Network, Pair, Register, Verdict};
     use connected::outbound::sql::sqlite::SqliteRegister;
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("shared.db").display());
@@ -137,7 +137,7 @@ async fn an_answer_recorded_by_another_process_on_the_same_file_is_served_at_onc
         .record(
             &pair,
             &Verdict::NotConnected,
-            Network::X,
+            Grounds::public(Network::X),
             chrono::Utc::now(),
         )
         .await

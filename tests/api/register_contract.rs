@@ -3,7 +3,9 @@
 use crate::support::TestDatabase;
 use chrono::{DateTime, Utc};
 use connected::config::Config;
-use connected::domain::{Handle, HistoryPage, Network, Pair, Register, RegisteredCheck, Verdict};
+use connected::domain::{
+    Grounds, Handle, HistoryPage, Network, Pair, PairVerdict, Register, RegisteredCheck, Verdict,
+};
 use connected::startup;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,13 +58,18 @@ async fn story(register: Arc<dyn Register>) {
         .record(
             &pair("Bob", "alice"),
             &Verdict::NotConnected,
-            Network::X,
+            Grounds::public(Network::X),
             at(2_000),
         )
         .await
         .unwrap();
     let returned = register
-        .record(&pair("alice", "bob"), &first, Network::X, at(1_000))
+        .record(
+            &pair("alice", "bob"),
+            &first,
+            Grounds::public(Network::X),
+            at(1_000),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -70,14 +77,15 @@ async fn story(register: Arc<dyn Register>) {
         RegisteredCheck {
             registered_at: at(1_000),
             verdict: first.clone(),
-            social_graph: Network::X
+            social_graph: Network::X,
+            member_sign_in: false
         }
     );
     register
         .record(
             &pair("alice", "carol"),
             &connected(&["x"]),
-            Network::Bluesky,
+            Grounds::public(Network::Bluesky),
             at(1_500),
         )
         .await
@@ -87,7 +95,7 @@ async fn story(register: Arc<dyn Register>) {
         .record(
             &pair("alice", "bob"),
             &connected(&["b-second"]),
-            Network::X,
+            Grounds::public(Network::X),
             at(3_000),
         )
         .await
@@ -96,7 +104,7 @@ async fn story(register: Arc<dyn Register>) {
         .record(
             &pair("ALICE", "BOB"),
             &Verdict::NotConnected,
-            Network::X,
+            Grounds::public(Network::X),
             at(3_000),
         )
         .await
@@ -112,22 +120,26 @@ async fn story(register: Arc<dyn Register>) {
             RegisteredCheck {
                 registered_at: at(1_000),
                 verdict: first,
-                social_graph: Network::X
+                social_graph: Network::X,
+                member_sign_in: false
             },
             RegisteredCheck {
                 registered_at: at(2_000),
                 verdict: Verdict::NotConnected,
-                social_graph: Network::X
+                social_graph: Network::X,
+                member_sign_in: false
             },
             RegisteredCheck {
                 registered_at: at(3_000),
                 verdict: connected(&["b-second"]),
-                social_graph: Network::X
+                social_graph: Network::X,
+                member_sign_in: false
             },
             RegisteredCheck {
                 registered_at: at(3_000),
                 verdict: Verdict::NotConnected,
-                social_graph: Network::X
+                social_graph: Network::X,
+                member_sign_in: false
             },
         ]
     );
@@ -151,7 +163,12 @@ async fn story(register: Arc<dyn Register>) {
     let p = pair("dave", "erin");
     for i in 0..25 {
         register
-            .record(&p, &Verdict::NotConnected, Network::X, at(10_000 + i * 10))
+            .record(
+                &p,
+                &Verdict::NotConnected,
+                Grounds::public(Network::X),
+                at(10_000 + i * 10),
+            )
             .await
             .unwrap();
     }
@@ -206,7 +223,12 @@ async fn story(register: Arc<dyn Register>) {
     let r = pair("ray", "sue");
     for ms in [19_000, 20_000, 20_000, 20_000] {
         register
-            .record(&r, &Verdict::NotConnected, Network::X, at(ms))
+            .record(
+                &r,
+                &Verdict::NotConnected,
+                Grounds::public(Network::X),
+                at(ms),
+            )
             .await
             .unwrap();
     }
@@ -253,7 +275,12 @@ async fn story(register: Arc<dyn Register>) {
         let q = q.clone();
         tokio::spawn(async move {
             register
-                .record(&q, &Verdict::NotConnected, Network::X, at(50_000 + i))
+                .record(
+                    &q,
+                    &Verdict::NotConnected,
+                    Grounds::public(Network::X),
+                    at(50_000 + i),
+                )
                 .await
         })
     });
@@ -262,24 +289,31 @@ async fn story(register: Arc<dyn Register>) {
     }
     assert_eq!(register.history(&q, all()).await.unwrap().len(), 100);
 
-    // A team's verdicts, all at once: every pair kept with its own verdict and organisations,
-    // in their order, under the same time and graph; none at all is a no-op.
+    // A team's verdicts, all at once: every pair kept with its own verdict, organisations
+    // and member's sign-in, in their order, under the same time and graph; none at all is a
+    // no-op.
     let team = [
-        (pair("Hal", "ida"), connected(&["b-org", "A-org"])),
-        (pair("hal", "jon"), Verdict::NotConnected),
-        (pair("jon", "ida"), connected(&["solo"])),
-    ];
+        (pair("Hal", "ida"), connected(&["b-org", "A-org"]), false),
+        (pair("hal", "jon"), Verdict::NotConnected, true),
+        (pair("jon", "ida"), connected(&["solo"]), true),
+    ]
+    .map(|(pair, verdict, member_sign_in)| PairVerdict {
+        pair,
+        verdict,
+        member_sign_in,
+    });
     register
         .record_all(&team, Network::Bluesky, at(60_000))
         .await
         .unwrap();
-    for (team_pair, verdict) in &team {
+    for each in &team {
         assert_eq!(
-            register.history(team_pair, all()).await.unwrap(),
+            register.history(&each.pair, all()).await.unwrap(),
             vec![RegisteredCheck {
                 registered_at: at(60_000),
-                verdict: verdict.clone(),
-                social_graph: Network::Bluesky
+                verdict: each.verdict.clone(),
+                social_graph: Network::Bluesky,
+                member_sign_in: each.member_sign_in,
             }]
         );
     }
@@ -326,7 +360,12 @@ async fn retention_story(url: &str) {
     // gone, its first round is over and the next is a minute away.
     let sentinel = pair("sentinel", "timer");
     everything
-        .record(&sentinel, &Verdict::NotConnected, Network::X, days_ago(500))
+        .record(
+            &sentinel,
+            &Verdict::NotConnected,
+            Grounds::public(Network::X),
+            days_ago(500),
+        )
         .await
         .unwrap();
     let keeping = open_keeping(url, Some(400 * DAY)).await;
@@ -340,7 +379,7 @@ async fn retention_story(url: &str) {
         (new, connected(&["acme"])),
     ] {
         keeping
-            .record(&p, &verdict, Network::X, when)
+            .record(&p, &verdict, Grounds::public(Network::X), when)
             .await
             .unwrap();
     }
@@ -418,7 +457,7 @@ async fn two_instances_migrating_one_postgres_database_at_once_both_start() {
     a.record(
         &pair("ann", "ben"),
         &Verdict::NotConnected,
-        Network::X,
+        Grounds::public(Network::X),
         at(1),
     )
     .await

@@ -5,7 +5,9 @@
 use crate::support::TestDatabase;
 use chrono::{DateTime, Utc};
 use connected::config::Config;
-use connected::domain::{Handle, HistoryPage, Network, Pair, Register, RegisteredCheck, Verdict};
+use connected::domain::{
+    Grounds, Handle, HistoryPage, Network, Pair, Register, RegisteredCheck, Verdict,
+};
 use connected::startup;
 use std::sync::Arc;
 
@@ -49,7 +51,12 @@ async fn pages_story(url: &str) {
             Verdict::NotConnected
         };
         register
-            .record(&p, &verdict, Network::X, at(10_000 + i * 10))
+            .record(
+                &p,
+                &verdict,
+                Grounds::public(Network::X),
+                at(10_000 + i * 10),
+            )
             .await
             .unwrap();
     }
@@ -65,19 +72,16 @@ async fn pages_story(url: &str) {
     assert_eq!(read(&register, HistoryPage::default()).await.len(), 25);
     assert_eq!(read(&register, newest(20)).await, first);
 
-    // A check recorded by this instance shows at once, in every page kept.
+    // A check recorded by this instance shows at once, in every page kept, with what it
+    // rested on.
     let github = RegisteredCheck {
         registered_at: at(20_000),
         verdict: Verdict::NotConnected,
         social_graph: Network::GitHub,
+        member_sign_in: true,
     };
     register
-        .record(
-            &p,
-            &github.verdict,
-            github.social_graph,
-            github.registered_at,
-        )
+        .record(&p, &github.verdict, github.grounds(), github.registered_at)
         .await
         .unwrap();
     let page = read(&register, newest(20)).await;
@@ -88,7 +92,12 @@ async fn pages_story(url: &str) {
     // So does one recorded by another instance on the same database.
     let other = open(url).await;
     other
-        .record(&p, &Verdict::NotConnected, Network::Bluesky, at(30_000))
+        .record(
+            &p,
+            &Verdict::NotConnected,
+            Grounds::public(Network::Bluesky),
+            at(30_000),
+        )
         .await
         .unwrap();
     let page = read(&register, newest(20)).await;
@@ -138,7 +147,12 @@ async fn a_postgres_read_on_a_connection_the_server_ended_is_run_again_on_a_fres
     let register = open(&db.url).await;
     let p = pair("alice", "bob");
     register
-        .record(&p, &Verdict::NotConnected, Network::X, at(1_000))
+        .record(
+            &p,
+            &Verdict::NotConnected,
+            Grounds::public(Network::X),
+            at(1_000),
+        )
         .await
         .unwrap();
     // Enough reads at once for every connection held for reading to be taken.

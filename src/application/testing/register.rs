@@ -1,7 +1,8 @@
 //! A register in memory.
 
 use crate::domain::{
-    HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+    Grounds, HistoryPage, HistoryStream, Network, Pair, PairVerdict, Register, RegisterError,
+    RegisteredCheck, Verdict,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,6 +16,8 @@ pub struct Recorded {
     /// The pair's canonical key.
     pub pair: (String, String),
     pub verdict: Verdict,
+    /// What it rested on.
+    pub grounds: Grounds,
     pub at: DateTime<Utc>,
 }
 
@@ -55,11 +58,12 @@ impl MemoryRegister {
     }
 }
 
-fn recorded(pair: &Pair, verdict: &Verdict, at: DateTime<Utc>) -> Recorded {
+fn recorded(pair: &Pair, verdict: &Verdict, grounds: Grounds, at: DateTime<Utc>) -> Recorded {
     let (a, b) = pair.key();
     Recorded {
         pair: (a.to_owned(), b.to_owned()),
         verdict: verdict.clone(),
+        grounds,
         at,
     }
 }
@@ -70,25 +74,21 @@ impl Register for MemoryRegister {
         &self,
         pair: &Pair,
         verdict: &Verdict,
-        social_graph: Network,
+        grounds: Grounds,
         at: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError> {
         self.write().await?;
         self.recorded
             .lock()
             .unwrap()
-            .push(recorded(pair, verdict, at));
-        Ok(RegisteredCheck {
-            registered_at: at,
-            verdict: verdict.clone(),
-            social_graph,
-        })
+            .push(recorded(pair, verdict, grounds, at));
+        Ok(RegisteredCheck::new(verdict.clone(), grounds, at))
     }
 
     async fn record_all(
         &self,
-        verdicts: &[(Pair, Verdict)],
-        _: Network,
+        verdicts: &[PairVerdict],
+        social_graph: Network,
         at: DateTime<Utc>,
     ) -> Result<(), RegisterError> {
         self.write().await?;
@@ -96,7 +96,7 @@ impl Register for MemoryRegister {
         kept.extend(
             verdicts
                 .iter()
-                .map(|(pair, verdict)| recorded(pair, verdict, at)),
+                .map(|each| recorded(&each.pair, &each.verdict, each.grounds(social_graph), at)),
         );
         Ok(())
     }
@@ -109,13 +109,7 @@ impl Register for MemoryRegister {
                 .recorded()
                 .into_iter()
                 .filter(|kept| kept.pair == (a.to_owned(), b.to_owned()))
-                .map(|kept| {
-                    Ok(RegisteredCheck {
-                        registered_at: kept.at,
-                        verdict: kept.verdict,
-                        social_graph: Network::X,
-                    })
-                })
+                .map(|kept| Ok(RegisteredCheck::new(kept.verdict, kept.grounds, kept.at)))
                 .collect(),
         };
         futures::stream::iter(history).boxed()

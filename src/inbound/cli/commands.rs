@@ -154,11 +154,17 @@ pub(super) async fn history(
             let before = if printed == 0 { "[\n  " } else { ",\n  " };
             format!("{before}{indented}")
         } else {
-            // The time, the social graph that decided, the answer.
+            // The time, the social graph that decided, the answer, and whether a member's
+            // sign-in told the follows (said only when it did).
             let at = format!("{}  {:<7}", entry.registered_at, entry.social_graph);
+            let member = if entry.member_sign_in {
+                "  (a member's sign-in)"
+            } else {
+                ""
+            };
             match entry.organisations {
-                Some(orgs) => format!("{at}  connected      {}\n", orgs.join(", ")),
-                None => format!("{at}  not connected\n"),
+                Some(orgs) => format!("{at}  connected      {}{member}\n", orgs.join(", ")),
+                None => format!("{at}  not connected{member}\n"),
             }
         };
         if let Err(e) = writer.write_all(line.as_bytes()) {

@@ -35,8 +35,8 @@ use futures::{FutureExt as _, StreamExt as _, TryStreamExt as _};
     responses(
         (status = 200, description = "The pair's recorded checks, oldest first", body = [RegisterEntry],
          headers(("Link" = String, description = "With `limit`, when a full page was returned: the next, older page (rel=\"next\")")),
-         example = json!([{"registered_at": "2021-10-30T13:54:45.485Z", "connected": true, "organisations": ["acme"]},
-                          {"registered_at": "2021-11-02T08:01:12.007Z", "connected": false}])),
+         example = json!([{"registered_at": "2021-10-30T13:54:45.485Z", "connected": true, "organisations": ["acme"], "social_graph": "x", "member_sign_in": false},
+                          {"registered_at": "2021-11-02T08:01:12.007Z", "connected": false, "social_graph": "x", "member_sign_in": true}])),
         (status = 404, description = "The pair has no record (in the page asked for)", body = [RegisterEntry], example = json!([])),
         (status = 400, description = "The same developer twice, or a bad `limit` or `before`", body = ErrorsBody),
         (status = 503, description = "The register is unavailable, or the API keys cannot be read", body = ErrorsBody),

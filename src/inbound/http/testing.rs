@@ -4,7 +4,8 @@
 use super::router;
 use crate::application::UseCases;
 use crate::domain::{
-    HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck, Verdict,
+    Grounds, HistoryPage, HistoryStream, Network, Pair, PairVerdict, Register, RegisterError,
+    RegisteredCheck, Verdict,
 };
 use crate::outbound::upstreams::demo::DemoGraph;
 use axum::Router;
@@ -25,14 +26,14 @@ impl Register for Unreachable {
         &self,
         _: &Pair,
         _: &Verdict,
-        _: Network,
+        _: Grounds,
         _: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError> {
         Err(RegisterError::unavailable("disk I/O error"))
     }
     async fn record_all(
         &self,
-        _: &[(Pair, Verdict)],
+        _: &[PairVerdict],
         _: Network,
         _: DateTime<Utc>,
     ) -> Result<(), RegisterError> {

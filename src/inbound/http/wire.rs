@@ -50,7 +50,7 @@ impl ErrorsBody {
 
 /// One recorded check.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(examples(json!({"registered_at": "2021-10-30T13:54:45.485Z", "connected": true, "organisations": ["acme"], "social_graph": "x"})))]
+#[schema(examples(json!({"registered_at": "2021-10-30T13:54:45.485Z", "connected": true, "organisations": ["acme"], "social_graph": "x", "member_sign_in": false})))]
 pub struct RegisterEntry {
     /// When the verdict was recorded: RFC 3339, UTC, milliseconds.
     pub registered_at: String,
@@ -60,6 +60,10 @@ pub struct RegisterEntry {
     pub organisations: Option<Vec<String>>,
     /// The social graph whose follows decided the verdict: `x`, `github` or `bluesky`.
     pub social_graph: String,
+    /// Whether the verdict rested on a member's own sign-in (their token read the follows)
+    /// rather than on what anyone can read; `false` for every verdict recorded before
+    /// members could sign in.
+    pub member_sign_in: bool,
 }
 
 impl From<&RegisteredCheck> for RegisterEntry {
@@ -75,6 +79,7 @@ impl From<&RegisteredCheck> for RegisterEntry {
             connected,
             organisations,
             social_graph: check.social_graph.id().to_owned(),
+            member_sign_in: check.member_sign_in,
         }
     }
 }

@@ -22,7 +22,8 @@ pub(super) const HISTORY_CHUNK: usize = 2_000;
 
 /// The query for part of a pair's history, oldest first, in the dialect `placeholder`
 /// speaks (`?` or `$n`), and what it binds. `lowest` is the backend's earliest time. The
-/// columns are the entry's id, then its time, verdict, organisations and social graph.
+/// columns are the entry's id, then its time, verdict, organisations, social graph and
+/// whether a member's sign-in told the follows.
 /// `since` leaves out what is older than the retention.
 ///
 /// A limited page is every entry from the time of the `limit`-th newest one on: it never
@@ -58,7 +59,7 @@ pub(super) fn history_sql(
         }
         filter
     };
-    let columns = format!("id, {time}, connected, organisations, social_graph");
+    let columns = format!("id, {time}, connected, organisations, social_graph, member_sign_in");
     let outer = filter(&mut binds);
     let sql = if page.limit.is_some() {
         let inner = filter(&mut binds);

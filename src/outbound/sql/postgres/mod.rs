@@ -4,8 +4,8 @@ mod readers;
 
 use crate::config::PoolSettings;
 use crate::domain::{
-    Clock, HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck,
-    Verdict,
+    Clock, Grounds, HistoryPage, HistoryStream, Network, Pair, PairVerdict, Register,
+    RegisterError, RegisteredCheck, Verdict,
 };
 use crate::outbound::sql::error::{describe, describe_connection};
 use crate::outbound::sql::keys::SqlKeys;
@@ -234,6 +234,7 @@ async fn read_history(
             let connected: bool = row.try_get(2).map_err(unavailable)?;
             let organisations: Vec<String> = row.try_get(3).map_err(unavailable)?;
             let social_graph: &str = row.try_get(4).map_err(unavailable)?;
+            let member_sign_in: bool = row.try_get(5).map_err(unavailable)?;
             let check = RegisteredCheck {
                 registered_at,
                 verdict: if connected {
@@ -242,6 +243,7 @@ async fn read_history(
                     Verdict::NotConnected
                 },
                 social_graph: crate::outbound::sql::register::stored_network(social_graph)?,
+                member_sign_in,
             };
             Ok((check, id))
         })
@@ -254,31 +256,28 @@ impl Register for PostgresRegister {
         &self,
         pair: &Pair,
         verdict: &Verdict,
-        social_graph: Network,
+        grounds: Grounds,
         at: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError> {
         let (a, b) = pair.key();
         let insert = sqlx::query(
-            "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations, social_graph)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations, social_graph, member_sign_in)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(a)
         .bind(b)
         .bind(at)
         .bind(verdict.is_connected())
         .bind(verdict.organisations())
-        .bind(social_graph.id());
+        .bind(grounds.social_graph.id())
+        .bind(grounds.member_sign_in);
         self.write(insert).await?;
-        Ok(RegisteredCheck {
-            registered_at: at,
-            verdict: verdict.clone(),
-            social_graph,
-        })
+        Ok(RegisteredCheck::new(verdict.clone(), grounds, at))
     }
 
     async fn record_all(
         &self,
-        verdicts: &[(Pair, Verdict)],
+        verdicts: &[PairVerdict],
         social_graph: Network,
         at: DateTime<Utc>,
     ) -> Result<(), RegisterError> {
@@ -287,8 +286,15 @@ impl Register for PostgresRegister {
         let mut b = Vec::with_capacity(verdicts.len());
         let mut connected = Vec::with_capacity(verdicts.len());
         let mut organisations = Vec::with_capacity(verdicts.len());
-        for (pair, verdict) in verdicts {
+        let mut member_sign_in = Vec::with_capacity(verdicts.len());
+        for PairVerdict {
+            pair,
+            verdict,
+            member_sign_in: member,
+        } in verdicts
+        {
             let (first, second) = pair.key();
+            member_sign_in.push(*member);
             a.push(first.to_owned());
             b.push(second.to_owned());
             connected.push(verdict.is_connected());
@@ -299,18 +305,19 @@ impl Register for PostgresRegister {
             );
         }
         let insert = sqlx::query(
-            "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations, social_graph)
+            "INSERT INTO checks (developer_a, developer_b, registered_at, connected, organisations, social_graph, member_sign_in)
              SELECT a, b, $3, c,
                     ARRAY(SELECT e FROM jsonb_array_elements_text(o::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n),
-                    $6
-             FROM unnest($1::text[], $2::text[], $4::bool[], $5::text[]) AS t(a, b, c, o)",
+                    $6, m
+             FROM unnest($1::text[], $2::text[], $4::bool[], $5::text[], $7::bool[]) AS t(a, b, c, o, m)",
         )
         .bind(&a)
         .bind(&b)
         .bind(at)
         .bind(&connected)
         .bind(&organisations)
-        .bind(social_graph.id());
+        .bind(social_graph.id())
+        .bind(&member_sign_in);
         self.write(insert).await
     }
 

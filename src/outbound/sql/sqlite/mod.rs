@@ -7,8 +7,8 @@ mod writer;
 
 use crate::config::PoolSettings;
 use crate::domain::{
-    Clock, HistoryPage, HistoryStream, Network, Pair, Register, RegisterError, RegisteredCheck,
-    Verdict,
+    Clock, Grounds, HistoryPage, HistoryStream, Network, Pair, PairVerdict, Register,
+    RegisterError, RegisteredCheck, Verdict,
 };
 use crate::outbound::sql::error::{describe, describe_sqlite_open};
 use crate::outbound::sql::history::{LongReads, history_stream};
@@ -186,28 +186,24 @@ impl Register for SqliteRegister {
         &self,
         pair: &Pair,
         verdict: &Verdict,
-        social_graph: Network,
+        grounds: Grounds,
         at: DateTime<Utc>,
     ) -> Result<RegisteredCheck, RegisterError> {
         self.writer
-            .write(vec![Row::new(pair, verdict, social_graph, at)?])
+            .write(vec![Row::new(pair, verdict, grounds, at)?])
             .await?;
-        Ok(RegisteredCheck {
-            registered_at: at,
-            verdict: verdict.clone(),
-            social_graph,
-        })
+        Ok(RegisteredCheck::new(verdict.clone(), grounds, at))
     }
 
     async fn record_all(
         &self,
-        verdicts: &[(Pair, Verdict)],
+        verdicts: &[PairVerdict],
         social_graph: Network,
         at: DateTime<Utc>,
     ) -> Result<(), RegisterError> {
         let rows = verdicts
             .iter()
-            .map(|(pair, verdict)| Row::new(pair, verdict, social_graph, at))
+            .map(|each| Row::new(&each.pair, &each.verdict, each.grounds(social_graph), at))
             .collect::<Result<Vec<_>, _>>()?;
         if rows.is_empty() {
             return Ok(());

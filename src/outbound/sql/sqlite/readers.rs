@@ -55,7 +55,7 @@ impl Readers {
 
 /// Separates the fields of one entry, and the entries, in a history read as one value:
 /// control characters, which neither a number, a social graph's name nor a JSON array (which
-/// escapes them) can hold.
+/// escapes them) can hold. Organisations come last: only they may be long.
 const FIELD: char = '\u{1f}';
 const ENTRY: char = '\u{1e}';
 
@@ -82,7 +82,7 @@ pub(super) async fn read_history(
     let sql = format!(
         "SELECT group_concat(\
              id || char(31) || registered_at_ms || char(31) || connected || char(31) || \
-             social_graph || char(31) || organisations, \
+             social_graph || char(31) || member_sign_in || char(31) || organisations, \
              char(30) ORDER BY registered_at_ms, id) \
          FROM ({sql})"
     );
@@ -108,12 +108,17 @@ pub(super) async fn read_history(
 fn entry(text: &str) -> Result<(RegisteredCheck, i64), RegisterError> {
     let unreadable =
         || RegisterError::unavailable(format!("a stored entry is unreadable: {text:?}"));
-    let mut fields = text.splitn(5, FIELD);
+    let mut fields = text.splitn(6, FIELD);
     let mut next = || fields.next().ok_or_else(unreadable);
     let id: i64 = next()?.parse().map_err(|_| unreadable())?;
     let ms: i64 = next()?.parse().map_err(|_| unreadable())?;
     let connected = next()? == "1";
     let social_graph = next()?;
+    let member_sign_in = match next()? {
+        "0" => false,
+        "1" => true,
+        _ => return Err(unreadable()),
+    };
     let organisations = next()?;
     let registered_at = DateTime::from_timestamp_millis(ms)
         .ok_or_else(|| RegisterError::unavailable(format!("stored time {ms} is out of range")))?;
@@ -132,6 +137,7 @@ fn entry(text: &str) -> Result<(RegisteredCheck, i64), RegisterError> {
         registered_at,
         verdict,
         social_graph: stored_network(social_graph)?,
+        member_sign_in,
     };
     Ok((check, id))
 }

@@ -116,6 +116,7 @@ mod tests {
                     registered_at: DateTime::from_timestamp_millis(i * 1000).unwrap(),
                     verdict: Verdict::NotConnected,
                     social_graph: Network::X,
+                    member_sign_in: i % 2 == 1,
                 };
                 (check, i)
             })

@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::{Handle, Network};
+use crate::domain::{Grounds, Handle, Network};
 
 fn pair(a: &str, b: &str) -> Pair {
     Pair::new(Handle::parse(a).unwrap(), Handle::parse(b).unwrap()).unwrap()
@@ -24,20 +24,25 @@ async fn a_pair_reads_back_oldest_first_whatever_its_order_and_case() {
         .record(
             &pair("Bob", "alice"),
             &Verdict::NotConnected,
-            Network::X,
+            Grounds::public(Network::X),
             at(2_000),
         )
         .await
         .unwrap();
     register
-        .record(&pair("alice", "bob"), &connected, Network::X, at(1_000))
+        .record(
+            &pair("alice", "bob"),
+            &connected,
+            Grounds::public(Network::X),
+            at(1_000),
+        )
         .await
         .unwrap();
     register
         .record(
             &pair("alice", "carol"),
             &connected,
-            Network::GitHub,
+            Grounds::public(Network::GitHub),
             at(1_500),
         )
         .await
@@ -52,12 +57,14 @@ async fn a_pair_reads_back_oldest_first_whatever_its_order_and_case() {
             RegisteredCheck {
                 registered_at: at(1_000),
                 verdict: connected,
-                social_graph: Network::X
+                social_graph: Network::X,
+                member_sign_in: false
             },
             RegisteredCheck {
                 registered_at: at(2_000),
                 verdict: Verdict::NotConnected,
-                social_graph: Network::X
+                social_graph: Network::X,
+                member_sign_in: false
             },
         ]
     );

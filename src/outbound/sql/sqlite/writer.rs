@@ -2,7 +2,7 @@
 //! transaction commits share the next one (group commit).
 
 use super::unavailable;
-use crate::domain::{Network, Pair, RegisterError, Verdict};
+use crate::domain::{Grounds, Pair, RegisterError, Verdict};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 use std::sync::Arc;
@@ -18,13 +18,14 @@ pub(super) struct Row {
     connected: bool,
     organisations: String,
     social_graph: &'static str,
+    member_sign_in: bool,
 }
 
 impl Row {
     pub(super) fn new(
         pair: &Pair,
         verdict: &Verdict,
-        social_graph: Network,
+        grounds: Grounds,
         at: DateTime<Utc>,
     ) -> Result<Self, RegisterError> {
         let (a, b) = pair.key();
@@ -35,7 +36,8 @@ impl Row {
             connected: verdict.is_connected(),
             organisations: serde_json::to_string(verdict.organisations())
                 .map_err(|e| RegisterError::unavailable_because(e.to_string(), e))?,
-            social_graph: social_graph.id(),
+            social_graph: grounds.social_graph.id(),
+            member_sign_in: grounds.member_sign_in,
         })
     }
 }
@@ -157,7 +159,7 @@ async fn insert(pool: &SqlitePool, rows: &[&Row]) -> Result<(), RegisterError> {
     let mut transaction = pool.begin().await.map_err(unavailable)?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut insert = sqlx::QueryBuilder::new(
-            "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph) ",
+            "INSERT INTO checks (developer_a, developer_b, registered_at_ms, connected, organisations, social_graph, member_sign_in) ",
         );
         insert.push_values(chunk, |mut row, r| {
             row.push_bind(&r.developer_a)
@@ -165,7 +167,8 @@ async fn insert(pool: &SqlitePool, rows: &[&Row]) -> Result<(), RegisterError> {
                 .push_bind(r.registered_at_ms)
                 .push_bind(r.connected)
                 .push_bind(&r.organisations)
-                .push_bind(r.social_graph);
+                .push_bind(r.social_graph)
+                .push_bind(r.member_sign_in);
         });
         insert
             .build()

@@ -38,7 +38,7 @@ impl User {
 
     /// The relationship from the member whose token asked to this user: `following` that
     /// the member follows them, `followed_by` that they follow the member; no entry, neither.
-    fn from_member(&self) -> Relationship {
+    fn member_relationship(&self) -> Relationship {
         let status = self.connection_status.as_deref().unwrap_or_default();
         let says = |word: &str| status.iter().any(|s| s == word);
         Relationship {
@@ -174,7 +174,7 @@ impl UsersBy {
         self,
         handles: &[&Handle],
     ) -> Result<Vec<Option<MemberView>>, SocialGraphError> {
-        self.read_each(handles, |u| (u.social_user(), u.from_member()))
+        self.read_each(handles, |u| (u.social_user(), u.member_relationship()))
     }
 
     fn read_each<T>(
