@@ -3,7 +3,7 @@
 use super::facts::{Known, UpstreamFailure, round_one, social_graph_failure};
 use super::members::answers::{MemberRound, round_one_as_member};
 use super::{Freshness, Membership, Networks, UseCases};
-use crate::domain::access::Caller;
+use crate::domain::access::{Caller, Meter};
 use crate::domain::{
     Chain, Grounds, Handle, MissingUser, Organisation, Pair, RegisterError, RegisteredCheck,
     Relationship, SocialGraphError, SocialUser, UnreadableFollow, Verdict, shared_organisations,
@@ -75,7 +75,7 @@ async fn decide(
     let known = round_one(networks, &[dev1, dev2], caller).await?;
     let (orgs1, orgs2, user1, user2) = found(&known)?;
     let (organisations, hidden_decided) =
-        shared(networks, membership, [dev1, dev2], [orgs1, orgs2]).await;
+        shared(networks, membership, [dev1, dev2], [orgs1, orgs2], caller).await;
     if organisations.is_empty() {
         return Ok(Decided {
             verdict: Verdict::NotConnected,
@@ -117,13 +117,17 @@ async fn shared(
     membership: Option<&Membership>,
     developers: [&Handle; 2],
     public: [&[Organisation]; 2],
+    caller: &Caller,
 ) -> (Vec<String>, bool) {
     let shared = shared_organisations(public[0], public[1]);
     let Some(membership) = membership else {
         return (shared, false);
     };
     let code_host = networks.code_host.as_ref();
-    match membership.with_hidden(code_host, developers, public).await {
+    match membership
+        .with_hidden(code_host, developers, public, caller)
+        .await
+    {
         Some(hidden) => {
             let decided = shared.is_empty() && !hidden.organisations.is_empty();
             (hidden.organisations, decided)
@@ -203,13 +207,21 @@ async fn decide_as_member(
         }
     };
     let (orgs1, orgs2, _, _) = found(&known)?;
-    let (organisations, _) = shared(networks, Some(membership), developers, [orgs1, orgs2]).await;
+    let (organisations, _) = shared(
+        networks,
+        Some(membership),
+        developers,
+        [orgs1, orgs2],
+        caller,
+    )
+    .await;
     let Some(relationship) = relationship.filter(|_| !organisations.is_empty()) else {
         return Ok(Some(Decided {
             verdict: Verdict::NotConnected,
             member_sign_in: false,
         }));
     };
+    caller.bill(Meter::member_answers(networks.social_graph.network()), 1);
     Ok(Some(Decided {
         verdict: verdict(organisations, relationship),
         member_sign_in: true,

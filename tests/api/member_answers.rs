@@ -220,3 +220,53 @@ async fn a_teams_members_answer_for_their_pairs_and_lists_only_for_the_rest() {
     );
     eprintln!("a team of 4 with 2 members: {users_members} X users, against {users_lists} without");
 }
+
+#[tokio::test]
+async fn figures_a_team_of_100_with_20_members_against_none() {
+    // A company where everyone shares an organisation and follows a few colleagues, with
+    // lists of a realistic spread (a few hundred to a few thousand).
+    let names: Vec<String> = (0..100).map(|i| format!("dev{i:03}")).collect();
+    let mut graph = Graph::new();
+    for (i, name) in names.iter().enumerate() {
+        let follows: Vec<&str> = (1..=5)
+            .map(|k| names[(i + k * 7) % names.len()].as_str())
+            .collect();
+        let spread = 100 + (i * 37 % 20) * 150;
+        graph = graph
+            .dev(name, &["acme"], &follows)
+            .pad_following(name, spread)
+            .pad_followers(name, spread * 2);
+    }
+    let app = spawn_member_app(graph).await;
+    let team = json!({ "developers": names });
+    let network = |fresh: bool| {
+        let request = app
+            .client
+            .post(format!("{}/connected/network", app.address))
+            .json(&team);
+        let request = if fresh {
+            request.header("cache-control", "no-cache")
+        } else {
+            request
+        };
+        async move {
+            request
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let (none, users_none, calls_none) = counted(&app, network(false)).await;
+    for name in names.iter().step_by(5) {
+        sign_in_on_x(&app, name).await;
+    }
+    let (some, users_some, calls_some) = counted(&app, network(true)).await;
+    assert_eq!(some["connections"], none["connections"], "the same answer");
+    assert!(users_some < users_none, "{users_some} against {users_none}");
+    eprintln!(
+        "a team of 100, 20 members: {users_some} X users in {calls_some} calls, against {users_none} users in {calls_none} calls with none"
+    );
+}

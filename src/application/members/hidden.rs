@@ -6,6 +6,7 @@
 //! nor shown.
 
 use super::Membership;
+use crate::domain::access::{Caller, Meter};
 use crate::domain::members::MemberCredentials;
 use crate::domain::{AsMemberError, Chain, CodeHost, Handle, Network, Organisation};
 
@@ -27,6 +28,7 @@ impl Membership {
         code_host: &dyn CodeHost,
         developers: [&Handle; 2],
         public: [&[Organisation]; 2],
+        caller: &Caller,
     ) -> Option<WithHidden> {
         if !code_host.answers_for_members() {
             return None;
@@ -47,6 +49,7 @@ impl Membership {
                 && let Some(all) = self.all_organisations(code_host, member).await
             {
                 *list = all;
+                caller.bill(Meter::member_answers(Network::GitHub), 1);
             }
         }
         let mut shared = crate::domain::shared_organisations(&lists[0], &lists[1]);
@@ -68,6 +71,7 @@ impl Membership {
             for organisation in unshared {
                 if self.belongs(code_host, member, organisation, other).await {
                     shared.push(organisation.as_str().to_owned());
+                    caller.bill(Meter::member_answers(Network::GitHub), 1);
                 }
             }
         }

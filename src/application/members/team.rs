@@ -3,7 +3,7 @@
 //! lists are read only for the pairs no member can answer.
 
 use super::Membership;
-use crate::domain::access::Caller;
+use crate::domain::access::{Caller, Meter};
 use crate::domain::members::MemberCredentials;
 use crate::domain::{
     AsMemberError, Chain, Handle, MemberView, Relationship, SocialGraph, SocialUser,
@@ -76,6 +76,10 @@ impl Membership {
                     tracing::info!(error = %Chain(&error), "a member's token did not answer: their pairs are read from lists");
                 }
             }
+        }
+        let told = answered.by_member.len() as u64;
+        if told > 0 {
+            caller.bill(Meter::member_answers(graph.network()), told);
         }
         answered
     }

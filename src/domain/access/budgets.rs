@@ -18,16 +18,20 @@ pub enum Unit {
     Users,
     /// Calls made, what a rate limit counts.
     Calls,
+    /// Answers a signed-in member's own token gave (counted, never billed nor capped): how
+    /// often sign-in answered for a key's requests.
+    MemberAnswers,
 }
 
 impl Unit {
-    pub const ALL: [Unit; 2] = [Unit::Users, Unit::Calls];
+    pub const ALL: [Unit; 3] = [Unit::Users, Unit::Calls, Unit::MemberAnswers];
 
     /// Its name in counters, metrics and the database (`users`).
     pub fn id(self) -> &'static str {
         match self {
             Unit::Users => "users",
             Unit::Calls => "calls",
+            Unit::MemberAnswers => "member_answers",
         }
     }
 
@@ -49,6 +53,11 @@ impl Meter {
     pub const X_USERS: Meter = Meter::new(Network::X, Unit::Users);
     /// Calls to GitHub.
     pub const GITHUB_CALLS: Meter = Meter::new(Network::GitHub, Unit::Calls);
+
+    /// Answers members' tokens gave on `network`.
+    pub const fn member_answers(network: Network) -> Meter {
+        Meter::new(network, Unit::MemberAnswers)
+    }
 
     pub const fn new(network: Network, unit: Unit) -> Self {
         Self { network, unit }

@@ -230,6 +230,14 @@ impl Usage {
         self.spent.get(&meter).copied().unwrap_or(0)
     }
 
+    /// Answers members' tokens gave, on every network.
+    pub fn member_answers(&self) -> u64 {
+        self.meters()
+            .filter(|(meter, _)| meter.unit == super::Unit::MemberAnswers)
+            .map(|(_, used)| used)
+            .sum()
+    }
+
     /// Every meter something was spent on, with what, in one order.
     pub fn meters(&self) -> impl Iterator<Item = (Meter, u64)> + '_ {
         self.spent.iter().map(|(meter, used)| (*meter, *used))
@@ -248,6 +256,17 @@ mod tests {
     use super::*;
     use crate::domain::Network;
     use crate::domain::access::Unit;
+
+    #[test]
+    fn member_answers_are_added_up_over_networks_and_nothing_else() {
+        let mut usage = Usage::of(1);
+        usage.spend(Meter::X_USERS, 5);
+        usage.spend(Meter::member_answers(Network::X), 2);
+        usage.spend(Meter::member_answers(Network::GitHub), 1);
+        assert_eq!(usage.member_answers(), 3);
+        assert_eq!(Usage::of(1).member_answers(), 0);
+        assert_eq!(Unit::from_id("member_answers"), Some(Unit::MemberAnswers));
+    }
 
     #[test]
     fn usage_adds_up_by_meter_and_keeps_no_empty_meter() {

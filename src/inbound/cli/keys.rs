@@ -118,7 +118,7 @@ async fn list(store: &dyn ApiKeys, clock: &dyn Clock, json: bool) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let mut lines = vec![format!(
-        "{:<20} {:<12} {:<34} {:<10} {:>12} {:>12} {:<20} {:<20} {:<20} today (requests/X users/GitHub calls)",
+        "{:<20} {:<12} {:<34} {:<10} {:>12} {:>12} {:<20} {:<20} {:<20} today (requests/X users/GitHub calls/member answers)",
         "NAME",
         "ID",
         "SCOPES",
@@ -133,7 +133,7 @@ async fn list(store: &dyn ApiKeys, clock: &dyn Clock, json: bool) -> ExitCode {
         let key = &report.key;
         let cap = |value: Option<u64>| value.map_or_else(|| "-".to_owned(), |v| v.to_string());
         lines.push(format!(
-            "{:<20} {:<12} {:<34} {:<10} {:>12} {:>12} {:<20} {:<20} {:<20} {}/{}/{}",
+            "{:<20} {:<12} {:<34} {:<10} {:>12} {:>12} {:<20} {:<20} {:<20} {}/{}/{}/{}",
             key.name.as_str(),
             key.id.as_str(),
             key.scopes.to_string(),
@@ -146,6 +146,7 @@ async fn list(store: &dyn ApiKeys, clock: &dyn Clock, json: bool) -> ExitCode {
             report.today.requests,
             report.today.spent(Meter::X_USERS),
             report.today.spent(Meter::GITHUB_CALLS),
+            report.today.member_answers(),
         ));
     }
     out::answer(&lines.join("\n"), ExitCode::SUCCESS)
@@ -200,6 +201,8 @@ struct TodayUse {
     requests: u64,
     x_users: u64,
     github_calls: u64,
+    /// Answers members' tokens gave (on any network).
+    member_answers: u64,
 }
 
 impl From<&KeyReport> for ListedKey {
@@ -219,6 +222,7 @@ impl From<&KeyReport> for ListedKey {
                 requests: report.today.requests,
                 x_users: report.today.spent(Meter::X_USERS),
                 github_calls: report.today.spent(Meter::GITHUB_CALLS),
+                member_answers: report.today.member_answers(),
             },
         }
     }

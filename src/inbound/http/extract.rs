@@ -47,28 +47,29 @@ impl<S: Send + Sync> FromRequest<S> for TeamBody {
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let Json(body) = Json::<TeamRequest>::from_request(request, state)
             .await
-            .map_err(unreadable_team)?;
+            .map_err(|rejection| unreadable(rejection, TEAM_SHAPE, TEAM_BODY_LIMIT))?;
         Ok(Self(Team::parse(&body.developers)?))
     }
 }
 
-/// Why a team's body cannot be read, in the API's words, with the rejection's status.
-fn unreadable_team(rejection: JsonRejection) -> ApiError {
+/// What a team's body looks like, for messages.
+const TEAM_SHAPE: &str = "{\"developers\": [\"handle\", ...]}";
+
+/// Why a JSON body (of the `shape` given, at most `limit` bytes) cannot be read, in the
+/// API's words, with the rejection's status.
+pub fn unreadable(rejection: JsonRejection, shape: &str, limit: usize) -> ApiError {
     let message = match &rejection {
         JsonRejection::MissingJsonContentType(_) => {
             "the body must be JSON, sent with Content-Type: application/json".to_owned()
         }
         JsonRejection::JsonDataError(e) => {
-            format!(
-                "the body must be {{\"developers\": [\"handle\", ...]}}: {}",
-                e.body_text()
-            )
+            format!("the body must be {shape}: {}", e.body_text())
         }
         JsonRejection::JsonSyntaxError(e) => {
             format!("the body is not valid JSON: {}", e.body_text())
         }
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            format!("the body is larger than {} KiB", TEAM_BODY_LIMIT / 1024)
+            format!("the body is larger than {} KiB", limit / 1024)
         }
         other => other.body_text(),
     };

@@ -53,10 +53,13 @@ use utoipa::OpenApi;
                        (formerly Twitter) and share at least one GitHub organisation. Every \
                        definitive answer is kept in a register.",
     ),
-    paths(checks::realtime, register::register, checks::network, ops::healthz, ops::readyz, ops::metrics_text),
-    components(schemas(VerdictBody, ErrorsBody, RegisterEntry, StatusBody, TeamRequest, NetworkBody, ConnectionBody, UndecidedBody)),
+    paths(checks::realtime, register::register, checks::network, ops::healthz, ops::readyz, ops::metrics_text,
+          members::me, members::hidden_organisations, members::forget, members::sign_out),
+    components(schemas(VerdictBody, ErrorsBody, RegisterEntry, StatusBody, TeamRequest, NetworkBody, ConnectionBody, UndecidedBody,
+                       members::MemberBody, members::SignedInBody, members::AccountBody, members::HiddenOrganisations, members::ForgottenBody)),
     modifiers(&BearerKeys),
     tags((name = "connected", description = "Checks and their register"),
+         (name = "members", description = "Developers who sign in with GitHub or X (a browser session, off unless the service sets it up); signing in itself is the browser's redirect to /members/connect/{github,x}"),
          (name = "operations", description = "Health and readiness"))
 )]
 pub struct ApiDoc;
@@ -116,6 +119,7 @@ pub fn router(
     allowed_hosts: &[String],
     members: Option<MemberSite>,
 ) -> Router {
+    let signing_in = members.is_some();
     let state = AppState {
         use_cases,
         metrics: Arc::clone(&metrics),
@@ -162,7 +166,7 @@ pub fn router(
         )
         .merge(docs::routes())
         .merge(page::routes())
-        .merge(members::routes())
+        .merge(members::routes(signing_in))
         .route_layer(middleware::from_fn_with_state(metrics, ops::track))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)

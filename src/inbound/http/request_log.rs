@@ -164,6 +164,7 @@ impl<B> OnResponse<B> for Answered {
             upstream_calls = spent.map_or(0, |s| s.upstream_calls),
             x_users_billed = spent.map_or(0, |s| s.usage.spent(Meter::X_USERS)),
             github_calls = spent.map_or(0, |s| s.usage.spent(Meter::GITHUB_CALLS)),
+            member_answers = spent.map_or(0, |s| s.usage.member_answers()),
             "answered"
         );
     }

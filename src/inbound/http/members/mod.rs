@@ -6,15 +6,17 @@
 mod cookies;
 mod wire;
 
-pub use wire::{ForgottenBody, HiddenOrganisations, MemberBody};
+pub use wire::{AccountBody, ForgottenBody, HiddenOrganisations, MemberBody, SignedInBody};
 
-use super::{ApiError, AppState};
+use super::extract::unreadable;
+use super::{ApiError, AppState, ErrorsBody};
 use crate::application::{Callback, Membership, SignInFailure};
 use crate::domain::Network;
 use crate::domain::members::{MembersError, SignInError};
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -34,15 +36,19 @@ pub struct MemberSite {
     pub origin: url::Origin,
 }
 
-/// The members' routes.
-pub(super) fn routes() -> Router<AppState> {
+/// The members' routes, when sign-in is `on`; none otherwise (every path under
+/// `/members/` is then the API's own 404).
+pub(super) fn routes(on: bool) -> Router<AppState> {
+    if !on {
+        return Router::new();
+    }
     Router::new()
         .route("/members/connect/{network}", get(connect))
         .route("/members/connect/{network}/callback", get(callback))
         .route("/members/me", get(me).delete(forget))
         .route(
             "/members/me/hidden-organisations",
-            put(hidden_organisations),
+            put(hidden_organisations).layer(DefaultBodyLimit::max(CONSENT_BODY_LIMIT)),
         )
         .route("/members/sign-out", post(sign_out))
 }
@@ -166,7 +172,19 @@ async fn callback(
 }
 
 /// The member of the browser's session, or who may sign in.
-async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/members/me",
+    tag = "members",
+    responses(
+        (status = 200, description = "The member signed in on this browser (`null` when none is), and the networks one may sign in with.", body = MemberBody),
+        (status = 404, description = "Member sign-in is not offered here.", body = ErrorsBody),
+    )
+)]
+pub(super) async fn me(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let site = site(&state)?;
     let member = match cookies::read(&headers, SESSION) {
         Some(session) => site.membership.member(&session).await.map_err(store)?,
@@ -178,13 +196,34 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Respons
     ))))
 }
 
+/// The largest consent body read.
+const CONSENT_BODY_LIMIT: usize = 1024;
+
 /// Sets whether hidden organisations count.
-async fn hidden_organisations(
+#[utoipa::path(
+    put,
+    path = "/members/me/hidden-organisations",
+    tag = "members",
+    request_body = HiddenOrganisations,
+    responses(
+        (status = 200, description = "Saved: the member as they now are.", body = MemberBody),
+        (status = 400, description = "The body is not `{\"count\": true|false}`.", body = ErrorsBody),
+        (status = 401, description = "No member is signed in on this browser.", body = ErrorsBody),
+        (status = 403, description = "Sent by another site's page.", body = ErrorsBody),
+        (status = 404, description = "Member sign-in is not offered here.", body = ErrorsBody),
+        (status = 415, description = "The body is not sent as JSON.", body = ErrorsBody),
+        (status = 422, description = "The body is JSON of another shape.", body = ErrorsBody),
+    )
+)]
+pub(super) async fn hidden_organisations(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(choice): Json<HiddenOrganisations>,
+    choice: Result<Json<HiddenOrganisations>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let (site, session) = signed_in_from_own_page(&state, &headers)?;
+    let Json(choice) = choice.map_err(|rejection| {
+        unreadable(rejection, "{\"count\": true|false}", CONSENT_BODY_LIMIT)
+    })?;
     let member = site
         .membership
         .count_hidden_organisations(&session, choice.count)
@@ -198,7 +237,21 @@ async fn hidden_organisations(
 }
 
 /// Forget me: tokens revoked at the providers, every row of the member's sign-in deleted.
-async fn forget(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+#[utoipa::path(
+    delete,
+    path = "/members/me",
+    tag = "members",
+    responses(
+        (status = 200, description = "Forgotten: which tokens were revoked at the providers, and which could not be now.", body = ForgottenBody),
+        (status = 401, description = "No member is signed in on this browser.", body = ErrorsBody),
+        (status = 403, description = "Sent by another site's page.", body = ErrorsBody),
+        (status = 404, description = "Member sign-in is not offered here.", body = ErrorsBody),
+    )
+)]
+pub(super) async fn forget(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let (site, session) = signed_in_from_own_page(&state, &headers)?;
     let forgotten = site
         .membership
@@ -215,7 +268,20 @@ async fn forget(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
 }
 
 /// Ends this browser's session.
-async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/members/sign-out",
+    tag = "members",
+    responses(
+        (status = 204, description = "Signed out on this browser."),
+        (status = 403, description = "Sent by another site's page.", body = ErrorsBody),
+        (status = 404, description = "Member sign-in is not offered here.", body = ErrorsBody),
+    )
+)]
+pub(super) async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let site = site(&state)?;
     refuse_other_sites(site, &headers)?;
     if let Some(session) = cookies::read(&headers, SESSION) {
