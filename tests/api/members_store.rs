@@ -9,7 +9,7 @@ use chrono::Duration;
 use connected::domain::Network;
 use connected::domain::members::{Digest, MembersError};
 use connected::secret::{Secret, TokenCipher};
-use fixtures::{Store, account, cipher, handle, link, now, pending, sqlite_url, token};
+use fixtures::{Store, account, cipher, earlier, handle, link, now, pending, sqlite_url, token};
 
 /// A sign-in is taken once, and not at all once expired; of two taking it at once, one has it.
 async fn sign_ins(store: Store) {
@@ -17,13 +17,13 @@ async fn sign_ins(store: Store) {
     let later = now() + Duration::minutes(10);
     let state = Digest::of("state-1");
     let begun = pending(Some("Ada"), later);
-    members.begin(&state, &begun).await.unwrap();
+    members.begin(&state, &begun, earlier()).await.unwrap();
     assert_eq!(members.take(&state, now()).await.unwrap(), Some(begun));
     assert_eq!(members.take(&state, now()).await.unwrap(), None);
 
     let anonymous = Digest::of("state-2");
     members
-        .begin(&anonymous, &pending(None, later))
+        .begin(&anonymous, &pending(None, later), earlier())
         .await
         .unwrap();
     let taken = members.take(&anonymous, now()).await.unwrap().unwrap();
@@ -31,14 +31,30 @@ async fn sign_ins(store: Store) {
     assert_eq!(taken.verifier.expose(), "pkce-verifier-kept-secret");
 
     let stale = Digest::of("state-3");
-    members.begin(&stale, &pending(None, now())).await.unwrap();
+    members
+        .begin(&stale, &pending(None, now()), earlier())
+        .await
+        .unwrap();
     assert_eq!(store.rows().await[3], 1);
     assert_eq!(members.take(&stale, now()).await.unwrap(), None);
     assert_eq!(store.rows().await[3], 0, "an expired sign-in is deleted");
+    members
+        .begin(&stale, &pending(None, now()), earlier())
+        .await
+        .unwrap();
+    members
+        .begin(&Digest::of("state-4"), &pending(None, later), now())
+        .await
+        .unwrap();
+    assert_eq!(store.rows().await[3], 1, "one begun drops those expired");
+    members.take(&Digest::of("state-4"), now()).await.unwrap();
 
     for n in 0..8 {
         let state = Digest::of(&format!("raced-{n}"));
-        members.begin(&state, &pending(None, later)).await.unwrap();
+        members
+            .begin(&state, &pending(None, later), earlier())
+            .await
+            .unwrap();
         let (a, b) = tokio::join!(members.take(&state, now()), members.take(&state, now()));
         let got = [a.unwrap(), b.unwrap()];
         assert_eq!(got.iter().filter(|t| t.is_some()).count(), 1, "{got:?}");
@@ -237,12 +253,12 @@ async fn forgetting(store: Store) {
             .unwrap();
         let state = Digest::of(&format!("state-{n}"));
         members
-            .begin(&state, &pending(Some(who), later))
+            .begin(&state, &pending(Some(who), later), earlier())
             .await
             .unwrap();
     }
     members
-        .begin(&Digest::of("anonymous"), &pending(None, later))
+        .begin(&Digest::of("anonymous"), &pending(None, later), earlier())
         .await
         .unwrap();
     assert_eq!(store.rows().await, [2, 3, 3, 4]);
@@ -357,7 +373,7 @@ async fn sqlite_files_hold_no_token_in_clear() {
     begun.verifier = Secret::new("VERIFIER-SECRET-1");
     begun.browser = Digest::of("BROWSER-COOKIE-1");
     members
-        .begin(&Digest::of("STATE-SECRET-1"), &begun)
+        .begin(&Digest::of("STATE-SECRET-1"), &begun, earlier())
         .await
         .unwrap();
     let cookie = Digest::of("SESSION-COOKIE-1");

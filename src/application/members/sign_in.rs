@@ -84,14 +84,17 @@ impl Membership {
     ) -> Result<Begun, SignInFailure> {
         let provider = self.provider(network).ok_or(SignInFailure::Off)?;
         let (state, verifier, browser) = (draw()?, draw()?, draw()?);
+        let now = self.clock.now();
         let pending = PendingSignIn {
             network,
             verifier: Secret::new(verifier.clone()),
             browser: Digest::of(&browser),
             member,
-            expires_at: self.clock.now() + SIGN_IN_TTL,
+            expires_at: now + SIGN_IN_TTL,
         };
-        self.members.begin(&Digest::of(&state), &pending).await?;
+        self.members
+            .begin(&Digest::of(&state), &pending, now)
+            .await?;
         Ok(Begun {
             redirect: provider.authorize_url(&state, &challenge(&verifier)),
             browser: Secret::new(browser),

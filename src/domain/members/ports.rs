@@ -27,8 +27,17 @@ impl MembersError {
 /// adapter before they are written; what is handed out is decrypted.
 #[async_trait]
 pub trait Members: Send + Sync + 'static {
-    /// Keeps a sign-in begun, under the digest of its `state`.
-    async fn begin(&self, state: &Digest, pending: &PendingSignIn) -> Result<(), MembersError>;
+    /// Keeps a sign-in begun, under the digest of its `state`, dropping those expired at
+    /// `now`.
+    ///
+    /// # Errors
+    /// [`MembersError::Unavailable`] when it cannot be kept, or too many are under way.
+    async fn begin(
+        &self,
+        state: &Digest,
+        pending: &PendingSignIn,
+        now: DateTime<Utc>,
+    ) -> Result<(), MembersError>;
 
     /// Takes the sign-in begun under `state`, once: it is gone afterwards, whether or not
     /// it is still valid at `now` (`None` when there is none, or it has expired).

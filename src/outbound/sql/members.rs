@@ -18,6 +18,9 @@ use chrono::{DateTime, Utc};
 use rows::{LINK_COLUMNS, SIGN_IN_COLUMNS, cipher_failed, get, unavailable};
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Type};
 
+/// Sign-ins begun and not finished, kept at most at once.
+const SIGN_INS_UNDER_WAY: i64 = 10_000;
+
 /// The members kept in a database of the register's.
 pub struct SqlMembers<DB: Database> {
     pool: Pool<DB>,
@@ -138,15 +141,25 @@ where
     for<'r> Option<i64>: Decode<'r, DB>,
     for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
 {
-    async fn begin(&self, state: &Digest, pending: &PendingSignIn) -> Result<(), MembersError> {
+    async fn begin(
+        &self,
+        state: &Digest,
+        pending: &PendingSignIn,
+        now: DateTime<Utc>,
+    ) -> Result<(), MembersError> {
         rows::sign_in_network(pending.network)?;
         let verifier = self
             .cipher
             .encrypt(&pending.verifier, &rows::verifier_context(state))
             .map_err(cipher_failed)?;
         let member = pending.member.as_ref();
+        // Those expired go first; past the cap, none is begun (a flood of redirects asked
+        // for and never finished cannot grow the table without end).
+        let expired = "DELETE FROM member_sign_ins WHERE expires_at_ms <= ?";
         let insert = "INSERT INTO member_sign_ins (state_sha256, network, verifier, \
-             browser_sha256, member, member_handle, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)";
+             browser_sha256, member, member_handle, expires_at_ms) \
+             SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM member_sign_ins) < ? \
+             RETURNING state_sha256";
         let binds = vec![
             Bind::Text(state.hex()),
             text(pending.network.id()),
@@ -155,8 +168,25 @@ where
             Bind::MaybeText(member.map(|m| m.key().to_owned())),
             Bind::MaybeText(member.map(|m| m.as_str().to_owned())),
             Bind::Int(millis(pending.expires_at)),
+            Bind::Int(SIGN_INS_UNDER_WAY),
         ];
-        self.execute(&[(insert, binds)]).await
+        let mut transaction = self.pool.begin().await.map_err(unavailable)?;
+        self.query(expired, &[Bind::Int(millis(now))])
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+        let begun = self
+            .query(insert, &binds)
+            .fetch_optional(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+        transaction.commit().await.map_err(unavailable)?;
+        if begun.is_none() {
+            return Err(MembersError::unavailable(format!(
+                "{SIGN_INS_UNDER_WAY} sign-ins are under way, the most kept at once; try again in a few minutes"
+            )));
+        }
+        Ok(())
     }
 
     async fn take(

@@ -24,6 +24,11 @@ pub fn at(ms: i64) -> DateTime<Utc> {
 }
 
 /// The stories' now.
+/// A time before any sign-in a test begins expires.
+pub fn earlier() -> DateTime<Utc> {
+    now() - chrono::Duration::hours(1)
+}
+
 pub fn now() -> DateTime<Utc> {
     at(1_800_000_000_000)
 }
