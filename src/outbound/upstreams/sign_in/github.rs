@@ -2,7 +2,7 @@
 //! the API's). Its tokens do not expire; a failure of the token endpoint is a `200` with an
 //! `error`.
 
-use super::{App, failed, granted, refusal, unavailable, unexpected};
+use super::{App, as_member, failed, granted, refusal, unavailable, unexpected};
 use crate::domain::members::{MemberToken, SignIn, SignInError};
 use crate::domain::{Clock, Handle, Network};
 use crate::outbound::upstreams::client::{Body, Call, Upstream};
@@ -108,32 +108,7 @@ impl SignIn for GitHubSignIn {
     }
 
     async fn who(&self, token: &MemberToken) -> Result<(String, Handle), SignInError> {
-        let api = self
-            .api
-            .with_token(&token.access)
-            .map_err(|_| unavailable(Network::GitHub, "the token is not a valid header value"))?;
-        let call = Call {
-            method: Method::GET,
-            url: api.url(&["user"]),
-            body: Body::Empty,
-            basic: None,
-        };
-        let raw = api
-            .call("user", call)
-            .await
-            .map_err(|f| failed(Network::GitHub, f))?;
-        match raw.status {
-            StatusCode::OK => {}
-            StatusCode::UNAUTHORIZED => {
-                return Err(SignInError::Revoked {
-                    network: Network::GitHub,
-                });
-            }
-            _ => return Err(unexpected(Network::GitHub, &raw)),
-        }
-        let user: User = serde_json::from_slice(&raw.body).map_err(|e| {
-            super::unavailable_because(Network::GitHub, "its answer could not be read", e)
-        })?;
+        let user: User = as_member(Network::GitHub, &self.api, token, "user", &["user"]).await?;
         let handle = Handle::parse(&user.login)
             .map_err(|_| unavailable(Network::GitHub, "it named a user that is not a login"))?;
         Ok((user.id.to_string(), handle))

@@ -9,7 +9,7 @@ mod x;
 pub use github::GitHubSignIn;
 pub use x::XSignIn;
 
-use super::client::{Failure, Raw};
+use super::client::{Body, Call, Failure, Raw, Upstream};
 use crate::domain::members::{MemberToken, SignInError};
 use crate::domain::{Network, Unavailable};
 use crate::secret::Secret;
@@ -122,6 +122,36 @@ fn unexpected(network: Network, raw: &Raw) -> SignInError {
         network,
         super::client::describe(raw.status, &String::from_utf8_lossy(&raw.body)),
     )
+}
+
+/// `GET path` on `api` under the member's `token` (a call to `endpoint`): its body as `T`
+/// when it answers `200`; a `401` is the token revoked.
+async fn as_member<T: serde::de::DeserializeOwned>(
+    network: Network,
+    api: &Upstream,
+    token: &MemberToken,
+    endpoint: &'static str,
+    path: &[&str],
+) -> Result<T, SignInError> {
+    let api = api
+        .with_token(&token.access)
+        .map_err(|_| unavailable(network, "the token is not a valid header value"))?;
+    let call = Call {
+        method: reqwest::Method::GET,
+        url: api.url(path),
+        body: Body::Empty,
+        basic: None,
+    };
+    let raw = api
+        .call(endpoint, call)
+        .await
+        .map_err(|f| failed(network, f))?;
+    match raw.status {
+        reqwest::StatusCode::OK => serde_json::from_slice(&raw.body)
+            .map_err(|e| unavailable_because(network, "its answer could not be read", e)),
+        reqwest::StatusCode::UNAUTHORIZED => Err(SignInError::Revoked { network }),
+        _ => Err(unexpected(network, &raw)),
+    }
 }
 
 /// A failure of the client, in the sign-in port's words.

@@ -2,7 +2,7 @@
 //! origin, token and revoke on the API's). Access tokens last two hours; refresh tokens
 //! rotate at each use.
 
-use super::{App, failed, granted, refusal, unavailable, unavailable_because, unexpected};
+use super::{App, as_member, failed, granted, refusal, unavailable, unexpected};
 use crate::domain::members::{MemberToken, SignIn, SignInError};
 use crate::domain::{Clock, Handle, Network};
 use crate::outbound::upstreams::client::{Body, Call, Raw, Upstream};
@@ -123,31 +123,14 @@ impl SignIn for XSignIn {
     }
 
     async fn who(&self, token: &MemberToken) -> Result<(String, Handle), SignInError> {
-        let api = self
-            .api
-            .with_token(&token.access)
-            .map_err(|_| unavailable(Network::X, "the token is not a valid header value"))?;
-        let call = Call {
-            method: Method::GET,
-            url: api.url(&["2", "users", "me"]),
-            body: Body::Empty,
-            basic: None,
-        };
-        let raw = api
-            .call("users_me", call)
-            .await
-            .map_err(|f| failed(Network::X, f))?;
-        match raw.status {
-            StatusCode::OK => {}
-            StatusCode::UNAUTHORIZED => {
-                return Err(SignInError::Revoked {
-                    network: Network::X,
-                });
-            }
-            _ => return Err(unexpected(Network::X, &raw)),
-        }
-        let me: Me = serde_json::from_slice(&raw.body)
-            .map_err(|e| unavailable_because(Network::X, "its answer could not be read", e))?;
+        let me: Me = as_member(
+            Network::X,
+            &self.api,
+            token,
+            "users_me",
+            &["2", "users", "me"],
+        )
+        .await?;
         let handle = Handle::parse(&me.data.username)
             .map_err(|_| unavailable(Network::X, "it named a user that is not a username"))?;
         Ok((me.data.id, handle))
