@@ -131,3 +131,53 @@ fn assign<'a>(
         .filter_map(|(member, pair_ids)| Some((*by_index.get(&member)?, pair_ids)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Network;
+    use crate::domain::members::{Account, MemberToken};
+    use crate::secret::Secret;
+
+    fn member(name: &str) -> MemberCredentials {
+        MemberCredentials {
+            account: Account {
+                network: Network::X,
+                id: format!("id-{name}"),
+                handle: Handle::parse(name).unwrap(),
+            },
+            token: MemberToken {
+                access: Secret::new("t"),
+                refresh: None,
+                expires_at: None,
+                scope: String::new(),
+            },
+            hidden_organisations: false,
+        }
+    }
+
+    #[test]
+    fn each_pair_is_asked_of_its_first_member_and_pairs_without_one_are_left() {
+        let names: Vec<Handle> = ["ann", "ben", "cat", "dan"]
+            .iter()
+            .map(|n| Handle::parse(n).unwrap())
+            .collect();
+        let handles: Vec<&Handle> = names.iter().collect();
+        let signed_in = [member("cat"), member("ben")];
+        let pairs = [(0, 1), (0, 2), (1, 2), (2, 3), (0, 3)];
+        let asks = assign(&signed_in, &handles, &pairs);
+        let asked: Vec<(&str, Vec<(usize, usize)>)> = asks
+            .iter()
+            .map(|(m, ids)| (m.account.handle.as_str(), ids.clone()))
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                // ben: (ann, ben) with ann, (ben, cat) with cat.
+                ("ben", vec![(0, 0), (2, 2)]),
+                // cat: (ann, cat) with ann, (cat, dan) with dan.
+                ("cat", vec![(1, 0), (3, 3)]),
+            ]
+        );
+    }
+}
