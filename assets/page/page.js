@@ -1,5 +1,6 @@
-// The page's forms: a pair to check, a team to draw, a key to use. One request at a time
-// per form; what each does is in pair.mjs, team.mjs and service.mjs.
+// The page's forms: a pair to check, a team to draw, a key to use, and the members' panel.
+// One request at a time per form; what each does is in pair.mjs, team.mjs, service.mjs and
+// members.mjs.
 import { handles } from "./network.mjs";
 import { check } from "./pair.mjs";
 import { draw } from "./team.mjs";
@@ -27,3 +28,11 @@ $("key-form").addEventListener("submit", (event) => {
   $("key").value = "";
   if (key) useKey(key);
 });
+
+// The members' panel, its scripts loaded only where sign-in is offered (`/members/me` is
+// there).
+fetch("/members/me", { cache: "no-store" }).then(async (response) => {
+  if (response.status === 404) return;
+  const { start } = await import("./members.mjs");
+  await start(response);
+}, () => { /* the service cannot be reached: the forms above say so when used */ });

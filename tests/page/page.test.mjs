@@ -1,72 +1,26 @@
 // The page at / in headless Chromium, against `connected serve --demo` on port 0: what a
 // person sees for a connected pair, a pair that is not, a missing user, the history, a
 // team's network (the bundled one, and a generated team of 100), and the key prompt when
-// keys are required. Screenshots of each state go to target/browser/.
+// keys are required; and no members' panel where sign-in is off. Screenshots of each state
+// go to target/browser/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { overlap } from "../../assets/page/network.mjs";
+import { launch, openPage, serve } from "./browser.mjs";
 
 const BINARY = process.env.BINARY ?? "target/debug/connected";
 const SHOTS = process.env.SHOTS ?? "target/browser";
 mkdirSync(SHOTS, { recursive: true });
 
-/** `connected serve --demo` on a free port, with a database of its own; its origin. */
-async function serve(env = {}, graph = null, demo = true) {
-  const dir = mkdtempSync(join(tmpdir(), "connected-page-"));
-  const database = `sqlite://${join(dir, "page.db")}`;
-  const args = ["serve", "--listen-addr", "127.0.0.1:0"];
-  if (graph) {
-    args.push(`--demo=${join(dir, "graph.json")}`);
-    writeFileSync(join(dir, "graph.json"), JSON.stringify(graph));
-  } else if (demo) {
-    args.push("--demo");
-  }
-  const child = spawn(BINARY, args, {
-    env: { PATH: process.env.PATH, DATABASE_URL: database, RUST_LOG: "info", NO_COLOR: "1", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const origin = await new Promise((resolve, reject) => {
-    let log = "";
-    child.stderr.on("data", (chunk) => {
-      log += chunk;
-      const found = log.match(/listening address=(\S+)/);
-      if (found) resolve(`http://${found[1]}`);
-    });
-    child.on("exit", () => reject(new Error(`the service stopped:\n${log}`)));
-  });
-  return { origin, child, database };
-}
-
 let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update"],
-  });
-});
+before(async () => { browser = await launch(); });
 after(async () => browser?.close());
 
-/** A page on `origin` that records console errors (but the browser's own line for every
- * 4xx a fetch gets, which the API answers on purpose) and requests leaving the origin. */
-async function open(origin) {
-  const page = await browser.newPage();
-  const problems = [];
-  page.on("console", (m) => {
-    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(m.text());
-  });
-  page.on("pageerror", (e) => problems.push(String(e)));
-  page.on("request", (r) => {
-    if (!r.url().startsWith(origin + "/")) problems.push(`a request left the origin: ${r.url()}`);
-  });
-  await page.goto(origin + "/", { waitUntil: "networkidle" });
-  return { page, problems };
-}
+/** A page on `origin` that records console errors and requests leaving the origin. */
+const open = (origin) => openPage(browser, origin);
 
 async function check(page, dev1, dev2) {
   await page.fill("#dev1", dev1);
@@ -83,8 +37,11 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
       return { files: entries.map((e) => e.name), bytes: entries.reduce((n, e) => n + e.transferSize, 0) };
     });
     console.log(`the page's load: ${load.files.length} requests, ${load.bytes} bytes over the wire`);
-    assert.equal(load.files.length, 8, load.files.join(" "));
+    // The document, its style, its icon, four scripts, and the question who is signed in
+    // (the members' scripts are loaded only where it is answered).
+    assert.equal(load.files.length, 9, load.files.join(" "));
     assert.ok(load.bytes < 16 * 1024, `the page stays small: ${load.bytes} bytes`);
+    assert.ok(await page.isHidden("#member"), "no members' panel where sign-in is off");
 
     await check(page, "alice", "bob");
     await page.waitForSelector(".verdict.connected");

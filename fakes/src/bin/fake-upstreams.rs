@@ -8,14 +8,25 @@
 //! With `--hostile-orgs huge|many|nul|control`, GitHub answers every user's organisations
 //! with what no real GitHub sends (see `HostileOrgs::named`).
 //!
-//! It prints the environment to point `connected` at them, then serves until Ctrl-C. The
+//! It prints the environment to point `connected` at them, member sign-in included (the
+//! fakes' OAuth apps and web pages, `connected serve`'s default address as the public URL,
+//! and a key for the tokens fit for trying only), then serves until Ctrl-C. Their authorise
+//! pages approve at once as `dev000`, or as the developer `--approve-as` names, as if that
+//! developer were signed in at GitHub and X. The
 //! graph: developers `dev000`, `dev001`, … in organisations of four (`org0` holds `dev000` to
 //! `dev003`, and so on), each following the two before and the two after it: neighbours in
 //! one organisation are fully connected, `dev003`/`dev004` follow each other but share
 //! nothing.
 
-use connected_fakes::{self as fake, Fake, Graph, HostileOrgs, X_TOKEN};
+use connected_fakes::{
+    self as fake, Fake, GITHUB_OAUTH_CLIENT_ID, GITHUB_OAUTH_CLIENT_SECRET, Graph, HostileOrgs,
+    X_OAUTH_CLIENT_ID, X_OAUTH_CLIENT_SECRET, X_TOKEN,
+};
 use std::time::Duration;
+
+/// The key members' tokens are encrypted with when `connected` runs against the fakes: a
+/// fixed one, as the fakes' tokens open nothing real.
+const TRY_TOKEN_KEY: &str = "ZmFrZS11cHN0cmVhbXMtdG9rZW4ta2V5LTAwMDAwMDE=";
 
 /// What the command line asks for.
 struct Options {
@@ -25,6 +36,8 @@ struct Options {
     latency: u64,
     /// What GitHub answers for organisations instead of the graph's.
     hostile_orgs: Option<HostileOrgs>,
+    /// Which developer approves a sign-in on the authorise pages (none: `dev000`).
+    approve_as: Option<String>,
 }
 
 /// The options given, or `None` when an argument is not one (then the usage is printed).
@@ -33,6 +46,7 @@ fn options() -> Option<Options> {
         team: 20,
         latency: 0,
         hostile_orgs: None,
+        approve_as: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -42,6 +56,7 @@ fn options() -> Option<Options> {
             "--hostile-orgs" => {
                 options.hostile_orgs = Some(HostileOrgs::named(&args.next()?)?);
             }
+            "--approve-as" => options.approve_as = Some(args.next()?.to_lowercase()),
             _ => return None,
         }
     }
@@ -78,14 +93,17 @@ async fn main() {
         team,
         latency,
         hostile_orgs,
+        approve_as,
     }) = options()
     else {
-        println!(
-            "connected-fake-upstreams [--team N (20)] [--latency MILLISECONDS (0)] [--hostile-orgs huge|many|nul|control]"
-        );
-        return;
+        return usage();
     };
     let (graph, n) = graph(team);
+    let approver = approve_as.unwrap_or_else(|| "dev000".to_owned());
+    if !(0..n).any(|i| format!("dev{i:03}") == approver) {
+        println!("# {approver} is not one of the {n} developers");
+        return usage();
+    }
     let (github, x, bluesky) = (
         fake::github(graph.clone()).await,
         fake::x(graph.clone()).await,
@@ -94,6 +112,8 @@ async fn main() {
     for upstream in [&github, &x, &bluesky] {
         upstream.set_latency(Duration::from_millis(latency));
     }
+    github.approve_as(&approver);
+    x.approve_as(&approver);
     if let Some(hostile) = hostile_orgs {
         println!("# GitHub answers every organisation list with names no GitHub has");
         github.answer_orgs(hostile);
@@ -106,9 +126,26 @@ async fn main() {
     println!("export TWITTER_API_URL={}", x.url);
     println!("export TWITTER_BEARER_TOKEN={X_TOKEN}");
     println!("export BLUESKY_API_URL={}", bluesky.url);
+    println!("# member sign-in: the authorise pages approve as {approver}");
+    println!("export PUBLIC_URL=http://127.0.0.1:5000");
+    println!("export TOKEN_KEY={TRY_TOKEN_KEY}");
+    println!("export GITHUB_WEB_URL={}", github.url);
+    println!("export GITHUB_OAUTH_CLIENT_ID={GITHUB_OAUTH_CLIENT_ID}");
+    println!("export GITHUB_OAUTH_CLIENT_SECRET={GITHUB_OAUTH_CLIENT_SECRET}");
+    println!("export X_WEB_URL={}", x.url);
+    println!("export X_OAUTH_CLIENT_ID={X_OAUTH_CLIENT_ID}");
+    println!("export X_OAUTH_CLIENT_SECRET={X_OAUTH_CLIENT_SECRET}");
+    println!("# serving until Ctrl-C");
     if tokio::signal::ctrl_c().await.is_ok() {
         served(&github, &x, &bluesky);
     }
+}
+
+fn usage() {
+    println!(
+        "connected-fake-upstreams [--team N (20)] [--latency MILLISECONDS (0)] \
+         [--hostile-orgs huge|many|nul|control] [--approve-as DEVELOPER (dev000)]"
+    );
 }
 
 fn served(github: &Fake, x: &Fake, bluesky: &Fake) {

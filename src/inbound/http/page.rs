@@ -1,6 +1,6 @@
-//! The page for people at `/`: a pair's check and its history, a team's network drawn,
-//! compiled into the binary so that it works with no network; it fetches nothing but from
-//! this service.
+//! The page for people at `/`: a pair's check and its history, a team's network drawn, the
+//! members' panel (sign in, consent, forget me), compiled into the binary so that it works
+//! with no network; it fetches nothing but from this service.
 
 use super::AppState;
 use super::security::{PAGE_POLICY, secured};
@@ -17,7 +17,7 @@ const HTML: &str = "text/html; charset=utf-8";
 const SCRIPT: &str = "text/javascript; charset=utf-8";
 
 /// The page's files under `/page/`: name, media type, contents.
-const FILES: [(&str, &str, &str); 7] = [
+const FILES: [(&str, &str, &str); 9] = [
     (
         "page.css",
         "text/css; charset=utf-8",
@@ -47,6 +47,16 @@ const FILES: [(&str, &str, &str); 7] = [
         "network.mjs",
         SCRIPT,
         include_str!("../../../assets/page/network.mjs"),
+    ),
+    (
+        "members.mjs",
+        SCRIPT,
+        include_str!("../../../assets/page/members.mjs"),
+    ),
+    (
+        "member.mjs",
+        SCRIPT,
+        include_str!("../../../assets/page/member.mjs"),
     ),
     (
         "icon.svg",
@@ -183,9 +193,13 @@ mod tests {
             "./service.mjs",
             "./pair.mjs",
             "./team.mjs",
+            "./members.mjs",
+            "./member.mjs",
             "/page/icon.svg",
             "/connected/realtime/",
             "/connected/network",
+            "/members/me",
+            "/members/connect/",
             "/docs/",
         ] {
             assert!(all.clone().any(|t| t.contains(needle)), "{needle}");

@@ -1,0 +1,65 @@
+// What the members' panel shows, without the page: who is signed in, which accounts are
+// linked and which may be added, and what "forget me" did. No DOM here, so that node's test
+// runner can check it on its own.
+
+/** The networks a member may sign in with, by the API's id, and their names. */
+const NAMES = { github: "GitHub", x: "X" };
+
+/** A network's name for people; the id itself for one the page does not know. */
+export function networkName(id) {
+  return Object.hasOwn(NAMES, id) ? NAMES[id] : String(id);
+}
+
+/** Where signing in with `network` begins (a navigation, not a fetch: the provider's page
+ * is shown); none for a network the page does not know. */
+export function connectPath(network) {
+  return Object.hasOwn(NAMES, network) ? `/members/connect/${network}` : null;
+}
+
+/** What `/members/me` said, for the panel: `off` (sign-in is not offered here: the panel
+ * is not shown), `out` (nobody is signed in: the networks to sign in with), or `in` (the
+ * member, each network's linked account or null, and the networks that may still be
+ * linked); null when the answer is none of these. */
+export function panelState(status, body) {
+  if (status === 404) return { state: "off" };
+  if (status !== 200 || !Array.isArray(body?.sign_in)) return null;
+  const offered = body.sign_in.filter((network) => connectPath(network));
+  const member = body.member;
+  if (!member) return { state: "out", offered };
+  const accounts = Object.keys(NAMES).map((network) => ({
+    network, name: networkName(network), account: member[network] ?? null,
+  }));
+  return {
+    state: "in",
+    handle: member.handle,
+    accounts: accounts.filter((a) => a.account),
+    addable: offered.filter((network) => !member[network]),
+    hiddenOrganisations: member.hidden_organisations === true,
+    github: Boolean(member.github),
+  };
+}
+
+/** A linked account as a line: "GitHub: alice". */
+export function accountLine({ name, account }) {
+  return `${name}: ${account.handle}`;
+}
+
+/** What the consent to hidden organisations now is, as saved. */
+export function consentLine(count) {
+  return count
+    ? "Saved: your hidden GitHub organisations count, and are shown, in answers about you."
+    : "Saved: your hidden GitHub organisations do not count in answers about you.";
+}
+
+/** What "forget me" did, as lines: who was forgotten, the networks whose tokens were
+ * revoked, and those whose tokens could not be (deleted here all the same). */
+export function forgottenLines(body) {
+  const names = (list) => (Array.isArray(list) ? list : []).map(networkName).join(" and ");
+  const lines = [`${body?.forgotten ?? "The member"} is forgotten: your sign-in and its tokens are deleted here.`];
+  if (body?.revoked?.length) lines.push(`Your token was revoked at ${names(body.revoked)}.`);
+  if (body?.not_revoked?.length) {
+    lines.push(`Your token could not be revoked at ${names(body.not_revoked)} now; it is deleted here, ` +
+      "and you can revoke this service's access in your settings there.");
+  }
+  return lines;
+}
