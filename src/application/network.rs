@@ -4,8 +4,8 @@ use super::facts::{UpstreamFailure, round_one, social_graph_failure};
 use super::{Freshness, Membership, Networks, UseCases};
 use crate::domain::access::Caller;
 use crate::domain::{
-    Handle, MissingUser, Organisation, Pair, PairVerdict, RegisterError, SocialUser, Team,
-    UnreadableFollow, Verdict, maximal_cliques, shared_organisations,
+    Handle, MissingUser, Organisation, Pair, PairVerdict, RegisterError, Relationship, SocialUser,
+    Team, UnreadableFollow, Verdict, maximal_cliques, shared_organisations,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -172,7 +172,6 @@ async fn team_facts(
     developers: &[Handle],
     caller: &Caller,
 ) -> Result<TeamFacts, UpstreamFailure> {
-    let social_graph = networks.social_graph.network();
     let refs: Vec<&Handle> = developers.iter().collect();
     let known = round_one(networks, &refs, caller).await?;
 
@@ -185,27 +184,15 @@ async fn team_facts(
         .filter_map(|(i, (orgs, user))| Some((i, orgs.as_ref()?, user.clone()?)))
         .collect();
     let people: Vec<SocialUser> = present.iter().map(|(_, _, user)| user.clone()).collect();
-    let mut shared = shared_pairs(&present);
+    let handles: Vec<&Handle> = present.iter().map(|(i, _, _)| &developers[*i]).collect();
+    let public: Vec<Vec<Organisation>> = present.iter().map(|(_, o, _)| (*o).clone()).collect();
+    let (mut shared, mut signed_in) =
+        shared_in_team(networks, membership, &handles, public, caller).await;
     let mut candidates: Vec<(usize, usize)> = shared.keys().copied().collect();
     candidates.sort_unstable();
-    let by_members = match membership {
-        Some(membership) => {
-            let handles: Vec<&Handle> = present.iter().map(|(i, _, _)| &developers[*i]).collect();
-            let graph = networks.social_graph.as_ref();
-            Some(
-                membership
-                    .answer_for_team(graph, &people, &handles, &candidates, caller)
-                    .await,
-            )
-        }
-        None => None,
-    };
-    let told = by_members.as_ref().map_or(&[][..], |m| m.known.as_slice());
-    let relationships = networks
-        .social_graph
-        .relationships(&people, &candidates, told, caller)
-        .await
-        .map_err(|interrupted| social_graph_failure(social_graph, &interrupted.error))?;
+    let (relationships, told_by_members) =
+        follows_in_team(networks, membership, &people, &handles, &candidates, caller).await?;
+    signed_in.extend(told_by_members.into_iter().map(|pair| candidates[pair]));
     let mut connected = HashMap::new();
     let mut undecided = HashMap::new();
     for (&(a, b), relationship) in candidates.iter().zip(relationships) {
@@ -223,19 +210,13 @@ async fn team_facts(
             undecided.insert(
                 (a, b),
                 UnreadableFollow {
-                    follower: developers[present[follower].0].to_string(),
-                    followee: developers[present[followee].0].to_string(),
-                    network: social_graph,
+                    follower: handles[follower].to_string(),
+                    followee: handles[followee].to_string(),
+                    network: networks.social_graph.network(),
                 },
             );
         }
     }
-    let signed_in = by_members.map_or_else(HashSet::new, |m| {
-        m.by_member
-            .into_iter()
-            .map(|pair| candidates[pair])
-            .collect()
-    });
     Ok(TeamFacts {
         missing: known.missing,
         present: present.iter().map(|(i, _, _)| *i).collect(),
@@ -245,15 +226,73 @@ async fn team_facts(
     })
 }
 
+/// The pairs of a team (indices into `handles`) who share an organisation, once the hidden
+/// memberships of consenting members count, and those of them that share only hidden ones
+/// (their verdict rests on a member's sign-in).
+async fn shared_in_team(
+    networks: &Networks,
+    membership: Option<&Membership>,
+    handles: &[&Handle],
+    public: Vec<Vec<Organisation>>,
+    caller: &Caller,
+) -> (
+    HashMap<(usize, usize), Vec<String>>,
+    HashSet<(usize, usize)>,
+) {
+    let Some(membership) = membership else {
+        return (shared_pairs(&public), HashSet::new());
+    };
+    let mut lists = public.clone();
+    let code_host = networks.code_host.as_ref();
+    membership
+        .team_organisations(code_host, handles, &mut lists, caller)
+        .await;
+    let shared = shared_pairs(&lists);
+    let hidden_only = shared
+        .keys()
+        .copied()
+        .filter(|&(a, b)| shared_organisations(&public[a], &public[b]).is_empty())
+        .collect();
+    (shared, hidden_only)
+}
+
+/// The follows of `pairs` (indices into `people`): members' tokens first, lists for the
+/// rest; and which pairs members told.
+async fn follows_in_team(
+    networks: &Networks,
+    membership: Option<&Membership>,
+    people: &[SocialUser],
+    handles: &[&Handle],
+    pairs: &[(usize, usize)],
+    caller: &Caller,
+) -> Result<(Vec<Relationship>, HashSet<usize>), UpstreamFailure> {
+    let graph = networks.social_graph.as_ref();
+    let by_members = match membership {
+        Some(membership) => Some(
+            membership
+                .answer_for_team(graph, people, handles, pairs, caller)
+                .await,
+        ),
+        None => None,
+    };
+    let told = by_members.as_ref().map_or(&[][..], |m| m.known.as_slice());
+    let relationships = graph
+        .relationships(people, pairs, told, caller)
+        .await
+        .map_err(|interrupted| social_graph_failure(graph.network(), &interrupted.error))?;
+    Ok((
+        relationships,
+        by_members.map(|m| m.by_member).unwrap_or_default(),
+    ))
+}
+
 /// The pairs of present developers (indices into `present`) who share an organisation, with
 /// the organisations they share.
-fn shared_pairs(
-    present: &[(usize, &Vec<Organisation>, SocialUser)],
-) -> HashMap<(usize, usize), Vec<String>> {
+fn shared_pairs(lists: &[Vec<Organisation>]) -> HashMap<(usize, usize), Vec<String>> {
     let mut shared = HashMap::new();
-    for a in 0..present.len() {
-        for b in a + 1..present.len() {
-            let organisations = shared_organisations(present[a].1, present[b].1);
+    for a in 0..lists.len() {
+        for b in a + 1..lists.len() {
+            let organisations = shared_organisations(&lists[a], &lists[b]);
             if !organisations.is_empty() {
                 shared.insert((a, b), organisations);
             }

@@ -112,3 +112,31 @@ async fn without_consent_a_hidden_membership_is_never_shown() {
         "bob's hidden secret is not shown"
     );
 }
+
+#[tokio::test]
+async fn a_teams_consenting_members_count_their_hidden_organisations() {
+    let graph = hidden_colleagues().dev("carol", &["other"], &["alice", "bob"]);
+    let app = spawn_member_app(graph).await;
+    let team = json!({"developers": ["alice", "bob", "carol"]});
+    let before = app.post_json("/connected/network", &team).await;
+    assert_eq!(before.body["connections"], json!([]), "{}", before.body);
+    member(&app, "alice", "github", true).await;
+    member(&app, "bob", "github", true).await;
+    let after = app.post_json("/connected/network", &team).await;
+    assert_eq!(
+        after.body["connections"],
+        json!([{"developers": ["alice", "bob"], "organisations": ["acme"]}]),
+        "{}",
+        after.body
+    );
+    let history = app.register("alice", "bob").await.body;
+    assert_eq!(
+        history.as_array().unwrap().last().unwrap()["member_sign_in"],
+        true
+    );
+    let history = app.register("bob", "carol").await.body;
+    assert_eq!(
+        history.as_array().unwrap().last().unwrap()["member_sign_in"],
+        false
+    );
+}

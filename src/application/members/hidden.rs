@@ -80,6 +80,30 @@ impl Membership {
         })
     }
 
+    /// A team's organisation lists (`lists[i]` the public one of `handles[i]`) with each
+    /// consenting member's replaced by all of theirs, hidden memberships included.
+    pub(in crate::application) async fn team_organisations(
+        &self,
+        code_host: &dyn CodeHost,
+        handles: &[&Handle],
+        lists: &mut [Vec<Organisation>],
+        caller: &Caller,
+    ) {
+        if !code_host.answers_for_members() {
+            return;
+        }
+        let consenting = self.answering(handles, Network::GitHub).await;
+        for member in consenting.iter().filter(|c| c.hidden_organisations) {
+            let Some(at) = handles.iter().position(|h| **h == member.account.handle) else {
+                continue;
+            };
+            if let Some(all) = self.all_organisations(code_host, member).await {
+                lists[at] = all;
+                caller.bill(Meter::member_answers(Network::GitHub), 1);
+            }
+        }
+    }
+
     /// Every organisation of `member`, or `None` when their token cannot say now.
     async fn all_organisations(
         &self,
