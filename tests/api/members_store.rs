@@ -7,7 +7,7 @@ mod fixtures;
 use crate::support::TestDatabase;
 use chrono::Duration;
 use connected::domain::Network;
-use connected::domain::members::{Digest, MembersError};
+use connected::domain::members::{Digest, Forgot, MembersError};
 use connected::secret::{Secret, TokenCipher};
 use fixtures::{Store, account, cipher, earlier, handle, link, now, pending, sqlite_url, token};
 
@@ -263,13 +263,13 @@ async fn forgetting(store: Store) {
         .unwrap();
     assert_eq!(store.rows().await, [2, 3, 3, 4]);
 
-    let mut forgotten = members.forget(&handle("ADA")).await.unwrap();
+    let mut forgotten = members.forget(&handle("ADA")).await.unwrap().links;
     forgotten.sort_by(|a, b| a.account.id.cmp(&b.account.id));
     assert_eq!(forgotten, vec![github, x]);
     assert_eq!(store.rows().await, [1, 1, 1, 2]);
     assert_eq!(members.member(&handle("ada")).await, Ok(None));
     assert!(members.member(&handle("grace")).await.unwrap().is_some());
-    assert_eq!(members.forget(&handle("ada")).await, Ok(vec![]));
+    assert_eq!(members.forget(&handle("ada")).await, Ok(Forgot::default()));
 }
 
 /// Under another key the tokens cannot be read, and it says so.
@@ -291,6 +291,11 @@ async fn another_key(url: &str) {
     assert!(why.reason().contains("cannot be decrypted"), "{why}");
     assert!(why.reason().contains("TOKEN_KEY"), "{why}");
     assert_eq!(other.rows().await[1], 1, "nothing was deleted");
+    // Forgotten all the same: the rows go, and the account is said unreadable.
+    let forgot = other.members.forget(&handle("ada")).await.unwrap();
+    assert_eq!(forgot.links, vec![]);
+    assert_eq!(forgot.unreadable, vec![ada]);
+    assert_eq!(other.rows().await, [0, 0, 0, 0]);
 }
 
 macro_rules! on_both {

@@ -65,13 +65,13 @@ impl Membership {
         let Some(member) = self.signed_in(session).await? else {
             return Ok(None);
         };
-        let links = self.members.forget(&member).await?;
+        let forgot = self.members.forget(&member).await?;
         let mut forgotten = Forgotten {
             member,
             revoked: Vec::new(),
-            not_revoked: Vec::new(),
+            not_revoked: forgot.unreadable.iter().map(|a| a.network).collect(),
         };
-        for link in links {
+        for link in forgot.links {
             let network = link.account.network;
             let revoked = match self.provider(network) {
                 Some(provider) => provider.revoke(&link.token).await,

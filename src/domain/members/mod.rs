@@ -5,7 +5,7 @@
 
 mod ports;
 
-pub use ports::{Members, MembersError, SignIn, SignInError};
+pub use ports::{Forgot, Members, MembersError, SignIn, SignInError};
 
 use super::{Handle, Network};
 use crate::secret::Secret;

@@ -2,6 +2,14 @@
 //! providers members sign in with ([`SignIn`]).
 
 use super::{Account, Digest, Link, Member, MemberCredentials, MemberToken, PendingSignIn};
+
+/// What forgetting a member deleted: their links, and the accounts whose tokens could not be
+/// read (so cannot be revoked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Forgot {
+    pub links: Vec<Link>,
+    pub unreadable: Vec<Account>,
+}
 use crate::domain::{Handle, Network, Unavailable};
 use crate::secret::Secret;
 use async_trait::async_trait;
@@ -96,9 +104,10 @@ pub trait Members: Send + Sync + 'static {
     async fn unlink(&self, account: &Account) -> Result<(), MembersError>;
 
     /// Deletes every row about the member's sign-in (links, consent, sessions, sign-ins
-    /// begun on their behalf) and returns the links it held, so that their tokens can be
-    /// revoked. The register's past answers stay.
-    async fn forget(&self, member: &Handle) -> Result<Vec<Link>, MembersError>;
+    /// begun on their behalf) and returns what it held, so that their tokens can be
+    /// revoked. The register's past answers stay. Tokens that cannot be decrypted (another
+    /// `TOKEN_KEY`) do not stop it: their rows go too, and their accounts are returned.
+    async fn forget(&self, member: &Handle) -> Result<Forgot, MembersError>;
 }
 
 /// Failures of a provider during sign-in or with a member's token.

@@ -9,7 +9,7 @@ use super::statement::{self, Bind};
 use crate::domain::Handle;
 use crate::domain::Network;
 use crate::domain::members::{
-    Account, Digest, Link, Member, MemberCredentials, MemberToken, Members, MembersError,
+    Account, Digest, Forgot, Link, Member, MemberCredentials, MemberToken, Members, MembersError,
     PendingSignIn, SIGN_IN_NETWORKS,
 };
 use crate::secret::TokenCipher;
@@ -392,7 +392,7 @@ where
         self.execute(&[(delete, binds)]).await
     }
 
-    async fn forget(&self, member: &Handle) -> Result<Vec<Link>, MembersError> {
+    async fn forget(&self, member: &Handle) -> Result<Forgot, MembersError> {
         let key = text(member.key());
         let links = format!("DELETE FROM member_links WHERE member = ? RETURNING {LINK_COLUMNS}");
         let sign_ins = "DELETE FROM member_sign_ins WHERE member = ?";
@@ -404,12 +404,15 @@ where
             .fetch_all(&mut *transaction)
             .await
             .map_err(unavailable)?;
-        // A token that cannot be decrypted stops it all: nothing is deleted that could not
-        // be revoked and said.
-        let links = deleted
-            .iter()
-            .map(|row| rows::link::<DB>(row, &self.cipher))
-            .collect::<Result<Vec<_>, _>>()?;
+        // A token that cannot be decrypted is deleted all the same: the member asked to be
+        // forgotten; it is said, since it cannot be revoked.
+        let mut forgot = Forgot::default();
+        for row in &deleted {
+            match rows::link::<DB>(row, &self.cipher) {
+                Ok(link) => forgot.links.push(link),
+                Err(_) => forgot.unreadable.push(rows::account::<DB>(row)?),
+            }
+        }
         for sql in [sign_ins, members] {
             self.query(sql, std::slice::from_ref(&key))
                 .execute(&mut *transaction)
@@ -417,6 +420,6 @@ where
                 .map_err(unavailable)?;
         }
         transaction.commit().await.map_err(unavailable)?;
-        Ok(links)
+        Ok(forgot)
     }
 }
