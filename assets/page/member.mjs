@@ -63,3 +63,19 @@ export function forgottenLines(body) {
   }
   return lines;
 }
+
+/** Why a sign-in failed, from the code the service sent the browser back with
+ * (`?sign_in_error=`); null without one. Only the service's own codes are told: the address
+ * is anyone's to write. */
+export function signInError(search) {
+  const code = new URLSearchParams(search).get("sign_in_error");
+  if (code === null) return null;
+  const why = {
+    expired: "this sign-in expired or was already used. Start again.",
+    other_browser: "it was begun in another browser. Start again here.",
+    declined: "the provider did not approve it (you declined, or the code was refused). Start again.",
+    handle_mismatch: "that account's handle is not the one you are signed in as here: one handle is one person on GitHub and X.",
+    provider: "the provider could not be reached or refused the service. Try again later.",
+  };
+  return `Not signed in: ${Object.hasOwn(why, code) ? why[code] : "the sign-in failed. Try again later."}`;
+}

@@ -2,7 +2,7 @@
 // organisations, sign out, forget me. The member is known by a cookie the page cannot read
 // (HttpOnly): it asks `/members/me`. Hidden where sign-in is not offered (404).
 import { failure, once, show } from "./service.mjs";
-import { accountLine, connectPath, consentLine, forgottenLines, networkName, panelState } from "./member.mjs";
+import { accountLine, connectPath, consentLine, forgottenLines, networkName, panelState, signInError } from "./member.mjs";
 
 const $ = (id) => document.getElementById(id);
 const JSON_BODY = { "Content-Type": "application/json" };
@@ -60,6 +60,12 @@ async function load(answer = null) {
     return show($("member-status"), ["Who is signed in cannot be read:", ...await failure(response)], "error");
   }
   render(state);
+  // Back from a provider with a failure: said once, and the address made clean again.
+  const failed = signInError(location.search);
+  if (failed) {
+    show($("member-status"), [failed], "error");
+    history.replaceState(null, "", location.pathname + location.hash);
+  }
   // Back from a provider (`/#member`): the panel says who is signed in, and takes the focus.
   if (location.hash === "#member") {
     $(state.state === "in" ? "member-who" : "member-heading").focus();

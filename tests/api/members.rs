@@ -310,3 +310,36 @@ async fn without_its_settings_sign_in_is_off_and_its_routes_are_not_found() {
         .await;
     assert_eq!(seen.status, 404, "{}", seen.text);
 }
+
+#[tokio::test]
+async fn a_browser_is_sent_back_to_the_page_with_a_code_not_a_document() {
+    let app = spawn_member_app(colleagues()).await;
+    app.github.approve_as("alice");
+    let mut browser = Browser::default();
+    let begun = browser
+        .get(&format!("{}/members/connect/github", app.address))
+        .await;
+    let approved = browser.get(begun.location.as_deref().unwrap()).await;
+    let callback = approved.location.unwrap();
+    let navigate = |url: &str| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(url)
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+    };
+    // From another browser (no sign-in cookie), as a page would be asked for.
+    let refused = navigate(&callback).await.unwrap();
+    assert_eq!(refused.status(), 303);
+    assert_eq!(
+        refused.headers()["location"],
+        "/?sign_in_error=other_browser#member"
+    );
+    let replayed = navigate(&callback).await.unwrap();
+    assert_eq!(
+        replayed.headers()["location"],
+        "/?sign_in_error=expired#member"
+    );
+}

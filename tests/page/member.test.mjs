@@ -2,7 +2,7 @@
 // which networks may be signed in with or linked, and what "forget me" says it did.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { accountLine, connectPath, consentLine, forgottenLines, networkName, panelState } from "../../assets/page/member.mjs";
+import { accountLine, connectPath, consentLine, forgottenLines, networkName, panelState, signInError } from "../../assets/page/member.mjs";
 
 test("sign-in off hides the panel; an answer that is no member body is none", () => {
   assert.deepEqual(panelState(404, { errors: ["member sign-in is not offered here"] }), { state: "off" });
@@ -68,4 +68,14 @@ test("forget me says who is forgotten, what was revoked and what could not be", 
   assert.equal(partly[1], "Your token was revoked at GitHub.");
   assert.match(partly[2], /^Your token could not be revoked at X now; it is deleted here/);
   assert.deepEqual(forgottenLines({ forgotten: "carol", revoked: [], not_revoked: [] }).length, 1);
+});
+
+test("a failed sign-in is told by the service's own codes only", () => {
+  assert.equal(signInError(""), null);
+  assert.equal(signInError("?team=a"), null);
+  assert.match(signInError("?sign_in_error=expired"), /^Not signed in: this sign-in expired/);
+  assert.match(signInError("?sign_in_error=handle_mismatch"), /one handle is one person/);
+  const forged = signInError("?sign_in_error=Call%20this%20number");
+  assert.equal(forged, "Not signed in: the sign-in failed. Try again later.");
+  assert.ok(!forged.includes("Call"), "words from the address are never shown");
 });

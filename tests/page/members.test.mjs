@@ -40,6 +40,12 @@ test("a member signs in with GitHub, consents, signs out, and is forgotten", asy
     assert.ok(await page.isHidden("#member-in"));
     await page.locator("#member").screenshot({ path: join(SHOTS, "member-signed-out.png") });
 
+    // A sign-in that fails (a state no one began) comes back to the page, which says why.
+    await page.goto(`${origin}/members/connect/github/callback?state=nobody-began-this&code=x`);
+    await page.waitForURL(`${origin}/#member`);
+    await page.waitForSelector("#member-status .error");
+    assert.match(await page.textContent("#member-status"), /Not signed in: this sign-in expired or was already used/);
+
     await signIn(page, origin, "GitHub");
     assert.equal(await page.textContent("#member-who"), "Signed in as dev000");
     assert.equal(await page.evaluate(() => document.activeElement.id), "member-who", "back from the provider, the panel has the focus");

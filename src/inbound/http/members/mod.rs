@@ -17,7 +17,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
+use axum::http::header::{ACCEPT, CACHE_CONTROL, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -146,13 +146,17 @@ async fn callback(
         state: returned.state,
         error: returned.error,
     };
-    let signed_in = site
+    let jar = Jar {
+        secure: site.secure_cookies,
+    };
+    let signed_in = match site
         .membership
         .finish(network, callback, browser.as_deref())
         .await
-        .map_err(failure)?;
-    let jar = Jar {
-        secure: site.secure_cookies,
+    {
+        Ok(signed_in) => signed_in,
+        Err(failure) if navigated(&headers) => return Ok(back_to_the_page(&failure, jar)),
+        Err(failure) => return Err(self::failure(failure)),
     };
     let mut response = (
         StatusCode::SEE_OTHER,
@@ -169,6 +173,42 @@ async fn callback(
     );
     set.append(SET_COOKIE, jar.end_sign_in());
     Ok(response)
+}
+
+/// Whether a browser navigated here (it asks for a page): a failed sign-in is then told on
+/// the service's page, not as a JSON document.
+fn navigated(headers: &HeaderMap) -> bool {
+    headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// A failed sign-in, for a browser: back to the page, which says why by a code of its own
+/// (never words from the address, which anyone can write).
+fn back_to_the_page(failure: &SignInFailure, jar: Jar) -> Response {
+    let code = match failure {
+        SignInFailure::Expired => "expired",
+        SignInFailure::OtherBrowser => "other_browser",
+        SignInFailure::Declined { .. } => "declined",
+        SignInFailure::HandleMismatch { .. } => "handle_mismatch",
+        SignInFailure::Provider(_) => "provider",
+        SignInFailure::Off | SignInFailure::Store(_) | SignInFailure::NoRandomness => "unavailable",
+    };
+    // Logged as the API would answer it.
+    let _ = self::failure(failure.clone());
+    tracing::info!(error = %failure, "a member's sign-in failed");
+    let location = format!("/?sign_in_error={code}#member");
+    let mut response = (
+        StatusCode::SEE_OTHER,
+        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+    )
+        .into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response.headers_mut().append(SET_COOKIE, jar.end_sign_in());
+    response
 }
 
 /// The member of the browser's session, or who may sign in.
