@@ -36,13 +36,10 @@ pub struct MemberSite {
     pub origin: url::Origin,
 }
 
-/// The members' routes, when sign-in is `on`; none otherwise (every path under
-/// `/members/` is then the API's own 404).
+/// The members' routes; while sign-in is not `on`, each answers 404 before it reads
+/// anything (another method is still the API's 405).
 pub(super) fn routes(on: bool) -> Router<AppState> {
-    if !on {
-        return Router::new();
-    }
-    Router::new()
+    let routes = Router::new()
         .route("/members/connect/{network}", get(connect))
         .route("/members/connect/{network}/callback", get(callback))
         .route("/members/me", get(me).delete(forget))
@@ -50,15 +47,26 @@ pub(super) fn routes(on: bool) -> Router<AppState> {
             "/members/me/hidden-organisations",
             put(hidden_organisations).layer(DefaultBodyLimit::max(CONSENT_BODY_LIMIT)),
         )
-        .route("/members/sign-out", post(sign_out))
+        .route("/members/sign-out", post(sign_out));
+    if on {
+        routes
+    } else {
+        routes.route_layer(axum::middleware::from_fn(not_offered))
+    }
+}
+
+/// The answer of every members' route while sign-in is off.
+async fn not_offered(_: axum::extract::Request, _: axum::middleware::Next) -> Response {
+    not_offered_here().into_response()
+}
+
+fn not_offered_here() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "member sign-in is not offered here")
 }
 
 /// 404 while sign-in is off.
 fn site(state: &AppState) -> Result<&MemberSite, ApiError> {
-    state
-        .members
-        .as_ref()
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "member sign-in is not offered here"))
+    state.members.as_ref().ok_or_else(not_offered_here)
 }
 
 /// A network members may sign in with, from the path.
