@@ -309,6 +309,17 @@ async fn without_its_settings_sign_in_is_off_and_its_routes_are_not_found() {
         .get(&format!("{}/members/connect/bluesky", app.address))
         .await;
     assert_eq!(seen.status, 404, "{}", seen.text);
+    let odd = Browser::default()
+        .get(&format!(
+            "{}/members/connect/x/callback?state=a&state=b&code=1",
+            app.address
+        ))
+        .await;
+    assert_eq!(odd.status, 400, "{}", odd.text);
+    assert_eq!(
+        odd.json()["errors"][0],
+        "the provider's answer cannot be read"
+    );
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use crate::domain::Network;
 use crate::domain::members::{MembersError, SignInError};
 use axum::Json;
 use axum::Router;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::header::{ACCEPT, CACHE_CONTROL, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -134,11 +134,17 @@ struct Returned {
 async fn callback(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(returned): Query<Returned>,
+    returned: Result<Query<Returned>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let site = site(&state)?;
     let network = network(site, &id)?;
+    let Query(returned) = returned.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "the provider's answer cannot be read",
+        )
+    })?;
     let too_long = [&returned.code, &returned.state, &returned.error]
         .iter()
         .any(|v| v.as_ref().is_some_and(|v| v.len() > 512));
