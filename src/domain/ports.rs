@@ -67,7 +67,7 @@ pub trait CodeHost: Send + Sync + 'static {
     }
 
     /// Every organisation `member` belongs to, hidden memberships included, as their own
-    /// token lists them (within the member's own rate limit).
+    /// token lists them (within the member's own rate limit), for `caller`'s request.
     ///
     /// # Errors
     /// [`AsMemberError::TokenRefused`] when the token is no longer taken; `Graph` (the
@@ -75,8 +75,9 @@ pub trait CodeHost: Send + Sync + 'static {
     async fn member_organisations(
         &self,
         member: &MemberCredentials,
+        caller: &Caller,
     ) -> Result<Vec<Organisation>, AsMemberError> {
-        let _ = member;
+        let _ = (member, caller);
         Err(AsMemberError::Graph(SocialGraphError::unavailable(
             "it does not answer for members",
         )))
@@ -92,8 +93,9 @@ pub trait CodeHost: Send + Sync + 'static {
         member: &MemberCredentials,
         organisation: &Organisation,
         user: &Handle,
+        caller: &Caller,
     ) -> Result<Option<bool>, AsMemberError> {
-        let _ = (member, organisation, user);
+        let _ = (member, organisation, user, caller);
         Err(AsMemberError::Graph(SocialGraphError::unavailable(
             "it does not answer for members",
         )))

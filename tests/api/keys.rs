@@ -424,6 +424,21 @@ async fn the_json_log_says_who_spent_what_for_each_request() {
         "two looked up"
     );
     assert_eq!(line["github_calls"], stage.github.call_count() as u64);
+    assert_eq!(
+        line["upstream_cost"],
+        header(&response, "upstream-cost"),
+        "the log and the answer say one cost"
+    );
+    assert_eq!(
+        line["upstream_cost"],
+        format!(
+            "github-calls={}, x-calls={}, x-users={}, cached=no",
+            stage.github.call_count(),
+            stage.x.call_count(),
+            stage.x.users_read() + 2
+        )
+    );
+    assert_eq!(line["member_answers"], 0);
     for line in service.log().lines() {
         assert!(
             serde_json::from_str::<serde_json::Value>(line).is_ok(),

@@ -40,3 +40,4 @@ mod reservations;
 mod slow_clients;
 mod support;
 mod unreadable;
+mod upstream_cost;

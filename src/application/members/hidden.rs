@@ -46,7 +46,7 @@ impl Membership {
         let mut lists = [public[0].to_vec(), public[1].to_vec()];
         for (list, member) in lists.iter_mut().zip(members) {
             if let Some(member) = member
-                && let Some(all) = self.all_organisations(code_host, member).await
+                && let Some(all) = self.all_organisations(code_host, member, caller).await
             {
                 *list = all;
                 caller.bill(Meter::member_answers(Network::GitHub), 1);
@@ -69,7 +69,10 @@ impl Membership {
                 .take(BELONGING_ASKED)
                 .collect();
             for organisation in unshared {
-                if self.belongs(code_host, member, organisation, other).await {
+                if self
+                    .belongs(code_host, member, organisation, other, caller)
+                    .await
+                {
                     shared.push(organisation.as_str().to_owned());
                     caller.bill(Meter::member_answers(Network::GitHub), 1);
                 }
@@ -97,7 +100,7 @@ impl Membership {
             let Some(at) = handles.iter().position(|h| **h == member.account.handle) else {
                 continue;
             };
-            if let Some(all) = self.all_organisations(code_host, member).await {
+            if let Some(all) = self.all_organisations(code_host, member, caller).await {
                 lists[at] = all;
                 caller.bill(Meter::member_answers(Network::GitHub), 1);
             }
@@ -109,8 +112,9 @@ impl Membership {
         &self,
         code_host: &dyn CodeHost,
         member: &MemberCredentials,
+        caller: &Caller,
     ) -> Option<Vec<Organisation>> {
-        match code_host.member_organisations(member).await {
+        match code_host.member_organisations(member, caller).await {
             Ok(all) => Some(all),
             Err(error) => {
                 self.did_not_answer(member, error).await;
@@ -126,8 +130,9 @@ impl Membership {
         member: &MemberCredentials,
         organisation: &Organisation,
         user: &Handle,
+        caller: &Caller,
     ) -> bool {
-        match code_host.belongs(member, organisation, user).await {
+        match code_host.belongs(member, organisation, user, caller).await {
             Ok(belongs) => belongs == Some(true),
             Err(error) => {
                 self.did_not_answer(member, error).await;

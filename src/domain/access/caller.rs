@@ -3,6 +3,8 @@
 //! value, to the use case and on to every port that spends; each clone is the same tab.
 
 use super::{KeyId, KeyLimits, Meter, Usage};
+use crate::domain::Network;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -19,6 +21,8 @@ struct Tab {
     /// What it was billed, by meter (its `requests` unused: one request is one tab).
     billed: Mutex<Usage>,
     upstream_calls: AtomicU64,
+    /// Calls made, by network.
+    calls: Mutex<BTreeMap<Network, u64>>,
 }
 
 impl Caller {
@@ -39,6 +43,7 @@ impl Caller {
             limits,
             billed: Mutex::new(Usage::default()),
             upstream_calls: AtomicU64::new(0),
+            calls: Mutex::new(BTreeMap::new()),
         }))
     }
 
@@ -52,9 +57,25 @@ impl Caller {
         &self.0.limits
     }
 
-    /// Counts a call made upstream for this request, on any network.
-    pub fn called_upstream(&self) {
+    /// Counts a call made upstream for this request, to `network`.
+    pub fn called_upstream(&self, network: Network) {
         self.0.upstream_calls.fetch_add(1, Ordering::Relaxed);
+        *self
+            .0
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(network)
+            .or_default() += 1;
+    }
+
+    /// Calls made upstream for this request so far, by network (those called only).
+    pub fn calls_by_network(&self) -> BTreeMap<Network, u64> {
+        self.0
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Calls made upstream for this request so far.
@@ -92,9 +113,15 @@ mod tests {
         let passed = caller.clone();
         passed.bill(Meter::X_USERS, 3);
         passed.bill(Meter::GITHUB_CALLS, 1);
-        passed.called_upstream();
+        passed.called_upstream(Network::X);
+        passed.called_upstream(Network::X);
+        passed.called_upstream(Network::GitHub);
         assert_eq!(caller.id(), Some(&id));
-        assert_eq!(caller.upstream_calls(), 1);
+        assert_eq!(caller.upstream_calls(), 3);
+        assert_eq!(
+            caller.calls_by_network(),
+            BTreeMap::from([(Network::GitHub, 1), (Network::X, 2)])
+        );
         assert_eq!(
             caller.usage(),
             Usage::of(1)

@@ -81,10 +81,17 @@ pub(super) async fn guard(
     if let Some(admitted) = &admitted {
         insert_rate_fields(response.headers_mut(), admitted.rate, admitted.admission);
     }
+    let cost = super::cost::upstream_cost(&caller);
+    if guard.fresh_costs {
+        response
+            .headers_mut()
+            .insert(super::cost::UPSTREAM_COST, super::cost::header(&cost));
+    }
     response.extensions_mut().insert(Spent {
         key: caller.id().map(ToString::to_string),
         upstream_calls: caller.upstream_calls(),
         usage: caller.usage(),
+        cost,
     });
     response
 }

@@ -28,8 +28,10 @@ use axum::response::{IntoResponse, Response};
     ),
     responses(
         (status = 200, description = "Fully connected; the organisations both belong to", body = VerdictBody,
+         headers(("Upstream-Cost" = String, description = "What this request made upstream: `github-calls=2, x-calls=3, x-users=2, cached=no` (calls to each network, X users billed, whether it was answered from the cache alone); on every answer of this route")),
          example = json!({"connected": true, "organisations": ["acme", "Zeta-Org"]})),
         (status = 404, description = "Both exist everywhere but are not fully connected", body = VerdictBody,
+         headers(("Upstream-Cost" = String, description = "What this request made upstream: `github-calls=2, x-calls=3, x-users=2, cached=no` (calls to each network, X users billed, whether it was answered from the cache alone); on every answer of this route")),
          example = json!({"connected": false})),
         (status = 400, description = "A developer does not exist on a network (one message per developer and network, in the order dev1-github, dev1-twitter, dev2-github, dev2-twitter), or the same developer twice", body = ErrorsBody,
          example = json!({"errors": ["dev1 is not a valid user in github", "dev1 is not a valid user in twitter", "dev2 is not a valid user in twitter"]})),
@@ -73,7 +75,8 @@ pub(super) async fn realtime(
     params(("Cache-Control" = Option<String>, Header,
             description = "`no-cache`: ask GitHub and X again instead of using cached facts")),
     responses(
-        (status = 200, description = "The team's connections and groups; developers missing on a network are listed in `errors` and left out; pairs whose follows cannot be read (protected accounts) are listed in `undecided` and not recorded", body = NetworkBody),
+        (status = 200, description = "The team's connections and groups; developers missing on a network are listed in `errors` and left out; pairs whose follows cannot be read (protected accounts) are listed in `undecided` and not recorded", body = NetworkBody,
+         headers(("Upstream-Cost" = String, description = "What this request made upstream: `github-calls=2, x-calls=3, x-users=2, cached=no` (calls to each network, X users billed, whether it was answered from the cache alone); on every answer of this route")),),
         (status = 400, description = "Unreadable JSON, an unusable handle, or not 2 to 100 different developers", body = ErrorsBody),
         (status = 413, description = "The body is larger than 64 KiB", body = ErrorsBody),
         (status = 415, description = "The body is not `application/json`", body = ErrorsBody),

@@ -3,6 +3,7 @@
 
 mod access;
 mod checks;
+mod cost;
 mod docs;
 mod errors;
 mod extract;

@@ -43,6 +43,8 @@ pub(super) struct Spent {
     pub(super) upstream_calls: u64,
     /// Its upstream cost, by meter.
     pub(super) usage: Usage,
+    /// Its upstream cost as the `Upstream-Cost` header says it.
+    pub(super) cost: String,
 }
 
 /// `router`, its requests given an id and logged (or counted as refusals in `refusals`).
@@ -165,6 +167,7 @@ impl<B> OnResponse<B> for Answered {
             x_users_billed = spent.map_or(0, |s| s.usage.spent(Meter::X_USERS)),
             github_calls = spent.map_or(0, |s| s.usage.spent(Meter::GITHUB_CALLS)),
             member_answers = spent.map_or(0, |s| s.usage.member_answers()),
+            upstream_cost = spent.map_or("-", |s| s.cost.as_str()),
             "answered"
         );
     }

@@ -91,11 +91,12 @@ impl CodeHost for CachedCodeHost {
     async fn member_organisations(
         &self,
         member: &MemberCredentials,
+        caller: &Caller,
     ) -> Result<Vec<Organisation>, AsMemberError> {
         self.limits
             .guard(
                 &member_scope(member),
-                self.inner.member_organisations(member),
+                self.inner.member_organisations(member, caller),
             )
             .await
     }
@@ -105,11 +106,12 @@ impl CodeHost for CachedCodeHost {
         member: &MemberCredentials,
         organisation: &Organisation,
         user: &Handle,
+        caller: &Caller,
     ) -> Result<Option<bool>, AsMemberError> {
         self.limits
             .guard(
                 &member_scope(member),
-                self.inner.belongs(member, organisation, user),
+                self.inner.belongs(member, organisation, user, caller),
             )
             .await
     }

@@ -4,6 +4,7 @@
 
 use super::answer::read_bounded;
 use super::{Failure, Upstream};
+use crate::domain::access::Caller;
 use crate::metrics::Outcome;
 use crate::secret::Secret;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
@@ -18,6 +19,8 @@ pub struct Call {
     /// Basic credentials (an OAuth app's client id and secret), sent instead of the API's
     /// token.
     pub basic: Option<(String, Secret)>,
+    /// Whose request it is made for, when it is one's (counted on their tab).
+    pub caller: Option<Caller>,
 }
 
 /// What is sent.
@@ -53,6 +56,9 @@ impl Upstream {
     /// transport failure or an answer over the size bound.
     pub async fn call(&self, endpoint: &'static str, call: Call) -> Result<Raw, Failure> {
         let same_origin = call.url.origin() == self.base.origin();
+        if let Some(caller) = &call.caller {
+            self.counted_for(caller);
+        }
         let mut headers = self.headers.clone();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let mut request = self.client.request(call.method, call.url).headers(headers);

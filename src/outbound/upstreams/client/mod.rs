@@ -224,6 +224,13 @@ impl Upstream {
         url
     }
 
+    /// Counts a call of this API for `caller`.
+    fn counted_for(&self, caller: &Caller) {
+        if let Some(network) = crate::domain::Network::from_id(self.network) {
+            caller.called_upstream(network);
+        }
+    }
+
     fn count(&self, endpoint: &'static str, outcome: Outcome) {
         self.metrics.upstream(self.network, endpoint, outcome);
     }
@@ -289,7 +296,7 @@ impl Upstream {
         mut paid_by: Option<&mut Reservation>,
     ) -> Result<Reply<'_>, Failure> {
         let request = self.request(url, etag);
-        caller.called_upstream();
+        self.counted_for(caller);
         let mut progressed = |progress| {
             if let Some(reservation) = paid_by.as_deref_mut() {
                 reservation.progressed(progress);

@@ -5,6 +5,7 @@
 //! counts against their own 5,000 calls an hour.
 
 use super::{GitHubRest, MAX_PAGES, OrganisationWire, PER_PAGE, too_many};
+use crate::domain::access::Caller;
 use crate::domain::members::MemberCredentials;
 use crate::domain::{AsMemberError, Handle, Organisation, SocialGraphError};
 use crate::outbound::upstreams::client::{Body, Call, Failure, Raw, Upstream};
@@ -27,12 +28,14 @@ impl GitHubRest {
         api: &Upstream,
         endpoint: &'static str,
         url: Url,
+        caller: &Caller,
     ) -> Result<Raw, AsMemberError> {
         let call = Call {
             method: Method::GET,
             url,
             body: Body::Empty,
             basic: None,
+            caller: Some(caller.clone()),
         };
         let raw = api.call(endpoint, call).await.map_err(graph)?;
         if raw.status == StatusCode::UNAUTHORIZED {
@@ -45,6 +48,7 @@ impl GitHubRest {
     pub(super) async fn all_organisations_of(
         &self,
         member: &MemberCredentials,
+        caller: &Caller,
     ) -> Result<Vec<Organisation>, AsMemberError> {
         let api = self.as_member(member)?;
         let mut url = api.url(&["user", "orgs"]);
@@ -52,7 +56,7 @@ impl GitHubRest {
             .append_pair("per_page", &PER_PAGE.to_string());
         let mut names = Vec::new();
         for _ in 0..MAX_PAGES {
-            let raw = Self::member_call(&api, "user_orgs", url).await?;
+            let raw = Self::member_call(&api, "user_orgs", url, caller).await?;
             if raw.status != StatusCode::OK {
                 return Err(unexpected(&raw));
             }
@@ -81,10 +85,11 @@ impl GitHubRest {
         member: &MemberCredentials,
         organisation: &Organisation,
         user: &Handle,
+        caller: &Caller,
     ) -> Result<Option<bool>, AsMemberError> {
         let api = self.as_member(member)?;
         let url = api.url(&["orgs", organisation.as_str(), "members", user.as_str()]);
-        let raw = Self::member_call(&api, "org_member", url).await?;
+        let raw = Self::member_call(&api, "org_member", url, caller).await?;
         match raw.status {
             StatusCode::NO_CONTENT => Ok(Some(true)),
             StatusCode::NOT_FOUND => Ok(Some(false)),

@@ -249,8 +249,9 @@ impl CodeHost for GitHubRest {
     async fn member_organisations(
         &self,
         member: &MemberCredentials,
+        caller: &Caller,
     ) -> Result<Vec<Organisation>, AsMemberError> {
-        self.all_organisations_of(member).await
+        self.all_organisations_of(member, caller).await
     }
 
     async fn belongs(
@@ -258,8 +259,9 @@ impl CodeHost for GitHubRest {
         member: &MemberCredentials,
         organisation: &Organisation,
         user: &Handle,
+        caller: &Caller,
     ) -> Result<Option<bool>, AsMemberError> {
-        self.member_tells_belonging(member, organisation, user)
+        self.member_tells_belonging(member, organisation, user, caller)
             .await
     }
 

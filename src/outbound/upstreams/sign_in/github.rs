@@ -82,6 +82,7 @@ impl SignIn for GitHubSignIn {
                 ("code_verifier", verifier.expose().to_owned()),
             ]),
             basic: None,
+            caller: None,
         };
         let raw = self
             .api
@@ -127,6 +128,7 @@ impl SignIn for GitHubSignIn {
                 .url(&["applications", &self.app.client_id, "grant"]),
             body: Body::Json(serde_json::json!({ "access_token": token.access.expose() })),
             basic: self.app.basic(),
+            caller: None,
         };
         let raw = self
             .api

@@ -141,6 +141,7 @@ async fn as_member<T: serde::de::DeserializeOwned>(
         url: api.url(path),
         body: Body::Empty,
         basic: None,
+        caller: None,
     };
     let raw = api
         .call(endpoint, call)

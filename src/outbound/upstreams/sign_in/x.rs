@@ -56,6 +56,7 @@ impl XSignIn {
             url: self.api.url(&["2", "oauth2", "token"]),
             body: Body::Form(form),
             basic: self.app.basic(),
+            caller: None,
         };
         self.api
             .call("oauth_token", call)
@@ -173,6 +174,7 @@ impl SignIn for XSignIn {
                     ("client_id", self.app.client_id.clone()),
                 ]),
                 basic: self.app.basic(),
+                caller: None,
             };
             let raw = self
                 .api
