@@ -1,5 +1,6 @@
 //! X API v2 as the social graph.
 
+mod cover;
 mod lists;
 mod members;
 mod plan;

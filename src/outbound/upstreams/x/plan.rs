@@ -1,9 +1,10 @@
 //! Which of X's follow lists to read. X bills every user a list returns, so each list is read
-//! at most once, the shorter kind where both can be, and never one that a protected account
-//! keeps private.
+//! at most once, the cheapest set of lists that tells every direction needed, and never one
+//! that a protected account keeps private.
 
+use super::cover::cheapest_lists;
 use crate::domain::{Relationship, SocialUser};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 /// Which of a user's two follow lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -79,14 +80,19 @@ pub(super) fn complete(known: &mut [Relationship], pairs: &[(usize, usize)], fol
 
 /// Which lists to read, each once, for every direction (follower, followee) it answers: the
 /// list that a protected account does not keep private when only one can be read; a list
-/// read anyway for the directions it also answers; and for the rest the followers'
-/// `following` or the followees' `followers`, whichever adds up shorter.
+/// read anyway for the directions it also answers; and for the rest the cheapest set of
+/// lists that tells them all ([`cheapest_lists`]: a minimum-weight vertex cover).
 pub(super) fn plan_reads(users: &[SocialUser], needed: &[(usize, usize)]) -> Reads {
     let (mut reads, either) = only_readable(users, needed);
     let either = riding_along(&mut reads, either);
-    let list = cheaper_kind(users, &either);
-    for &direction in &either {
-        let (owner, other) = list.orient(direction);
+    let cover = cheapest_lists(users, &either);
+    for &(follower, followee) in &either {
+        let list = if cover.contains(&(follower, List::Following)) {
+            List::Following
+        } else {
+            List::Followers
+        };
+        let (owner, other) = list.orient((follower, followee));
         reads.entry((owner, list)).or_default().push(other);
     }
     reads
@@ -126,23 +132,6 @@ fn riding_along(reads: &mut Reads, mut either: Vec<(usize, usize)>) -> Vec<(usiz
         false
     });
     either
-}
-
-/// The kind of list whose owners' lists, for these directions, add up shorter (unknown
-/// sizes count as very long).
-fn cheaper_kind(users: &[SocialUser], either: &[(usize, usize)]) -> List {
-    let cost = |list: List| -> u64 {
-        let owners: BTreeSet<usize> = either.iter().map(|&d| list.orient(d).0).collect();
-        owners
-            .into_iter()
-            .map(|i| list.size(&users[i]).unwrap_or(u64::MAX / 1024))
-            .fold(0, u64::saturating_add)
-    };
-    if cost(List::Following) <= cost(List::Followers) {
-        List::Following
-    } else {
-        List::Followers
-    }
 }
 
 /// Users to read to settle "follower follows followee": the shorter of the follower's
@@ -191,6 +180,27 @@ mod tests {
                 ((1, List::Followers), vec![0, 2]),
             ]),
             "2 -> 1 rides on 1's followers, read anyway for 0 -> 1, not on 2's own list"
+        );
+    }
+
+    #[test]
+    fn readers_followers_and_authors_following_are_read_not_one_kind_for_all() {
+        // Two readers (following 5,000, followed by 10), two authors (following 10,
+        // followed by 50,000), each pair within a group.
+        let users = [
+            user("r1", 5000, 10, false),
+            user("r2", 5000, 10, false),
+            user("a1", 10, 50_000, false),
+            user("a2", 10, 50_000, false),
+        ];
+        assert_eq!(
+            plan_reads(&users, &[(0, 1), (1, 0), (2, 3), (3, 2)]),
+            BTreeMap::from([
+                ((0, List::Followers), vec![1]),
+                ((1, List::Followers), vec![0]),
+                ((2, List::Following), vec![3]),
+                ((3, List::Following), vec![2]),
+            ])
         );
     }
 
