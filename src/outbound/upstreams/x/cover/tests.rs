@@ -149,3 +149,47 @@ fn figures_the_covers_solve_time() {
         );
     }
 }
+
+#[test]
+fn figures_a_company_of_realistic_list_sizes() {
+    // Following and followers counts log-normal (median about 300 and 500, a long tail past
+    // 10,000), drawn the same every run; a team of 100 spread over 8 organisations (a tenth
+    // of them in two), pairs needing their follows where they share one.
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut uniform = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut log_normal = |median: f64, spread: f64| {
+        let (u1, u2) = (uniform().max(f64::MIN_POSITIVE), uniform());
+        let normal = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+        (median * (spread * normal).exp()).round() as u64
+    };
+    let users: Vec<SocialUser> = (0..100)
+        .map(|_| user(log_normal(300.0, 1.2), log_normal(500.0, 1.5)))
+        .collect();
+    let over_10k = users
+        .iter()
+        .filter(|u| u.following.unwrap_or(0) > 10_000 || u.followers.unwrap_or(0) > 10_000)
+        .count();
+    let orgs = |i: usize| -> [usize; 2] { [i % 8, if i % 10 == 0 { (i / 10) % 8 } else { i % 8 }] };
+    let shares = |a: usize, b: usize| orgs(a).iter().any(|o| orgs(b).contains(o));
+    let directions: Vec<(usize, usize)> = (0..100)
+        .flat_map(|a| {
+            (0..100)
+                .filter(move |&b| a != b && shares(a, b))
+                .map(move |b| (a, b))
+        })
+        .collect();
+    let lists = cheapest_lists(&users, &directions);
+    assert!(settles(&lists, &directions));
+    let (cover, today) = (cost(&users, &lists), one_kind(&users, &directions));
+    assert!(cover <= today);
+    eprintln!(
+        "a company team of 100 ({over_10k} with a list over 10,000), {} directions: the cover reads {cover} X users at most, one kind {today} ({:.1} times more)",
+        directions.len(),
+        today as f64 / cover as f64
+    );
+}
