@@ -174,7 +174,16 @@ fn figures_a_company_of_realistic_list_sizes() {
         .iter()
         .filter(|u| u.following.unwrap_or(0) > 10_000 || u.followers.unwrap_or(0) > 10_000)
         .count();
-    let orgs = |i: usize| -> [usize; 2] { [i % 8, if i % 10 == 0 { (i / 10) % 8 } else { i % 8 }] };
+    let orgs = |i: usize| -> [usize; 2] {
+        [
+            i % 8,
+            if i.is_multiple_of(10) {
+                (i / 10) % 8
+            } else {
+                i % 8
+            },
+        ]
+    };
     let shares = |a: usize, b: usize| orgs(a).iter().any(|o| orgs(b).contains(o));
     let directions: Vec<(usize, usize)> = (0..100)
         .flat_map(|a| {
