@@ -84,7 +84,7 @@ impl UseCases {
         self.record(networks, developers, facts).await
     }
 
-    /// [`UseCases::network`], unless the X users its follow lists may bill (as
+    /// [`UseCases::network`], unless the X users it may bill past round one (as
     /// [`UseCases::estimate`] bounds them) are over `cap`: then no list is read, nothing is
     /// recorded, and the estimate is the answer.
     ///
@@ -104,7 +104,7 @@ impl UseCases {
             .in_time(async {
                 let pairs = team_pairs(networks, membership, developers, caller).await?;
                 if let Some(cap) = cap {
-                    let estimate = estimate_of(networks, &pairs, caller).await;
+                    let estimate = estimate_of(networks, membership, &pairs, caller).await;
                     if estimate.x_users > cap {
                         return Ok(Err(estimate));
                     }

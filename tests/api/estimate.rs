@@ -3,7 +3,7 @@
 
 use crate::fake::Graph;
 use crate::keys::Stage;
-use crate::support::spawn_app;
+use crate::support::{Browser, spawn_app, spawn_member_app};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -161,4 +161,41 @@ async fn the_estimate_needs_the_network_scope() {
     let served = post(mapper).await;
     assert_eq!(served.status(), StatusCode::OK);
     assert!(served.headers().contains_key("upstream-cost"));
+}
+
+#[tokio::test]
+async fn a_members_lookups_are_in_the_bound_and_the_answer_stays_within_it() {
+    let app = spawn_member_app(team()).await;
+    app.x.approve_as("alice");
+    let mut browser = Browser::default();
+    let done = browser.sign_in(&app, "x").await;
+    assert_eq!(done.status, 303, "{}", done.text);
+    let developers = ["alice", "bob", "carol"];
+    let estimate = app
+        .post_json(
+            "/connected/network/estimate",
+            &json!({"developers": developers}),
+        )
+        .await;
+    assert_eq!(estimate.status, 200, "{}", estimate.body);
+    // alice answers for (alice, bob) and (alice, carol): two users, one lookup.
+    assert_eq!(
+        estimate.body["members"],
+        json!({"x_users": 2, "x_calls": 1})
+    );
+    let bound = estimate.body["x_users"].as_u64().unwrap();
+    let lists: u64 = estimate.body["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["size"].as_u64().unwrap())
+        .sum();
+    assert_eq!(bound, lists + 2);
+    let billed = app.x.users_billed();
+    let answer = app.network(&developers).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["groups"], json!([["alice", "bob", "carol"]]));
+    let spent = app.x.users_billed() - billed;
+    assert!(spent >= 2, "alice's lookup was billed: {spent}");
+    assert!(spent <= bound, "billed {spent}, bound {bound}");
 }

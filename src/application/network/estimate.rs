@@ -2,25 +2,28 @@
 //! the answer asked next reuses it), and the follow lists the answer would read are planned
 //! by the social graph's own planning, none read.
 //!
-//! Members' lookups are left out of the bound: a member who signed in answers for their
-//! pairs with their own token, which only takes lists off the plan (their lookups, a user a
-//! pair, are billed besides). The bound is the lists as if no member answered.
+//! With members' sign-in on, a member answers for their pairs with their own token (a
+//! lookup, a user a pair): the bound counts those lookups and the lists as if no member
+//! answered, since a token that fails leaves its pairs to the lists.
 
 use super::{TeamPairs, team_pairs};
 use crate::application::facts::UpstreamFailure;
-use crate::application::{Freshness, Networks, UseCases};
+use crate::application::members::team::MemberLookups;
+use crate::application::{Freshness, Membership, Networks, UseCases};
 use crate::domain::access::{Caller, Meter};
 use crate::domain::{FollowList, Network, Team};
 
 /// What a team's network would cost at most, beyond round one, and what round one cost.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkEstimate {
-    /// X users the follow lists would be billed for at most.
+    /// X users the answer would be billed for at most: its lists' and its members' lookups.
     pub x_users: u64,
-    /// Calls to X reading them would make at most.
+    /// Calls to X it would make at most: the lists' pages and the members' lookups.
     pub x_calls: u64,
     /// The lists, in the order planned.
     pub lists: Vec<EstimatedList>,
+    /// What members' lookups would cost (nothing when no member of the team signed in).
+    pub members: MemberLookups,
     /// What round one cost this request (nothing when it was all cached).
     pub round_one: RoundOneCost,
 }
@@ -72,28 +75,35 @@ impl UseCases {
         let membership = self.membership.as_ref();
         self.in_time(async {
             let pairs = team_pairs(networks, membership, team.developers(), caller).await?;
-            Ok(estimate_of(networks, &pairs, caller).await)
+            Ok(estimate_of(networks, membership, &pairs, caller).await)
         })
         .await
     }
 }
 
 /// The estimate once round one is known: the social graph's plan for the pairs to read,
-/// and what the caller's tab says round one cost.
+/// the members' lookups, and what the caller's tab says round one cost.
 pub(super) async fn estimate_of(
     networks: &Networks,
+    membership: Option<&Membership>,
     pairs: &TeamPairs<'_>,
     caller: &Caller,
 ) -> NetworkEstimate {
-    let plan = networks
-        .social_graph
-        .plan(&pairs.people, &pairs.candidates, &[])
-        .await;
+    let graph = networks.social_graph.as_ref();
+    let plan = graph.plan(&pairs.people, &pairs.candidates, &[]).await;
+    let members = match membership {
+        Some(membership) => {
+            membership
+                .team_lookups(graph, &pairs.handles, &pairs.candidates)
+                .await
+        }
+        None => MemberLookups::default(),
+    };
     let name = |i: usize| pairs.handles[i].to_string();
     let calls = caller.calls_by_network();
     NetworkEstimate {
-        x_users: plan.users(),
-        x_calls: plan.calls(),
+        x_users: plan.users().saturating_add(members.users),
+        x_calls: plan.calls().saturating_add(members.calls),
         lists: plan
             .lists
             .iter()
@@ -105,6 +115,7 @@ pub(super) async fn estimate_of(
                 others: list.others.iter().copied().map(name).collect(),
             })
             .collect(),
+        members,
         round_one: RoundOneCost {
             github_calls: calls.get(&Network::GitHub).copied().unwrap_or(0),
             x_calls: calls.get(&Network::X).copied().unwrap_or(0),

@@ -15,23 +15,29 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// What `POST /connected/network` would cost at most for this team, past round one, and
-/// what round one cost. Members' lookups (a signed-in member answering for their pairs) are
-/// not counted: they only take lists off the plan.
+/// what round one cost.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(examples(json!({
     "x_users": 1510, "x_calls": 3,
     "lists": [{"developer": "alice", "list": "followers", "size": 10, "pages": 1, "for": ["bob", "carol"]},
               {"developer": "bob", "list": "following", "size": 1500, "pages": 2, "for": ["carol"]}],
+    "members": {"x_users": 0, "x_calls": 0},
     "round_one": {"github_calls": 3, "x_calls": 1, "x_users": 3}
 })))]
 pub struct EstimateBody {
-    /// X users the follow lists would be billed for at most (each list's `size`).
+    /// X users the answer would be billed for at most: each list's `size`, and the members'
+    /// lookups.
     pub x_users: u64,
-    /// Calls to X reading them would make at most (each list's `pages`).
+    /// Calls to X it would make at most: each list's `pages`, and the members' lookups.
     pub x_calls: u64,
     /// The follow lists the answer would read, each once; pairs the cache already settles
     /// cost nothing and plan none.
     pub lists: Vec<ListBody>,
+    /// What members' lookups would cost: a member who signed in with X answers for their
+    /// pairs with their own token, a user a pair and 100 a call. The lists are counted as
+    /// if no member answered (a token that fails leaves its pairs to them). Zero without
+    /// members' sign-in, or when none of the team signed in.
+    pub members: MembersBody,
     /// What this request spent on round one (each developer's organisations, the X
     /// lookups): cached, so that the answer asked next reuses it; all zero when round one
     /// was already cached.
@@ -53,6 +59,13 @@ pub struct ListBody {
     /// The teammates it is read for.
     #[serde(rename = "for")]
     pub others: Vec<String>,
+}
+
+/// What members' lookups would cost at most.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembersBody {
+    pub x_users: u64,
+    pub x_calls: u64,
 }
 
 /// What round one cost this request.
@@ -79,6 +92,10 @@ impl From<&NetworkEstimate> for EstimateBody {
                     others: list.others.clone(),
                 })
                 .collect(),
+            members: MembersBody {
+                x_users: estimate.members.users,
+                x_calls: estimate.members.calls,
+            },
             round_one: RoundOneBody {
                 github_calls: estimate.round_one.github_calls,
                 x_calls: estimate.round_one.x_calls,
@@ -93,7 +110,7 @@ impl From<&NetworkEstimate> for EstimateBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(examples(json!({
     "errors": ["the answer may bill up to 1510 X users, over max_x_users (1000): no follow list was read"],
-    "estimate": {"x_users": 1510, "x_calls": 3, "lists": [], "round_one": {"github_calls": 3, "x_calls": 1, "x_users": 3}}
+    "estimate": {"x_users": 1510, "x_calls": 3, "lists": [], "members": {"x_users": 0, "x_calls": 0}, "round_one": {"github_calls": 3, "x_calls": 1, "x_users": 3}}
 })))]
 pub struct OverCapBody {
     pub errors: Vec<String>,

@@ -24,7 +24,7 @@ mod wire;
 
 pub use access::AccessRefusals;
 pub use errors::ApiError;
-pub use estimate::{EstimateBody, ListBody, OverCapBody, RoundOneBody};
+pub use estimate::{EstimateBody, ListBody, MembersBody, OverCapBody, RoundOneBody};
 pub use members::MemberSite;
 pub use sites::Misdirected;
 pub use wire::{
@@ -59,7 +59,7 @@ use utoipa::OpenApi;
     paths(checks::realtime, register::register, checks::network, estimate::estimate, ops::healthz, ops::readyz, ops::metrics_text,
           members::me, members::hidden_organisations, members::forget, members::sign_out),
     components(schemas(VerdictBody, ErrorsBody, RegisterEntry, StatusBody, TeamRequest, NetworkBody, ConnectionBody, UndecidedBody,
-                       EstimateBody, ListBody, RoundOneBody, OverCapBody,
+                       EstimateBody, ListBody, MembersBody, RoundOneBody, OverCapBody,
                        members::MemberBody, members::SignedInBody, members::AccountBody, members::HiddenOrganisations, members::ForgottenBody)),
     modifiers(&BearerKeys),
     tags((name = "connected", description = "Checks and their register"),
