@@ -43,7 +43,8 @@ def everywhere() -> list:
 KNOWN = everywhere()
 
 PAIR_PATHS = ("/connected/realtime/{dev1}/{dev2}", "/connected/register/{dev1}/{dev2}")
-TEAM_PATH = "/connected/network"
+# The team routes: the network and its estimate take the same body.
+TEAM_PATHS = ("/connected/network", "/connected/network/estimate")
 MAX_LEN = 100  # Handle::MAX_LEN, the schema's maxLength
 MOST_DEVELOPERS = 100  # TEAM_SIZE's end: different developers a team may have
 # The team endpoint's body limit (TEAM_BODY_LIMIT, documented as its 413); a body size is
@@ -90,7 +91,7 @@ def map_case(context, case):
         if fold(dev1) == fold(dev2):
             dev2 = another(dev2, {fold(dev1)})
         params["dev1"], params["dev2"] = segment(dev1), segment(dev2)
-    elif path == TEAM_PATH and isinstance(case.body, dict):
+    elif path in TEAM_PATHS and isinstance(case.body, dict):
         developers = case.body.get("developers")
         if isinstance(developers, list) and all(isinstance(d, str) for d in developers):
             case.body["developers"] = fit_team(developers)

@@ -19,8 +19,12 @@ pub use check::CheckError;
 pub use facts::UpstreamFailure;
 pub use history::history;
 pub use keys::{KeyError, create_key, list_keys, revoke_key};
+pub use members::team::MemberLookups;
 pub use members::{Begun, Callback, Forgotten, Membership, SignInFailure, SignedIn};
-pub use network::{Connection, NetworkError, TeamNetwork, Undecided};
+pub use network::{
+    Capped, Connection, EstimatedList, NetworkError, NetworkEstimate, RoundOneCost, TeamNetwork,
+    Undecided,
+};
 
 use crate::domain::{Clock, CodeHost, Register, RegisterError, SocialGraph};
 use chrono::{DateTime, SubsecRound, Utc};

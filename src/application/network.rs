@@ -1,5 +1,9 @@
 //! A team's network: who in it is fully connected to whom.
 
+mod estimate;
+
+pub use estimate::{Capped, EstimatedList, NetworkEstimate, RoundOneCost};
+
 use super::facts::{UpstreamFailure, round_one, social_graph_failure};
 use super::{Freshness, Membership, Networks, UseCases};
 use crate::domain::access::Caller;
@@ -7,6 +11,7 @@ use crate::domain::{
     Handle, MissingUser, Organisation, Pair, PairVerdict, RegisterError, Relationship, SocialUser,
     Team, UnreadableFollow, Verdict, maximal_cliques, shared_organisations,
 };
+use estimate::estimate_of;
 use std::collections::{HashMap, HashSet};
 
 /// Why a team's network was not answered; nothing was recorded.
@@ -69,14 +74,64 @@ impl UseCases {
     ) -> Result<TeamNetwork, NetworkError> {
         let developers = team.developers();
         let networks = self.networks(freshness);
-        let social_graph = networks.social_graph.network();
         let membership = self.membership.as_ref();
         let facts = self
-            .in_time(team_facts(networks, membership, developers, caller))
+            .in_time(async {
+                let pairs = team_pairs(networks, membership, developers, caller).await?;
+                team_facts(networks, membership, pairs, caller).await
+            })
             .await?;
+        self.record(networks, developers, facts).await
+    }
+
+    /// [`UseCases::network`], unless the X users it may bill past round one (as
+    /// [`UseCases::estimate`] bounds them) are over `cap`: then no list is read, nothing is
+    /// recorded, and the estimate is the answer.
+    ///
+    /// # Errors
+    /// An upstream or register failure: then nothing is recorded.
+    pub async fn network_capped(
+        &self,
+        team: &Team,
+        freshness: Freshness,
+        caller: &Caller,
+        cap: Option<u64>,
+    ) -> Result<Capped, NetworkError> {
+        let developers = team.developers();
+        let networks = self.networks(freshness);
+        let membership = self.membership.as_ref();
+        let facts = self
+            .in_time(async {
+                let pairs = team_pairs(networks, membership, developers, caller).await?;
+                if let Some(cap) = cap {
+                    let estimate = estimate_of(networks, membership, &pairs, caller).await;
+                    if estimate.x_users > cap {
+                        return Ok(Err(estimate));
+                    }
+                }
+                team_facts(networks, membership, pairs, caller)
+                    .await
+                    .map(Ok)
+            })
+            .await?;
+        match facts {
+            Ok(facts) => Ok(Capped::Answered(
+                self.record(networks, developers, facts).await?,
+            )),
+            Err(estimate) => Ok(Capped::OverCap(estimate)),
+        }
+    }
+
+    /// Records every pair's verdict, all in one transaction; the answer.
+    async fn record(
+        &self,
+        networks: &Networks,
+        developers: &[Handle],
+        facts: TeamFacts,
+    ) -> Result<TeamNetwork, NetworkError> {
         let (verdicts, connections) = facts.verdicts(developers);
         self.register
-            .record_all(&verdicts, social_graph, self.now())
+            .record_all(&verdicts, networks.social_graph.network(), self.now())
             .await?;
         Ok(facts.into_network(developers, connections))
     }
@@ -164,17 +219,31 @@ struct TeamFacts {
     signed_in: HashSet<(usize, usize)>,
 }
 
-/// Every upstream call a team's network needs, and nothing else (no recording): the part a
-/// deadline bounds.
-async fn team_facts(
+/// Round one of a team, and what follows from it without another call to the social graph:
+/// the developers present everywhere (`present`, indices into the team; `people` and
+/// `handles` theirs, in the same order) and the pairs of them (indices into `present`) that
+/// share an organisation, whose follows the answer reads.
+pub(super) struct TeamPairs<'a> {
+    missing: Vec<MissingUser>,
+    present: Vec<usize>,
+    pub(super) people: Vec<SocialUser>,
+    pub(super) handles: Vec<&'a Handle>,
+    shared: HashMap<(usize, usize), Vec<String>>,
+    /// The pairs that share only organisations a member's sign-in told.
+    signed_in: HashSet<(usize, usize)>,
+    /// The pairs that share an organisation, in order.
+    pub(super) candidates: Vec<(usize, usize)>,
+}
+
+/// Round one of `developers`, and the pairs among them whose follows are to be read.
+pub(super) async fn team_pairs<'a>(
     networks: &Networks,
     membership: Option<&Membership>,
-    developers: &[Handle],
+    developers: &'a [Handle],
     caller: &Caller,
-) -> Result<TeamFacts, UpstreamFailure> {
+) -> Result<TeamPairs<'a>, UpstreamFailure> {
     let refs: Vec<&Handle> = developers.iter().collect();
     let known = round_one(networks, &refs, caller).await?;
-
     // Those present everywhere, with their facts.
     let present: Vec<(usize, &Vec<Organisation>, SocialUser)> = known
         .organisations
@@ -186,10 +255,37 @@ async fn team_facts(
     let people: Vec<SocialUser> = present.iter().map(|(_, _, user)| user.clone()).collect();
     let handles: Vec<&Handle> = present.iter().map(|(i, _, _)| &developers[*i]).collect();
     let public: Vec<Vec<Organisation>> = present.iter().map(|(_, o, _)| (*o).clone()).collect();
-    let (mut shared, mut signed_in) =
-        shared_in_team(networks, membership, &handles, public, caller).await;
+    let (shared, signed_in) = shared_in_team(networks, membership, &handles, public, caller).await;
     let mut candidates: Vec<(usize, usize)> = shared.keys().copied().collect();
     candidates.sort_unstable();
+    Ok(TeamPairs {
+        missing: known.missing,
+        present: present.iter().map(|(i, _, _)| *i).collect(),
+        people,
+        handles,
+        shared,
+        signed_in,
+        candidates,
+    })
+}
+
+/// Every upstream call a team's network needs past round one (`pairs`), and nothing else
+/// (no recording): with round one, the part a deadline bounds.
+async fn team_facts(
+    networks: &Networks,
+    membership: Option<&Membership>,
+    pairs: TeamPairs<'_>,
+    caller: &Caller,
+) -> Result<TeamFacts, UpstreamFailure> {
+    let TeamPairs {
+        missing,
+        present,
+        people,
+        handles,
+        mut shared,
+        mut signed_in,
+        candidates,
+    } = pairs;
     let (relationships, told_by_members) =
         follows_in_team(networks, membership, &people, &handles, &candidates, caller).await?;
     signed_in.extend(told_by_members.into_iter().map(|pair| candidates[pair]));
@@ -218,8 +314,8 @@ async fn team_facts(
         }
     }
     Ok(TeamFacts {
-        missing: known.missing,
-        present: present.iter().map(|(i, _, _)| *i).collect(),
+        missing,
+        present,
         connected,
         undecided,
         signed_in,

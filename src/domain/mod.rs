@@ -8,6 +8,7 @@ mod clock;
 mod handle;
 pub mod members;
 mod organisation;
+mod plan;
 mod ports;
 mod team;
 
@@ -18,6 +19,7 @@ pub use clock::Clock;
 pub use clock::TestClock;
 pub use handle::{Handle, HandleError, Pair, PairError, SameDeveloper};
 pub use organisation::{Organisation, OrganisationError};
+pub use plan::{FollowList, PlannedList, ReadPlan};
 pub use ports::{
     AsMemberError, CodeHost, CodeHostError, HistoryStream, MemberView, PartialRelationships,
     Register, RegisterError, Relationship, SocialGraph, SocialGraphError, SocialUser,

@@ -5,8 +5,8 @@
 use super::access::Caller;
 use super::members::MemberCredentials;
 use super::{
-    Grounds, Handle, HistoryPage, Network, Organisation, Pair, PairVerdict, RegisteredCheck,
-    Unavailable, Verdict,
+    Grounds, Handle, HistoryPage, Network, Organisation, Pair, PairVerdict, ReadPlan,
+    RegisteredCheck, Unavailable, Verdict,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -256,6 +256,19 @@ pub trait SocialGraph: Send + Sync + 'static {
         known: &[Relationship],
         caller: &Caller,
     ) -> Result<Vec<Relationship>, PartialRelationships>;
+
+    /// The lists [`SocialGraph::relationships`] would read for the same arguments, and
+    /// nothing read: the same planning, so that what it costs can be told first. A graph
+    /// that reads no lists plans none (the default).
+    async fn plan(
+        &self,
+        users: &[SocialUser],
+        pairs: &[(usize, usize)],
+        known: &[Relationship],
+    ) -> ReadPlan {
+        let _ = (users, pairs, known);
+        ReadPlan::default()
+    }
 
     /// Whether a signed-in member's token can answer for them ([`SocialGraph::as_member`]).
     fn answers_for_members(&self) -> bool {

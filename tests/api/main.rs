@@ -15,6 +15,7 @@ mod cross_site;
 mod database_errors;
 mod docs;
 mod economy;
+mod estimate;
 mod forwarded;
 mod graphs;
 mod hidden_organisations;

@@ -85,6 +85,46 @@ impl Membership {
     }
 }
 
+/// Teammates a member's lookup asks about at once at most: X's batch, the one social
+/// graph that answers for members.
+const LOOKUP_BATCH: u64 = 100;
+
+/// What members' lookups for a team's pairs cost at most: a user a pair, in batches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberLookups {
+    /// Users the lookups are billed for: one a pair a member answers for.
+    pub users: u64,
+    /// Calls they make: one a member and batch.
+    pub calls: u64,
+}
+
+impl Membership {
+    /// What [`Membership::answer_for_team`] would cost for the same team and pairs, asking
+    /// the social graph nothing: the members who signed in (a token about to expire is
+    /// renewed, as the answer would), and the pairs each would answer for.
+    pub(in crate::application) async fn team_lookups(
+        &self,
+        graph: &dyn SocialGraph,
+        handles: &[&Handle],
+        pairs: &[(usize, usize)],
+    ) -> MemberLookups {
+        if !graph.answers_for_members() {
+            return MemberLookups::default();
+        }
+        let signed_in = self.answering(handles, graph.network()).await;
+        assign(&signed_in, handles, pairs).iter().fold(
+            MemberLookups::default(),
+            |sum, (_, pair_ids)| {
+                let users = pair_ids.len() as u64;
+                MemberLookups {
+                    users: sum.users + users,
+                    calls: sum.calls + users.div_ceil(LOOKUP_BATCH),
+                }
+            },
+        )
+    }
+}
+
 /// One member's lookup of the others of their pairs.
 async fn ask<'a>(
     graph: &dyn SocialGraph,

@@ -183,3 +183,51 @@ async fn a_failure_part_way_through_the_follows_leaves_the_team_unanswered() {
     );
     assert!(register.recorded().is_empty());
 }
+
+#[tokio::test]
+async fn a_cap_under_the_lists_bound_answers_the_estimate_before_any_follow_is_read() {
+    let (code_host, graph) = five();
+    let (code_host, graph) = (Arc::new(code_host), Arc::new(graph));
+    let register = Arc::new(MemoryRegister::default());
+    let team = team(&["alice", "bob", "carol", "dave", "erin"]);
+    let cases = use_cases(&code_host, &graph, &register);
+    let anyone = Caller::anonymous();
+    let estimate = cases
+        .estimate(&team, Freshness::Cached, &anyone)
+        .await
+        .unwrap();
+    // alice and bob share acme, bob and carol beta: one list each (one user each).
+    let lists: Vec<(&str, Vec<String>)> = estimate
+        .lists
+        .iter()
+        .map(|l| (l.developer.as_str(), l.others.clone()))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            ("alice", vec!["bob".to_owned()]),
+            ("bob", vec!["carol".to_owned()])
+        ]
+    );
+    assert_eq!((estimate.x_users, estimate.x_calls), (2, 2));
+    let over = cases
+        .network_capped(&team, Freshness::Cached, &anyone, Some(1))
+        .await
+        .unwrap();
+    assert_eq!(over, Capped::OverCap(estimate.clone()));
+    assert!(
+        graph
+            .asked()
+            .iter()
+            .all(|asked| matches!(asked, Asked::Users(_))),
+        "{:?}",
+        graph.asked()
+    );
+    assert!(register.recorded().is_empty());
+    let at = cases
+        .network_capped(&team, Freshness::Cached, &anyone, Some(estimate.x_users))
+        .await
+        .unwrap();
+    assert!(matches!(at, Capped::Answered(_)), "{at:?}");
+    assert!(!register.recorded().is_empty());
+}

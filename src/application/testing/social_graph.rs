@@ -2,8 +2,8 @@
 
 use crate::domain::access::Caller;
 use crate::domain::{
-    Handle, Network, PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser,
-    relationships_one_by_one,
+    FollowList, Handle, Network, PartialRelationships, PlannedList, ReadPlan, Relationship,
+    SocialGraph, SocialGraphError, SocialUser, relationships_one_by_one,
 };
 use async_trait::async_trait;
 use std::collections::{HashMap, HashSet};
@@ -235,6 +235,31 @@ impl SocialGraph for ScriptedGraph {
             forward: Some(true),
             backward: Some(backward),
         })
+    }
+
+    /// For a graph that reads lists, one list a pair not yet settled (the first user's
+    /// `following`, as long as the user says), asking nothing: enough to see what was
+    /// planned for.
+    async fn plan(
+        &self,
+        users: &[SocialUser],
+        pairs: &[(usize, usize)],
+        known: &[Relationship],
+    ) -> ReadPlan {
+        if self.pair_by_pair {
+            return ReadPlan::default();
+        }
+        let known = Relationship::for_each_of(pairs.len(), known);
+        let lists = pairs
+            .iter()
+            .zip(known)
+            .filter(|(_, relationship)| !relationship.settled())
+            .map(|(&(a, b), _)| {
+                let size = users[a].following.unwrap_or(0);
+                PlannedList::new(a, FollowList::Following, size, 1000, vec![b])
+            })
+            .collect();
+        ReadPlan { lists }
     }
 
     async fn relationships(

@@ -1,10 +1,11 @@
 //! The checks: one pair now, or a whole team's network.
 
 use super::access::AccessRefusals;
+use super::estimate::{OverCapBody, over_cap};
 use super::extract::{PairPath, TeamBody};
 use super::sites::Misdirected;
 use super::{ApiError, ErrorsBody, NetworkBody, TeamRequest, VerdictBody};
-use crate::application::{Freshness, UseCases};
+use crate::application::{Capped, Freshness, UseCases};
 use crate::domain::access::Caller;
 use axum::Json;
 use axum::extract::State;
@@ -78,9 +79,11 @@ pub(super) async fn realtime(
         (status = 200, description = "The team's connections and groups; developers missing on a network are listed in `errors` and left out; pairs whose follows cannot be read (protected accounts) are listed in `undecided` and not recorded", body = NetworkBody,
          headers(("Upstream-Cost" = String, description = "What this request made upstream: `github-calls=2, x-calls=3, x-users=2, cached=no` (calls to each network, X users billed, whether it was answered from the cache alone); on every answer of this route")),),
         (status = 400, description = "Unreadable JSON, an unusable handle, or not 2 to 100 different developers", body = ErrorsBody),
+        (status = 409, description = "The follow lists the answer would read may bill more X users than `max_x_users`: the estimate (as `POST /connected/network/estimate` answers it), with why; round one was spent, no list was read, nothing recorded", body = OverCapBody,
+         headers(("Upstream-Cost" = String, description = "What this request made upstream (round one only)"))),
         (status = 413, description = "The body is larger than 64 KiB", body = ErrorsBody),
         (status = 415, description = "The body is not `application/json`", body = ErrorsBody),
-        (status = 422, description = "The JSON is not `{\"developers\": [\"...\"]}`", body = ErrorsBody),
+        (status = 422, description = "The JSON is not `{\"developers\": [\"...\"], \"max_x_users\": N}` (an unknown field included)", body = ErrorsBody),
         (status = 502, description = "An upstream failed; nothing recorded", body = ErrorsBody),
         (status = 504, description = "The upstreams together took longer than REQUEST_TIMEOUT", body = ErrorsBody),
         (status = 503, description = "An upstream is rate-limited or the service's spend budget is spent (with `Retry-After`), the API keys cannot be read, or the register is unavailable; nothing recorded", body = ErrorsBody,
@@ -94,10 +97,15 @@ pub(super) async fn network(
     State(use_cases): State<UseCases>,
     caller: Caller,
     freshness: Freshness,
-    TeamBody(team): TeamBody,
+    TeamBody(team, cap): TeamBody,
 ) -> Result<Response, ApiError> {
-    let network = use_cases.network(&team, freshness, &caller).await?;
-    Ok(Json(NetworkBody::from(&network)).into_response())
+    match use_cases
+        .network_capped(&team, freshness, &caller, cap)
+        .await?
+    {
+        Capped::Answered(network) => Ok(Json(NetworkBody::from(&network)).into_response()),
+        Capped::OverCap(estimate) => Ok(over_cap(&estimate, cap.unwrap_or_default())),
+    }
 }
 
 #[cfg(test)]

@@ -38,8 +38,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PairPath {
 /// A team's body is small: 100 handles of at most 100 characters.
 pub const TEAM_BODY_LIMIT: usize = 64 * 1024;
 
-/// The team of a `{"developers": [...]}` body.
-pub struct TeamBody(pub Team);
+/// The team of a `{"developers": [...]}` body, and the most X users its answer may bill
+/// (`"max_x_users"`, when given).
+pub struct TeamBody(pub Team, pub Option<u64>);
 
 impl<S: Send + Sync> FromRequest<S> for TeamBody {
     type Rejection = ApiError;
@@ -48,12 +49,12 @@ impl<S: Send + Sync> FromRequest<S> for TeamBody {
         let Json(body) = Json::<TeamRequest>::from_request(request, state)
             .await
             .map_err(|rejection| unreadable(rejection, TEAM_SHAPE, TEAM_BODY_LIMIT))?;
-        Ok(Self(Team::parse(&body.developers)?))
+        Ok(Self(Team::parse(&body.developers)?, body.max_x_users))
     }
 }
 
 /// What a team's body looks like, for messages.
-const TEAM_SHAPE: &str = "{\"developers\": [\"handle\", ...]}";
+const TEAM_SHAPE: &str = "{\"developers\": [\"handle\", ...], \"max_x_users\": N (optional)}";
 
 /// Why a JSON body (of the `shape` given, at most `limit` bytes) cannot be read, in the
 /// API's words, with the rejection's status.

@@ -6,6 +6,7 @@ mod checks;
 mod cost;
 mod docs;
 mod errors;
+mod estimate;
 mod extract;
 mod fallback;
 mod members;
@@ -23,6 +24,7 @@ mod wire;
 
 pub use access::AccessRefusals;
 pub use errors::ApiError;
+pub use estimate::{EstimateBody, ListBody, MembersBody, OverCapBody, RoundOneBody};
 pub use members::MemberSite;
 pub use sites::Misdirected;
 pub use wire::{
@@ -54,9 +56,10 @@ use utoipa::OpenApi;
                        (formerly Twitter) and share at least one GitHub organisation. Every \
                        definitive answer is kept in a register.",
     ),
-    paths(checks::realtime, register::register, checks::network, ops::healthz, ops::readyz, ops::metrics_text,
+    paths(checks::realtime, register::register, checks::network, estimate::estimate, ops::healthz, ops::readyz, ops::metrics_text,
           members::me, members::hidden_organisations, members::forget, members::sign_out),
     components(schemas(VerdictBody, ErrorsBody, RegisterEntry, StatusBody, TeamRequest, NetworkBody, ConnectionBody, UndecidedBody,
+                       EstimateBody, ListBody, MembersBody, RoundOneBody, OverCapBody,
                        members::MemberBody, members::SignedInBody, members::AccountBody, members::HiddenOrganisations, members::ForgottenBody)),
     modifiers(&BearerKeys),
     tags((name = "connected", description = "Checks and their register"),
@@ -152,6 +155,16 @@ pub fn router(
         .route(
             "/connected/network",
             post(network)
+                .layer(DefaultBodyLimit::max(TEAM_BODY_LIMIT))
+                .route_layer(needs(Scope::Network))
+                .route_layer(middleware::from_fn_with_state(
+                    names.clone(),
+                    sites::same_origin_only,
+                )),
+        )
+        .route(
+            "/connected/network/estimate",
+            post(estimate::estimate)
                 .layer(DefaultBodyLimit::max(TEAM_BODY_LIMIT))
                 .route_layer(needs(Scope::Network))
                 .route_layer(middleware::from_fn_with_state(

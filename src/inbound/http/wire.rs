@@ -99,6 +99,13 @@ pub struct TeamRequest {
     /// more than 1,000 entries are refused before any is read.
     #[schema(schema_with = team_developers)]
     pub developers: Vec<String>,
+    /// The most X users the answer may be billed for past round one (its follow lists and
+    /// members' lookups, what the estimate's `x_users` bounds): when the bound is over it,
+    /// the answer is a `409` with the estimate, and no list is read. Round one (the
+    /// organisations and lookups) is spent either way. Not given: no cap.
+    #[serde(default)]
+    #[schema(minimum = 0, example = 5000)]
+    pub max_x_users: Option<u64>,
 }
 
 /// What [`Handle::parse`] accepts, as a JSON Schema `pattern`: no control character

@@ -8,8 +8,8 @@ use crate::domain::Clock;
 use crate::domain::access::{Caller, Payer};
 use crate::domain::members::MemberCredentials;
 use crate::domain::{
-    AsMemberError, Handle, MemberView, Network, PartialRelationships, Relationship, SocialGraph,
-    SocialGraphError, SocialUser,
+    AsMemberError, Handle, MemberView, Network, PartialRelationships, ReadPlan, Relationship,
+    SocialGraph, SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
 use crate::outbound::redis::store::RedisStore;
@@ -350,6 +350,32 @@ impl SocialGraph for CachedSocialGraph {
             self.all_at_once(users, pairs, &keys, &pending, known, caller)
                 .await
         }
+    }
+
+    /// What the graph plans for the pairs the cache does not settle, with what it keeps of
+    /// them: a pair the cache settles costs nothing.
+    async fn plan(
+        &self,
+        users: &[SocialUser],
+        pairs: &[(usize, usize)],
+        known: &[Relationship],
+    ) -> ReadPlan {
+        let mut known = Relationship::for_each_of(pairs.len(), known);
+        let keys: Vec<PairKey> = pairs
+            .iter()
+            .map(|&(a, b)| PairKey::of(&users[a], &users[b]))
+            .collect();
+        self.recall(&mut known, &keys).await;
+        let (pending, pending_known): (Vec<(usize, usize)>, Vec<Relationship>) = pairs
+            .iter()
+            .zip(known)
+            .filter(|(_, relationship)| !relationship.settled())
+            .map(|(&pair, relationship)| (pair, relationship))
+            .unzip();
+        if pending.is_empty() {
+            return ReadPlan::default();
+        }
+        self.inner.plan(users, &pending, &pending_known).await
     }
 
     fn answers_for_members(&self) -> bool {

@@ -170,3 +170,35 @@ async fn a_rate_limit_is_remembered_until_it_resets_on_the_clock() {
     assert!(cache.relationship(&alice, &bob, &anyone).await.is_err());
     assert_eq!(follow_reads(&graph).len(), 2, "asked once the limit reset");
 }
+
+#[tokio::test]
+async fn a_plan_leaves_out_the_pairs_the_cache_settles_and_reads_nothing() {
+    let graph = Arc::new(ScriptedGraph::default().mutual("alice", "bob"));
+    let cache = cached(&graph, &noon());
+    let (alice, bob, carol) = (user("alice"), user("bob"), user("carol"));
+    let anyone = Caller::anonymous();
+    let users = [alice.clone(), bob.clone(), carol];
+    let before = cache.plan(&users, &[(0, 1), (0, 2)], &[]).await;
+    assert_eq!(before.lists.len(), 2);
+    assert!(
+        cache
+            .relationship(&alice, &bob, &anyone)
+            .await
+            .unwrap()
+            .mutual()
+    );
+    let asked = follow_reads(&graph).len();
+    let after = cache.plan(&users, &[(0, 1), (0, 2)], &[]).await;
+    let planned: Vec<(usize, Vec<usize>)> = after
+        .lists
+        .iter()
+        .map(|list| (list.owner, list.others.clone()))
+        .collect();
+    assert_eq!(
+        planned,
+        [(0, vec![2])],
+        "alice and bob are settled: they cost nothing"
+    );
+    assert_eq!(after.users(), 1);
+    assert_eq!(follow_reads(&graph).len(), asked, "planning reads nothing");
+}

@@ -10,9 +10,9 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Users per page of a follow list: X's maximum, so a list costs the fewest calls.
-const PAGE_SIZE: u32 = 1000;
+pub(super) const PAGE_SIZE: u32 = 1000;
 /// Pages of a follow list read at most (a million users) before giving up.
-const MAX_PAGES: usize = 1000;
+pub(super) const MAX_PAGES: usize = 1000;
 /// Follow lists read at once for one request.
 const LIST_CONCURRENCY: usize = 4;
 /// Users asked for by a page read past what the lookup's count said the list holds (counts

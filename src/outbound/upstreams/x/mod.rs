@@ -13,8 +13,8 @@ use crate::domain::Clock;
 use crate::domain::access::{Budget, Caller};
 use crate::domain::members::MemberCredentials;
 use crate::domain::{
-    AsMemberError, Handle, MemberView, Network, PartialRelationships, Relationship, SocialGraph,
-    SocialGraphError, SocialUser,
+    AsMemberError, Handle, MemberView, Network, PartialRelationships, ReadPlan, Relationship,
+    SocialGraph, SocialGraphError, SocialUser,
 };
 use crate::metrics::Metrics;
 use crate::outbound::cache::GraphProfile;
@@ -22,7 +22,7 @@ use crate::outbound::upstreams::client::{Per, Reservation, Spending};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use plan::{complete, follow_cost, plan_reads, unknown_directions};
+use plan::{complete, follow_cost, plan_reads, read_plan, unknown_directions};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
@@ -230,6 +230,16 @@ impl SocialGraph for XApi {
             None => Ok(known),
             Some(error) => Err(PartialRelationships { known, error }),
         }
+    }
+
+    /// What [`XApi::relationships`] plans, read by nothing.
+    async fn plan(
+        &self,
+        users: &[SocialUser],
+        pairs: &[(usize, usize)],
+        known: &[Relationship],
+    ) -> ReadPlan {
+        read_plan(users, pairs, known)
     }
 
     fn answers_for_members(&self) -> bool {

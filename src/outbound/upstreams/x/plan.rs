@@ -3,7 +3,7 @@
 //! that a protected account keeps private.
 
 use super::cover::cheapest_lists;
-use crate::domain::{Relationship, SocialUser};
+use crate::domain::{FollowList, PlannedList, ReadPlan, Relationship, SocialUser};
 use std::collections::{BTreeMap, HashMap};
 
 /// Which of a user's two follow lists.
@@ -37,6 +37,41 @@ impl List {
             List::Following => (first, second),
             List::Followers => (second, first),
         }
+    }
+}
+
+impl From<List> for FollowList {
+    fn from(list: List) -> Self {
+        match list {
+            List::Following => FollowList::Following,
+            List::Followers => FollowList::Followers,
+        }
+    }
+}
+
+/// Users a list whose size the lookup did not say may return at most: every page a read
+/// goes through before giving up.
+const UNSAID_SIZE: u64 = super::lists::PAGE_SIZE as u64 * super::lists::MAX_PAGES as u64;
+
+/// The lists [`plan_reads`] plans for the directions of `pairs` not yet `known`, with what
+/// each costs at most: its size as the lookup said (or all the pages a read goes through),
+/// in pages of X's page size.
+pub(super) fn read_plan(
+    users: &[SocialUser],
+    pairs: &[(usize, usize)],
+    known: &[Relationship],
+) -> ReadPlan {
+    let known = Relationship::for_each_of(pairs.len(), known);
+    let reads = plan_reads(users, &unknown_directions(&known, pairs));
+    let page = u64::from(super::lists::PAGE_SIZE);
+    ReadPlan {
+        lists: reads
+            .into_iter()
+            .map(|((owner, list), others)| {
+                let size = list.size(&users[owner]).unwrap_or(UNSAID_SIZE);
+                PlannedList::new(owner, list.into(), size, page, others)
+            })
+            .collect(),
     }
 }
 
@@ -202,6 +237,41 @@ mod tests {
                 ((3, List::Following), vec![2]),
             ])
         );
+    }
+
+    #[test]
+    fn the_plan_is_the_lists_read_with_their_sizes_and_pages() {
+        // 0 and 1 both follow-heavy: their followers lists are cheaper; 2's following too.
+        let users = [
+            user("a", 5000, 1500, false),
+            user("b", 5000, 0, false),
+            user("c", 3, 9000, false),
+        ];
+        let pairs = [(0, 1), (1, 2)];
+        let settled = Relationship {
+            forward: Some(false),
+            backward: None,
+        };
+        let plan = read_plan(&users, &pairs, &[Relationship::default(), settled]);
+        let lists: Vec<_> = plan
+            .lists
+            .iter()
+            .map(|l| (l.owner, l.list, l.size, l.pages, l.others.clone()))
+            .collect();
+        assert_eq!(
+            lists,
+            [
+                (0, FollowList::Followers, 1500, 2, vec![1]),
+                (1, FollowList::Followers, 0, 1, vec![0]),
+            ],
+            "the settled pair costs nothing; an empty list is still one call"
+        );
+        assert_eq!((plan.users(), plan.calls()), (1500, 3));
+        let reads = plan_reads(
+            &users,
+            &unknown_directions(&[Relationship::default()], &pairs[..1]),
+        );
+        assert_eq!(reads.len(), plan.lists.len(), "the same planning");
     }
 
     #[test]
