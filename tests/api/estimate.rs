@@ -133,6 +133,36 @@ async fn an_unknown_field_is_still_refused() {
 }
 
 #[tokio::test]
+async fn a_cap_is_a_whole_number_as_json_writes_one_and_not_past_a_billion() {
+    let app = spawn_app(team()).await;
+    let capped =
+        |cap: serde_json::Value| json!({"developers": ["alice", "bob"], "max_x_users": cap});
+    let whole = app
+        .post_json("/connected/network", &capped(json!(624.0)))
+        .await;
+    assert_eq!(whole.status, 200, "{}", whole.body);
+    for cap in [
+        json!(1.5),
+        json!(-1),
+        json!(1_000_000_001_u64),
+        json!(9_223_372_036_854_775_808_u64),
+    ] {
+        let refused = app
+            .post_json("/connected/network", &capped(cap.clone()))
+            .await;
+        assert_eq!(refused.status, 422, "{cap}: {}", refused.body);
+        assert!(
+            refused.body["errors"][0]
+                .as_str()
+                .unwrap()
+                .contains("max_x_users must be a whole number"),
+            "{}",
+            refused.body
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_estimate_needs_the_network_scope() {
     let stage = Stage::with(team()).await;
     let service = stage.service().env("AUTH", "keys").start().await;

@@ -103,9 +103,33 @@ pub struct TeamRequest {
     /// members' lookups, what the estimate's `x_users` bounds): when the bound is over it,
     /// the answer is a `409` with the estimate, and no list is read. Round one (the
     /// organisations and lookups) is spent either way. Not given: no cap.
-    #[serde(default)]
-    #[schema(minimum = 0, example = 5000)]
+    #[serde(default, deserialize_with = "cap")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub max_x_users: Option<u64>,
+}
+
+/// The most X users a cap may say: far more than any team's lists hold.
+const MOST_X_USERS: u64 = 1_000_000_000;
+
+/// A cap of X users: a whole number (written `624` or `624.0`, as JSON allows), from 0 to
+/// [`MOST_X_USERS`].
+fn cap<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    use serde::de::Error as _;
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let whole = number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= MOST_X_USERS as f64)
+            .map(|f| f as u64)
+    });
+    match whole {
+        Some(n) if n <= MOST_X_USERS => Ok(Some(n)),
+        _ => Err(D::Error::custom(format!(
+            "max_x_users must be a whole number from 0 to {MOST_X_USERS}"
+        ))),
+    }
 }
 
 /// What [`Handle::parse`] accepts, as a JSON Schema `pattern`: no control character
