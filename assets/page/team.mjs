@@ -1,6 +1,6 @@
 // A team's network: quoted first (and confirmed when large or costly), asked of the API,
 // drawn as an SVG, listed as a table, saved as a file.
-import { api, failure, once, refusedKey, row, show } from "./service.mjs";
+import { row, show } from "./service.mjs";
 import { FONT, layout, missing, order, xmlText } from "./network.mjs";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -108,17 +108,6 @@ function download(svg) {
 
 const $ = (id) => document.getElementById(id);
 
-/** `POST`s `body` as JSON to `url`, with the session's key. */
-const post = (url, body) => api(url, {
-  method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-});
-
-/** Shows an answer that is not the one asked for, and no picture. */
-async function failed(response, status) {
-  show(status, await failure(response), "error");
-  $("network").hidden = true;
-}
-
 /** Shows `body`, the network, with `quote` (what it was quoted) under its summary. */
 function render(body, quote, status) {
   const container = $("picture");
@@ -136,56 +125,9 @@ function render(body, quote, status) {
   $("download").onclick = () => download(svg);
 }
 
-/** Shows the quote of `estimate` with `why` it is asked, and "Draw it" / "Cancel", which
- * take the focus. */
-function ask(team, estimate, why, status, words) {
-  const box = $("quote");
-  const quote = words.quoteLine(estimate);
-  $("network").hidden = true;
-  show(status, [quote, why], "");
-  box.hidden = false;
-  box.focus();
-  const confirmed = () => once($("network-form"), status, () => drawQuoted(team, estimate, status, confirmed, words));
-  $("quote-yes").onclick = () => {
-    box.hidden = true;
-    status.focus();
-    confirmed();
-  };
-  $("quote-no").onclick = () => {
-    box.hidden = true;
-    show(status, ["Cancelled: nothing was drawn, and no follow list was read."], "");
-    $("team").focus();
-  };
-}
-
-/** Draws `team`'s network for no more than `estimate` said (`max_x_users`); when it now
- * costs more (`409`), shows the new quote and asks again. */
-async function drawQuoted(team, estimate, status, again, words) {
-  const quote = words.quoteLine(estimate);
-  show(status, [quote, "Drawing…"], "");
-  const response = await post("/connected/network", { developers: team, max_x_users: estimate.x_users });
-  if (await refusedKey(response, again, status)) return;
-  if (response.status === 409) {
-    const grown = (await response.clone().json().catch(() => null))?.estimate;
-    if (grown) return ask(team, grown, words.GREW, status, words);
-  }
-  if (response.status !== 200) return failed(response, status);
-  render(await response.json(), quote, status);
-}
-
-/** Asks what `team`'s network would cost, shows the quote, then draws it straight away
- * when the team is small and the quote cheap, or asks first; `again` is this, for when a
- * key is given. */
+/** Quotes `team`'s network, then draws it, asking first when it is large or costly (the
+ * asking is loaded on first use); `again` is this, for when a key is given. */
 export async function draw(team, status, again) {
-  $("quote").hidden = true;
-  show(status, ["Asking what it would cost…"], "");
-  const [words, response] = await Promise.all([
-    import("./quote.mjs"), post("/connected/network/estimate", { developers: team }),
-  ]);
-  if (await refusedKey(response, again, status)) return;
-  if (response.status !== 200) return failed(response, status);
-  const estimate = await response.json();
-  const why = words.whyAsk(team.length, estimate);
-  if (why) return ask(team, estimate, why, status, words);
-  await drawQuoted(team, estimate, status, again, words);
+  const { quoteThenDraw } = await import("./asking.mjs");
+  await quoteThenDraw(team, status, again, render);
 }

@@ -17,7 +17,7 @@ const HTML: &str = "text/html; charset=utf-8";
 const SCRIPT: &str = "text/javascript; charset=utf-8";
 
 /// The page's files under `/page/`: name, media type, contents.
-const FILES: [(&str, &str, &str); 10] = [
+const FILES: [(&str, &str, &str); 11] = [
     (
         "page.css",
         "text/css; charset=utf-8",
@@ -47,6 +47,11 @@ const FILES: [(&str, &str, &str); 10] = [
         "network.mjs",
         SCRIPT,
         include_str!("../../../assets/page/network.mjs"),
+    ),
+    (
+        "asking.mjs",
+        SCRIPT,
+        include_str!("../../../assets/page/asking.mjs"),
     ),
     (
         "quote.mjs",
@@ -198,6 +203,7 @@ mod tests {
             "./service.mjs",
             "./pair.mjs",
             "./team.mjs",
+            "./asking.mjs",
             "./quote.mjs",
             "./members.mjs",
             "./member.mjs",
