@@ -147,39 +147,6 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
     assert.match(file, /^<svg [^>]*role="img"[^>]*>\s*<style>/, "the file carries its own style");
     assert.equal(file.match(/<circle /g).length, await page.locator("#picture circle").count());
     console.log(`drew a team of ${team.length} in ${drawn} ms`);
-
-    // 21 developers (twelve of them unknown to the demo graph) are quoted, and drawn only
-    // once the person says so; "Cancel" draws nothing.
-    const large = [...team, ...Array.from({ length: 12 }, (_, i) => `nobody${i + 1}`)];
-    posts.length = 0;
-    await page.fill("#team", large.join(" "));
-    await page.click("#network-form button");
-    await page.waitForSelector("#quote:not([hidden])");
-    assert.match(await page.textContent("#network-status"), /^Up to 0 X users .*reading 0 follow lists\..*21 developers/s);
-    assert.equal(await page.evaluate(() => document.activeElement.id), "quote", "the question takes the focus");
-    assert.ok(await page.isHidden("#network"), "the last picture is not taken for this team's");
-    await page.screenshot({ path: join(SHOTS, "quote.png"), fullPage: true });
-    await page.click("#quote-no");
-    await page.waitForFunction(() => document.getElementById("network-status").textContent.startsWith("Cancelled"));
-    assert.ok(await page.isHidden("#quote"));
-    assert.ok(await page.isHidden("#network"), "nothing drawn");
-    assert.deepEqual(posts.map((p) => p.path), ["/connected/network/estimate"], "the network was never asked");
-    assert.equal(await page.evaluate(() => document.activeElement.id), "team");
-
-    posts.length = 0;
-    await page.click("#network-form button");
-    await page.waitForSelector("#quote:not([hidden])");
-    await page.click("#quote-yes");
-    await page.waitForFunction(() => document.getElementById("network-status").textContent.includes("pairs"));
-    assert.ok(await page.isVisible("#picture svg"));
-    assert.deepEqual(posts.map((p) => [p.path, p.body.max_x_users]),
-      [["/connected/network/estimate", undefined], ["/connected/network", 0]]);
-    const unknown = large.filter((d) => !team.includes(d));
-    const listed = await page.locator("#missing .error").allTextContents();
-    assert.ok(unknown.every((d) => listed.some((line) => line.startsWith(`${d} `))), listed.join("; "));
-    assert.equal(await page.locator("#picture circle").count(), team.filter((d) => !missing.has(d)).length);
-
-
     // The service gone: the page says so, and stays usable.
     service.child.kill();
     await new Promise((resolve) => service.child.once("exit", resolve));
