@@ -1,5 +1,6 @@
-// A team's network: asked of the API, drawn as an SVG, listed as a table, saved as a file.
-import { api, failure, refusedKey, row, show } from "./service.mjs";
+// A team's network: quoted first (and confirmed when large or costly), asked of the API,
+// drawn as an SVG, listed as a table, saved as a file.
+import { row, show } from "./service.mjs";
 import { FONT, layout, missing, order, xmlText } from "./network.mjs";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -105,25 +106,12 @@ function download(svg) {
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
-/** Asks the API for `team`'s network and shows it; `again` is this, for when a key is
- * given. */
-export async function draw(team, status, again) {
-  const section = document.getElementById("network");
-  show(status, ["Drawing…"], "");
-  const response = await api("/connected/network", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ developers: team }),
-  });
-  if (await refusedKey(response, again, status)) return;
-  if (response.status !== 200) {
-    show(status, await failure(response), "error");
-    section.hidden = true;
-    return;
-  }
-  const body = await response.json();
-  const container = document.getElementById("picture");
-  section.hidden = false;
+const $ = (id) => document.getElementById(id);
+
+/** Shows `body`, the network, with `quote` (what it was quoted) under its summary. */
+function render(body, quote, status) {
+  const container = $("picture");
+  $("network").hidden = false;
   const svg = picture(body, container);
   container.replaceChildren(svg);
   table(body);
@@ -131,8 +119,15 @@ export async function draw(team, status, again) {
   if (body.groups.length) summary.push(`the largest group: ${body.groups[0].join(", ")}`);
   if (body.errors.length) summary.push(`${plural(missing(body).size, "developer", "developers")} missing, listed below`);
   if (body.undecided?.length) summary.push(`${plural(body.undecided.length, "pair", "pairs")} without an answer`);
-  show(status, [summary.join("; ")], "");
+  show(status, [summary.join("; "), quote], "");
   const unanswered = (body.undecided || []).map((u) => `${u.developers.join(" and ")}: ${u.error}`);
-  show(document.getElementById("missing"), [...body.errors, ...unanswered], "error");
-  document.getElementById("download").onclick = () => download(svg);
+  show($("missing"), [...body.errors, ...unanswered], "error");
+  $("download").onclick = () => download(svg);
+}
+
+/** Quotes `team`'s network, then draws it, asking first when it is large or costly (the
+ * asking is loaded on first use); `again` is this, for when a key is given. */
+export async function draw(team, status, again) {
+  const { quoteThenDraw } = await import("./asking.mjs");
+  await quoteThenDraw(team, status, again, render);
 }

@@ -19,6 +19,7 @@ mod database;
 mod http;
 mod log;
 mod members;
+mod page;
 mod redis;
 mod upstreams;
 pub mod values;
@@ -30,6 +31,7 @@ pub use database::{DatabaseSettings, PoolSettings, RetentionSettings};
 pub use http::{DEFAULT_LISTEN_ADDR, HttpSettings};
 pub use log::{LogFormat, LogSettings};
 pub use members::{MemberSettings, OAuthApp};
+pub use page::PageSettings;
 pub use redis::RedisSettings;
 pub use upstreams::{BlueskySettings, GitHubSettings, UpstreamSettings, XSettings};
 
@@ -58,6 +60,8 @@ pub struct Config {
     pub redis: RedisSettings,
     #[command(flatten)]
     pub members: MemberSettings,
+    #[command(flatten)]
+    pub page: PageSettings,
 }
 
 impl Default for Config {

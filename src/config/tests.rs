@@ -73,6 +73,7 @@ fn the_defaults_are_those_the_documentation_gives() {
     assert_eq!(config.redis.url, None);
     assert_eq!(config.redis.prefix, "connected:");
     assert_eq!(config.log.format, LogFormat::Text);
+    assert_eq!(config.page.quote_confirm_x_users, 1000);
 }
 
 #[test]

@@ -66,6 +66,7 @@ impl Application {
                 access.clone(),
                 &config.auth.allowed_hosts,
                 members,
+                config.page.quote_confirm_x_users,
             ),
             limits: http::server::Limits {
                 timeouts: http::server::Timeouts {

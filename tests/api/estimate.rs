@@ -3,7 +3,7 @@
 
 use crate::fake::Graph;
 use crate::keys::Stage;
-use crate::support::{Browser, spawn_app, spawn_member_app};
+use crate::support::{Browser, spawn_app, spawn_app_with, spawn_member_app};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -118,6 +118,37 @@ async fn a_cap_under_the_bound_is_a_conflict_with_the_estimate_and_nothing_read_
     assert_eq!(answer.body["groups"], json!([["alice", "bob", "carol"]]));
     assert!(list_reads(&app.x.calls()) > 0);
     assert_eq!(app.register("alice", "bob").await.status, 200);
+}
+
+#[tokio::test]
+async fn the_estimate_and_a_conflict_tell_the_page_when_to_ask_as_the_operator_set() {
+    let app = spawn_app_with(team(), |config| config.page.quote_confirm_x_users = 7).await;
+    let estimate = app
+        .post_json("/connected/network/estimate", &json!({"developers": TEAM}))
+        .await;
+    assert_eq!(estimate.status, 200, "{}", estimate.body);
+    assert_eq!(estimate.body["confirm_above"], json!(7));
+    let answer = app
+        .post_json(
+            "/connected/network",
+            &json!({"developers": TEAM, "max_x_users": 0}),
+        )
+        .await;
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    assert_eq!(answer.body["estimate"]["confirm_above"], json!(7));
+
+    let default = spawn_app(team()).await;
+    let estimate = default
+        .post_json("/connected/network/estimate", &json!({"developers": TEAM}))
+        .await;
+    assert_eq!(
+        estimate.body["confirm_above"].as_u64(),
+        Some(
+            connected::config::Config::default()
+                .page
+                .quote_confirm_x_users
+        )
+    );
 }
 
 #[tokio::test]

@@ -105,11 +105,27 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
     await page.screenshot({ path: join(SHOTS, "missing.png"), fullPage: true });
 
     const team = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan"];
+    const posts = [];
+    page.on("request", (r) => {
+      if (r.method() === "POST") posts.push({ path: new URL(r.url()).pathname, body: r.postDataJSON() });
+    });
     await page.fill("#team", team.join("\n"));
     const started = Date.now();
     await page.click("#network-form button");
     await page.waitForSelector("#picture svg");
     const drawn = Date.now() - started;
+    // A small team is quoted, then drawn without asking, for no more than the quote.
+    const quote = await (await fetch(service.origin + "/connected/network/estimate", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ developers: team }),
+    })).json();
+    assert.deepEqual(posts, [
+      { path: "/connected/network/estimate", body: { developers: team } },
+      { path: "/connected/network", body: { developers: team, max_x_users: quote.x_users } },
+    ]);
+    assert.match(await page.textContent("#network-status"),
+      new RegExp(`Up to ${quote.x_users} X users? \\(about \\$[\\d.,]+ at \\$0\\.010 each\\) in ${quote.x_calls} calls?, reading ${quote.lists.length} follow lists?\\.`));
+    assert.ok(await page.isHidden("#quote"), "nothing asked");
     const api = await (await fetch(service.origin + "/connected/network", {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ developers: team }),
@@ -131,8 +147,6 @@ test("a pair is checked, its history read, a team drawn, all on this origin", as
     assert.match(file, /^<svg [^>]*role="img"[^>]*>\s*<style>/, "the file carries its own style");
     assert.equal(file.match(/<circle /g).length, await page.locator("#picture circle").count());
     console.log(`drew a team of ${team.length} in ${drawn} ms`);
-
-
     // The service gone: the page says so, and stays usable.
     service.child.kill();
     await new Promise((resolve) => service.child.once("exit", resolve));
@@ -249,11 +263,13 @@ async function overlappingLabels(page) {
   return { count: boxes.length, found };
 }
 
-/** Draws `team` on the page; the time from the click to the picture, in ms. */
+/** Draws `team` on the page (confirming its quote when it is over 20); the time from the
+ * click to the picture, in ms. */
 async function drawTeam(page, team) {
   await page.fill("#team", team.join("\n"));
   const started = performance.now();
   await page.click("#network-form button");
+  if (team.length > 20) await page.click("#quote-yes");
   await page.waitForFunction((n) => document.querySelectorAll("#picture circle").length === n &&
     document.getElementById("network-status").textContent.includes("pairs"), team.length);
   return Math.round(performance.now() - started);
@@ -346,7 +362,8 @@ test("with keys required the page asks for one, says when it is refused, then us
     await page.waitForSelector("#history-error .error");
     assert.match(await page.textContent("#history-error"), /The history cannot be read:.*history/s);
 
-    const slow = create("slow", "--rate", "1/h");
+    // Two requests an hour: the team's quote, then its network.
+    const slow = create("slow", "--rate", "2/h");
     await page.fill("#key", slow);
     await page.click("#key-form button");
     await page.waitForSelector("#picture svg");

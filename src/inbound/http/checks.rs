@@ -1,7 +1,7 @@
 //! The checks: one pair now, or a whole team's network.
 
 use super::access::AccessRefusals;
-use super::estimate::{OverCapBody, over_cap};
+use super::estimate::{ConfirmAbove, OverCapBody, over_cap};
 use super::extract::{PairPath, TeamBody};
 use super::sites::Misdirected;
 use super::{ApiError, ErrorsBody, NetworkBody, TeamRequest, VerdictBody};
@@ -95,6 +95,7 @@ pub(super) async fn realtime(
 )]
 pub(super) async fn network(
     State(use_cases): State<UseCases>,
+    State(confirm): State<ConfirmAbove>,
     caller: Caller,
     freshness: Freshness,
     TeamBody(team, cap): TeamBody,
@@ -104,7 +105,7 @@ pub(super) async fn network(
         .await?
     {
         Capped::Answered(network) => Ok(Json(NetworkBody::from(&network)).into_response()),
-        Capped::OverCap(estimate) => Ok(over_cap(&estimate, cap.unwrap_or_default())),
+        Capped::OverCap(estimate) => Ok(over_cap(&estimate, cap.unwrap_or_default(), confirm)),
     }
 }
 

@@ -22,7 +22,8 @@ use utoipa::ToSchema;
     "lists": [{"developer": "alice", "list": "followers", "size": 10, "pages": 1, "for": ["bob", "carol"]},
               {"developer": "bob", "list": "following", "size": 1500, "pages": 2, "for": ["carol"]}],
     "members": {"x_users": 0, "x_calls": 0},
-    "round_one": {"github_calls": 3, "x_calls": 1, "x_users": 3}
+    "round_one": {"github_calls": 3, "x_calls": 1, "x_users": 3},
+    "confirm_above": 1000
 })))]
 pub struct EstimateBody {
     /// X users the answer would be billed for at most: each list's `size`, and the members'
@@ -42,7 +43,14 @@ pub struct EstimateBody {
     /// lookups): cached, so that the answer asked next reuses it; all zero when round one
     /// was already cached.
     pub round_one: RoundOneBody,
+    /// The service's `QUOTE_CONFIRM_X_USERS`: the most `x_users` its page draws a team for
+    /// without asking the person to confirm first.
+    pub confirm_above: u64,
 }
+
+/// The `QUOTE_CONFIRM_X_USERS` the estimates carry, for the page to know when to ask.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ConfirmAbove(pub(super) u64);
 
 /// A follow list the answer would read.
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,8 +84,9 @@ pub struct RoundOneBody {
     pub x_users: u64,
 }
 
-impl From<&NetworkEstimate> for EstimateBody {
-    fn from(estimate: &NetworkEstimate) -> Self {
+impl EstimateBody {
+    /// The body of `estimate`, carrying the page's threshold.
+    fn new(estimate: &NetworkEstimate, ConfirmAbove(confirm_above): ConfirmAbove) -> Self {
         Self {
             x_users: estimate.x_users,
             x_calls: estimate.x_calls,
@@ -101,6 +110,7 @@ impl From<&NetworkEstimate> for EstimateBody {
                 x_calls: estimate.round_one.x_calls,
                 x_users: estimate.round_one.x_users,
             },
+            confirm_above,
         }
     }
 }
@@ -110,7 +120,7 @@ impl From<&NetworkEstimate> for EstimateBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(examples(json!({
     "errors": ["the answer may bill up to 1510 X users, over max_x_users (1000): no follow list was read"],
-    "estimate": {"x_users": 1510, "x_calls": 3, "lists": [], "members": {"x_users": 0, "x_calls": 0}, "round_one": {"github_calls": 3, "x_calls": 1, "x_users": 3}}
+    "estimate": {"x_users": 1510, "x_calls": 3, "lists": [], "members": {"x_users": 0, "x_calls": 0}, "round_one": {"github_calls": 3, "x_calls": 1, "x_users": 3}, "confirm_above": 1000}
 })))]
 pub struct OverCapBody {
     pub errors: Vec<String>,
@@ -118,13 +128,13 @@ pub struct OverCapBody {
 }
 
 /// The `409` of a team request over its cap.
-pub(super) fn over_cap(estimate: &NetworkEstimate, cap: u64) -> Response {
+pub(super) fn over_cap(estimate: &NetworkEstimate, cap: u64, confirm: ConfirmAbove) -> Response {
     let body = OverCapBody {
         errors: vec![format!(
             "the answer may bill up to {} X users, over max_x_users ({cap}): no follow list was read",
             estimate.x_users
         )],
-        estimate: EstimateBody::from(estimate),
+        estimate: EstimateBody::new(estimate, confirm),
     };
     (StatusCode::CONFLICT, Json(body)).into_response()
 }
@@ -140,7 +150,7 @@ pub(super) fn over_cap(estimate: &NetworkEstimate, cap: u64) -> Response {
     params(("Cache-Control" = Option<String>, Header,
             description = "`no-cache`: ask GitHub and X again for round one instead of using cached facts")),
     responses(
-        (status = 200, description = "What the answer would cost at most past round one, and what round one cost", body = EstimateBody,
+        (status = 200, description = "What the answer would cost at most past round one, what round one cost, and the page's threshold for asking", body = EstimateBody,
          headers(("Upstream-Cost" = String, description = "What this request made upstream (round one only): `github-calls=2, x-calls=1, x-users=2, cached=no`"))),
         (status = 400, description = "Unreadable JSON, an unusable handle, or not 2 to 100 different developers", body = ErrorsBody),
         (status = 413, description = "The body is larger than 64 KiB", body = ErrorsBody),
@@ -157,10 +167,11 @@ pub(super) fn over_cap(estimate: &NetworkEstimate, cap: u64) -> Response {
 )]
 pub(super) async fn estimate(
     State(use_cases): State<UseCases>,
+    State(confirm): State<ConfirmAbove>,
     caller: Caller,
     freshness: Freshness,
     TeamBody(team, _): TeamBody,
 ) -> Result<Response, ApiError> {
     let estimate = use_cases.estimate(&team, freshness, &caller).await?;
-    Ok(Json(EstimateBody::from(&estimate)).into_response())
+    Ok(Json(EstimateBody::new(&estimate, confirm)).into_response())
 }

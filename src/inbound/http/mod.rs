@@ -98,11 +98,19 @@ struct AppState {
     metrics: Arc<Metrics>,
     /// Member sign-in, when it is on.
     members: Option<MemberSite>,
+    /// When the page asks before drawing a team, told in every estimate.
+    confirm_above: estimate::ConfirmAbove,
 }
 
 impl FromRef<AppState> for UseCases {
     fn from_ref(state: &AppState) -> Self {
         state.use_cases.clone()
+    }
+}
+
+impl FromRef<AppState> for estimate::ConfirmAbove {
+    fn from_ref(state: &AppState) -> Self {
+        state.confirm_above
     }
 }
 
@@ -115,19 +123,22 @@ impl FromRef<AppState> for Arc<Metrics> {
 /// The whole HTTP application for the given use cases, behind `access`, counting into
 /// `metrics`. Health, readiness and the documentation are always open; while the service is
 /// open, it answers to localhost, IP addresses and `allowed_hosts` only. With `members`,
-/// developers may sign in.
+/// developers may sign in. The page draws a team whose quote is at most `confirm_above` X
+/// users without asking first (`QUOTE_CONFIRM_X_USERS`, told in every estimate).
 pub fn router(
     use_cases: UseCases,
     metrics: Arc<Metrics>,
     access: Access,
     allowed_hosts: &[String],
     members: Option<MemberSite>,
+    confirm_above: u64,
 ) -> Router {
     let signing_in = members.is_some();
     let state = AppState {
         use_cases,
         metrics: Arc::clone(&metrics),
         members,
+        confirm_above: estimate::ConfirmAbove(confirm_above),
     };
     let names = sites::Names {
         access: access.clone(),

@@ -17,7 +17,7 @@ const HTML: &str = "text/html; charset=utf-8";
 const SCRIPT: &str = "text/javascript; charset=utf-8";
 
 /// The page's files under `/page/`: name, media type, contents.
-const FILES: [(&str, &str, &str); 9] = [
+const FILES: [(&str, &str, &str); 11] = [
     (
         "page.css",
         "text/css; charset=utf-8",
@@ -47,6 +47,16 @@ const FILES: [(&str, &str, &str); 9] = [
         "network.mjs",
         SCRIPT,
         include_str!("../../../assets/page/network.mjs"),
+    ),
+    (
+        "asking.mjs",
+        SCRIPT,
+        include_str!("../../../assets/page/asking.mjs"),
+    ),
+    (
+        "quote.mjs",
+        SCRIPT,
+        include_str!("../../../assets/page/quote.mjs"),
     ),
     (
         "members.mjs",
@@ -193,11 +203,14 @@ mod tests {
             "./service.mjs",
             "./pair.mjs",
             "./team.mjs",
+            "./asking.mjs",
+            "./quote.mjs",
             "./members.mjs",
             "./member.mjs",
             "/page/icon.svg",
             "/connected/realtime/",
             "/connected/network",
+            "/connected/network/estimate",
             "/members/me",
             "/members/connect/",
             "/docs/",

@@ -60,6 +60,7 @@ pub async fn app(register: Arc<dyn Register>) -> Router {
         crate::application::Access::open(),
         &[],
         None,
+        1000,
     )
 }
 
