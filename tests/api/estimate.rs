@@ -260,3 +260,42 @@ async fn a_members_lookups_are_in_the_bound_and_the_answer_stays_within_it() {
     assert!(spent >= 2, "alice's lookup was billed: {spent}");
     assert!(spent <= bound, "billed {spent}, bound {bound}");
 }
+
+#[tokio::test]
+async fn figures_readers_and_authors_billed_by_the_fakes() {
+    // Five readers (following 5,000, followed by 10) in one organisation, five authors
+    // (following 10, followed by 50,000) in another, each following everyone in theirs.
+    let readers: Vec<String> = (0..5).map(|i| format!("reader{i}")).collect();
+    let authors: Vec<String> = (0..5).map(|i| format!("author{i}")).collect();
+    let mut graph = Graph::new();
+    for (group, org, following, followers) in [
+        (&readers, "reading", 5_000, 10),
+        (&authors, "writing", 10, 50_000),
+    ] {
+        for name in group.iter() {
+            let others: Vec<&str> = group
+                .iter()
+                .filter(|o| *o != name)
+                .map(String::as_str)
+                .collect();
+            graph = graph
+                .dev(name, &[org], &others)
+                .pad_following(name, following - others.len())
+                .pad_followers(name, followers - others.len());
+        }
+    }
+    let app = spawn_app(graph).await;
+    let team: Vec<&str> = readers.iter().chain(&authors).map(String::as_str).collect();
+    let before = app.x.users_billed();
+    let answer = app
+        .post_json("/connected/network", &json!({"developers": team}))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["connections"].as_array().unwrap().len(), 20);
+    let billed = app.x.users_billed() - before;
+    // All `following` would read up to 25,050 users, all `followers` 250,050.
+    assert!(billed * 10 <= 25_050, "{billed} X users");
+    eprintln!(
+        "readers and authors: {billed} X users billed (10 of them the lookup), against up to 25,050 reading one kind of list"
+    );
+}
