@@ -209,9 +209,7 @@ fn back_to_the_page(failure: &SignInFailure, jar: Jar) -> Response {
         SignInFailure::Provider(_) => "provider",
         SignInFailure::Off | SignInFailure::Store(_) | SignInFailure::NoRandomness => "unavailable",
     };
-    // Logged as the API would answer it.
-    let _ = self::failure(failure.clone());
-    tracing::info!(error = %failure, "a member's sign-in failed");
+    log(failure);
     let location = format!("/?sign_in_error={code}#member");
     let mut response = (
         StatusCode::SEE_OTHER,
@@ -387,6 +385,10 @@ fn private(body: impl IntoResponse) -> Response {
 
 fn store(error: MembersError) -> ApiError {
     tracing::error!(error = %crate::domain::Chain(&error), "the members' store failed");
+    store_unavailable()
+}
+
+fn store_unavailable() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "the members' store is unavailable; try again later",
@@ -394,14 +396,28 @@ fn store(error: MembersError) -> ApiError {
     .with_retry_after(5)
 }
 
+/// Says a failed sign-in in the log: the store's and a provider's failures as problems of
+/// the service's, the rest as what members did.
+fn log(failure: &SignInFailure) {
+    let chain = crate::domain::Chain(failure);
+    match failure {
+        SignInFailure::Store(_) => tracing::error!(error = %chain, "the members' store failed"),
+        SignInFailure::Provider(SignInError::Unavailable { .. }) => {
+            tracing::warn!(error = %chain, "a sign-in failed at the provider");
+        }
+        _ => tracing::info!(error = %failure, "a member's sign-in failed"),
+    }
+}
+
 /// A sign-in that did not happen, as HTTP says it.
 fn failure(failure: SignInFailure) -> ApiError {
+    log(&failure);
     let status = match &failure {
         SignInFailure::Off => StatusCode::NOT_FOUND,
         SignInFailure::Expired | SignInFailure::Declined { .. } => StatusCode::BAD_REQUEST,
         SignInFailure::OtherBrowser => StatusCode::FORBIDDEN,
         SignInFailure::HandleMismatch { .. } => StatusCode::CONFLICT,
-        SignInFailure::Store(e) => return store(e.clone()),
+        SignInFailure::Store(_) => return store_unavailable(),
         SignInFailure::Provider(SignInError::RateLimited { retry_after, .. }) => {
             return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, failure.to_string())
                 .with_retry_after(retry_after.as_secs().max(1));
@@ -409,10 +425,7 @@ fn failure(failure: SignInFailure) -> ApiError {
         SignInFailure::Provider(SignInError::Refused { .. } | SignInError::Revoked { .. }) => {
             StatusCode::BAD_REQUEST
         }
-        SignInFailure::Provider(SignInError::Unavailable { .. }) => {
-            tracing::warn!(error = %crate::domain::Chain(&failure), "a sign-in failed at the provider");
-            StatusCode::BAD_GATEWAY
-        }
+        SignInFailure::Provider(SignInError::Unavailable { .. }) => StatusCode::BAD_GATEWAY,
         SignInFailure::NoRandomness => StatusCode::INTERNAL_SERVER_ERROR,
     };
     ApiError::new(status, failure.to_string())

@@ -72,10 +72,7 @@ impl GitHubRest {
             }
         }
         Err(AsMemberError::Graph(SocialGraphError::Unavailable(
-            match too_many() {
-                crate::domain::CodeHostError::Unavailable(why) => why,
-                other => crate::domain::Unavailable::new(other.to_string()),
-            },
+            too_many(),
         )))
     }
 

@@ -8,7 +8,7 @@ use crate::domain::access::{Budget, Caller};
 use crate::domain::members::MemberCredentials;
 use crate::domain::{
     AsMemberError, CodeHost, CodeHostError, Handle, Network, Organisation, OrganisationError,
-    PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser,
+    PartialRelationships, Relationship, SocialGraph, SocialGraphError, SocialUser, Unavailable,
     relationships_one_by_one,
 };
 use crate::metrics::Metrics;
@@ -227,8 +227,8 @@ fn rate_limit(status: StatusCode, headers: &HeaderMap, now: DateTime<Utc>) -> Op
 }
 
 /// A list longer than any developer's: an answer that cannot be read, not a fact.
-fn too_many() -> CodeHostError {
-    CodeHostError::unavailable(format!(
+fn too_many() -> Unavailable {
+    Unavailable::new(format!(
         "its answer could not be read: {}",
         OrganisationError::TooMany {
             max: Organisation::MAX_PER_DEVELOPER
@@ -293,13 +293,13 @@ impl CodeHost for GitHubRest {
                 answer => answer?,
             };
             if organisations.len() + page.len() > Organisation::MAX_PER_DEVELOPER {
-                return Err(too_many());
+                return Err(CodeHostError::Unavailable(too_many()));
             }
             organisations.extend(page);
             match next {
                 // A page after the most a developer may have: more than that, not read.
                 Some(_) if organisations.len() == Organisation::MAX_PER_DEVELOPER => {
-                    return Err(too_many());
+                    return Err(CodeHostError::Unavailable(too_many()));
                 }
                 Some(next) => url = next,
                 None => return Ok(organisations),
