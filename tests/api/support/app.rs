@@ -4,7 +4,7 @@
 use crate::fake::{self, Fake, Graph, X_TOKEN};
 use connected::config::Config;
 use connected::secret::{Secret, SecretUrl};
-use connected::startup::Application;
+use connected::startup::{Application, StartupError};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -30,6 +30,16 @@ pub async fn spawn_app(graph: Graph) -> TestApp {
 }
 
 pub async fn spawn_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    try_spawn_app_with(graph, adjust)
+        .await
+        .expect("the app starts")
+}
+
+/// The same, or why the app did not start.
+pub async fn try_spawn_app_with(
+    graph: Graph,
+    adjust: impl FnOnce(&mut Config),
+) -> Result<TestApp, StartupError> {
     let github = fake::github(graph.clone()).await;
     let x = fake::x(graph.clone()).await;
     let bluesky = fake::bluesky(graph).await;
@@ -46,18 +56,17 @@ pub async fn spawn_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> T
     upstreams.bluesky.api_url = SecretUrl::new(bluesky.url.parse().unwrap());
     upstreams.timeout = Duration::from_secs(5);
     adjust(&mut config);
-    let app = Application::build(&config).await.expect("the app starts");
+    let app = Application::build(&config).await?;
     let address = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp {
+    Ok(TestApp {
         address,
         github,
         x,
         bluesky,
         client: reqwest::Client::new(),
-
         _dir: dir,
-    }
+    })
 }
 
 impl TestApp {

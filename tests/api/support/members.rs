@@ -2,13 +2,14 @@
 //! sorts: a client that follows no redirect and keeps its cookies, so that every step of a
 //! sign-in is seen.
 
-use super::app::{TestApp, spawn_app_with};
+use super::app::{TestApp, try_spawn_app_with};
 use crate::fake::{
     GITHUB_OAUTH_CLIENT_ID, GITHUB_OAUTH_CLIENT_SECRET, Graph, X_OAUTH_CLIENT_ID,
     X_OAUTH_CLIENT_SECRET,
 };
 use connected::config::Config;
 use connected::secret::{Secret, SecretUrl};
+use connected::startup::StartupError;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use std::collections::BTreeMap;
 
@@ -16,34 +17,39 @@ use std::collections::BTreeMap;
 pub const TOKEN_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 /// The app on a port chosen first, so that its public URL is known, with sign-in on at both
-/// fakes.
+/// fakes. The port is free when chosen but may be taken before the app binds it (by another
+/// test's fake): then another is chosen.
 pub async fn spawn_member_app(graph: Graph) -> TestApp {
-    spawn_member_app_with(graph, |_| {}).await
+    for _ in 0..20 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        match try_spawn_app_with(graph.clone(), |config| sign_in_on(config, port)).await {
+            Ok(app) => return app,
+            Err(StartupError::Listen { cause, .. })
+                if cause.kind() == std::io::ErrorKind::AddrInUse => {}
+            Err(e) => panic!("the app starts: {e:?}"),
+        }
+    }
+    panic!("no free port for the app in 20 tries")
 }
 
-/// The same, with the settings adjusted after sign-in is set up.
-pub async fn spawn_member_app_with(graph: Graph, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    spawn_app_with(graph, move |config| {
-        config.http.listen_addr = format!("127.0.0.1:{port}").parse().unwrap();
-        let members = &mut config.members;
-        members.public_url = Some(format!("http://127.0.0.1:{port}").parse().unwrap());
-        members.token_key = Some(Secret::new(TOKEN_KEY));
-        members.github_client_id = Some(GITHUB_OAUTH_CLIENT_ID.to_owned());
-        members.github_client_secret = Some(Secret::new(GITHUB_OAUTH_CLIENT_SECRET));
-        members.x_client_id = Some(X_OAUTH_CLIENT_ID.to_owned());
-        members.x_client_secret = Some(Secret::new(X_OAUTH_CLIENT_SECRET));
-        // The fakes serve the web pages and the API on one origin each.
-        members.github_web_url =
-            SecretUrl::new(config.upstreams.github.api_url.as_str().parse().unwrap());
-        members.x_web_url = SecretUrl::new(config.upstreams.x.api_url.as_str().parse().unwrap());
-        adjust(config);
-    })
-    .await
+/// Sign-in on at both fakes, for the app on `port`.
+fn sign_in_on(config: &mut Config, port: u16) {
+    config.http.listen_addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let members = &mut config.members;
+    members.public_url = Some(format!("http://127.0.0.1:{port}").parse().unwrap());
+    members.token_key = Some(Secret::new(TOKEN_KEY));
+    members.github_client_id = Some(GITHUB_OAUTH_CLIENT_ID.to_owned());
+    members.github_client_secret = Some(Secret::new(GITHUB_OAUTH_CLIENT_SECRET));
+    members.x_client_id = Some(X_OAUTH_CLIENT_ID.to_owned());
+    members.x_client_secret = Some(Secret::new(X_OAUTH_CLIENT_SECRET));
+    // The fakes serve the web pages and the API on one origin each.
+    members.github_web_url =
+        SecretUrl::new(config.upstreams.github.api_url.as_str().parse().unwrap());
+    members.x_web_url = SecretUrl::new(config.upstreams.x.api_url.as_str().parse().unwrap());
 }
 
 /// A browser: its cookies by name, and a client that follows no redirect.
