@@ -56,7 +56,10 @@ enum KeysCommand {
     },
     /// Revoke a key, by name or id: every instance refuses it within seconds. A key revoked
     /// already stays as it was (exit 0).
-    Revoke { name_or_id: String },
+    Revoke {
+        /// The key's name (ci, say) or its id, as `keys list` shows them.
+        name_or_id: String,
+    },
 }
 
 fn parse_scopes(raw: &str) -> Result<Scopes, ScopesError> {
