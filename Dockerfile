@@ -7,6 +7,9 @@ COPY migrations migrations
 COPY assets assets
 COPY demo demo
 COPY fakes fakes
+# No .git here: the commit `connected --version` names is given (--build-arg CONNECTED_COMMIT=…).
+ARG CONNECTED_COMMIT=unknown
+ENV CONNECTED_COMMIT=$CONNECTED_COMMIT
 RUN cargo build --release --locked --bin connected
 
 # Run: a small Debian with CA certificates (the HTTP client trusts the system's roots) and

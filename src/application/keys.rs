@@ -56,7 +56,17 @@ pub async fn list_keys(keys: &dyn ApiKeys, clock: &dyn Clock) -> Result<Vec<KeyR
     keys.list(clock.now().date_naive()).await
 }
 
-/// Revokes the key with this name or id, at `clock`'s time.
+/// What revoking a key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// The key is revoked from now on.
+    Revoked(ApiKey),
+    /// The key was revoked already, at its `revoked_at`: nothing changed.
+    Already(ApiKey),
+}
+
+/// Revokes the key with this name or id, at `clock`'s time; one revoked already keeps the
+/// time it was revoked at.
 ///
 /// # Errors
 /// [`KeysError::NotFound`], [`KeysError::Ambiguous`] or the store's failure.
@@ -64,7 +74,12 @@ pub async fn revoke_key(
     keys: &dyn ApiKeys,
     clock: &dyn Clock,
     name_or_id: &str,
-) -> Result<ApiKey, KeysError> {
-    keys.revoke(name_or_id, to_the_millisecond(clock.now()))
-        .await
+) -> Result<Revocation, KeysError> {
+    let now = to_the_millisecond(clock.now());
+    let key = keys.revoke(name_or_id, now).await?;
+    Ok(if key.revoked_at.is_some_and(|at| at < now) {
+        Revocation::Already(key)
+    } else {
+        Revocation::Revoked(key)
+    })
 }

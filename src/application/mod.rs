@@ -18,7 +18,7 @@ pub use access::{Access, AccessRefusal, Admitted, Reach};
 pub use check::CheckError;
 pub use facts::UpstreamFailure;
 pub use history::history;
-pub use keys::{KeyError, create_key, list_keys, revoke_key};
+pub use keys::{KeyError, Revocation, create_key, list_keys, revoke_key};
 pub use members::team::MemberLookups;
 pub use members::{Begun, Callback, Forgotten, Membership, SignInFailure, SignedIn};
 pub use network::{

@@ -4,6 +4,7 @@ use clap::Args;
 
 /// The log's settings (its filter is `RUST_LOG`, read by the log itself).
 #[derive(Debug, Clone, Copy, Args)]
+#[command(next_help_heading = "Logging")]
 pub struct LogSettings {
     /// How the log is written: text, or json (one object a line: time, level, message,
     /// request id, route, status, latency, key, upstream calls, X users billed).

@@ -11,6 +11,9 @@
 //! secret is read with [`values::FromEnvironmentOnly`] and held in a
 //! [`Secret`](crate::secret::Secret) or a [`SecretUrl`](crate::secret::SecretUrl), so that
 //! `Debug` never shows it.
+//!
+//! `serve` takes every section; the other commands take the sections they read
+//! (`inbound::cli`'s `args.rs`), the rest at their defaults.
 
 mod auth;
 mod budgets;
@@ -77,25 +80,24 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Who needs a key, and why, in words for the start-up line: as `auth` says, and for
-    /// `auto`, open to this host's own clients on a loopback address, open with the demo
-    /// graph (it spends nothing), required otherwise.
+    /// Who needs a key, and why, in words for the start-up line (`API keys: …`): as `auth`
+    /// says, and for `auto`, open to this host's own clients on a loopback address, open with
+    /// the demo graph (it spends nothing), required otherwise.
     pub fn keys(&self) -> (Keys, String) {
         let address = self.http.listen_addr;
-        match self.auth.mode {
-            AuthMode::Open => (Keys::Off, "auth=open".to_owned()),
-            AuthMode::Keys => (Keys::Required, "auth=keys".to_owned()),
+        let (rule, words) = match self.auth.mode {
+            AuthMode::Open => (Keys::Off, "not required (AUTH=open)"),
+            AuthMode::Keys => (Keys::Required, "required (AUTH=keys)"),
             AuthMode::Auto if address.ip().to_canonical().is_loopback() => (
                 Keys::ThroughProxies,
-                format!(
-                    "auth=auto, listening on loopback {address}; requests through a proxy need a key"
-                ),
+                "not required (listening on loopback; requests through a proxy need one)",
             ),
             AuthMode::Auto if self.upstreams.demo.is_some() => {
-                (Keys::Off, format!("auth=auto, the demo graph on {address}"))
+                (Keys::Off, "not required (the demo graph spends nothing)")
             }
-            AuthMode::Auto => (Keys::Required, format!("auth=auto, listening on {address}")),
-        }
+            AuthMode::Auto => (Keys::Required, "required (not listening on loopback)"),
+        };
+        (rule, words.to_owned())
     }
 }
 

@@ -125,11 +125,14 @@ fn the_start_up_line_says_why_keys_are_needed_or_not() {
     };
     assert_eq!(
         why("127.0.0.1:5000", AuthMode::Auto),
-        "auth=auto, listening on loopback 127.0.0.1:5000; requests through a proxy need a key"
+        "not required (listening on loopback; requests through a proxy need one)"
     );
     assert_eq!(
         why("0.0.0.0:5000", AuthMode::Auto),
-        "auth=auto, listening on 0.0.0.0:5000"
+        "required (not listening on loopback)"
     );
-    assert_eq!(why("0.0.0.0:5000", AuthMode::Open), "auth=open");
+    assert_eq!(
+        why("0.0.0.0:5000", AuthMode::Open),
+        "not required (AUTH=open)"
+    );
 }

@@ -16,9 +16,9 @@ use url::Url;
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Upstreams")]
 pub struct UpstreamSettings {
-    /// Use a social graph from a JSON file instead of the real APIs (the bundled example when
-    /// no file is given). Put it after the developers, or write --demo=FILE.
-    #[arg(long = "demo", value_name = "GRAPH.json", num_args = 0..=1)]
+    /// Use a social graph from a JSON file instead of the real APIs: --demo alone is the
+    /// bundled example, --demo=FILE a graph of your own (the `=` is needed).
+    #[arg(long = "demo", value_name = "GRAPH.json", num_args = 0..=1, require_equals = true)]
     pub demo: Option<Option<PathBuf>>,
     /// Whose follows count: x, github (GitHub's own follow graph) or bluesky.
     #[arg(long = "social-graph", env = "SOCIAL_GRAPH", default_value = "x", value_parser = social_graph)]

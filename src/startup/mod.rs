@@ -179,31 +179,32 @@ impl Wiring<'_> {
 }
 
 /// The gate the configuration asks for: open, keys from `keys` (with rates counted in Redis
-/// when configured), or keys for requests through a proxy only. Said in one line of the
-/// log, with why, and with what an operator must do when no key can pass.
-async fn access(config: &Config, keys: Arc<dyn ApiKeys>, coordination: &Coordination) -> Access {
+/// when configured), or keys for requests through a proxy only; with who needs a key, and
+/// why, in words for the start-up line. What an operator must act on is a warning of its own:
+/// an open service reachable from elsewhere, or keys required and none usable.
+async fn access(
+    config: &Config,
+    keys: Arc<dyn ApiKeys>,
+    coordination: &Coordination,
+) -> (Access, String) {
     let (rule, why) = config.keys();
     if rule == config::Keys::Off {
         let address = config.http.listen_addr;
-        if address.ip().to_canonical().is_loopback() {
-            tracing::info!("API keys: off ({why})");
-        } else {
+        if !address.ip().to_canonical().is_loopback() {
             tracing::warn!(
-                "API keys: off ({why}): anyone who reaches {address} spends the upstream budgets and reads the register (set AUTH=keys)"
+                "API keys: {why}: anyone who reaches {address} spends the upstream budgets and reads the register (set AUTH=keys)"
             );
         }
-        return Access::open();
+        return (Access::open(), why);
     }
-    if rule == config::Keys::ThroughProxies {
-        tracing::info!("API keys: off ({why})");
-    } else {
+    if rule == config::Keys::Required {
         match keys.any_usable().await {
-            Ok(true) => tracing::info!("API keys: required ({why})"),
+            Ok(true) => {}
             Ok(false) => tracing::warn!(
-                "API keys: required ({why}), and none exists: every request but health, readiness, the page and the documentation will be refused; create one with `connected keys create NAME`"
+                "API keys: {why}, and none exists: every request but health, readiness, the page and the documentation will be refused; create one with `connected keys create NAME`"
             ),
             Err(e) => {
-                tracing::warn!(error = %Chain(&e), "API keys: required ({why}), and the key store cannot be read yet")
+                tracing::warn!(error = %Chain(&e), "API keys: {why}, and the key store cannot be read yet")
             }
         }
     }
@@ -214,9 +215,9 @@ async fn access(config: &Config, keys: Arc<dyn ApiKeys>, coordination: &Coordina
         Arc::clone(&coordination.clock),
     );
     if rule == config::Keys::ThroughProxies {
-        access.open_to_direct_clients()
+        (access.open_to_direct_clients(), why)
     } else {
-        access
+        (access, why)
     }
 }
 

@@ -354,7 +354,7 @@ fn two_protected_accounts_of_the_demo_graph_cannot_be_checked_and_are_not_record
         stderr(&out).trim(),
         "error: whether heidi follows ivan cannot be read: their twitter accounts are protected"
     );
-    let out = run(dir.path(), &["history", "heidi", "ivan", "--demo"], &[]);
+    let out = run(dir.path(), &["history", "heidi", "ivan"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "no record for heidi and ivan\n");
 

@@ -9,6 +9,7 @@ mod budget_outages;
 mod budgets;
 mod budgets_by_meter;
 mod cli;
+mod cli_commands;
 mod connections;
 mod counters;
 mod cross_site;

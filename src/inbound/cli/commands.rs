@@ -2,36 +2,14 @@
 
 use super::out;
 use crate::application::{self, CheckError, Freshness, NetworkError, TeamNetwork, UseCases};
-use crate::config::Config;
 use crate::domain::access::Caller;
 use crate::domain::{HistoryPage, Pair, PairError, Register, Team, TeamError};
 use crate::inbound::http::{ErrorsBody, NetworkBody, RegisterEntry, VerdictBody};
 use crate::inbound::wording::{Public, Unread};
-use crate::startup::{self, Application};
 use futures::StreamExt as _;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-
-pub(super) async fn serve(config: Config) -> ExitCode {
-    let app = match Application::build(&config).await {
-        Ok(app) => app,
-        Err(e) => return super::cannot_start(&e),
-    };
-    let upstreams = match &config.upstreams.demo {
-        None => "real".to_owned(),
-        Some(None) => "the bundled demo graph".to_owned(),
-        Some(Some(file)) => format!("the demo graph {}", file.display()),
-    };
-    tracing::info!(address = %app.local_addr(), upstreams, "listening");
-    match app.run_until_stopped(startup::shutdown_signal()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: the server stopped: {e}");
-            ExitCode::from(3)
-        }
-    }
-}
 
 /// A failure as the command line ends on it: its exit code.
 trait Exit: Public {

@@ -34,16 +34,27 @@ fn absolute(path: &Path) -> PathBuf {
 
 impl DotEnv {
     /// Says on the log (standard error) which file was read: once logging is set up, which
-    /// itself reads `RUST_LOG` and `LOG_FORMAT` from the file.
-    pub(super) fn log(&self) {
+    /// itself reads `RUST_LOG` and `LOG_FORMAT` from the file. `serve` says it in its
+    /// start-up line instead ([`DotEnv::said`]); a file not read whole is a warning for all.
+    pub(super) fn log(&self, in_the_start_up_line: bool) {
         match self {
             DotEnv::Absent => {}
+            DotEnv::Read(_) if in_the_start_up_line => {}
             DotEnv::Read(path) => {
                 tracing::info!(target: "connected::settings", path = %path.display(), "settings read from a .env file");
             }
             DotEnv::Unreadable(path, why) => {
                 tracing::warn!(target: "connected::settings", path = %path.display(), error = %why, "the .env file was not read whole");
             }
+        }
+    }
+
+    /// What was read, in words for the start-up line.
+    pub(super) fn said(&self) -> String {
+        match self {
+            DotEnv::Absent => "none in the working directory".to_owned(),
+            DotEnv::Read(path) => format!("{} read", path.display()),
+            DotEnv::Unreadable(path, _) => format!("{} not read whole", path.display()),
         }
     }
 }

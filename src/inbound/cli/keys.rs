@@ -1,21 +1,35 @@
 //! `connected keys create|list|revoke`: the API keys in the database `DATABASE_URL` names.
 //! A new key is printed alone on standard output, so that `KEY=$(connected keys create ci)`
-//! works; every other message goes to standard error.
+//! works; every other message goes to standard error, each naming the database (its
+//! credentials hidden).
 
+use super::args::DatabaseOnly;
 use super::out;
-use crate::application::{self, KeyError};
+use crate::application::{self, KeyError, Revocation};
+use crate::config::Config;
 use crate::domain::access::{
     ApiKey, ApiKeys, Budget, Caps, KeyLimits, KeyReport, KeysError, Meter, Rate, Scopes,
     ScopesError,
 };
 use crate::domain::{Clock, Told};
+use crate::secret::redact_url;
+use crate::startup;
 use chrono::{DateTime, SecondsFormat, Utc};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::process::ExitCode;
 
+/// `connected keys …`: what to do, and the database the keys are kept in.
+#[derive(Debug, Args)]
+pub(super) struct Keys {
+    #[command(subcommand)]
+    command: KeysCommand,
+    #[command(flatten)]
+    pub settings: DatabaseOnly,
+}
+
 #[derive(Debug, Subcommand)]
-pub(super) enum KeysCommand {
+enum KeysCommand {
     /// Make a key and print it, once: only a hash of it is kept.
     Create {
         /// A name for people: 1 to 64 letters, digits, '.', '_' or '-'.
@@ -40,16 +54,28 @@ pub(super) enum KeysCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Revoke a key, by name or id: every instance refuses it within seconds.
-    Revoke { name_or_id: String },
+    /// Revoke a key, by name or id: every instance refuses it within seconds. A key revoked
+    /// already stays as it was (exit 0).
+    Revoke {
+        /// The key's name (ci, say) or its id, as `keys list` shows them.
+        name_or_id: String,
+    },
 }
 
 fn parse_scopes(raw: &str) -> Result<Scopes, ScopesError> {
     raw.parse::<Scopes>()
 }
 
-pub(super) async fn keys(store: &dyn ApiKeys, clock: &dyn Clock, command: KeysCommand) -> ExitCode {
-    match command {
+/// Runs a keys command on the database its settings name.
+pub(super) async fn keys(keys: Keys) -> ExitCode {
+    let config = Config::from(keys.settings);
+    let database = Database(redact_url(config.database.url.as_str()));
+    let storage = match startup::storage(&config).await {
+        Ok(storage) => storage,
+        Err(e) => return super::cannot_start(&e),
+    };
+    let (store, clock) = (storage.keys.as_ref(), &*startup::clock());
+    match keys.command {
         KeysCommand::Create {
             name,
             scopes,
@@ -63,16 +89,26 @@ pub(super) async fn keys(store: &dyn ApiKeys, clock: &dyn Clock, command: KeysCo
                     .with(Budget::X_USERS_PER_DAY, x_users_per_day)
                     .with(Budget::GITHUB_CALLS_PER_HOUR, github_calls_per_hour),
             };
-            create(store, clock, &name, scopes, limits).await
+            create(store, clock, &database, &name, scopes, limits).await
         }
-        KeysCommand::List { json } => list(store, clock, json).await,
-        KeysCommand::Revoke { name_or_id } => revoke(store, clock, &name_or_id).await,
+        KeysCommand::List { json } => list(store, clock, &database, json).await,
+        KeysCommand::Revoke { name_or_id } => revoke(store, clock, &database, &name_or_id).await,
+    }
+}
+
+/// The database the keys are kept in, as shown: its credentials hidden.
+struct Database(String);
+
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
 async fn create(
     store: &dyn ApiKeys,
     clock: &dyn Clock,
+    database: &Database,
     name: &str,
     scopes: Scopes,
     limits: KeyLimits,
@@ -81,7 +117,7 @@ async fn create(
         Ok((key, secret)) => {
             // Said first, so that it is on standard error even when the key's reader has gone.
             eprintln!(
-                "created key {} ({}) with scopes {} and rate {}: keep it now, it is not shown again",
+                "created key {} ({}) in {database} with scopes {} and rate {}: keep it now, it is not shown again",
                 key.name.as_str(),
                 key.id,
                 key.scopes,
@@ -89,7 +125,11 @@ async fn create(
             );
             out::answer(secret.expose(), ExitCode::SUCCESS)
         }
-        Err(KeyError::Store(e)) => failed(&e),
+        Err(KeyError::Store(KeysError::NameTaken(name))) => {
+            eprintln!("error: {}", taken(store, clock, database, &name).await);
+            ExitCode::from(2)
+        }
+        Err(KeyError::Store(e)) => failed(&e, database),
         Err(e) => {
             eprintln!("error: {}", Told(&e));
             ExitCode::from(if matches!(e, KeyError::BadName(_)) {
@@ -101,11 +141,16 @@ async fn create(
     }
 }
 
-async fn list(store: &dyn ApiKeys, clock: &dyn Clock, json: bool) -> ExitCode {
+async fn list(store: &dyn ApiKeys, clock: &dyn Clock, database: &Database, json: bool) -> ExitCode {
     let reports = match application::list_keys(store, clock).await {
         Ok(reports) => reports,
-        Err(e) => return failed(&e),
+        Err(e) => return failed(&e, database),
     };
+    if reports.is_empty() {
+        eprintln!("no keys in {database}: make one with `connected keys create NAME`");
+    } else {
+        eprintln!("keys in {database}:");
+    }
     if json {
         let listed: Vec<ListedKey> = reports.iter().map(ListedKey::from).collect();
         return out::answer(
@@ -114,7 +159,6 @@ async fn list(store: &dyn ApiKeys, clock: &dyn Clock, json: bool) -> ExitCode {
         );
     }
     if reports.is_empty() {
-        eprintln!("no keys: make one with `connected keys create NAME`");
         return ExitCode::SUCCESS;
     }
     let mut lines = vec![format!(
@@ -152,23 +196,61 @@ async fn list(store: &dyn ApiKeys, clock: &dyn Clock, json: bool) -> ExitCode {
     out::answer(&lines.join("\n"), ExitCode::SUCCESS)
 }
 
-async fn revoke(store: &dyn ApiKeys, clock: &dyn Clock, name_or_id: &str) -> ExitCode {
+async fn revoke(
+    store: &dyn ApiKeys,
+    clock: &dyn Clock,
+    database: &Database,
+    name_or_id: &str,
+) -> ExitCode {
     match application::revoke_key(store, clock, name_or_id).await {
-        Ok(key) => {
+        Ok(Revocation::Revoked(key)) => {
             eprintln!(
-                "revoked key {} ({}) at {}",
+                "revoked key {} ({}) in {database} at {}",
                 key.name.as_str(),
                 key.id,
                 time(key.revoked_at).unwrap_or_default()
             );
             ExitCode::SUCCESS
         }
-        Err(e) => failed(&e),
+        Ok(Revocation::Already(key)) => {
+            eprintln!(
+                "key {} ({}) in {database} was already revoked at {}; nothing changed",
+                key.name.as_str(),
+                key.id,
+                time(key.revoked_at).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e, database),
     }
 }
 
-fn failed(error: &KeysError) -> ExitCode {
-    eprintln!("error: {error}");
+/// Why `name` cannot be a new key's, and what to do instead. A revoked key keeps its name,
+/// so that the audit log names one key.
+async fn taken(store: &dyn ApiKeys, clock: &dyn Clock, database: &Database, name: &str) -> String {
+    let holder = application::list_keys(store, clock)
+        .await
+        .ok()
+        .and_then(|reports| reports.into_iter().find(|r| r.key.name.as_str() == name));
+    let other = format!("choose another, e.g. {name}-2");
+    match holder.map(|report| report.key) {
+        Some(ApiKey {
+            revoked_at: Some(at),
+            ..
+        }) => format!(
+            "the name {name} belonged to a key revoked at {} in {database}; names are kept so that the audit log names one key: {other}",
+            time(Some(at)).unwrap_or_default()
+        ),
+        Some(key) => format!(
+            "a key named {name} exists in {database} (created {}): {other}",
+            time(Some(key.created_at)).unwrap_or_default()
+        ),
+        None => format!("a key named {name} exists in {database}: {other}"),
+    }
+}
+
+fn failed(error: &KeysError, database: &Database) -> ExitCode {
+    eprintln!("error: {error} (in {database})");
     match error {
         KeysError::Unavailable(_) => ExitCode::from(3),
         KeysError::NameTaken(_) | KeysError::NotFound(_) | KeysError::Ambiguous(_) => {

@@ -1,38 +1,46 @@
-//! The command line: `serve`, `check` and `history`, with configuration from flags, then the
-//! environment, then a `.env` file, then defaults.
+//! The command line: `serve`, `check`, `network`, `history`, `keys` and the rest, each with
+//! the settings it reads (`args.rs`), from flags, then the environment, then a `.env` file,
+//! then defaults.
 
+mod args;
 mod commands;
 mod dotenv;
+mod generate;
 mod keys;
 mod out;
+mod serve;
 mod settings;
 
 use crate::application::UseCases;
 use crate::config::{self, Config};
-use crate::domain::{Chain, Team, Told};
+use crate::domain::{Chain, Told};
 use crate::inbound::http::ApiDoc;
 use crate::outbound::upstreams::client::Spending;
 use crate::startup;
-use clap::{Parser, Subcommand};
-use commands::{check, healthcheck, history, network, serve};
-use keys::{KeysCommand, keys};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+use commands::{check, healthcheck, history, network};
+use keys::{Keys, keys};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use utoipa::OpenApi;
 
+/// The version `--version` prints, with the commit it was built from.
+pub(super) const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("CONNECTED_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "connected",
-    version,
+    version = VERSION,
     about = "Whether two developers are fully connected: they follow each other on X and share a GitHub organisation",
-    after_help = "Tokens are read from the environment (or .env) only: GITHUB_TOKEN, TWITTER_BEARER_TOKEN, REDIS_URL.\n\
-                  Exit codes of check: 0 connected, 1 not connected, 2 bad input or unknown users, 3 upstream or register failure, 4 the follows cannot be read (protected accounts).",
-    mut_args(settings::on_every_command)
+    after_help = "Each command's settings: connected COMMAND --help. Tokens are read from the environment (or .env) only: GITHUB_TOKEN, TWITTER_BEARER_TOKEN, REDIS_URL."
 )]
 struct Cli {
-    #[command(flatten)]
-    config: Config,
     #[command(subcommand)]
     command: Command,
 }
@@ -40,32 +48,23 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the REST API.
-    Serve {
-        /// Where to listen.
-        #[arg(long, env = "LISTEN_ADDR", default_value = config::DEFAULT_LISTEN_ADDR, hide_env_values = true)]
-        listen_addr: SocketAddr,
-    },
+    #[command(mut_args(settings::as_setting))]
+    Serve(Box<args::Serve>),
     /// Check two developers now (the answer is recorded in the register).
-    Check {
-        dev1: String,
-        dev2: String,
-        /// Print the answer as JSON, as the REST API does.
-        #[arg(long)]
-        json: bool,
-    },
+    #[command(
+        mut_args(settings::as_setting),
+        after_help = "Exit codes: 0 connected, 1 not connected, 2 bad input or unknown users, 3 upstream or register failure, 4 the follows cannot be read (protected accounts)."
+    )]
+    Check(args::Check),
     /// Who in a team is fully connected to whom (every pair is recorded).
-    Network {
-        /// 2 to 100 developers.
-        #[arg(required = true, num_args = Team::SIZE)]
-        developers: Vec<String>,
-        /// Print the answer as JSON, as the REST API does.
-        #[arg(long, conflicts_with = "dot")]
-        json: bool,
-        /// Print a Graphviz graph: developers as nodes, use_cases as edges labelled with
-        /// their shared organisations.
-        #[arg(long)]
-        dot: bool,
-    },
+    #[command(mut_args(settings::as_setting))]
+    Network(args::Network),
+    /// Print every recorded answer for two developers, oldest first.
+    #[command(mut_args(settings::as_setting))]
+    History(args::History),
+    /// Manage the API keys kept in the database DATABASE_URL names.
+    #[command(mut_args(settings::as_setting))]
+    Keys(Keys),
     /// Print the REST API's OpenAPI document (as served at /openapi.json).
     Openapi,
     /// Exit 0 when the local server answers /healthz (for container health checks).
@@ -77,33 +76,55 @@ enum Command {
         #[arg(long, default_value = "3s", value_parser = config::values::timeout)]
         timeout: std::time::Duration,
     },
-    /// Print every recorded answer for two developers, oldest first.
-    History {
-        dev1: String,
-        dev2: String,
-        /// Print the history as JSON, as the REST API does.
-        #[arg(long)]
-        json: bool,
+    /// Print a shell's completions for every command and flag (source them in its start-up).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
-    /// Manage the API keys kept in the database DATABASE_URL names.
-    Keys {
-        #[command(subcommand)]
-        command: KeysCommand,
-    },
+    /// Print the manual page (roff): `connected man > connected.1`.
+    Man,
+}
+
+impl Command {
+    /// How the command's log is written: as its settings say, else as text.
+    fn log_format(&self) -> config::LogFormat {
+        match self {
+            Command::Serve(serve) => serve.config.log.format,
+            Command::Check(check) => check.settings.log_format(),
+            Command::Network(network) => network.settings.log_format(),
+            Command::History(history) => history.settings.log_format(),
+            Command::Keys(keys) => keys.settings.log_format(),
+            _ => config::LogFormat::default(),
+        }
+    }
+}
+
+/// The command line as given, parsed; a usage error ends the process with 2, as clap does.
+fn parse() -> Cli {
+    let given: Vec<String> = std::env::args().collect();
+    if let Some(told) = args::demo_file_without_equals(&given) {
+        let mut command = Cli::command();
+        command
+            .error(clap::error::ErrorKind::InvalidValue, told)
+            .exit();
+    }
+    let matches = Cli::command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
     let dotenv = dotenv::read();
-    let cli = Cli::parse();
+    let cli = parse();
     // The CLI's own log is for warnings, and for the one line saying which .env it read.
-    let default_log = if matches!(cli.command, Command::Serve { .. }) {
+    let serving = matches!(cli.command, Command::Serve(_));
+    let default_log = if serving {
         "info"
     } else {
         "warn,connected::settings=info"
     };
-    init_logging(default_log, cli.config.log.format);
-    dotenv.log();
+    init_logging(default_log, cli.command.log_format());
+    dotenv.log(serving);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -114,7 +135,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    runtime.block_on(run(cli))
+    runtime.block_on(run(cli, &dotenv))
 }
 
 fn init_logging(default: &str, format: config::LogFormat) {
@@ -144,35 +165,15 @@ fn init_logging(default: &str, format: config::LogFormat) {
     };
 }
 
-async fn run(cli: Cli) -> ExitCode {
-    // Commands that need no configuration run whatever it holds.
+async fn run(cli: Cli, dotenv: &dotenv::DotEnv) -> ExitCode {
     match cli.command {
-        Command::Healthcheck {
-            listen_addr,
-            timeout,
-        } => return healthcheck(listen_addr, timeout).await,
-        Command::Openapi => return openapi(),
-        _ => {}
-    }
-    let mut config = cli.config;
-    if let Command::Serve { listen_addr } = cli.command {
-        config.http.listen_addr = listen_addr;
-    }
-    match cli.command {
-        Command::Serve { .. } => serve(config).await,
-        Command::Network {
-            developers,
+        Command::Serve(serve) => serve::serve(serve.config(), dotenv).await,
+        Command::Check(args::Check {
+            dev1,
+            dev2,
             json,
-            dot,
-        } => match connect(&config).await {
-            Some((use_cases, spending)) => {
-                let code = network(&use_cases, &developers, json, dot).await;
-                spending.write_spent().await;
-                code
-            }
-            None => ExitCode::from(3),
-        },
-        Command::Check { dev1, dev2, json } => match connect(&config).await {
+            settings,
+        }) => match connect(&settings.into()).await {
             Some((use_cases, spending)) => {
                 let code = check(&use_cases, &dev1, &dev2, json).await;
                 spending.write_spent().await;
@@ -180,18 +181,37 @@ async fn run(cli: Cli) -> ExitCode {
             }
             None => ExitCode::from(3),
         },
-        // Reading the register or the keys needs neither upstream nor a token.
-        Command::History { dev1, dev2, json } => {
-            match startup::register_for_reading(&config).await {
-                Ok(register) => history(register.as_ref(), &dev1, &dev2, json).await,
-                Err(e) => cannot_start(&e),
+        Command::Network(args::Network {
+            developers,
+            json,
+            dot,
+            settings,
+        }) => match connect(&settings.into()).await {
+            Some((use_cases, spending)) => {
+                let code = network(&use_cases, &developers, json, dot).await;
+                spending.write_spent().await;
+                code
             }
-        }
-        Command::Keys { command } => match storage(&config).await {
-            Some(storage) => keys(storage.keys.as_ref(), &*startup::clock(), command).await,
             None => ExitCode::from(3),
         },
-        Command::Healthcheck { .. } | Command::Openapi => ExitCode::SUCCESS,
+        // Reading the register or the keys needs neither upstream nor a token.
+        Command::History(args::History {
+            dev1,
+            dev2,
+            json,
+            settings,
+        }) => match startup::register_for_reading(&settings.into()).await {
+            Ok(register) => history(register.as_ref(), &dev1, &dev2, json).await,
+            Err(e) => cannot_start(&e),
+        },
+        Command::Keys(command) => keys(command).await,
+        Command::Openapi => openapi(),
+        Command::Healthcheck {
+            listen_addr,
+            timeout,
+        } => healthcheck(listen_addr, timeout).await,
+        Command::Completions { shell } => generate::completions(shell),
+        Command::Man => generate::man(),
     }
 }
 
@@ -203,15 +223,6 @@ fn openapi() -> ExitCode {
             ExitCode::from(3)
         }
     }
-}
-
-async fn storage(config: &Config) -> Option<startup::Storage> {
-    startup::storage(config)
-        .await
-        .inspect_err(|e| {
-            cannot_start(e);
-        })
-        .ok()
 }
 
 async fn connect(config: &Config) -> Option<(UseCases, Spending)> {

@@ -1,4 +1,4 @@
-use crate::inbound::cli::Cli;
+use crate::inbound::cli::{Cli, Command};
 use clap::{CommandFactory, Parser};
 use std::collections::BTreeSet;
 
@@ -60,21 +60,90 @@ fn every_command_is_well_formed_with_the_settings_it_inherits() {
     }
 }
 
+/// The headings of `connected COMMAND --help`, in order.
+fn headings(command: &str) -> Vec<String> {
+    let mut cli = Cli::command();
+    let help = cli
+        .find_subcommand_mut(command)
+        .expect("a command")
+        .render_long_help()
+        .to_string();
+    help.lines()
+        .filter(|line| line.ends_with(':') && !line.starts_with(' '))
+        .map(|line| line.trim_end_matches(':').to_owned())
+        .collect()
+}
+
 #[test]
-fn no_command_has_an_argument_of_the_same_id_as_a_setting() {
-    let cli = Cli::command();
-    let settings: BTreeSet<&str> = cli
-        .get_arguments()
-        .map(|arg| arg.get_id().as_str())
-        .collect();
-    let mut commands: Vec<&clap::Command> = cli.get_subcommands().collect();
-    while let Some(command) = commands.pop() {
-        for arg in command.get_arguments() {
-            let id = arg.get_id().as_str();
-            assert!(!settings.contains(id), "{} --{id}", command.get_name());
-        }
-        commands.extend(command.get_subcommands());
+fn each_command_shows_the_sections_of_settings_it_reads_and_no_other() {
+    let checking = [
+        "Arguments",
+        "Options",
+        "Logging",
+        "Database",
+        "Upstreams",
+        "Cache",
+        "Budgets",
+        "Redis",
+    ];
+    assert_eq!(headings("check"), checking);
+    assert_eq!(headings("network"), checking);
+    let database = ["Arguments", "Options", "Logging", "Database"];
+    assert_eq!(headings("history"), database);
+    assert_eq!(
+        headings("keys"),
+        ["Commands", "Options", "Logging", "Database"]
+    );
+    assert_eq!(headings("openapi"), ["Options"]);
+    let serving = headings("serve");
+    for section in [
+        "Logging",
+        "Access",
+        "Serving",
+        "Database",
+        "Upstreams",
+        "Cache",
+        "Budgets",
+        "Redis",
+        "Member sign-in",
+        "Page",
+    ] {
+        assert!(
+            serving.iter().any(|s| s == section),
+            "{section}: {serving:?}"
+        );
     }
+}
+
+#[test]
+fn demo_is_taken_by_the_commands_that_ask_upstreams_only() {
+    let cli = Cli::command();
+    let with_demo: Vec<&str> = cli
+        .get_subcommands()
+        .filter(|command| command.get_arguments().any(|arg| arg.get_id() == "demo"))
+        .map(clap::Command::get_name)
+        .collect();
+    assert_eq!(with_demo, ["serve", "check", "network"]);
+}
+
+#[test]
+fn demo_alone_before_the_developers_is_the_bundled_graph_and_a_file_needs_equals() {
+    let parsed = |line: &str| {
+        let Command::Check(check) = Cli::try_parse_from(line.split(' ')).unwrap().command else {
+            panic!("{line}: not a check");
+        };
+        let config = crate::config::Config::from(check.settings);
+        ((check.dev1, check.dev2), config.upstreams.demo)
+    };
+    let pair = ("alice".to_owned(), "bob".to_owned());
+    assert_eq!(
+        parsed("connected check --demo alice bob"),
+        (pair.clone(), Some(None))
+    );
+    assert_eq!(
+        parsed("connected check --demo=g.json alice bob"),
+        (pair, Some(Some("g.json".into())))
+    );
 }
 
 #[test]
@@ -102,11 +171,19 @@ fn every_setting_is_in_the_readme_table_and_nothing_else_is() {
     assert_eq!(documented, settings());
 }
 
+/// Every command and subcommand.
+fn every_command(command: &clap::Command) -> Vec<&clap::Command> {
+    let inner = command.get_subcommands().flat_map(every_command);
+    std::iter::once(command).chain(inner).collect()
+}
+
 #[test]
 fn every_flag_is_its_variable_in_lower_case() {
     let command = Cli::command();
-    let commands = std::iter::once(&command).chain(command.get_subcommands());
-    for arg in commands.flat_map(clap::Command::get_arguments) {
+    for arg in every_command(&command)
+        .into_iter()
+        .flat_map(clap::Command::get_arguments)
+    {
         if let Some(variable) = arg.get_env() {
             let flag = variable.to_string_lossy().to_lowercase().replace('_', "-");
             assert_eq!(arg.get_long(), Some(flag.as_str()), "{variable:?}");
@@ -121,7 +198,7 @@ fn a_secret_given_as_a_flag_is_refused_without_being_repeated() {
         ("--twitter-bearer-token", "TWITTER_BEARER_TOKEN"),
         ("--redis-url", "REDIS_URL"),
     ] {
-        let refused = Cli::try_parse_from(["connected", "openapi", flag, "s3cret"])
+        let refused = Cli::try_parse_from(["connected", "serve", flag, "s3cret"])
             .unwrap_err()
             .to_string();
         assert!(
@@ -134,7 +211,9 @@ fn a_secret_given_as_a_flag_is_refused_without_being_repeated() {
 
 #[test]
 fn help_names_no_secret() {
-    let help = Cli::command().render_long_help().to_string();
+    let mut cli = Cli::command();
+    let serve = cli.find_subcommand_mut("serve").expect("serve");
+    let help = serve.render_long_help().to_string();
     assert!(help.contains("--cache-ttl <CACHE_TTL>"), "{help}");
     for secret in ["GITHUB_TOKEN]", "TWITTER_BEARER_TOKEN]", "REDIS_URL]"] {
         assert!(!help.contains(secret), "{help}");
