@@ -1,6 +1,7 @@
 """Checks the deployment files that cannot be run here (no container engine): the compose
 file parses and wires the API to PostgreSQL, the Dockerfile is a multi-stage, non-root image
-with a health check, and the README and .env.example say what they configure."""
+with a health check, and docs/deploy.md, docs/configuration.md and .env.example say what
+they configure."""
 import re
 import sys
 from pathlib import Path
@@ -56,14 +57,14 @@ for path in ["Cargo.toml", "Cargo.lock", "build.rs", "src", "migrations", "asset
 for path in copied:
     check((root / path).exists(), f"the Dockerfile copies {path}, which exists")
 
-readme = (root / "README.md").read_text()
+deploy_page = (root / "docs/deploy.md").read_text()
 for command in ["docker compose up", "docker build -t connected .",
                 "docker run", "-p 5000:5000", "cp .env.example .env"]:
-    check(command in readme, f"the README's Deploy section shows `{command}`")
+    check(command in deploy_page, f"docs/deploy.md shows `{command}`")
 environment = api.get("environment") or {}
 check(environment.get("AUTH") == "keys", "the compose file's API requires keys (AUTH: keys)")
 image = api.get("image", "")
-check(image.split(":")[0] == "connected", "compose builds the image the README names")
+check(image.split(":")[0] == "connected", "compose builds the image docs/deploy.md names")
 
 example = (root / ".env.example").read_text()
 # A variable is listed set (`NAME=value`) or at its default, commented (`# NAME=value`).
@@ -85,8 +86,9 @@ for name in sorted(image_env):
 listen = str(api.get("environment", {}).get("LISTEN_ADDR", image_env.get("LISTEN_ADDR", "")))
 check(listen.startswith("0.0.0.0:") or listen.startswith("[::]:"),
       f"the compose API listens on every address, not {listen}")
+settings_page = (root / "docs/configuration.md").read_text()
 for var in variables:
-    check(f"`{var}`" in readme, f"the README documents {var}")
+    check(f"`{var}`" in settings_page, f"docs/configuration.md documents {var}")
 command_line = "".join(path.read_text() for path in sorted((root / "src/inbound/cli").glob("*.rs")))
 flags = re.findall(r"env = \"([A-Z_]+)\"", command_line)
 check(flags, "the command line's settings are found (src/inbound/cli/*.rs)")

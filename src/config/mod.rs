@@ -7,8 +7,8 @@
 //! (or `std::option::Option` for an optional one, see [`values::or_none_when_empty`]) and a
 //! parser when the type's `FromStr` does not say how to write it; an `id` when a field of
 //! another section, or an argument of a command, has the same name (a test says so). Then its
-//! line in `.env.example` and in the README's table: a test holds the three together. A
-//! secret is read with [`values::FromEnvironmentOnly`] and held in a
+//! line in `.env.example` and in the table of `docs/configuration.md`: a test holds the three
+//! together. A secret is read with [`values::FromEnvironmentOnly`] and held in a
 //! [`Secret`](crate::secret::Secret) or a [`SecretUrl`](crate::secret::SecretUrl), so that
 //! `Debug` never shows it.
 //!

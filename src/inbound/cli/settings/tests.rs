@@ -156,13 +156,13 @@ fn every_setting_is_in_the_env_example_and_nothing_else_is() {
 }
 
 #[test]
-fn every_setting_is_in_the_readme_table_and_nothing_else_is() {
-    let readme = read("README.md");
-    let table = readme
-        .split("## Configuration")
+fn every_setting_is_in_the_configuration_page_and_nothing_else_is() {
+    let page = read("docs/configuration.md");
+    let table = page
+        .split("\n## Settings\n")
         .nth(1)
         .and_then(|section| section.split("\n## ").next())
-        .expect("the README has a Configuration section");
+        .expect("docs/configuration.md has a Settings section");
     let documented: BTreeSet<String> = table
         .lines()
         .filter_map(|row| row.strip_prefix("| `")?.split_once('`'))
