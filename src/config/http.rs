@@ -17,9 +17,6 @@ pub struct HttpSettings {
     /// by default [`DEFAULT_LISTEN_ADDR`]), the other commands listen nowhere.
     #[arg(skip = SocketAddr::from(([127, 0, 0, 1], 5000)))]
     pub listen_addr: SocketAddr,
-    /// The most a check or a team's network may take over HTTP, all upstream calls together.
-    #[arg(long = "request-timeout", env = "REQUEST_TIMEOUT", default_value = "60s", value_parser = timeout)]
-    pub request_timeout: Duration,
     // Long enough for any real client on a slow link to send a request head (a few hundred
     // bytes), short enough that a client trickling one holds its connection for seconds only.
     /// How long a client has to send a request head, from its first byte (from the

@@ -43,7 +43,7 @@ fn debug_output_hides_every_secret() {
 fn the_defaults_are_those_the_documentation_gives() {
     let config = Config::default();
     assert_eq!(config.http.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);
-    assert_eq!(config.http.request_timeout, Duration::from_secs(60));
+    assert_eq!(config.upstreams.request_timeout, Duration::from_secs(60));
     assert_eq!(config.http.idle_timeout, Duration::from_secs(75));
     assert_eq!(config.http.max_connections, 10_000);
     assert_eq!(config.auth.mode, AuthMode::Auto);

@@ -26,6 +26,10 @@ pub struct UpstreamSettings {
     /// Whole-request timeout for each upstream call (500ms, 2s, ...).
     #[arg(id = "upstream_timeout", long = "upstream-timeout", env = "UPSTREAM_TIMEOUT", default_value = "10s", value_parser = timeout)]
     pub timeout: Duration,
+    /// The most a check or a team's network may take, all upstream calls together (over
+    /// HTTP and on the command line alike).
+    #[arg(long = "request-timeout", env = "REQUEST_TIMEOUT", default_value = "60s", value_parser = timeout)]
+    pub request_timeout: Duration,
     #[command(flatten)]
     pub github: GitHubSettings,
     #[command(flatten)]

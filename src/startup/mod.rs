@@ -122,7 +122,7 @@ impl Wiring<'_> {
             }
             None => self.real_upstreams(register)?,
         };
-        Ok(use_cases.with_deadline(self.config.http.request_timeout))
+        Ok(use_cases.with_deadline(self.config.upstreams.request_timeout))
     }
 
     /// The real upstreams, each behind its cache, sharing one rate-limit memory (and Redis, when

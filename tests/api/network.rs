@@ -301,7 +301,7 @@ async fn a_network_cut_short_by_its_deadline_keeps_its_progress_on_githubs_graph
     let (graph, names) = close_team(8);
     let app = spawn_app_with(graph, |c| {
         c.upstreams.social_graph = connected::domain::Network::GitHub;
-        c.http.request_timeout = std::time::Duration::from_millis(400);
+        c.upstreams.request_timeout = std::time::Duration::from_millis(400);
     })
     .await;
     app.github.set_latency(std::time::Duration::from_millis(60));

@@ -431,7 +431,7 @@ async fn a_check_that_needs_many_slow_calls_gives_up_at_the_request_deadline() {
     // Each call answers within its own timeout, but together they take too long.
     let app = spawn_app_with(team(), |c| {
         c.upstreams.timeout = Duration::from_secs(5);
-        c.http.request_timeout = Duration::from_millis(400);
+        c.upstreams.request_timeout = Duration::from_millis(400);
     })
     .await;
     app.x.set_latency(Duration::from_millis(300));

@@ -225,7 +225,7 @@ async fn app_on(path: &std::path::Path, request_timeout: Duration) -> TestApp {
     let url = format!("sqlite://{}", path.display());
     spawn_app_with(team(), move |c| {
         c.database.url = url.into();
-        c.http.request_timeout = request_timeout;
+        c.upstreams.request_timeout = request_timeout;
     })
     .await
 }

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::domain::Network;
 use crate::secret::redact_url;
 use crate::startup::{self, Application};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 
 pub(super) async fn serve(config: Config, dotenv: &DotEnv) -> ExitCode {
@@ -17,7 +18,7 @@ pub(super) async fn serve(config: Config, dotenv: &DotEnv) -> ExitCode {
     let line = StartUp::of(&config, &app, dotenv);
     tracing::info!(
         address = %line.address,
-        url = %format_args!("http://{}/", line.address),
+        url = %url_to_open(line.address),
         version = VERSION,
         api_keys = app.keys(),
         database = %line.database,
@@ -37,7 +38,7 @@ pub(super) async fn serve(config: Config, dotenv: &DotEnv) -> ExitCode {
 
 /// What the start-up line says, each credential of a URL hidden.
 struct StartUp {
-    address: std::net::SocketAddr,
+    address: SocketAddr,
     database: String,
     redis: String,
     upstreams: String,
@@ -54,6 +55,17 @@ impl StartUp {
             env_file: dotenv.said(),
         }
     }
+}
+
+/// The URL a person on this host opens: the address bound, or loopback's when it listens on
+/// every address (`0.0.0.0`, `::`), which a browser cannot open.
+fn url_to_open(address: SocketAddr) -> String {
+    let host = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}/", SocketAddr::new(host, address.port()))
 }
 
 /// Redis's URL, its credentials hidden, or `none`.
@@ -101,5 +113,14 @@ mod tests {
         );
         config.upstreams.demo = Some(None);
         assert_eq!(upstreams(&config), "the bundled demo graph");
+    }
+
+    #[test]
+    fn the_url_to_open_is_loopback_when_listening_on_every_address() {
+        let url = |address: &str| url_to_open(address.parse().unwrap());
+        assert_eq!(url("127.0.0.1:5000"), "http://127.0.0.1:5000/");
+        assert_eq!(url("0.0.0.0:8080"), "http://127.0.0.1:8080/");
+        assert_eq!(url("[::]:5000"), "http://[::1]:5000/");
+        assert_eq!(url("192.168.1.20:5000"), "http://192.168.1.20:5000/");
     }
 }
