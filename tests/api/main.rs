@@ -13,6 +13,7 @@ mod connections;
 mod counters;
 mod cross_site;
 mod database_errors;
+mod demo_page;
 mod docs;
 mod economy;
 mod estimate;
