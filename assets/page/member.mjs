@@ -2,18 +2,17 @@
 // linked and which may be added, and what "forget me" did. No DOM here, so that node's test
 // runner can check it on its own.
 
-/** The networks a member may sign in with, by the API's id, and their names. */
-const NAMES = { github: "GitHub", x: "X" };
+import { networkName } from "./network.mjs";
 
-/** A network's name for people; the id itself for one the page does not know. */
-export function networkName(id) {
-  return Object.hasOwn(NAMES, id) ? NAMES[id] : String(id);
-}
+export { networkName };
+
+/** The networks a member may sign in with, by the API's id. */
+const SIGN_INS = ["github", "x"];
 
 /** Where signing in with `network` begins (a navigation, not a fetch: the provider's page
  * is shown); none for a network the page does not know. */
 export function connectPath(network) {
-  return Object.hasOwn(NAMES, network) ? `/members/connect/${network}` : null;
+  return SIGN_INS.includes(network) ? `/members/connect/${network}` : null;
 }
 
 /** What `/members/me` said, for the panel: `off` (sign-in is not offered here: the panel
@@ -26,7 +25,7 @@ export function panelState(status, body) {
   const offered = body.sign_in.filter((network) => connectPath(network));
   const member = body.member;
   if (!member) return { state: "out", offered };
-  const accounts = Object.keys(NAMES).map((network) => ({
+  const accounts = SIGN_INS.map((network) => ({
     network, name: networkName(network), account: member[network] ?? null,
   }));
   return {

@@ -23,6 +23,22 @@ export function nextLink(link, here) {
   return next.origin === new URL(here).origin ? next.href : null;
 }
 
+/** The networks by the API's ids (`twitter` is X's id in the register), and their names. */
+const NETWORKS = { github: "GitHub", x: "X", twitter: "X", bluesky: "Bluesky" };
+
+/** A network's name for people; the id itself for one the page does not know. */
+export function networkName(id) {
+  return Object.hasOwn(NETWORKS, id) ? NETWORKS[id] : String(id);
+}
+
+/** What the green group, `groups[0]`, is: "the largest group", or "one of 2 largest
+ * groups" when another is as large (`truncated`: the API listed only some). */
+export function largestName(groups, truncated = false) {
+  if (truncated) return "one of the largest groups listed";
+  const ties = groups.filter((group) => group.length === groups[0]?.length).length;
+  return ties > 1 ? `one of ${ties} largest groups` : "the largest group";
+}
+
 /** The developers of a team's answer that a network does not know: each of the API's
  * messages about them begins with the handle and a space. */
 export function missing(answer) {

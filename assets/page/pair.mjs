@@ -1,6 +1,6 @@
 // A pair: its realtime check, and its history newest first, page by page.
 import { api, failure, once, refusedKey, row, show } from "./service.mjs";
-import { nextLink } from "./network.mjs";
+import { networkName, nextLink } from "./network.mjs";
 
 const HISTORY_PAGE = 20;
 /** Which check the history on show belongs to: a page that arrives for an older one is
@@ -81,7 +81,7 @@ function entryRow(entry) {
     entry.registered_at.replace("T", " ").replace(/(\.\d+)?Z$/, ""),
     entry.connected ? "connected" : "not connected",
     (entry.organisations || []).join(", "),
-    entry.social_graph,
+    networkName(entry.social_graph),
   ]);
   tr.tabIndex = -1;
   return tr;

@@ -1,7 +1,7 @@
 // A team's network: quoted first (and confirmed when large or costly), asked of the API,
 // drawn as an SVG, listed as a table, saved as a file.
 import { row, show } from "./service.mjs";
-import { FONT, layout, missing, order, xmlText } from "./network.mjs";
+import { FONT, largestName, layout, missing, order, xmlText } from "./network.mjs";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -108,15 +108,18 @@ function download(svg) {
 
 const $ = (id) => document.getElementById(id);
 
-/** Shows `body`, the network, with `quote` (what it was quoted) under its summary. */
-function render(body, quote, status) {
+/** Shows `body`, the network, with `quote` (what it was quoted) under its summary, and
+ * `legend` under its picture. */
+function render(body, quote, status, legend) {
   const container = $("picture");
   $("network").hidden = false;
   const svg = picture(body, container);
   container.replaceChildren(svg);
   table(body);
+  const largest = largestName(body.groups, body.groups_truncated);
+  legend($("legend"), body, largest);
   const summary = [plural(body.connections.length, "fully connected pair", "fully connected pairs")];
-  if (body.groups.length) summary.push(`the largest group: ${body.groups[0].join(", ")}`);
+  if (body.groups.length) summary.push(`${largest}: ${body.groups[0].join(", ")}`);
   if (body.errors.length) summary.push(`${plural(missing(body).size, "developer", "developers")} missing, listed below`);
   if (body.undecided?.length) summary.push(`${plural(body.undecided.length, "pair", "pairs")} without an answer`);
   show(status, [summary.join("; "), quote], "");
@@ -126,8 +129,8 @@ function render(body, quote, status) {
 }
 
 /** Quotes `team`'s network, then draws it, asking first when it is large or costly (the
- * asking is loaded on first use); `again` is this, for when a key is given. */
+ * asking and the legend are loaded on first use); `again` is this, for when a key is given. */
 export async function draw(team, status, again) {
-  const { quoteThenDraw } = await import("./asking.mjs");
-  await quoteThenDraw(team, status, again, render);
+  const [{ quoteThenDraw }, { legend }] = await Promise.all([import("./asking.mjs"), import("./legend.mjs")]);
+  await quoteThenDraw(team, status, again, (body, quote, where) => render(body, quote, where, legend));
 }

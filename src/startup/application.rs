@@ -48,7 +48,7 @@ impl Application {
             spending: &spending,
         };
         let members = super::members::member_site(config, &storage, &metrics, &coordination.clock)?;
-        let mut use_cases = wiring.use_cases(storage.register)?;
+        let (mut use_cases, demo) = wiring.use_cases(storage.register)?;
         if let Some(site) = &members {
             use_cases = use_cases.with_membership(site.membership.clone());
         }
@@ -68,7 +68,10 @@ impl Application {
                 access.clone(),
                 &config.auth.allowed_hosts,
                 members,
-                config.page.quote_confirm_x_users,
+                http::Page {
+                    confirm_above: config.page.quote_confirm_x_users,
+                    demo,
+                },
             ),
             limits: http::server::Limits {
                 timeouts: http::server::Timeouts {

@@ -20,11 +20,12 @@ use crate::outbound::clock::SystemClock;
 use crate::outbound::redis::counters::SharedCounters;
 use crate::outbound::redis::store::RedisStore;
 use crate::outbound::sql::postgres::PostgresRegister;
+use crate::outbound::sql::sqlite::SqliteRegister;
 use crate::outbound::upstreams::bluesky::{self, BlueskyAppView};
 use crate::outbound::upstreams::client::Spending;
+use crate::outbound::upstreams::demo::{DemoGraph, Examples};
 use crate::outbound::upstreams::github::{self, GitHubRest};
 use crate::outbound::upstreams::x::{self, XApi};
-use crate::outbound::{sql::sqlite::SqliteRegister, upstreams::demo::DemoGraph};
 use crate::secret::TokenCipher;
 use std::sync::Arc;
 
@@ -50,7 +51,7 @@ pub async fn use_cases_and_spending(
         coordination: &coordination,
         spending: &spending,
     };
-    Ok((wiring.use_cases(storage.register)?, spending))
+    Ok((wiring.use_cases(storage.register)?.0, spending))
 }
 
 /// The clock every rule that depends on the time reads: the system's.
@@ -102,6 +103,9 @@ impl Coordination {
     }
 }
 
+/// How many of a demo graph's developers the page suggests as a team.
+const DEMO_TEAM: usize = 8;
+
 /// What the use cases are wired from, besides their register.
 struct Wiring<'a> {
     config: &'a Config,
@@ -111,18 +115,25 @@ struct Wiring<'a> {
 }
 
 impl Wiring<'_> {
-    /// The use cases on `register` and the upstreams the configuration names.
-    fn use_cases(&self, register: Arc<dyn Register>) -> Result<UseCases, StartupError> {
-        let use_cases = match &self.config.upstreams.demo {
+    /// The use cases on `register` and the upstreams the configuration names; with a demo
+    /// graph, the developers of it the page suggests.
+    fn use_cases(
+        &self,
+        register: Arc<dyn Register>,
+    ) -> Result<(UseCases, Option<Examples>), StartupError> {
+        let (use_cases, examples) = match &self.config.upstreams.demo {
             Some(file) => {
                 let graph = Arc::new(demo_graph(file.as_deref())?);
+                let examples = graph.examples(DEMO_TEAM);
                 let clock = Arc::clone(&self.coordination.clock);
                 // Nothing to wait for: all in memory.
-                UseCases::new(graph.clone(), graph, register, clock).with_calls_in_flight(64)
+                let cases = UseCases::new(graph.clone(), graph, register, clock);
+                (cases.with_calls_in_flight(64), Some(examples))
             }
-            None => self.real_upstreams(register)?,
+            None => (self.real_upstreams(register)?, None),
         };
-        Ok(use_cases.with_deadline(self.config.upstreams.request_timeout))
+        let use_cases = use_cases.with_deadline(self.config.upstreams.request_timeout);
+        Ok((use_cases, examples))
     }
 
     /// The real upstreams, each behind its cache, sharing one rate-limit memory (and Redis, when

@@ -14,6 +14,7 @@ mod connections;
 mod counters;
 mod cross_site;
 mod database_errors;
+mod demo_page;
 mod docs;
 mod docs_examples;
 mod docs_links;

@@ -141,3 +141,56 @@ async fn an_unknown_path_under_docs_is_the_json_404_and_swagger_ui_still_loads()
         assert!(!response.bytes().await.unwrap().is_empty(), "{file}");
     }
 }
+
+/// Every operation of the document: its path, method and operation.
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let paths = doc["paths"].as_object().unwrap();
+    paths
+        .iter()
+        .flat_map(|(path, methods)| {
+            let methods = methods.as_object().unwrap();
+            methods
+                .iter()
+                .map(|(method, op)| (path.clone(), method.clone(), op.clone()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_operation_has_a_title_a_description_and_an_id_saying_what_it_does() {
+    let app = spawn_app(team()).await;
+    let doc = app.get("/openapi.json").await.body;
+    let mut ids = Vec::new();
+    for (path, method, op) in operations(&doc) {
+        let summary = op["summary"].as_str().unwrap_or_default();
+        let at = format!("{method} {path}: {summary:?}");
+        assert!(!summary.is_empty() && summary.len() <= 60, "{at}");
+        assert!(summary.split_whitespace().count() <= 8, "{at}");
+        assert!(!summary.contains('\n') && !summary.ends_with('.'), "{at}");
+        let description = op["description"].as_str().unwrap_or_default();
+        assert!(description.len() > summary.len(), "{at} has no description");
+        let id = op["operationId"].as_str().unwrap().to_owned();
+        let camel = id.starts_with(|c: char| c.is_ascii_lowercase())
+            && id.chars().all(|c| c.is_ascii_alphanumeric());
+        assert!(camel, "{method} {path}: {id} is not camelCase");
+        ids.push(id);
+    }
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "checkPair",
+            "estimateTeamNetwork",
+            "forgetMember",
+            "health",
+            "mapTeamNetwork",
+            "metrics",
+            "readMember",
+            "readPairHistory",
+            "readiness",
+            "setHiddenOrganisations",
+            "signOut",
+        ],
+        "each once"
+    );
+}

@@ -93,3 +93,14 @@ export async function openPage(browser, origin, elsewhere = []) {
   await page.goto(origin + "/", { waitUntil: "networkidle" });
   return { page, problems };
 }
+
+/** The cells of the tables under `selector` whose text is not on one line in full: broken
+ * across lines, or cut by the cell. */
+export function brokenCells(page, selector) {
+  return page.$$eval(`${selector} td`, (cells) => cells.filter((cell) => {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+    return lines.size > 1 || cell.scrollWidth > cell.clientWidth;
+  }).map((cell) => cell.textContent));
+}

@@ -2,7 +2,7 @@
 // laying a team out so that no two labels overlap.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { handles, labelBox, layout, missing, nextLink, order, overlap, xmlText } from "../../assets/page/network.mjs";
+import { handles, labelBox, largestName, layout, missing, networkName, nextLink, order, overlap, xmlText } from "../../assets/page/network.mjs";
 
 test("handles are split on lines, commas and spaces, and each is kept once", () => {
   assert.deepEqual(handles("alice\nbob, carol  dave,,\n\tErin\r\n"), ["alice", "bob", "carol", "dave", "Erin"]);
@@ -119,4 +119,16 @@ test("text put in the SVG holds only characters XML allows, whatever a name hold
     const allowed = c === 9 || c === 10 || c === 13;
     assert.equal(xmlText(String.fromCharCode(c)) === "\uFFFD", !allowed, `U+${c.toString(16)}`);
   }
+});
+
+test("networks are named as people know them, whatever id the API gives", () => {
+  assert.deepEqual(["x", "twitter", "github", "bluesky"].map(networkName), ["X", "X", "GitHub", "Bluesky"]);
+  assert.equal(networkName("mastodon"), "mastodon");
+});
+
+test("the group drawn in green is the largest, or one of those as large", () => {
+  assert.equal(largestName([["a", "b", "c"], ["c", "d"]]), "the largest group");
+  assert.equal(largestName([["a", "b"], ["c", "d"], ["e", "f"], ["g"]]), "one of 3 largest groups");
+  assert.equal(largestName([["a", "b"], ["c", "d"]], true), "one of the largest groups listed");
+  assert.equal(largestName([]), "the largest group");
 });

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { overlap } from "../../assets/page/network.mjs";
-import { launch, openPage, serve } from "./browser.mjs";
+import { brokenCells, launch, openPage, serve } from "./browser.mjs";
 
 const BINARY = process.env.BINARY ?? "target/debug/connected";
 const SHOTS = process.env.SHOTS ?? "target/browser";
@@ -312,9 +312,15 @@ test("a team of 20 has no overlapping labels, and one of 100 is drawn whole", as
     console.log(`drew a team of 100 (${api.connections.length} pairs) in ${drawn} ms from the click to the picture; ` +
       `the API alone answers it in ${answered} ms`);
 
+    await check(page, "WOLFGANGMWcore", "radiacore");
+    await page.waitForSelector("#history-rows tr");
     await page.setViewportSize({ width: 390, height: 844 });
     const scroll = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
     assert.ok(scroll[0] <= scroll[1], `the page is no wider than a phone: ${scroll}`);
+    assert.deepEqual(await brokenCells(page, "#history"), [], "no word of the history is broken");
+    await page.locator("#history").screenshot({ path: join(SHOTS, "phone-history.png") });
+    await page.click("#network summary");
+    assert.deepEqual(await brokenCells(page, "#network"), [], "nor of the pairs");
     await page.screenshot({ path: join(SHOTS, "phone.png") });
 
     assert.deepEqual(problems, []);

@@ -12,10 +12,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+/// Check two developers now
+///
 /// Checks now, on GitHub and X, whether two developers are fully connected, and records the
 /// answer.
 #[utoipa::path(
     get,
+    operation_id = "checkPair",
     path = "/connected/realtime/{dev1}/{dev2}",
     tag = "connected",
     params(
@@ -65,11 +68,14 @@ pub(super) async fn realtime(
     Ok((status, Json(VerdictBody::from(&check.verdict))).into_response())
 }
 
+/// Map a team's network
+///
 /// Who in a team is fully connected to whom, in one request: each developer's organisations
 /// once, X's lookups in batches of 100, each follow list read at most once and only for
 /// developers who share an organisation with someone. Every pair's verdict is recorded.
 #[utoipa::path(
     post,
+    operation_id = "mapTeamNetwork",
     path = "/connected/network",
     tag = "connected",
     request_body = TeamRequest,

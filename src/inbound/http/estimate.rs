@@ -139,11 +139,14 @@ pub(super) fn over_cap(estimate: &NetworkEstimate, cap: u64, confirm: ConfirmAbo
     (StatusCode::CONFLICT, Json(body)).into_response()
 }
 
+/// Quote a team's network before mapping it
+///
 /// What a team's network would cost at most, before paying for it: round one is asked (each
 /// developer's organisations, X's lookups; cached, so the request that follows reuses it),
 /// the follow lists the answer would read are planned, and none is read. Nothing recorded.
 #[utoipa::path(
     post,
+    operation_id = "estimateTeamNetwork",
     path = "/connected/network/estimate",
     tag = "connected",
     request_body = TeamRequest,

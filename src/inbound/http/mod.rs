@@ -35,6 +35,7 @@ pub use wire::{
 use crate::application::{Access, UseCases};
 use crate::domain::access::Scope;
 use crate::metrics::Metrics;
+use crate::outbound::upstreams::demo::Examples;
 use access::Guard;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -64,7 +65,7 @@ use utoipa::OpenApi;
     modifiers(&BearerKeys),
     tags((name = "connected", description = "Checks and their register"),
          (name = "members", description = "Developers who sign in with GitHub or X (a browser session, off unless the service sets it up); signing in itself is the browser's redirect to /members/connect/{github,x}"),
-         (name = "operations", description = "Health and readiness"))
+         (name = "operations", description = "Health, readiness and metrics"))
 )]
 pub struct ApiDoc;
 
@@ -89,6 +90,15 @@ impl utoipa::Modify for BearerKeys {
             .get_or_insert_with(Default::default)
             .add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
+}
+
+/// What the page is told, besides what the API answers.
+pub struct Page {
+    /// The page draws a team whose quote is at most this many X users without asking first
+    /// (`QUOTE_CONFIRM_X_USERS`, told in every estimate).
+    pub confirm_above: u64,
+    /// The developers to suggest, when a demo graph is served.
+    pub demo: Option<Examples>,
 }
 
 /// What the handlers share.
@@ -123,22 +133,21 @@ impl FromRef<AppState> for Arc<Metrics> {
 /// The whole HTTP application for the given use cases, behind `access`, counting into
 /// `metrics`. Health, readiness and the documentation are always open; while the service is
 /// open, it answers to localhost, IP addresses and `allowed_hosts` only. With `members`,
-/// developers may sign in. The page draws a team whose quote is at most `confirm_above` X
-/// users without asking first (`QUOTE_CONFIRM_X_USERS`, told in every estimate).
+/// developers may sign in. What the page is told is in `page`.
 pub fn router(
     use_cases: UseCases,
     metrics: Arc<Metrics>,
     access: Access,
     allowed_hosts: &[String],
     members: Option<MemberSite>,
-    confirm_above: u64,
+    page: Page,
 ) -> Router {
     let signing_in = members.is_some();
     let state = AppState {
         use_cases,
         metrics: Arc::clone(&metrics),
         members,
-        confirm_above: estimate::ConfirmAbove(confirm_above),
+        confirm_above: estimate::ConfirmAbove(page.confirm_above),
     };
     let names = sites::Names {
         access: access.clone(),
@@ -190,7 +199,7 @@ pub fn router(
             get(metrics_text).route_layer(needs(Scope::Metrics)),
         )
         .merge(docs::routes())
-        .merge(page::routes())
+        .merge(page::routes(page.demo.as_ref()))
         .merge(members::routes(signing_in))
         .route_layer(middleware::from_fn_with_state(metrics, ops::track))
         .fallback(fallback::not_found)

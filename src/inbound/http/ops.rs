@@ -15,8 +15,10 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Read the service's metrics
+///
 /// Prometheus metrics: requests, upstream calls, cache lookups, X users read.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
     responses((status = 200, description = "The metrics in the Prometheus (OpenMetrics) text format", body = String,
                content_type = "application/openmetrics-text"),
                AccessRefusals, Misdirected),
@@ -32,8 +34,10 @@ pub(super) async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> Respons
         .into_response()
 }
 
+/// Check that the process runs
+///
 /// Liveness: 200 while the process runs.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "health",
     responses((status = 200, description = "The process runs", body = StatusBody)))]
 pub(super) async fn healthz() -> Json<StatusBody> {
     Json(StatusBody {
@@ -41,8 +45,10 @@ pub(super) async fn healthz() -> Json<StatusBody> {
     })
 }
 
+/// Check that the register answers
+///
 /// Readiness: 200 when the register answers, 503 otherwise.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readiness",
     responses((status = 200, description = "The register answers", body = StatusBody),
               (status = 503, description = "The register does not answer", body = ErrorsBody)))]
 pub(super) async fn readyz(State(use_cases): State<UseCases>) -> Response {

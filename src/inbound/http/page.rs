@@ -1,10 +1,13 @@
 //! The page for people at `/`: a pair's check and its history, a team's network drawn, the
 //! members' panel (sign in, consent, forget me), compiled into the binary so that it works
-//! with no network; it fetches nothing but from this service.
+//! with no network; it fetches nothing but from this service. Serving a demo graph, the page
+//! is told which of its developers to suggest (`<meta name="demo-pair">`, `demo-team`).
 
 use super::AppState;
 use super::security::{PAGE_POLICY, secured};
+use crate::outbound::upstreams::demo::Examples;
 use axum::Router;
+use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -13,11 +16,14 @@ use tower_http::compression::CompressionLayer;
 
 const INDEX: &str = include_str!("../../../assets/page/index.html");
 
+/// Where in the page the demo graph's developers are written, when it is served.
+const DEMO_MARK: &str = "<!--demo-->";
+
 const HTML: &str = "text/html; charset=utf-8";
 const SCRIPT: &str = "text/javascript; charset=utf-8";
 
 /// The page's files under `/page/`: name, media type, contents.
-const FILES: [(&str, &str, &str); 11] = [
+const FILES: [(&str, &str, &str); 12] = [
     (
         "page.css",
         "text/css; charset=utf-8",
@@ -54,6 +60,11 @@ const FILES: [(&str, &str, &str); 11] = [
         include_str!("../../../assets/page/asking.mjs"),
     ),
     (
+        "legend.mjs",
+        SCRIPT,
+        include_str!("../../../assets/page/legend.mjs"),
+    ),
+    (
         "quote.mjs",
         SCRIPT,
         include_str!("../../../assets/page/quote.mjs"),
@@ -75,27 +86,51 @@ const FILES: [(&str, &str, &str); 11] = [
     ),
 ];
 
-/// The page and its files, gzipped for a client that accepts it.
-pub(super) fn routes() -> Router<AppState> {
-    let files = std::iter::once(("/".to_owned(), HTML, INDEX)).chain(
-        FILES
-            .iter()
-            .map(|&(name, kind, body)| (format!("/page/{name}"), kind, body)),
-    );
+/// The page and its files, gzipped for a client that accepts it; the page names `demo`'s
+/// developers when it is given (a demo graph is served).
+pub(super) fn routes(demo: Option<&Examples>) -> Router<AppState> {
+    let index = Bytes::from(index(demo));
+    let files = std::iter::once(("/".to_owned(), HTML, index)).chain(FILES.iter().map(
+        |&(name, kind, body)| {
+            (
+                format!("/page/{name}"),
+                kind,
+                Bytes::from_static(body.as_bytes()),
+            )
+        },
+    ));
     let router = files
         .fold(Router::new(), |router, (path, kind, body)| {
-            let tag = etag(body);
+            let tag = etag(&body);
             router.route(&path, get(move |request| file(kind, body, tag, request)))
         })
         .layer(CompressionLayer::new());
     secured(router, PAGE_POLICY)
 }
 
+/// The page, with `demo`'s pair and team in `<meta>`s when a demo graph is served. Handles
+/// known to both networks are letters and digits only; any other is left out all the same.
+fn index(demo: Option<&Examples>) -> String {
+    let Some(demo) = demo else {
+        return INDEX.replace(DEMO_MARK, "");
+    };
+    let safe = |handle: &&String| handle.chars().all(|c| c.is_ascii_alphanumeric());
+    let line = |name: &str, handles: &[String]| {
+        let handles: Vec<&str> = handles.iter().filter(safe).map(String::as_str).collect();
+        format!("<meta name=\"{name}\" content=\"{}\">", handles.join(" "))
+    };
+    let mut metas = vec![line("demo-team", &demo.team)];
+    if let Some(pair) = &demo.pair {
+        metas.insert(0, line("demo-pair", pair));
+    }
+    INDEX.replace(DEMO_MARK, &metas.join("\n  "))
+}
+
 /// A file of the page, or 304 when the client's copy (`If-None-Match`) is this one (`tag`):
 /// the page is revalidated on every load (`no-cache`) but sent again only when it changed.
 async fn file(
     content_type: &'static str,
-    body: &'static str,
+    body: Bytes,
     tag: HeaderValue,
     request: HeaderMap,
 ) -> impl IntoResponse {
@@ -113,7 +148,7 @@ async fn file(
         (header::ETAG, tag.clone()),
     ];
     if fresh {
-        (StatusCode::NOT_MODIFIED, headers, "")
+        (StatusCode::NOT_MODIFIED, headers, Bytes::new())
     } else {
         (StatusCode::OK, headers, body)
     }
@@ -121,7 +156,7 @@ async fn file(
 
 /// A validator of `body`: a hash of it, the same for the same binary. Weak, as the same
 /// file gzipped or not is the same file to a cache (`If-None-Match` compares weakly).
-fn etag(body: &str) -> HeaderValue {
+fn etag(body: &[u8]) -> HeaderValue {
     let mut hasher = DefaultHasher::new();
     body.hash(&mut hasher);
     HeaderValue::try_from(format!("W/\"{:016x}\"", hasher.finish()))
@@ -173,6 +208,26 @@ mod tests {
         assert!(changed.headers().get("content-encoding").is_none());
     }
 
+    #[test]
+    fn the_demo_graph_s_developers_are_named_in_the_page_only_when_it_is_served() {
+        use crate::outbound::upstreams::demo::Examples;
+        assert_eq!(INDEX.matches(super::DEMO_MARK).count(), 1);
+        let plain = super::index(None);
+        assert!(!plain.contains(r#"name="demo-"#) && !plain.contains(super::DEMO_MARK));
+        let demo = Examples {
+            pair: Some(["alice".into(), "bob".into()]),
+            team: vec!["alice".into(), "bob".into(), "<i>".into(), "carol".into()],
+        };
+        let page = super::index(Some(&demo));
+        assert!(page.contains(r#"<meta name="demo-pair" content="alice bob">"#));
+        assert!(page.contains(r#"<meta name="demo-team" content="alice bob carol">"#));
+        let no_pair = super::index(Some(&Examples {
+            pair: None,
+            team: vec!["a".into()],
+        }));
+        assert!(!no_pair.contains(r#"name="demo-pair""#) && no_pair.contains(r#"content="a""#));
+    }
+
     #[tokio::test]
     async fn the_page_and_its_files_are_served_from_this_origin_only() {
         let app = app(Arc::new(Unreachable)).await;
@@ -204,6 +259,7 @@ mod tests {
             "./pair.mjs",
             "./team.mjs",
             "./asking.mjs",
+            "./legend.mjs",
             "./quote.mjs",
             "./members.mjs",
             "./member.mjs",

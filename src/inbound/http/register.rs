@@ -14,12 +14,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::{FutureExt as _, StreamExt as _, TryStreamExt as _};
 
+/// Read a pair's recorded answers
+///
 /// Every recorded answer for a pair, oldest first. The pair is unordered and
 /// case-insensitive. With `limit`, only the newest `limit` answers (before `before`, if
 /// given), still oldest first, and a `Link: <…>; rel="next"` header to the older page when
 /// there may be one.
 #[utoipa::path(
     get,
+    operation_id = "readPairHistory",
     path = "/connected/register/{dev1}/{dev2}",
     tag = "connected",
     params(

@@ -49,6 +49,7 @@ impl Register for Unreachable {
 
 pub async fn app(register: Arc<dyn Register>) -> Router {
     let graph = Arc::new(DemoGraph::bundled().unwrap());
+    let graph_examples = graph.examples(8);
     router(
         UseCases::new(
             graph.clone(),
@@ -60,7 +61,10 @@ pub async fn app(register: Arc<dyn Register>) -> Router {
         crate::application::Access::open(),
         &[],
         None,
-        1000,
+        super::Page {
+            confirm_above: 1000,
+            demo: Some(graph_examples),
+        },
     )
 }
 

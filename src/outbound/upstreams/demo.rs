@@ -24,6 +24,9 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+mod examples;
+pub use examples::Examples;
+
 /// The example graph compiled into the binary.
 pub const BUNDLED_GRAPH: &str = include_str!("../../../demo/graph.json");
 

@@ -223,9 +223,12 @@ fn back_to_the_page(failure: &SignInFailure, jar: Jar) -> Response {
     response
 }
 
+/// Read who is signed in here
+///
 /// The member of the browser's session, or who may sign in.
 #[utoipa::path(
     get,
+    operation_id = "readMember",
     path = "/members/me",
     tag = "members",
     responses(
@@ -251,9 +254,13 @@ pub(super) async fn me(
 /// The largest consent body read.
 const CONSENT_BODY_LIMIT: usize = 1024;
 
-/// Sets whether hidden organisations count.
+/// Let hidden organisations count, or not
+///
+/// Sets whether the member's hidden GitHub organisations count (and are shown) in answers
+/// about them.
 #[utoipa::path(
     put,
+    operation_id = "setHiddenOrganisations",
     path = "/members/me/hidden-organisations",
     tag = "members",
     request_body = HiddenOrganisations,
@@ -288,9 +295,12 @@ pub(super) async fn hidden_organisations(
     ))))
 }
 
+/// Forget the signed-in member
+///
 /// Forget me: tokens revoked at the providers, every row of the member's sign-in deleted.
 #[utoipa::path(
     delete,
+    operation_id = "forgetMember",
     path = "/members/me",
     tag = "members",
     responses(
@@ -319,9 +329,12 @@ pub(super) async fn forget(
     Ok(response)
 }
 
+/// Sign out on this browser
+///
 /// Ends this browser's session.
 #[utoipa::path(
     post,
+    operation_id = "signOut",
     path = "/members/sign-out",
     tag = "members",
     responses(
