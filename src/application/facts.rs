@@ -22,7 +22,7 @@ pub enum UpstreamFailure {
         retry_after: Duration,
     },
     /// The network's reason is told; its cause is for the log.
-    #[error("{network} is unavailable: {why}")]
+    #[error("{} is unavailable: {why}", network.title())]
     Unavailable {
         network: Network,
         #[source]

@@ -39,7 +39,8 @@ pub enum Network {
 }
 
 impl Network {
-    /// The name used in public messages (`... is not a valid user in twitter`).
+    /// The name the contract's messages use (`... is not a valid user in twitter`, `twitter
+    /// rate limit exceeded`); the service's other words use [`Network::title`].
     pub fn name(self) -> &'static str {
         match self {
             Network::GitHub => "github",
@@ -217,7 +218,9 @@ impl fmt::Display for UnreadableFollow {
         write!(
             f,
             "whether {} follows {} cannot be read: their {} accounts are protected",
-            self.follower, self.followee, self.network
+            self.follower,
+            self.followee,
+            self.network.title()
         )
     }
 }

@@ -352,7 +352,7 @@ fn two_protected_accounts_of_the_demo_graph_cannot_be_checked_and_are_not_record
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert_eq!(
         stderr(&out).trim(),
-        "error: whether heidi follows ivan cannot be read: their twitter accounts are protected"
+        "error: whether heidi follows ivan cannot be read: their X accounts are protected"
     );
     let out = run(dir.path(), &["history", "heidi", "ivan"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -367,7 +367,7 @@ fn two_protected_accounts_of_the_demo_graph_cannot_be_checked_and_are_not_record
     assert_eq!(
         json_out(&out)["undecided"],
         json!([{"developers": ["heidi", "ivan"],
-                "error": "whether heidi follows ivan cannot be read: their twitter accounts are protected"}])
+                "error": "whether heidi follows ivan cannot be read: their X accounts are protected"}])
     );
 }
 

@@ -32,7 +32,7 @@ async fn assert_unreadable_and_nothing_recorded(app: &TestApp, network: &str) ->
 async fn an_organisation_name_megabytes_long_is_an_unreadable_answer() {
     let app = spawn_app(pair()).await;
     app.github.answer_orgs(HostileOrgs::named("huge").unwrap());
-    let message = assert_unreadable_and_nothing_recorded(&app, "github").await;
+    let message = assert_unreadable_and_nothing_recorded(&app, "GitHub").await;
     assert!(message.contains("larger than 1 MiB"), "{message}");
 }
 
@@ -43,7 +43,7 @@ async fn a_long_name_that_fits_a_page_is_still_not_an_organisation() {
         bytes: 100_000,
         pages: 1,
     });
-    let message = assert_unreadable_and_nothing_recorded(&app, "github").await;
+    let message = assert_unreadable_and_nothing_recorded(&app, "GitHub").await;
     assert!(message.contains("is not a GitHub login"), "{message}");
 }
 
@@ -51,7 +51,7 @@ async fn a_long_name_that_fits_a_page_is_still_not_an_organisation() {
 async fn a_million_organisations_are_an_unreadable_answer() {
     let app = spawn_app(pair()).await;
     app.github.answer_orgs(HostileOrgs::named("many").unwrap());
-    assert_unreadable_and_nothing_recorded(&app, "github").await;
+    assert_unreadable_and_nothing_recorded(&app, "GitHub").await;
 }
 
 #[tokio::test]
@@ -61,7 +61,7 @@ async fn more_than_a_thousand_organisations_in_pages_of_a_hundred_are_not_read_t
         names: 1_000_001,
         pages: 10_001,
     });
-    let message = assert_unreadable_and_nothing_recorded(&app, "github").await;
+    let message = assert_unreadable_and_nothing_recorded(&app, "GitHub").await;
     assert!(
         message.contains("more than 1000 organisations"),
         "{message}"
@@ -81,7 +81,7 @@ async fn an_organisation_with_a_nul_or_a_control_character_is_an_unreadable_answ
     for kind in ["nul", "control"] {
         let app = spawn_app(pair()).await;
         app.github.answer_orgs(HostileOrgs::named(kind).unwrap());
-        let message = assert_unreadable_and_nothing_recorded(&app, "github").await;
+        let message = assert_unreadable_and_nothing_recorded(&app, "GitHub").await;
         assert!(
             message.contains("is not a GitHub login") && !message.contains('\u{0}'),
             "{kind}: {message}"
@@ -100,6 +100,6 @@ async fn a_user_x_cannot_have_is_an_unreadable_answer() {
         let body = json!({"data": [{"id": "2000", "username": "alice"}, user]});
         app.x
             .fail(Endpoint::Lookup, Failure::Body(body.to_string()));
-        assert_unreadable_and_nothing_recorded(&app, "twitter").await;
+        assert_unreadable_and_nothing_recorded(&app, "X").await;
     }
 }

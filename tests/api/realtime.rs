@@ -348,7 +348,7 @@ async fn an_upstream_server_error_is_a_502_naming_the_network() {
     assert_eq!(answer.status, 502);
     assert_eq!(
         answer.body,
-        json!({"errors": ["github is unavailable: it answered HTTP 500 Internal Server Error: Server Error"]})
+        json!({"errors": ["GitHub is unavailable: it answered HTTP 500 Internal Server Error: Server Error"]})
     );
     app.github.heal();
 
@@ -359,7 +359,7 @@ async fn an_upstream_server_error_is_a_502_naming_the_network() {
         answer.body["errors"][0]
             .as_str()
             .unwrap()
-            .starts_with("twitter is unavailable: it answered HTTP 503")
+            .starts_with("X is unavailable: it answered HTTP 503")
     );
     assert_nothing_recorded(&app, "alice", "bob").await;
 }
@@ -375,7 +375,7 @@ async fn a_hung_upstream_is_a_502_within_the_timeout() {
     assert_eq!(answer.status, 502);
     assert_eq!(
         answer.body,
-        json!({"errors": ["twitter is unavailable: no answer within 500ms"]})
+        json!({"errors": ["X is unavailable: no answer within 500ms"]})
     );
     assert!(took < Duration::from_secs(5), "answered after {took:?}");
     assert_nothing_recorded(&app, "alice", "bob").await;
@@ -389,7 +389,7 @@ async fn an_unreadable_answer_is_a_502() {
     assert_eq!(answer.status, 502);
     assert_eq!(
         answer.body,
-        json!({"errors": ["github is unavailable: its answer could not be read"]})
+        json!({"errors": ["GitHub is unavailable: its answer could not be read"]})
     );
 }
 
@@ -404,7 +404,7 @@ async fn rejected_credentials_are_a_502_that_never_shows_the_token() {
     let message = answer.body["errors"][0].as_str().unwrap();
     assert_eq!(
         message,
-        "twitter is unavailable: it rejected the credentials (HTTP 401 Unauthorized)"
+        "X is unavailable: it rejected the credentials (HTTP 401 Unauthorized)"
     );
     assert!(!message.contains("wrong-token-123"));
 
@@ -421,7 +421,7 @@ async fn an_x_app_without_access_to_follow_lists_is_a_502_saying_so() {
     assert_eq!(answer.status, 502);
     let message = answer.body["errors"][0].as_str().unwrap();
     assert!(
-        message.starts_with("twitter is unavailable: it answered HTTP 403 Forbidden"),
+        message.starts_with("X is unavailable: it answered HTTP 403 Forbidden"),
         "{message}"
     );
 }

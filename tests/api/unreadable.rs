@@ -58,7 +58,7 @@ async fn a_follow_list_that_is_not_a_page_is_a_failure_not_an_empty_list() {
         let app = spawn_app(team()).await;
         app.x
             .fail(Endpoint::FollowList, Failure::Body(body.to_owned()));
-        assert_a_failure_then_the_truth(&app, "twitter").await;
+        assert_a_failure_then_the_truth(&app, "X").await;
     }
 }
 
@@ -69,7 +69,7 @@ async fn a_page_that_counts_users_but_lists_none_is_a_failure() {
         Endpoint::FollowList,
         Failure::Body(r#"{"meta": {"result_count": 3}}"#.to_owned()),
     );
-    assert_a_failure_then_the_truth(&app, "twitter").await;
+    assert_a_failure_then_the_truth(&app, "X").await;
 }
 
 #[tokio::test]
@@ -83,7 +83,7 @@ async fn a_lookup_that_says_nothing_of_a_user_is_a_failure_not_a_missing_user() 
     for body in bodies {
         let app = spawn_app(team()).await;
         app.x.fail(Endpoint::Lookup, Failure::Body(body.to_owned()));
-        assert_a_failure_then_the_truth(&app, "twitter").await;
+        assert_a_failure_then_the_truth(&app, "X").await;
     }
 }
 
@@ -99,7 +99,7 @@ async fn an_organisation_list_of_the_wrong_shape_is_a_failure() {
         let app = spawn_app(team()).await;
         app.github
             .fail(Endpoint::Any, Failure::Body(body.to_owned()));
-        assert_a_failure_then_the_truth(&app, "github").await;
+        assert_a_failure_then_the_truth(&app, "GitHub").await;
     }
 }
 
@@ -115,7 +115,7 @@ async fn bluesky_answers_of_the_wrong_shape_are_failures() {
         let app = spawn_app_with(team(), |c| c.upstreams.social_graph = Network::Bluesky).await;
         app.bluesky
             .fail(Endpoint::Any, Failure::Body(body.to_owned()));
-        assert_a_failure_then_the_truth(&app, "bluesky").await;
+        assert_a_failure_then_the_truth(&app, "Bluesky").await;
     }
 }
 
@@ -152,7 +152,7 @@ async fn two_protected_accounts_get_an_answer_of_their_own_and_nothing_is_record
     assert_eq!(answer.status, 424, "{}", answer.body);
     assert_eq!(
         answer.body,
-        json!({"errors": ["whether alice follows bob cannot be read: their twitter accounts are protected"]})
+        json!({"errors": ["whether alice follows bob cannot be read: their X accounts are protected"]})
     );
     assert!(
         !app.x.calls().iter().any(|c| c.contains("/follow")),
@@ -190,7 +190,7 @@ async fn a_team_reports_pairs_it_cannot_read_and_answers_the_rest() {
             "groups": [],
             "undecided": [{
                 "developers": ["alice", "bob"],
-                "error": "whether alice follows bob cannot be read: their twitter accounts are protected"
+                "error": "whether alice follows bob cannot be read: their X accounts are protected"
             }]
         })
     );

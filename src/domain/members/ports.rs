@@ -118,7 +118,7 @@ pub enum SignInError {
     #[error("{network} refused the sign-in: {reason}")]
     Refused { network: Network, reason: String },
     /// The token no longer works: the member revoked it, or it expired past renewal.
-    #[error("the {network} token was revoked")]
+    #[error("the {} token was revoked", network.title())]
     Revoked { network: Network },
     #[error("{network} rate limit exceeded")]
     RateLimited {
@@ -126,7 +126,7 @@ pub enum SignInError {
         retry_after: std::time::Duration,
     },
     /// The provider could not be asked, or answered what cannot be read.
-    #[error("{network} is unavailable: {why}")]
+    #[error("{} is unavailable: {why}", network.title())]
     Unavailable {
         network: Network,
         #[source]

@@ -204,7 +204,7 @@ pub struct NetworkBody {
 
 /// A pair of the team without an answer, and why.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(examples(json!({"developers": ["alice", "bob"], "error": "whether alice follows bob cannot be read: their twitter accounts are protected"})))]
+#[schema(examples(json!({"developers": ["alice", "bob"], "error": "whether alice follows bob cannot be read: their X accounts are protected"})))]
 pub struct UndecidedBody {
     pub developers: [String; 2],
     pub error: String,
