@@ -47,7 +47,7 @@ pub(super) struct Check {
 #[derive(Debug, Args)]
 pub(super) struct Network {
     /// 2 to 100 GitHub/X handles, e.g. alice bob carol; each the same person on both.
-    #[arg(required = true, num_args = Team::SIZE)]
+    #[arg(required = true, num_args = Team::SIZE, value_name = "DEV")]
     pub developers: Vec<String>,
     /// Print the answer as JSON, as the REST API does.
     #[arg(long, conflicts_with = "dot")]
