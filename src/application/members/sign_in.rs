@@ -49,12 +49,12 @@ pub enum SignInFailure {
     #[error("this sign-in was begun in another browser: start again here")]
     OtherBrowser,
     /// The member declined at the provider, or the provider refused them.
-    #[error("{network} did not approve the sign-in: {reason}")]
+    #[error("{} did not approve the sign-in: {reason}", network.title())]
     Declined { network: Network, reason: String },
     /// The account's handle is not the handle of the member already signed in: one handle
     /// is one person on both networks.
     #[error(
-        "you are signed in as {member}, but this {network} account is {signed_in_as}: one handle is one person on GitHub and X, so both must be {member}"
+        "you are signed in as {member}, but this {} account is {signed_in_as}: one handle is one person on GitHub and X, so both must be {member}", network.title()
     )]
     HandleMismatch {
         member: Handle,
