@@ -58,7 +58,7 @@ for path in copied:
     check((root / path).exists(), f"the Dockerfile copies {path}, which exists")
 
 deploy_page = (root / "docs/deploy.md").read_text()
-for command in ["docker compose up", "docker build -t connected .",
+for command in ["docker compose up", "docker build -t connected",
                 "docker run", "-p 5000:5000", "cp .env.example .env"]:
     check(command in deploy_page, f"docs/deploy.md shows `{command}`")
 environment = api.get("environment") or {}
