@@ -128,9 +128,12 @@ function render(body, quote, status, legend) {
   $("download").onclick = () => download(svg);
 }
 
+/** A module; if it fails to load, once more (a failed address is remembered). */
+const load = (name) => import(`./${name}.mjs`).catch(() => import(`./${name}.mjs?again`));
+
 /** Quotes `team`'s network, then draws it, asking first when it is large or costly (the
  * asking and the legend are loaded on first use); `again` is this, for when a key is given. */
 export async function draw(team, status, again) {
-  const [{ quoteThenDraw }, { legend }] = await Promise.all([import("./asking.mjs"), import("./legend.mjs")]);
+  const [{ quoteThenDraw }, { legend }] = await Promise.all([load("asking"), load("legend")]);
   await quoteThenDraw(team, status, again, (body, quote, where) => render(body, quote, where, legend));
 }
