@@ -129,11 +129,11 @@ function render(body, quote, status, legend) {
 }
 
 /** A module; if it fails to load, once more (a failed address is remembered). */
-const load = (name) => import(`./${name}.mjs`).catch(() => import(`./${name}.mjs?again`));
+const load = (path) => import(path).catch(() => import(`${path}?again`));
 
 /** Quotes `team`'s network, then draws it, asking first when it is large or costly (the
  * asking and the legend are loaded on first use); `again` is this, for when a key is given. */
 export async function draw(team, status, again) {
-  const [{ quoteThenDraw }, { legend }] = await Promise.all([load("asking"), load("legend")]);
+  const [{ quoteThenDraw }, { legend }] = await Promise.all([load("./asking.mjs"), load("./legend.mjs")]);
   await quoteThenDraw(team, status, again, (body, quote, where) => render(body, quote, where, legend));
 }
