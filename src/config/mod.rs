@@ -80,12 +80,12 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Who needs a key, and why, in words for the start-up line (`API keys: …`): as `auth`
+    /// Who needs a key, and why, in words for the start-up line (`api_keys=…`): as `auth`
     /// says, and for `auto`, open to this host's own clients on a loopback address, open with
     /// the demo graph (it spends nothing), required otherwise.
-    pub fn keys(&self) -> (Keys, String) {
+    pub fn keys(&self) -> (Keys, &'static str) {
         let address = self.http.listen_addr;
-        let (rule, words) = match self.auth.mode {
+        match self.auth.mode {
             AuthMode::Open => (Keys::Off, "not required (AUTH=open)"),
             AuthMode::Keys => (Keys::Required, "required (AUTH=keys)"),
             AuthMode::Auto if address.ip().to_canonical().is_loopback() => (
@@ -96,8 +96,7 @@ impl Config {
                 (Keys::Off, "not required (the demo graph spends nothing)")
             }
             AuthMode::Auto => (Keys::Required, "required (not listening on loopback)"),
-        };
-        (rule, words.to_owned())
+        }
     }
 }
 

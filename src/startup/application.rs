@@ -25,8 +25,6 @@ pub struct Application {
     access: Access,
     /// Kept to write what the spend budgets spent, likewise.
     spending: Spending,
-    /// Who needs an API key, and why (`Config::keys`).
-    keys: String,
 }
 
 impl Application {
@@ -52,7 +50,7 @@ impl Application {
         if let Some(site) = &members {
             use_cases = use_cases.with_membership(site.membership.clone());
         }
-        let (access, keys) = access(config, storage.keys, &coordination).await;
+        let access = access(config, storage.keys, &coordination).await;
         let served = &config.http;
         let listener = tokio::net::TcpListener::bind(served.listen_addr)
             .await
@@ -84,13 +82,7 @@ impl Application {
             shutdown_grace: served.shutdown_grace,
             access,
             spending,
-            keys,
         })
-    }
-
-    /// Who needs an API key, and why: `required (AUTH=keys)`, say.
-    pub fn keys(&self) -> &str {
-        &self.keys
     }
 
     /// The address actually bound.

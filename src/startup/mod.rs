@@ -190,14 +190,10 @@ impl Wiring<'_> {
 }
 
 /// The gate the configuration asks for: open, keys from `keys` (with rates counted in Redis
-/// when configured), or keys for requests through a proxy only; with who needs a key, and
-/// why, in words for the start-up line. What an operator must act on is a warning of its own:
-/// an open service reachable from elsewhere, or keys required and none usable.
-async fn access(
-    config: &Config,
-    keys: Arc<dyn ApiKeys>,
-    coordination: &Coordination,
-) -> (Access, String) {
+/// when configured), or keys for requests through a proxy only. Who needs a key, and why, is
+/// said in the start-up line (`Config::keys`); what an operator must act on is a warning of
+/// its own: an open service reachable from elsewhere, or keys required and none usable.
+async fn access(config: &Config, keys: Arc<dyn ApiKeys>, coordination: &Coordination) -> Access {
     let (rule, why) = config.keys();
     if rule == config::Keys::Off {
         let address = config.http.listen_addr;
@@ -206,7 +202,7 @@ async fn access(
                 "API keys: {why}: anyone who reaches {address} spends the upstream budgets and reads the register (set AUTH=keys)"
             );
         }
-        return (Access::open(), why);
+        return Access::open();
     }
     if rule == config::Keys::Required {
         match keys.any_usable().await {
@@ -226,9 +222,9 @@ async fn access(
         Arc::clone(&coordination.clock),
     );
     if rule == config::Keys::ThroughProxies {
-        (access.open_to_direct_clients(), why)
+        access.open_to_direct_clients()
     } else {
-        (access, why)
+        access
     }
 }
 

@@ -20,7 +20,7 @@ pub(super) async fn serve(config: Config, dotenv: &DotEnv) -> ExitCode {
         address = %line.address,
         url = %url_to_open(line.address),
         version = VERSION,
-        api_keys = app.keys(),
+        api_keys = config.keys().1,
         database = %line.database,
         redis = %line.redis,
         upstreams = line.upstreams,
